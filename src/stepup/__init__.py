@@ -1,0 +1,87 @@
+"""stepup: step-up and multi-factor verification for Python web apps that already exist."""
+
+from ._clock import FrozenClock as FrozenClock
+from ._clock import system_clock as system_clock
+from ._config import Settings as Settings
+from ._engine import AsyncEngine as AsyncEngine
+from ._engine import ContactVerification as ContactVerification
+from ._engine import Engine as Engine
+from ._errors import ChallengeClosed as ChallengeClosed
+from ._errors import ChallengeError as ChallengeError
+from ._errors import ChallengeExhausted as ChallengeExhausted
+from ._errors import ChallengeExpired as ChallengeExpired
+from ._errors import ChallengeForbidden as ChallengeForbidden
+from ._errors import ChallengeNotFound as ChallengeNotFound
+from ._errors import ConfigurationError as ConfigurationError
+from ._errors import DeliveryError as DeliveryError
+from ._errors import InvalidEmail as InvalidEmail
+from ._errors import InvalidInput as InvalidInput
+from ._errors import InvalidPhoneNumber as InvalidPhoneNumber
+from ._errors import MethodLocked as MethodLocked
+from ._errors import MethodNotAvailable as MethodNotAvailable
+from ._errors import NoSendsLeft as NoSendsLeft
+from ._errors import OperationMismatch as OperationMismatch
+from ._errors import RateLimited as RateLimited
+from ._errors import ResendTooSoon as ResendTooSoon
+from ._errors import StepUpError as StepUpError
+from ._errors import StoreUnavailable as StoreUnavailable
+from ._errors import TemporarilyLocked as TemporarilyLocked
+from ._errors import Throttled as Throttled
+from ._errors import Unavailable as Unavailable
+from ._errors import WrongCode as WrongCode
+from ._messages import MessageCatalog as MessageCatalog
+from ._models import Approval as Approval
+from ._models import AuditEvent as AuditEvent
+from ._models import Binding as Binding
+from ._models import BindStart as BindStart
+from ._models import Challenge as Challenge
+from ._models import ContactResult as ContactResult
+from ._models import LoginDecision as LoginDecision
+from ._models import Message as Message
+from ._policy import Policy as Policy
+from . import grants as grants
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Approval",
+    "AsyncEngine",
+    "AuditEvent",
+    "BindStart",
+    "Binding",
+    "Challenge",
+    "ChallengeClosed",
+    "ChallengeError",
+    "ChallengeExhausted",
+    "ChallengeExpired",
+    "ChallengeForbidden",
+    "ChallengeNotFound",
+    "ConfigurationError",
+    "ContactResult",
+    "ContactVerification",
+    "DeliveryError",
+    "Engine",
+    "FrozenClock",
+    "InvalidEmail",
+    "InvalidInput",
+    "InvalidPhoneNumber",
+    "LoginDecision",
+    "Message",
+    "MessageCatalog",
+    "MethodLocked",
+    "MethodNotAvailable",
+    "NoSendsLeft",
+    "OperationMismatch",
+    "Policy",
+    "RateLimited",
+    "ResendTooSoon",
+    "Settings",
+    "StepUpError",
+    "StoreUnavailable",
+    "TemporarilyLocked",
+    "Throttled",
+    "Unavailable",
+    "WrongCode",
+    "grants",
+    "system_clock",
+]

@@ -1,0 +1,299 @@
+"""Binding, policy, trusted-device and contact-verification flows, for both engines."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from ._crypto import new_id
+from ._errors import DeliveryError, InvalidInput, MethodNotAvailable
+from ._flows import _FAILURES, _POLICY, _SUBJECT, ChallengeFlows
+from ._core import Flow
+from ._models import Binding, BindStart, Challenge, ContactResult, LoginDecision, Message
+from ._otp import new_recovery_codes, normalize_recovery_code, provisioning_uri, qr_svg, recovery_digest
+from ._policy import Policy, apply_change, scope_name
+
+__all__ = ["BindingFlows"]
+
+_DEVICE_SALT = "stepup.trusted-device"
+
+
+class BindingFlows(ChallengeFlows):
+    """Flows around a subject's bindings and the app's policy."""
+
+    # -- binding -----------------------------------------------------------------------
+
+    def _begin_bind(
+        self,
+        subject: str,
+        method: str,
+        target: object = None,
+        *,
+        account: str | None = None,
+        session: str | None = None,
+        app: str | None = None,
+        client: str | None = None,
+    ) -> Flow[BindStart]:
+        """Start binding a phone, an email or an authenticator app to a subject.
+
+        Nothing is stored on the subject until the code passes (verify before bind): the
+        new target or secret waits in the challenge. For SMS and email a code goes to the
+        new target; for TOTP the result carries the secret, its URI and a QR code.
+
+        :param subject: the app's user id.
+        :param method: ``sms``, ``email`` or ``totp``.
+        :param target: the phone number or email address as the user typed it.
+        :param account: the name an authenticator app shows (defaults to ``subject``).
+        :raises InvalidPhoneNumber: with the reason the number is refused.
+        :raises InvalidEmail: for an address that is not well formed.
+        :raises MethodNotAvailable: for recovery codes or a method switched off.
+        """
+        m = self.method(method)
+        if m.name == "recovery":
+            raise MethodNotAvailable("Recovery codes are made with generate_recovery_codes, not bound.")
+        policy = yield from self._policy()
+        if m.name not in policy.methods(app=app, subject=subject):
+            raise MethodNotAvailable(f"{m.name} is switched off here. Choose another method.")
+        normalized = m.normalize_target(target, self.settings)
+        pending = m.enrol(normalized, self.settings)
+        challenge = yield from self._issue(
+            subject=subject, method_name=m.name, purpose="bind", target=normalized,
+            pending={"target": normalized, **pending}, session=session, app=app, client=client,
+        )  # fmt: skip
+        secret = pending.get("secret")
+        if secret is None:
+            return BindStart(challenge)
+        s = self.settings
+        uri = provisioning_uri(secret, account or subject, s.app_name, digits=s.totp_digits, period=s.totp_period)
+        return BindStart(challenge, provisioning_uri=uri, qr_svg=qr_svg(uri), secret=secret)
+
+    def _bind_from(self, challenge: Challenge) -> Flow[Binding]:
+        """Store what an approved bind challenge waited with."""
+        data = dict(challenge.pending or {})
+        target = data.pop("target", challenge.target)
+        record = {"id": new_id(), "method": challenge.method, "target": target, "created_at": self.clock(), **data}
+        return (yield from self._add_binding(challenge.subject or "", record))
+
+    def _add_binding(self, subject: str, new: dict[str, Any]) -> Flow[Binding]:
+        method = self.method(new["method"])
+
+        def add(record: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+            bindings = list((record or {}).get("bindings", []))
+            for b in bindings:
+                if b["method"] == new["method"] and method.channel and b["target"] == new["target"]:
+                    return record or {}, b  # already bound: nothing changes
+            # One authenticator app and one set of recovery codes at a time: a new one replaces the old.
+            if not method.channel:
+                bindings = [b for b in bindings if b["method"] != new["method"]]
+            return {**(record or {}), "bindings": [*bindings, new]}, new
+
+        stored = yield from self.io("store", "update", _SUBJECT, subject, add, None)
+        binding = self._binding_view(stored)
+        if stored is new:
+            self.emit("bound", None, subject=subject, method=binding.method, target=binding.label)
+            yield from self._notify(subject, "bound", binding)
+        return binding
+
+    def _binding_view(self, b: dict[str, Any]) -> Binding:
+        method = self.methods.get(b["method"])
+        label = method.label(b.get("target", "")) if method else b["method"]
+        remaining = len(b.get("codes", [])) if b["method"] == "recovery" else None
+        return Binding(b["id"], b["method"], label, b.get("created_at", 0.0), remaining)
+
+    def _notify(self, subject: str, change: str, changed: Binding) -> Flow[None]:
+        """Tell the subject's other channels that a binding changed; best effort."""
+        record = yield from self._subject(subject)
+        what = f"{changed.method.upper() if changed.method == 'sms' else changed.method} ({changed.label})"
+        title, body = self.messages.notice(change, what)
+        for b in record.get("bindings", []):
+            channel = self.methods[b["method"]].channel if b["method"] in self.methods else None
+            if not channel or b["id"] == changed.id:
+                continue
+            try:
+                yield from self.io(channel, "send", Message(channel, b["target"], body, title if channel == "email" else "", "notice"))
+            except DeliveryError as e:
+                self.emit("delivery_failed", None, subject=subject, method=b["method"], detail={"reason": e.reason or e.message})
+
+    def _bindings(self, subject: str) -> Flow[list[Binding]]:
+        """The subject's bindings, masked, without secrets."""
+        record = yield from self._subject(subject)
+        return [self._binding_view(b) for b in record.get("bindings", [])]
+
+    def _unbind(self, subject: str, binding_id: str) -> Flow[Binding]:
+        """Remove one binding; the subject's other channels are told.
+
+        :raises MethodNotAvailable: no such binding.
+        """
+
+        def remove(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+            bindings = (record or {}).get("bindings", [])
+            kept = [b for b in bindings if b["id"] != binding_id]
+            gone = next((b for b in bindings if b["id"] == binding_id), None)
+            return ({**(record or {}), "bindings": kept} if gone else record), gone
+
+        gone = yield from self.io("store", "update", _SUBJECT, subject, remove, None)
+        if gone is None:
+            raise MethodNotAvailable("No such binding. It may have been removed already.")
+        binding = self._binding_view(gone)
+        self.emit("unbound", None, subject=subject, method=binding.method, target=binding.label)
+        yield from self._notify(subject, "unbound", binding)
+        return binding
+
+    def _reset(self, subject: str) -> Flow[int]:
+        """Remove every binding of a subject and lift its locks (the "lost my phone" case).
+
+        :returns: how many bindings were removed.
+        """
+        record = yield from self._subject(subject)
+        yield from self.io("store", "delete", _SUBJECT, subject)
+        yield from self._unlock(subject)
+        count = len(record.get("bindings", []))
+        self.emit("reset", None, subject=subject, detail={"bindings": count})
+        return count
+
+    def _unlock(self, subject: str, method: str | None = None) -> Flow[None]:
+        """Lift the failure back-off and lock of one method, or of all."""
+        for name in [method] if method else sorted(self.methods):
+            yield from self.io("store", "delete", _FAILURES, f"{name}:{subject}")
+        self.emit("unlocked", None, subject=subject, method=method)
+
+    def _generate_recovery_codes(self, subject: str) -> Flow[list[str]]:
+        """Make a new set of recovery codes, replacing any old set.
+
+        The codes are returned once; only their keyed digests are stored.
+        """
+        binding_id = new_id()
+        codes = new_recovery_codes(self.settings.recovery_code_count)
+        digests = [recovery_digest(self.keys, binding_id, normalize_recovery_code(c) or "") for c in codes]
+        new = {"id": binding_id, "method": "recovery", "target": "", "created_at": self.clock(), "codes": digests}
+        yield from self._add_binding(subject, new)
+        return codes
+
+    def _import_binding(self, subject: str, method: str, target: object = None, *, secret: str | None = None) -> Flow[Binding]:
+        """Bind without a challenge, for provisioning that is trusted already (an import,
+        a demo user). The target is still checked.
+
+        :param secret: for TOTP, an existing base32 secret.
+        """
+        m = self.method(method)
+        if m.name == "recovery":
+            raise MethodNotAvailable("Recovery codes are made with generate_recovery_codes.")
+        normalized = m.normalize_target(target, self.settings)
+        data = m.enrol(normalized, self.settings)
+        if secret is not None:
+            data["secret"] = secret
+        record = {"id": new_id(), "method": m.name, "target": normalized, "created_at": self.clock(), **data}
+        return (yield from self._add_binding(subject, record))
+
+    # -- policy ------------------------------------------------------------------------
+
+    def _get_policy(self) -> Flow[Policy]:
+        """The policy in force: the settings' defaults with the admin's changes over them."""
+        return (yield from self._policy())
+
+    def _set_method(self, method: str, enabled: bool, scope: str = "global", name: str = "") -> Flow[None]:
+        """Switch a method on or off globally or for an app, route or subject; persisted.
+
+        :param scope: ``global``, ``app``, ``route`` or ``subject``.
+        :param name: the app, route or subject.
+        """
+        self.method(method)
+        yield from self._change_policy({"scope": scope_name(scope, name), "method": method, "enabled": bool(enabled)})
+
+    def _set_login_2fa(self, enabled: bool, scope: str = "global", name: str = "") -> Flow[None]:
+        """Require (or stop requiring) a second factor at login, globally, per app, or for
+        one subject (enforced 2FA)."""
+        yield from self._change_policy({"scope": scope_name(scope, name), "login_2fa": bool(enabled)})
+
+    def _set_identity_source(self, source: str, required: bool) -> Flow[None]:
+        """Whether logins from ``source`` (``password``, ``sso``...) need a second factor."""
+        if not source:
+            raise InvalidInput("Name the identity source, e.g. password or sso.")
+        yield from self._change_policy({"identity_source": source, "enabled": bool(required)})
+
+    def _set_bind_on_first_login(self, enabled: bool) -> Flow[None]:
+        """Whether a user with nothing bound must bind a method at login."""
+        yield from self._change_policy({"bind_on_first_login": bool(enabled)})
+
+    def _change_policy(self, change: dict[str, Any]) -> Flow[None]:
+        yield from self.io("store", "update", _POLICY, _POLICY, lambda r: (apply_change(r, change), None), None)
+        self.emit("policy_changed", None, detail=change)
+
+    def _login_decision(
+        self, subject: str, *, identity_source: str | None = None, app: str | None = None
+    ) -> Flow[LoginDecision]:
+        """What a fresh login of ``subject`` needs: a second factor or not, with which of
+        their bindings, or a binding first."""
+        policy = yield from self._policy()
+        if not policy.login_2fa(subject=subject, app=app, identity_source=identity_source):
+            return LoginDecision(required=False)
+        allowed = policy.methods(app=app, subject=subject)
+        bindings = yield from self._bindings(subject)
+        usable = tuple(b for b in bindings if b.method in allowed and b.remaining != 0)
+        bindable = tuple(m for m in ("sms", "email", "totp") if m in allowed and m in self.methods)
+        must_bind = not any(b.method != "recovery" for b in usable)
+        if must_bind and not policy.bind_on_first_login and not usable:
+            return LoginDecision(required=True, must_bind=False, bind_methods=())
+        return LoginDecision(required=True, bindings=usable, must_bind=must_bind, bind_methods=bindable)
+
+    # -- trusted devices -----------------------------------------------------------------
+
+    def _fingerprint(self, subject: str) -> Flow[str]:
+        record = yield from self._subject(subject)
+        parts = sorted(f"{b['id']}:{b['method']}:{b.get('target', '')}" for b in record.get("bindings", []))
+        return self.keys.digest("bindings", subject, *parts)
+
+    def _remember_device(self, subject: str) -> Flow[str]:
+        """A "remember this browser" token, bound to the subject and their bindings.
+
+        :raises InvalidInput: when ``trusted_device_days`` is 0 (the option is off).
+        """
+        if self.settings.trusted_device_days <= 0:
+            raise InvalidInput("Remembering devices is switched off (trusted_device_days is 0).")
+        fingerprint = yield from self._fingerprint(subject)
+        return self.keys.sign(_DEVICE_SALT, {"s": subject, "f": fingerprint})
+
+    def _is_trusted_device(self, subject: str, token: object) -> Flow[bool]:
+        """Whether ``token`` is a live device token of ``subject`` whose bindings have not
+        changed since it was issued."""
+        days = self.settings.trusted_device_days
+        value = self.keys.unsign(_DEVICE_SALT, token, days * 86400) if days > 0 else None
+        if not isinstance(value, dict) or value.get("s") != subject:
+            return False
+        fingerprint = yield from self._fingerprint(subject)
+        return hmac.compare_digest(fingerprint, str(value.get("f")))
+
+    # -- contact verification (Vonage Verify's shape) -------------------------------------
+
+    def _request_contact(self, channel: str, to: object, *, client: str | None = None) -> Flow[str]:
+        """Send a code to ``to`` to confirm the person controls it.
+
+        :param channel: ``sms`` or ``email``.
+        :param to: the number or address as typed.
+        :returns: the request id to check the code against.
+        :raises InvalidPhoneNumber: see :meth:`begin_bind`.
+        :raises RateLimited: too many codes to this target.
+        """
+        m = self.method(channel)
+        if not m.channel:
+            raise MethodNotAvailable("Contact verification works by sms or email.")
+        policy = yield from self._policy()
+        if m.name not in policy.methods():
+            raise MethodNotAvailable(f"{m.name} is switched off. Choose another channel.")
+        target = m.normalize_target(to, self.settings)
+        challenge = yield from self._issue(
+            subject=None, method_name=m.name, purpose="contact", target=target, client=client
+        )
+        return challenge.id
+
+    def _check_contact(self, request_id: str, code: object, *, client: str | None = None) -> Flow[ContactResult]:
+        """Check the code of a contact verification.
+
+        :raises WrongCode: with ``attempts_left``; the third wrong code ends the request.
+        """
+        approval = yield from self._verify(request_id, code, client=client)
+        return ContactResult(approval.challenge_id, approval.method, approval.target, approval.approved_at)
+
+    def _cancel_contact(self, request_id: str) -> Flow[None]:
+        """Cancel a contact verification."""
+        yield from self._cancel(request_id)

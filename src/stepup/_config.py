@@ -1,0 +1,183 @@
+"""Every setting, named once, with its default.
+
+Adapters read the same names from their configuration with a ``STEPUP_`` prefix
+(``code_ttl`` is ``STEPUP_CODE_TTL``); :meth:`Settings.from_mapping` does that for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from limits import parse
+
+from ._errors import ConfigurationError
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """stepup's settings. Every field has a safe default except ``secret_key``."""
+
+    #: the app's secret key, or a list with the newest last (rotation). 32+ characters.
+    secret_key: str | Sequence[str] = ""
+    #: the name users know the app by; it appears in messages and authenticator apps.
+    app_name: str = "stepup"
+    #: where bindings, challenges and policy live: memory://, sqlite:///path, redis://...
+    store_url: str = "sqlite:///stepup.sqlite3"
+    #: where SMS go: console://, file:///path, twilio://..., vonage://...
+    sms_url: str = "console://"
+    #: where emails go: console://, file:///path, smtp://...
+    email_url: str = "console://"
+
+    #: digits of a delivered code, per channel.
+    code_length: Mapping[str, int] = field(default_factory=lambda: {"sms": 6, "email": 6})
+    #: digits of a contact-verification code, per channel (iDenfy sends 4 by SMS).
+    contact_code_length: Mapping[str, int] = field(default_factory=lambda: {"sms": 6, "email": 6})
+    #: seconds a delivered code stays valid after it is sent.
+    code_ttl: int = 300
+    #: seconds a challenge may live in all, resends included.
+    challenge_lifetime: int = 900
+    #: wrong codes a challenge evaluates before it is exhausted.
+    max_attempts: int = 3
+    #: sends per challenge: the first and the resends.
+    max_sends: int = 3
+    #: seconds between two sends of one challenge.
+    resend_cooldown: int = 30
+    #: seconds an ended challenge is kept so its state can still be reported.
+    challenge_retention: int = 3600
+
+    #: TOTP digits, step in seconds and steps of drift accepted each way (RFC 6238).
+    totp_digits: int = 6
+    totp_period: int = 30
+    totp_drift: int = 1
+    #: recovery codes made at a time.
+    recovery_code_count: int = 10
+
+    #: ISO regions SMS may go to; empty means every region.
+    sms_allowed_regions: frozenset[str] = frozenset()
+    #: ISO regions SMS never go to.
+    sms_denied_regions: frozenset[str] = frozenset()
+    #: refuse VoIP numbers as SMS targets.
+    sms_refuse_voip: bool = False
+    #: region used to read numbers written without +country; empty means + is required.
+    default_region: str = ""
+    #: E.164 prefixes accepted without validation (demo and test numbers such as +447700900).
+    test_number_prefixes: tuple[str, ...] = ()
+
+    #: limits, in the notation of the ``limits`` library.
+    limit_challenges_per_subject: str = "5/15 minutes"
+    limit_challenges_per_target: str = "5/15 minutes"
+    limit_sends_per_target: str = "10/hour"
+    limit_sms_per_country: str = "1000/day"
+    limit_sms_per_prefix: str = "100/day"
+    #: digits after the + that make an SMS prefix for ``limit_sms_per_prefix``.
+    sms_prefix_digits: int = 7
+    limit_verifications_per_client: str = "30/minute"
+    #: failures (across challenges) before the back-off starts.
+    backoff_after: int = 3
+    #: first back-off in seconds; it doubles with each further failure.
+    backoff_base: float = 1.0
+    #: the longest back-off in seconds.
+    backoff_max: float = 900.0
+    #: failures in a row that lock a method until an admin unlocks it (NIST SP 800-63B).
+    lockout_after: int = 100
+
+    #: seconds of grace after a step-up in which routes asking a fresher one do not ask again.
+    grant_grace: int = 0
+    #: days a "remember this browser" token lasts; 0 switches the option off.
+    trusted_device_days: int = 0
+    #: largest request body kept for replay after a step-up, in bytes.
+    max_resume_body: int = 64 * 1024
+    #: seconds a resume token stays good.
+    resume_ttl: int = 900
+
+    #: policy defaults, until an admin changes them at run time.
+    methods: frozenset[str] = frozenset({"sms", "email", "totp", "recovery"})
+    login_2fa: bool = True
+    identity_sources: Mapping[str, bool] = field(default_factory=dict)
+    bind_on_first_login: bool = True
+
+    def __post_init__(self) -> None:
+        positive = (
+            "code_ttl", "challenge_lifetime", "max_attempts", "max_sends", "totp_digits",
+            "totp_period", "recovery_code_count", "lockout_after", "max_resume_body",
+            "resume_ttl", "sms_prefix_digits",
+        )  # fmt: skip
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)!r}.")
+        for name in ("resend_cooldown", "grant_grace", "trusted_device_days", "totp_drift"):
+            if getattr(self, name) < 0:
+                raise ConfigurationError(f"{name} must not be negative.")
+        for table in (self.code_length, self.contact_code_length):
+            for channel, digits in table.items():
+                if not 4 <= digits <= 10:
+                    raise ConfigurationError(
+                        f"A {channel} code must have 4 to 10 digits, got {digits}."
+                    )
+        if not 6 <= self.totp_digits <= 8:
+            raise ConfigurationError("totp_digits must be 6, 7 or 8 (RFC 6238).")
+        for name in self.limit_names():
+            try:
+                parse(getattr(self, name))
+            except ValueError as e:
+                raise ConfigurationError(
+                    f"{name}={getattr(self, name)!r} is not a limit such as '10/hour'."
+                ) from e
+
+    @staticmethod
+    def limit_names() -> tuple[str, ...]:
+        """The names of the rate-limit settings."""
+        return tuple(f.name for f in dataclasses.fields(Settings) if f.name.startswith("limit_"))
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed.
+
+        :raises ConfigurationError: for an unknown name or a bad value.
+        """
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ConfigurationError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any], prefix: str = "STEPUP_") -> Settings:
+        """Settings from a configuration mapping such as ``app.config`` or ``os.environ``.
+
+        Keys are the field names in upper case behind ``prefix``; strings are converted to
+        the field's type (JSON for tables, commas for sets).
+
+        :param mapping: where to read.
+        :param prefix: what every key starts with.
+        :raises ConfigurationError: for a value that cannot be converted.
+        """
+        values: dict[str, Any] = {}
+        defaults = cls()
+        for f in dataclasses.fields(cls):
+            key = prefix + f.name.upper()
+            if key in mapping:
+                values[f.name] = _convert(f.name, mapping[key], getattr(defaults, f.name))
+        return cls(**values)
+
+
+def _convert(name: str, value: Any, default: Any) -> Any:
+    if not isinstance(value, str) or isinstance(default, str) or name == "secret_key":
+        return frozenset(value) if isinstance(default, frozenset) else value
+    try:
+        if isinstance(default, bool):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, frozenset | tuple):
+            items = [v.strip() for v in value.split(",") if v.strip()]
+            return frozenset(items) if isinstance(default, frozenset) else tuple(items)
+        return json.loads(value)
+    except ValueError as e:
+        raise ConfigurationError(f"STEPUP_{name.upper()}={value!r} cannot be read.") from e

@@ -1,0 +1,122 @@
+"""The engine's shared core: settings, keys, methods and the I/O effects flows yield.
+
+Flows (in :mod:`stepup._flows`) are generators: they ``yield`` an :class:`Io` for each
+store, sender or rate-limiter call and get its result back. :class:`stepup.Engine` runs
+them with sync components and :class:`stepup.AsyncEngine` awaits async ones, so the logic
+of every operation is written once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Generator, Iterable, Mapping
+from typing import Any, TypeVar
+
+from ._audit import Auditor
+from ._clock import Clock, system_clock
+from ._config import Settings
+from ._crypto import Keyring
+from ._errors import MethodNotAvailable
+from ._messages import MessageCatalog
+from ._models import AuditEvent, Challenge
+from ._policy import Policy
+from ._ratelimit import Limit
+from .methods import BUILTIN_METHODS, Method, load_methods
+
+__all__ = ["Core", "Flow", "Io"]
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Io:
+    """One call a flow needs made: ``components[component].name(*args)``."""
+
+    component: str
+    name: str
+    args: tuple[Any, ...]
+
+
+Flow = Generator[Io, Any, T]
+
+
+class Core:
+    """What both engines share.
+
+    :param settings: the settings; keyword arguments override single fields.
+    :param clock: the time source (frozen in tests).
+    :param methods: the methods by name; by default the built-in ones plus plug-ins.
+    :param audit_hooks: callables taking each :class:`AuditEvent`.
+    :param messages: the message texts (for translation or other wording).
+    :raises ConfigurationError: for a missing or weak secret key or a bad setting.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Clock = system_clock,
+        methods: Mapping[str, Method] | None = None,
+        audit_hooks: Iterable[Callable[[AuditEvent], None]] = (),
+        messages: MessageCatalog | None = None,
+        **overrides: Any,
+    ) -> None:
+        base = settings or Settings()
+        self.settings = base.replace(**overrides) if overrides else base
+        self.keys = Keyring(self.settings.secret_key)
+        self.clock = clock
+        self.methods: dict[str, Method] = dict(methods) if methods is not None else load_methods(BUILTIN_METHODS)
+        self.auditor = Auditor(audit_hooks)
+        self.messages = messages or MessageCatalog(self.settings.app_name)
+        self.default_policy = Policy.defaults(self.settings, self.methods)
+        self.limits = {
+            name.removeprefix("limit_"): Limit(name.removeprefix("limit_"), getattr(self.settings, name))
+            for name in self.settings.limit_names()
+        }
+
+    # -- helpers shared by the flows ---------------------------------------------------
+
+    def method(self, name: object) -> Method:
+        """The method called ``name``.
+
+        :raises MethodNotAvailable: when no such method is registered.
+        """
+        method = self.methods.get(name) if isinstance(name, str) else None
+        if method is None:
+            known = ", ".join(sorted(self.methods))
+            raise MethodNotAvailable(f"Unknown method {name!r}; stepup knows {known}.")
+        return method
+
+    def emit(self, type_: str, challenge: Challenge | None = None, **fields: Any) -> None:
+        """Fire an audit event, masking the challenge's target."""
+        if challenge is not None:
+            method = self.methods.get(challenge.method)
+            fields.setdefault("subject", challenge.subject)
+            fields.setdefault("method", challenge.method)
+            fields.setdefault("purpose", challenge.purpose)
+            fields.setdefault("challenge_id", challenge.id)
+            if method is not None and method.channel:
+                fields.setdefault("target", method.label(challenge.target))
+        detail = fields.pop("detail", {})
+        self.auditor.emit(AuditEvent(type_, self.clock(), detail=detail, **fields))
+
+    def session_digest(self, session: str | None) -> str | None:
+        """The digest a challenge keeps of the session that started it."""
+        return None if session is None else self.keys.digest("session", session)
+
+    def operation_digest(self, operation: Any) -> str:
+        """The digest an operation approval is bound to.
+
+        :param operation: any JSON-able description of the operation, e.g.
+            ``{"to": "bob", "amount": "50.00"}``; keys are sorted before hashing.
+        """
+        canonical = json.dumps(operation, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return self.keys.digest("operation", canonical)
+
+    # -- I/O, as effects ---------------------------------------------------------------
+
+    @staticmethod
+    def io(component: str, name: str, *args: Any) -> Flow[Any]:
+        """Yield one call and return its result (``yield from core.io(...)``)."""
+        return (yield Io(component, name, args))

@@ -1,0 +1,176 @@
+"""Security primitives, in one place.
+
+Codes come from :mod:`secrets`; only keyed digests are stored; comparisons are in constant
+time; every signed purpose has its own salt; secret keys come as a list so they can rotate
+(the newest signs, all verify).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ._errors import ConfigurationError
+
+__all__ = [
+    "MIN_SECRET_LENGTH",
+    "Keyring",
+    "Secret",
+    "ascii_code",
+    "new_code",
+    "new_id",
+]
+
+#: the shortest secret key accepted; ``stepup secret`` makes 43 characters.
+MIN_SECRET_LENGTH = 32
+_MAX_CODE_INPUT = 64
+_CODE_SEPARATORS = str.maketrans("", "", " -")
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+class Secret:
+    """A string that does not show itself in ``repr`` or logs.
+
+    :param value: the secret.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def reveal(self) -> str:
+        """The secret itself, for the code that needs it."""
+        return self._value
+
+
+def new_id() -> str:
+    """A random identifier of 144 bits, URL safe."""
+    return secrets.token_urlsafe(18)
+
+
+def new_code(length: int) -> str:
+    """A random code of ``length`` ASCII digits, uniformly drawn.
+
+    :param length: number of digits, 4 or more.
+    """
+    return "".join(secrets.choice("0123456789") for _ in range(length))
+
+
+def ascii_code(raw: object) -> str | None:
+    """The code a person typed, with spaces and hyphens removed.
+
+    Only ASCII digits count: full-width or Arabic-Indic digits, letters, overlong input
+    and non-strings all give ``None``, which callers treat as a wrong code.
+
+    :param raw: what was submitted.
+    """
+    if not isinstance(raw, str) or len(raw) > _MAX_CODE_INPUT:
+        return None
+    code = raw.translate(_CODE_SEPARATORS)
+    if not code or not _ASCII_DIGITS.issuperset(code):
+        return None
+    return code
+
+
+class Keyring:
+    """The app's secret keys and everything derived from them.
+
+    :param keys: one key, or a list whose last entry is the newest (for rotation).
+    :raises ConfigurationError: when no key is given or one is shorter than
+        :data:`MIN_SECRET_LENGTH`.
+    """
+
+    def __init__(self, keys: str | Sequence[str]) -> None:
+        key_list = [keys] if isinstance(keys, str) else list(keys)
+        if not key_list:
+            raise ConfigurationError(
+                "stepup needs a secret key: set STEPUP_SECRET_KEY (make one with `stepup secret`)."
+            )
+        for key in key_list:
+            if not isinstance(key, str) or len(key) < MIN_SECRET_LENGTH:
+                raise ConfigurationError(
+                    f"The secret key must be at least {MIN_SECRET_LENGTH} characters; "
+                    "make one with `stepup secret`."
+                )
+        self._keys = [Secret(k) for k in key_list]
+        # Digest keys are derived per purpose so that a code digest can never be confused
+        # with a signature or another digest made from the same app secret.
+        self._digest_keys = [self._derive(k.reveal(), b"stepup.code-digest") for k in self._keys]
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
+
+    def __repr__(self) -> str:
+        return f"Keyring({len(self._keys)} keys)"
+
+    @staticmethod
+    def _derive(key: str, purpose: bytes) -> bytes:
+        return hmac.new(key.encode(), purpose, hashlib.sha256).digest()
+
+    def digest(self, *parts: str) -> str:
+        """The keyed digest (HMAC-SHA256, newest key) of ``parts``.
+
+        :param parts: strings joined unambiguously before hashing.
+        """
+        return self._digest_with(self._digest_keys[-1], parts)
+
+    @staticmethod
+    def _digest_with(key: bytes, parts: Sequence[str]) -> str:
+        message = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+    def matches(self, expected: str, *parts: str) -> bool:
+        """Whether ``parts`` digest to ``expected`` under any key, in constant time.
+
+        Every key is tried even after a match so the time taken does not tell which.
+
+        :param expected: a digest made by :meth:`digest`.
+        :param parts: the candidate's parts.
+        """
+        found = False
+        for key in self._digest_keys:
+            found |= hmac.compare_digest(self._digest_with(key, parts), expected)
+        return found
+
+    def serializer(self, salt: str) -> URLSafeTimedSerializer:
+        """The signer for one purpose; each purpose has its own salt.
+
+        :param salt: the purpose, e.g. ``"stepup.resume"``.
+        """
+        serializer = self._serializers.get(salt)
+        if serializer is None:
+            serializer = URLSafeTimedSerializer([k.reveal() for k in self._keys], salt=salt)
+            self._serializers[salt] = serializer
+        return serializer
+
+    def sign(self, salt: str, value: Any) -> str:
+        """Sign a JSON-able value for one purpose.
+
+        :param salt: the purpose.
+        :param value: what to carry.
+        """
+        return self.serializer(salt).dumps(value)
+
+    def unsign(self, salt: str, token: object, max_age: float | None) -> Any | None:
+        """The value of a token signed for ``salt``, or ``None`` when it is forged,
+        tampered with, of another purpose, malformed or older than ``max_age``.
+
+        :param salt: the purpose.
+        :param token: what the client sent.
+        :param max_age: seconds a token stays good, or ``None`` for no limit.
+        """
+        if not isinstance(token, str) or len(token) > 4096:
+            return None
+        try:
+            return self.serializer(salt).loads(token, max_age=max_age)
+        except (BadSignature, SignatureExpired, ValueError):
+            return None

@@ -1,0 +1,229 @@
+"""The two engines: :class:`Engine` (sync, for WSGI apps and scripts) and
+:class:`AsyncEngine` (for ASGI apps), twins with the same public methods.
+
+Both run the same flows; they differ only in how an effect is carried out: called, or
+awaited. The async engine's store, senders and limiter never block the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from limits.strategies import MovingWindowRateLimiter
+
+from ._binding_flows import BindingFlows
+from ._core import Io
+from ._ratelimit import RateLimiter, StoreWindowStorage
+from .senders import AsyncSender, AsyncSenderAdapter, Sender, async_sender_from_url, sender_from_url
+from .stores import AsyncStore, AsyncStoreAdapter, Store, async_store_from_url, store_from_url
+
+__all__ = ["AsyncEngine", "ContactVerification", "Engine"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+FlowFn = Callable[Concatenate[Any, P], Generator[Io, Any, R]]
+
+
+def _sync(flow: FlowFn[P, R]) -> Callable[Concatenate[Engine, P], R]:
+    @functools.wraps(flow)
+    def method(self: Engine, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._run(flow(self, *args, **kwargs))
+
+    return method
+
+
+def _async(flow: FlowFn[P, R]) -> Callable[Concatenate[AsyncEngine, P], Coroutine[Any, Any, R]]:
+    @functools.wraps(flow)
+    async def method(self: AsyncEngine, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await self._run(flow(self, *args, **kwargs))
+
+    return method
+
+
+class ContactVerification:
+    """Contact verification in the shape of Vonage Verify: ``request``, ``check``,
+    ``cancel``. On an :class:`AsyncEngine` each call returns an awaitable.
+    """
+
+    def __init__(self, engine: Engine | AsyncEngine) -> None:
+        self._engine = engine
+
+    def request(self, channel: str, to: object, *, client: str | None = None) -> Any:
+        """Send a code to ``to`` by ``channel``; returns the request id. See
+        :meth:`Engine.request_contact`."""
+        return self._engine.request_contact(channel, to, client=client)
+
+    def check(self, request_id: str, code: object, *, client: str | None = None) -> Any:
+        """Check the code of a request. See :meth:`Engine.check_contact`."""
+        return self._engine.check_contact(request_id, code, client=client)
+
+    def cancel(self, request_id: str) -> Any:
+        """Cancel a request. See :meth:`Engine.cancel_contact`."""
+        return self._engine.cancel_contact(request_id)
+
+
+class Engine(BindingFlows):
+    """stepup's core, synchronous.
+
+    ::
+
+        engine = Engine(secret_key=KEY, store_url="sqlite:///stepup.db")
+        engine.begin_bind("alice", "sms", "+44 7400 123456")   # sends a code
+        ...
+
+    :param settings: a :class:`Settings`; keyword arguments override single fields.
+    :param store: a store object instead of ``store_url``.
+    :param sms: a sender for SMS instead of ``sms_url``.
+    :param email: a sender for email instead of ``email_url``.
+    :param kwargs: see :class:`stepup._core.Core` (``clock``, ``methods``, ``audit_hooks``,
+        ``messages``) and the fields of :class:`Settings`.
+    :raises ConfigurationError: for a missing or weak key or an unknown URL.
+    """
+
+    def __init__(
+        self,
+        settings: Any = None,
+        *,
+        store: Store | None = None,
+        sms: Sender | None = None,
+        email: Sender | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(settings, **kwargs)
+        s = self.settings
+        self.store = store if store is not None else store_from_url(s.store_url, self.clock)
+        self.limiter = RateLimiter(self.limits, MovingWindowRateLimiter(StoreWindowStorage(self.store, self.clock)), self.clock)
+        self.sms = sms if sms is not None else sender_from_url(s.sms_url)
+        self.email = email if email is not None else sender_from_url(s.email_url)
+        self.contact = ContactVerification(self)
+        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, "sms": self.sms, "email": self.email}
+
+    def _run(self, flow: Generator[Io, Any, R]) -> R:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            try:
+                value, error = getattr(self._components[effect.component], effect.name)(*effect.args), None
+            except Exception as e:  # handed to the flow, which decides
+                value, error = None, e
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()
+
+    start = _sync(BindingFlows._start)
+    verify = _sync(BindingFlows._verify)
+    resend = _sync(BindingFlows._resend)
+    cancel = _sync(BindingFlows._cancel)
+    consume = _sync(BindingFlows._consume)
+    challenge = _sync(BindingFlows._challenge)
+    begin_bind = _sync(BindingFlows._begin_bind)
+    bindings = _sync(BindingFlows._bindings)
+    unbind = _sync(BindingFlows._unbind)
+    reset = _sync(BindingFlows._reset)
+    unlock = _sync(BindingFlows._unlock)
+    generate_recovery_codes = _sync(BindingFlows._generate_recovery_codes)
+    import_binding = _sync(BindingFlows._import_binding)
+    policy = _sync(BindingFlows._get_policy)
+    set_method = _sync(BindingFlows._set_method)
+    set_login_2fa = _sync(BindingFlows._set_login_2fa)
+    set_identity_source = _sync(BindingFlows._set_identity_source)
+    set_bind_on_first_login = _sync(BindingFlows._set_bind_on_first_login)
+    login_decision = _sync(BindingFlows._login_decision)
+    remember_device = _sync(BindingFlows._remember_device)
+    is_trusted_device = _sync(BindingFlows._is_trusted_device)
+    request_contact = _sync(BindingFlows._request_contact)
+    check_contact = _sync(BindingFlows._check_contact)
+    cancel_contact = _sync(BindingFlows._cancel_contact)
+
+
+class _AsyncLimiter:
+    def __init__(self, limiter: RateLimiter, offload: bool) -> None:
+        self._limiter = limiter
+        self._offload = offload
+
+    async def hit(self, hits: list[tuple[str, str]]) -> None:
+        if self._offload:
+            await asyncio.to_thread(self._limiter.hit, hits)
+        else:
+            self._limiter.hit(hits)
+
+
+class AsyncEngine(BindingFlows):
+    """stepup's core for asyncio: the methods of :class:`Engine`, awaited.
+
+    :param store: an async store instead of ``store_url``.
+    :param sms: an async SMS sender instead of ``sms_url``.
+    :param email: an async email sender instead of ``email_url``.
+    """
+
+    def __init__(
+        self,
+        settings: Any = None,
+        *,
+        store: AsyncStore | None = None,
+        sms: AsyncSender | None = None,
+        email: AsyncSender | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(settings, **kwargs)
+        s = self.settings
+        self.store = store if store is not None else async_store_from_url(s.store_url, self.clock)
+        if not isinstance(self.store, AsyncStoreAdapter):
+            raise NotImplementedError("rate limits for native async stores arrive with their backends")
+        sync_store = self.store.sync
+        limiter = RateLimiter(self.limits, MovingWindowRateLimiter(StoreWindowStorage(sync_store, self.clock)), self.clock)
+        self.limiter = _AsyncLimiter(limiter, offload=self.store._offload)
+        self.sms = sms if sms is not None else async_sender_from_url(s.sms_url)
+        self.email = email if email is not None else async_sender_from_url(s.email_url)
+        self.contact = ContactVerification(self)
+        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, "sms": self.sms, "email": self.email}
+
+    async def _run(self, flow: Generator[Io, Any, R]) -> R:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            try:
+                value, error = await getattr(self._components[effect.component], effect.name)(*effect.args), None
+            except Exception as e:  # handed to the flow, which decides
+                value, error = None, e
+
+    async def close(self) -> None:
+        """Release the store's connections."""
+        await self.store.close()
+
+    start = _async(BindingFlows._start)
+    verify = _async(BindingFlows._verify)
+    resend = _async(BindingFlows._resend)
+    cancel = _async(BindingFlows._cancel)
+    consume = _async(BindingFlows._consume)
+    challenge = _async(BindingFlows._challenge)
+    begin_bind = _async(BindingFlows._begin_bind)
+    bindings = _async(BindingFlows._bindings)
+    unbind = _async(BindingFlows._unbind)
+    reset = _async(BindingFlows._reset)
+    unlock = _async(BindingFlows._unlock)
+    generate_recovery_codes = _async(BindingFlows._generate_recovery_codes)
+    import_binding = _async(BindingFlows._import_binding)
+    policy = _async(BindingFlows._get_policy)
+    set_method = _async(BindingFlows._set_method)
+    set_login_2fa = _async(BindingFlows._set_login_2fa)
+    set_identity_source = _async(BindingFlows._set_identity_source)
+    set_bind_on_first_login = _async(BindingFlows._set_bind_on_first_login)
+    login_decision = _async(BindingFlows._login_decision)
+    remember_device = _async(BindingFlows._remember_device)
+    is_trusted_device = _async(BindingFlows._is_trusted_device)
+    request_contact = _async(BindingFlows._request_contact)
+    check_contact = _async(BindingFlows._check_contact)
+    cancel_contact = _async(BindingFlows._cancel_contact)

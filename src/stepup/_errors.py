@@ -1,0 +1,277 @@
+"""Every error stepup raises, under one root.
+
+::
+
+    StepUpError
+    ├── ConfigurationError          a setting is missing, weak or unknown (at start-up)
+    ├── InvalidInput                422: the caller's input cannot be used
+    │   ├── InvalidPhoneNumber      with ``reason`` (invalid, premium_rate, region, ...)
+    │   ├── InvalidEmail
+    │   └── MethodNotAvailable      the method is unknown, switched off or not bound
+    ├── ChallengeError              about one challenge
+    │   ├── ChallengeNotFound       404: unknown or long gone
+    │   ├── ChallengeForbidden      403: another subject's or session's challenge
+    │   ├── WrongCode               400: with ``attempts_left``
+    │   ├── ChallengeExpired        410
+    │   ├── ChallengeExhausted      410: no attempts left
+    │   ├── ChallengeClosed         410: already approved, used or cancelled
+    │   ├── OperationMismatch       403: the approval is for another operation
+    │   └── NoSendsLeft             429: every send of this challenge is used
+    ├── Throttled                   429: with ``retry_after`` (seconds)
+    │   ├── RateLimited             a limit of the ``limits`` library was hit
+    │   ├── ResendTooSoon           the resend cooldown has not passed
+    │   └── TemporarilyLocked       back-off after failures, with ``locked_until``
+    ├── MethodLocked                423: too many failures in a row; an admin unlocks
+    └── Unavailable                 503: nothing was charged
+        ├── StoreUnavailable
+        └── DeliveryError           with ``channel`` and a ``reason`` free of credentials
+
+Each error carries ``status`` (the HTTP status adapters answer with) and ``code`` (a
+stable machine-readable name for problem documents).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChallengeClosed",
+    "ChallengeError",
+    "ChallengeExhausted",
+    "ChallengeExpired",
+    "ChallengeForbidden",
+    "ChallengeNotFound",
+    "ConfigurationError",
+    "DeliveryError",
+    "InvalidEmail",
+    "InvalidInput",
+    "InvalidPhoneNumber",
+    "MethodLocked",
+    "MethodNotAvailable",
+    "NoSendsLeft",
+    "OperationMismatch",
+    "RateLimited",
+    "ResendTooSoon",
+    "StepUpError",
+    "StoreUnavailable",
+    "TemporarilyLocked",
+    "Throttled",
+    "Unavailable",
+    "WrongCode",
+]
+
+
+class StepUpError(Exception):
+    """The root of every error stepup raises.
+
+    :param message: a sentence a person can act on.
+    """
+
+    status: int = 500
+    code: str = "stepup_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def problem(self) -> dict[str, object]:
+        """The error as the body of a JSON problem document (RFC 9457)."""
+        body: dict[str, object] = {
+            "type": f"urn:stepup:error:{self.code}",
+            "title": self.message,
+            "status": self.status,
+            "code": self.code,
+        }
+        for name in ("attempts_left", "retry_after", "locked_until", "reason"):
+            value = getattr(self, name, None)
+            if value is not None:
+                body[name] = value
+        return body
+
+
+class ConfigurationError(StepUpError):
+    """A setting is missing, weak, or names something unknown."""
+
+    code = "configuration"
+
+
+class InvalidInput(StepUpError):
+    """The caller's input cannot be used."""
+
+    status = 422
+    code = "invalid_input"
+
+
+class InvalidPhoneNumber(InvalidInput):
+    """A phone number that stepup will not send to.
+
+    :param reason: one of ``format``, ``invalid``, ``type``, ``premium_rate``,
+        ``shared_cost``, ``voip``, ``region``.
+    """
+
+    code = "invalid_phone"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InvalidEmail(InvalidInput):
+    """An email address that is not well formed."""
+
+    code = "invalid_email"
+
+
+class MethodNotAvailable(InvalidInput):
+    """The method is unknown, switched off by policy, or not bound to the subject."""
+
+    code = "method_not_available"
+
+
+class ChallengeError(StepUpError):
+    """Something about one challenge."""
+
+    code = "challenge"
+
+
+class ChallengeNotFound(ChallengeError):
+    """No such challenge (never issued, or removed after it ended)."""
+
+    status = 404
+    code = "challenge_not_found"
+
+
+class ChallengeForbidden(ChallengeError):
+    """The challenge, resume token or approval belongs to another subject or session."""
+
+    status = 403
+    code = "challenge_forbidden"
+
+
+class WrongCode(ChallengeError):
+    """The code did not match.
+
+    :param attempts_left: how many more codes this challenge will evaluate.
+    """
+
+    status = 400
+    code = "wrong_code"
+
+    def __init__(self, message: str, attempts_left: int) -> None:
+        super().__init__(message)
+        self.attempts_left = attempts_left
+
+
+class ChallengeExpired(ChallengeError):
+    """The challenge's time ran out."""
+
+    status = 410
+    code = "challenge_expired"
+
+
+class ChallengeExhausted(ChallengeError):
+    """Every attempt of the challenge was used by a wrong code."""
+
+    status = 410
+    code = "challenge_exhausted"
+    attempts_left = 0
+
+
+class ChallengeClosed(ChallengeError):
+    """The challenge was already approved, used or cancelled: codes are single use."""
+
+    status = 410
+    code = "challenge_closed"
+
+
+class OperationMismatch(ChallengeError):
+    """An approval was presented for an operation other than the one it approved."""
+
+    status = 403
+    code = "operation_mismatch"
+
+
+class NoSendsLeft(ChallengeError):
+    """Every send of this challenge is used; start a new one."""
+
+    status = 429
+    code = "no_sends_left"
+
+
+class Throttled(StepUpError):
+    """Too many requests; try again later.
+
+    :param retry_after: whole seconds until a retry can succeed.
+    """
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(Throttled):
+    """A rate limit was reached.
+
+    :param limit: the name of the limit, e.g. ``sends_per_target``.
+    """
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int, limit: str) -> None:
+        super().__init__(message, retry_after)
+        self.limit = limit
+
+
+class ResendTooSoon(Throttled):
+    """The resend cooldown of the challenge has not passed yet."""
+
+    code = "resend_too_soon"
+
+
+class TemporarilyLocked(Throttled):
+    """Recent failures lock the method with a growing back-off.
+
+    :param locked_until: the Unix time at which codes are evaluated again.
+    """
+
+    code = "locked"
+
+    def __init__(self, message: str, retry_after: int, locked_until: float) -> None:
+        super().__init__(message, retry_after)
+        self.locked_until = locked_until
+
+
+class MethodLocked(StepUpError):
+    """Too many failures in a row: the method stays locked until an admin unlocks it."""
+
+    status = 423
+    code = "method_locked"
+
+
+class Unavailable(StepUpError):
+    """A dependency is down; nothing was charged and nothing was approved."""
+
+    status = 503
+    code = "unavailable"
+
+
+class StoreUnavailable(Unavailable):
+    """The store cannot be reached or answered with an error."""
+
+    code = "store_unavailable"
+
+
+class DeliveryError(Unavailable):
+    """A message could not be delivered.
+
+    :param channel: ``sms`` or ``email``.
+    :param reason: what went wrong, never containing credentials or the code.
+    """
+
+    code = "delivery_failed"
+
+    def __init__(self, message: str, channel: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.channel = channel
+        self.reason = reason or None

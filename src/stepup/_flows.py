@@ -1,0 +1,499 @@
+"""Challenge flows: start, verify, resend, cancel, consume, written once for both engines.
+
+Each flow is a generator over :class:`stepup._core.Io` effects (see :mod:`stepup._core`).
+Every change of a challenge goes through one atomic ``store.update`` running a pure
+function of :mod:`stepup._machine`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+from typing import Any
+
+from . import _machine
+from ._core import Core, Flow
+from ._crypto import ascii_code, new_code, new_id
+from ._errors import (
+    ChallengeForbidden,
+    ChallengeNotFound,
+    DeliveryError,
+    InvalidInput,
+    MethodLocked,
+    MethodNotAvailable,
+    OperationMismatch,
+    RateLimited,
+    TemporarilyLocked,
+)
+from ._models import PURPOSES, Approval, Binding, Challenge, Message
+from ._policy import Policy
+from ._targets import sms_region
+
+__all__ = ["ChallengeFlows"]
+
+_CHALLENGE = "challenge"
+_SUBJECT = "subject"
+_FAILURES = "failures"
+_POLICY = "policy"
+
+
+class ChallengeFlows(Core):
+    """The flows of one challenge's life."""
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _policy(self) -> Flow[Policy]:
+        stored = yield from self.io("store", "get", _POLICY, _POLICY)
+        return self.default_policy.merged_with(stored)
+
+    def _subject(self, subject: str) -> Flow[dict[str, Any]]:
+        record = yield from self.io("store", "get", _SUBJECT, subject)
+        return record or {"bindings": []}
+
+    def _load(self, challenge_id: object, subject: str | None, session: str | None) -> Flow[Challenge]:
+        if not isinstance(challenge_id, str) or not 16 <= len(challenge_id) <= 64:
+            raise ChallengeNotFound("No such verification. Start again.")
+        record = yield from self.io("store", "get", _CHALLENGE, challenge_id)
+        if record is None:
+            raise ChallengeNotFound("No such verification. Start again.")
+        challenge = Challenge.from_record(record)
+        if challenge.subject is not None and subject != challenge.subject:
+            raise ChallengeForbidden("This verification belongs to someone else.")
+        if challenge.session is not None and self.session_digest(session) != challenge.session:
+            raise ChallengeForbidden("This verification was started in another session.")
+        return challenge
+
+    def _transition(self, challenge: Challenge, step: Any, *args: Any, **kwargs: Any) -> Flow[_machine.Outcome]:
+        """Run one pure transition atomically on the stored challenge."""
+
+        def apply(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, _machine.Outcome]:
+            if record is None:
+                return None, _machine.Outcome(None, "", ChallengeNotFound("No such verification. Start again."))
+            outcome: _machine.Outcome = step(Challenge.from_record(record), *args, **kwargs)
+            new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
+            return new, outcome
+
+        return (yield from self.io("store", "update", _CHALLENGE, challenge.id, apply, None))
+
+    # -- locks and limits ----------------------------------------------------------------
+
+    @staticmethod
+    def _failure_key(challenge: Challenge) -> str:
+        who = challenge.subject if challenge.subject is not None else f"target:{challenge.target}"
+        return f"{challenge.method}:{who}"
+
+    def _check_lock(self, key: str) -> Flow[None]:
+        record = yield from self.io("store", "get", _FAILURES, key)
+        if not record:
+            return
+        if record.get("locked"):
+            raise MethodLocked(
+                "This method is locked after too many wrong codes. Use another method or ask an administrator."
+            )
+        locked_until = float(record.get("until", 0))
+        now = self.clock()
+        if locked_until > now:
+            wait = max(1, int(locked_until - now + 0.999))
+            raise TemporarilyLocked(
+                f"Too many wrong codes. Try again in {wait} s.", retry_after=wait, locked_until=locked_until
+            )
+
+    def _record_failure(self, challenge: Challenge) -> Flow[None]:
+        s, now = self.settings, self.clock()
+
+        def fail(record: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+            count = int((record or {}).get("count", 0)) + 1
+            new: dict[str, Any] = {"count": count, "locked": count >= s.lockout_after}
+            if count > s.backoff_after:
+                delay = min(s.backoff_max, s.backoff_base * 2 ** (count - s.backoff_after - 1))
+                new["until"] = now + delay
+            return new, new
+
+        # Kept long enough to count "in a row"; a success deletes it.
+        state = yield from self.io("store", "update", _FAILURES, self._failure_key(challenge), fail, 30 * 86400)
+        if state["locked"] and state["count"] == s.lockout_after:
+            self.emit("locked", challenge, detail={"failures": state["count"]})
+        elif "until" in state:
+            self.emit("locked", challenge, detail={"failures": state["count"], "until": state["until"]})
+
+    def _hit(self, hits: list[tuple[str, str]], challenge: Challenge | None = None, **audit: Any) -> Flow[None]:
+        try:
+            yield from self.io("limiter", "hit", hits)
+        except RateLimited as e:
+            self.emit("rate_limited", challenge, detail={"limit": e.limit}, **audit)
+            raise
+
+    def _send_hits(self, method_name: str, target: str) -> list[tuple[str, str]]:
+        hits = [("sends_per_target", target)]
+        if method_name == "sms":
+            hits += [
+                ("sms_per_country", sms_region(target)),
+                ("sms_per_prefix", target[: 1 + self.settings.sms_prefix_digits]),
+            ]
+        return hits
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def _deliver(self, challenge: Challenge, code: str) -> Flow[None]:
+        method = self.method(challenge.method)
+        channel = method.channel or ""
+        subject, body = self.messages.code_message(
+            challenge.purpose, channel, code, challenge.expires_at - self.clock(), challenge.operation
+        )
+        message = Message(channel, challenge.target, body, subject if channel == "email" else "", challenge.purpose)
+        try:
+            yield from self.io(channel, "send", message)
+        except DeliveryError as e:
+            self.emit("delivery_failed", challenge, detail={"reason": e.reason or e.message})
+            raise
+        self.emit("sent", challenge)
+
+    def _code_length(self, channel: str, purpose: str) -> int:
+        table = self.settings.contact_code_length if purpose == "contact" else self.settings.code_length
+        return int(table.get(channel, 6))
+
+    # -- start -----------------------------------------------------------------------------
+
+    def _issue(
+        self,
+        *,
+        subject: str | None,
+        method_name: str,
+        purpose: str,
+        target: str,
+        pending: dict[str, Any] | None = None,
+        operation: str | None = None,
+        operation_digest: str | None = None,
+        request: dict[str, Any] | None = None,
+        session: str | None = None,
+        app: str | None = None,
+        client: str | None = None,
+    ) -> Flow[Challenge]:
+        method = self.method(method_name)
+        s, now = self.settings, self.clock()
+        challenge = Challenge(
+            id=new_id(),
+            subject=subject,
+            method=method.name,
+            target=target,
+            purpose=purpose,  # type: ignore[arg-type]
+            created_at=now,
+            expires_at=now + min(s.code_ttl, s.challenge_lifetime),
+            attempts_left=s.max_attempts,
+            sends_left=s.max_sends if method.channel else 0,
+            operation=operation,
+            operation_digest=operation_digest,
+            request=request,
+            session=self.session_digest(session),
+            pending=pending,
+            app=app,
+        )
+        yield from self._check_lock(self._failure_key(challenge))
+        hits: list[tuple[str, str]] = []
+        if subject is not None:
+            hits.append(("challenges_per_subject", subject))
+        if method.channel:
+            hits.append(("challenges_per_target", target))
+            hits += self._send_hits(method.name, target)
+        yield from self._hit(hits, challenge)
+        code = ""
+        if method.channel:
+            code = new_code(self._code_length(method.channel, purpose))
+            challenge = dataclasses.replace(
+                challenge,
+                code_digest=self.keys.digest(challenge.id, code),
+                sends_left=challenge.sends_left - 1,
+                last_sent_at=now,
+            )
+        ttl = s.challenge_lifetime + s.challenge_retention
+        yield from self.io("store", "update", _CHALLENGE, challenge.id, lambda _: (challenge.to_record(), None), ttl)
+        self.emit("issued", challenge)
+        if method.channel:
+            try:
+                yield from self._deliver(challenge, code)
+            except DeliveryError:
+                # Nothing is charged for a send that failed: the challenge never existed.
+                yield from self.io("store", "delete", _CHALLENGE, challenge.id)
+                raise
+        return _public(challenge)
+
+    def _start(
+        self,
+        subject: str,
+        method: str,
+        purpose: str = "step_up",
+        *,
+        binding_id: str | None = None,
+        operation: str | None = None,
+        operation_data: Any = None,
+        request: dict[str, Any] | None = None,
+        session: str | None = None,
+        app: str | None = None,
+        route: str | None = None,
+        client: str | None = None,
+    ) -> Flow[Challenge]:
+        """Start a challenge for a subject's bound method and send its code.
+
+        :param subject: the app's user id.
+        :param method: ``sms``, ``email``, ``totp``, ``recovery`` or a plug-in's name.
+        :param purpose: ``login``, ``step_up`` or ``operation``.
+        :param binding_id: which binding when the subject has several of the method.
+        :param operation: for ``operation``: what is approved, in words; it is in the message.
+        :param operation_data: what the approval is bound to (JSON-able); defaults to
+            ``operation``.
+        :param request: the original request to replay once after approval.
+        :param session: an identifier of the caller's session (a per-login nonce); only
+            the same session may verify.
+        :param app: the app (blueprint, mount) asking, for policy.
+        :param route: the route asking, for policy.
+        :param client: the client's address, for rate limits.
+        :raises MethodNotAvailable: unknown, switched off, or not bound.
+        :raises RateLimited: a limit is full; ``retry_after`` says when to retry.
+        :raises TemporarilyLocked: recent failures; ``locked_until`` says until when.
+        :raises MethodLocked: too many failures in a row.
+        :raises DeliveryError: the message could not be sent; nothing is charged.
+        :raises StoreUnavailable: the store is down.
+        """
+        if purpose not in PURPOSES - {"bind", "contact"}:
+            raise InvalidInput(f"purpose must be login, step_up or operation, not {purpose!r}.")
+        if purpose == "operation" and not operation:
+            raise InvalidInput("An operation challenge needs an operation description.")
+        m = self.method(method)
+        policy = yield from self._policy()
+        if m.name not in policy.methods(app=app, route=route, subject=subject):
+            raise MethodNotAvailable(f"{m.name} is switched off here. Choose another method.")
+        record = yield from self._subject(subject)
+        binding = _find_binding(record, m.name, binding_id)
+        if binding is None:
+            raise MethodNotAvailable(f"Nothing is bound for {m.name}. Choose another method or add one.")
+        digest = None
+        if purpose == "operation":
+            digest = self.operation_digest(operation if operation_data is None else operation_data)
+        return (
+            yield from self._issue(
+                subject=subject,
+                method_name=m.name,
+                purpose=purpose,
+                target=binding["target"] if m.channel else binding["id"],
+                operation=operation,
+                operation_digest=digest,
+                request=request,
+                session=session,
+                app=app,
+                client=client,
+            )
+        )
+
+    # -- verify ------------------------------------------------------------------------------
+
+    def _verify(
+        self,
+        challenge_id: str,
+        code: object,
+        *,
+        subject: str | None = None,
+        session: str | None = None,
+        client: str | None = None,
+    ) -> Flow[Approval]:
+        """Check a code against a challenge.
+
+        A right code approves the challenge once; a wrong one uses an attempt; the last
+        wrong one exhausts it. Codes that are not ASCII digits are wrong codes.
+
+        :param challenge_id: from :meth:`start`.
+        :param code: what the user typed.
+        :param subject: the caller's subject; must own the challenge.
+        :param session: the caller's session identifier; must match the one that started it.
+        :param client: the client's address, for rate limits.
+        :raises WrongCode: with ``attempts_left``.
+        :raises ChallengeExhausted: the last attempt was wrong.
+        :raises ChallengeExpired: too late.
+        :raises ChallengeClosed: already approved, used or cancelled.
+        :raises ChallengeForbidden: another subject's or session's challenge.
+        :raises ChallengeNotFound: no such challenge.
+        :raises TemporarilyLocked: back-off after failures.
+        :raises MethodLocked: too many failures in a row.
+        :raises RateLimited: too many verifications from this client.
+        """
+        if client is not None:
+            yield from self._hit([("verifications_per_client", client)])
+        challenge = yield from self._load(challenge_id, subject, session)
+        closed = _machine.closed_error(challenge, self.clock())
+        if closed is not None and challenge.state != "pending":
+            raise closed
+        yield from self._check_lock(self._failure_key(challenge))
+        method = self.method(challenge.method)
+        keys, s = self.keys, self.settings
+
+        if method.channel:
+            digits = ascii_code(code)
+
+            def step(ch: Challenge, now: float) -> _machine.Outcome:
+                ok = digits is not None and ch.code_digest is not None and keys.matches(ch.code_digest, ch.id, digits)
+                return _machine.evaluate(ch, ok, now)
+
+        elif challenge.purpose == "bind":
+            # A secret being enrolled waits in the challenge; its first code is checked there.
+            def step(ch: Challenge, now: float) -> _machine.Outcome:
+                data = method.check(ch.pending or {}, str(code), now, s, keys) if isinstance(code, str) else None
+                outcome = _machine.evaluate(ch, data is not None, now)
+                if data is not None and outcome.challenge is not None and outcome.verdict == "approved":
+                    return dataclasses.replace(outcome, challenge=dataclasses.replace(outcome.challenge, pending=data))
+                return outcome
+
+        else:
+            matched = closed is None and (yield from self._check_held(challenge, code))
+
+            def step(ch: Challenge, now: float) -> _machine.Outcome:
+                return _machine.evaluate(ch, matched, now)
+
+        outcome = yield from self._transition(challenge, step, self.clock())
+        after = outcome.challenge or challenge
+        if outcome.verdict == "approved":
+            yield from self.io("store", "delete", _FAILURES, self._failure_key(after))
+            self.emit("verified", after)
+            binding = None
+            if after.purpose == "bind":
+                binding = yield from self._bind_from(after)
+            return Approval(
+                challenge_id=after.id,
+                subject=after.subject,
+                method=after.method,
+                purpose=after.purpose,
+                approved_at=after.approved_at or self.clock(),
+                target=after.target,
+                operation_digest=after.operation_digest,
+                has_request=after.request is not None,
+                binding=binding,
+            )
+        if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
+            yield from self._record_failure(after)
+            self.emit("failed", after, detail={"attempts_left": after.attempts_left})
+            if outcome.verdict == "exhausted":
+                self.emit("exhausted", after)
+        elif outcome.changed and outcome.verdict == "expired":
+            self.emit("expired", after)
+        raise outcome.error or ChallengeNotFound("No such verification. Start again.")
+
+    def _check_held(self, challenge: Challenge, code: object) -> Flow[bool]:
+        """Check a TOTP or recovery code against the subject's binding, atomically marking
+        it used (the TOTP step, the recovery code) when it matches."""
+        if not isinstance(code, str) or challenge.subject is None:
+            return False
+        method, keys, s, now = self.method(challenge.method), self.keys, self.settings, self.clock()
+
+        def check(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+            bindings = (record or {}).get("bindings", [])
+            for i, b in enumerate(bindings):
+                if b["id"] == challenge.target:
+                    data = method.check(b, code, now, s, keys)
+                    if data is None:
+                        return record, False
+                    return {**(record or {}), "bindings": [*bindings[:i], data, *bindings[i + 1 :]]}, True
+            return record, False
+
+        return (yield from self.io("store", "update", _SUBJECT, challenge.subject, check, None))
+
+    def _bind_from(self, challenge: Challenge) -> Flow[Binding]:
+        raise NotImplementedError  # provided by the binding flows
+
+    # -- resend, cancel, consume, read -----------------------------------------------------
+
+    def _resend(
+        self, challenge_id: str, *, subject: str | None = None, session: str | None = None
+    ) -> Flow[Challenge]:
+        """Send a new code for a pending challenge; it replaces the old one and the
+        attempts left carry over.
+
+        :raises ResendTooSoon: the cooldown has not passed; ``retry_after`` says how long.
+        :raises NoSendsLeft: every send of this challenge is used.
+        :raises RateLimited: too many sends to this target.
+        :raises DeliveryError: the send failed; nothing is charged and the old code still works.
+        """
+        challenge = yield from self._load(challenge_id, subject, session)
+        method = self.method(challenge.method)
+        if not method.channel:
+            raise InvalidInput(f"{method.name} codes are not sent; there is nothing to resend.")
+        s = self.settings
+        code = new_code(self._code_length(method.channel, challenge.purpose))
+        digest = self.keys.digest(challenge.id, code)
+        outcome = yield from self._transition(
+            challenge, _machine.reserve_send, digest, self.clock(),
+            cooldown=s.resend_cooldown, code_ttl=s.code_ttl, lifetime=s.challenge_lifetime,
+        )  # fmt: skip
+        if outcome.error is not None:
+            if outcome.changed and outcome.verdict == "expired":
+                self.emit("expired", outcome.challenge)
+            raise outcome.error
+        before = challenge
+        reserved = outcome.challenge or challenge
+        try:
+            yield from self._hit(self._send_hits(method.name, reserved.target), reserved)
+            yield from self._deliver(reserved, code)
+        except (RateLimited, DeliveryError):
+            yield from self._transition(challenge, _machine.refund_send, before, digest)
+            raise
+        return _public(reserved)
+
+    def _cancel(self, challenge_id: str, *, subject: str | None = None, session: str | None = None) -> Flow[None]:
+        """End a pending challenge; its code stops working.
+
+        :raises ChallengeClosed: it had already ended.
+        """
+        challenge = yield from self._load(challenge_id, subject, session)
+        outcome = yield from self._transition(challenge, _machine.cancel, self.clock())
+        if outcome.error is not None:
+            raise outcome.error
+        self.emit("cancelled", outcome.challenge)
+
+    def _consume(
+        self,
+        challenge_id: str,
+        *,
+        subject: str | None = None,
+        session: str | None = None,
+        operation_data: Any = None,
+    ) -> Flow[dict[str, Any] | None]:
+        """Use an approval once and hand back the saved request to replay, if any.
+
+        :param operation_data: for operation approvals: the operation about to run; it
+            must be the one approved.
+        :raises OperationMismatch: the approval is for another operation.
+        :raises ChallengeClosed: not approved, or already used.
+        """
+        challenge = yield from self._load(challenge_id, subject, session)
+        if challenge.operation_digest is not None:
+            offered = "" if operation_data is None else self.operation_digest(operation_data)
+            if not hmac.compare_digest(offered, challenge.operation_digest):
+                raise OperationMismatch("This approval is for a different operation. Approve this one.")
+        outcome = yield from self._transition(challenge, _machine.consume)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.released
+
+    def _challenge(
+        self, challenge_id: str, *, subject: str | None = None, session: str | None = None
+    ) -> Flow[Challenge]:
+        """The challenge as it stands (an expired one shows ``expired``).
+
+        :raises ChallengeNotFound: no such challenge.
+        :raises ChallengeForbidden: another subject's or session's challenge.
+        """
+        challenge = yield from self._load(challenge_id, subject, session)
+        if challenge.state == "pending" and self.clock() >= challenge.expires_at:
+            challenge = dataclasses.replace(challenge, state="expired")
+        return _public(challenge)
+
+
+def _public(challenge: Challenge) -> Challenge:
+    """The challenge without its code digest, pending secret or saved request body."""
+    return dataclasses.replace(challenge, code_digest=None, pending=None, request=None)
+
+
+def _find_binding(record: dict[str, Any], method: str, binding_id: str | None) -> dict[str, Any] | None:
+    for b in record.get("bindings", []):
+        if b["method"] == method and (binding_id is None or b["id"] == binding_id):
+            if method == "recovery" and not b.get("codes"):
+                continue
+            return dict(b)
+    return None

@@ -1,0 +1,193 @@
+"""The challenge state machine: pure functions, no I/O, written once for every store.
+
+::
+
+    pending ──right code──▶ approved ──consume──▶ (consumed)
+       │ ├──wrong code, attempts left──▶ pending (attempts_left - 1)
+       │ ├──last wrong code──▶ exhausted
+       │ ├──time runs out──▶ expired
+       │ └──cancel──▶ cancelled
+       └──resend──▶ pending (new code, same attempts_left, sends_left - 1)
+
+Each function takes the stored challenge and returns the challenge to store plus an
+outcome; stores run them inside one atomic read-modify-write, so two concurrent calls
+never see the same state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ._errors import (
+    ChallengeClosed,
+    ChallengeError,
+    ChallengeExhausted,
+    ChallengeExpired,
+    NoSendsLeft,
+    ResendTooSoon,
+    StepUpError,
+    WrongCode,
+)
+from ._models import Challenge
+
+__all__ = ["Outcome", "cancel", "closed_error", "consume", "evaluate", "refund_send", "reserve_send"]
+
+Verdict = Literal["approved", "wrong", "exhausted"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a transition did: the challenge after it, what it means, and an error to raise."""
+
+    challenge: Challenge | None
+    verdict: str = ""
+    error: StepUpError | None = None
+    #: the state changed in this very transition (for audit events fired once).
+    changed: bool = False
+    #: what the transition released, e.g. the saved request a consume hands over.
+    released: dict[str, Any] | None = None
+
+
+def closed_error(challenge: Challenge, now: float) -> ChallengeError | None:
+    """The error for a challenge that no longer takes codes, or ``None`` if it does.
+
+    :param challenge: the stored challenge.
+    :param now: the current time.
+    """
+    if challenge.state == "pending" and now >= challenge.expires_at:
+        return ChallengeExpired("This code has expired. Ask for a new one.")
+    if challenge.state == "pending":
+        return None
+    if challenge.state == "expired":
+        return ChallengeExpired("This code has expired. Ask for a new one.")
+    if challenge.state == "exhausted":
+        return ChallengeExhausted("Too many wrong codes: this code no longer works. Ask for a new one.")
+    if challenge.state == "cancelled":
+        return ChallengeClosed("This verification was cancelled. Start again.")
+    return ChallengeClosed("This code was already used. Codes work once.")
+
+
+def _expire_if_due(challenge: Challenge, now: float) -> Outcome | None:
+    error = closed_error(challenge, now)
+    if error is None:
+        return None
+    if challenge.state == "pending":
+        return Outcome(dataclasses.replace(challenge, state="expired"), "expired", error, True)
+    return Outcome(challenge, challenge.state, error)
+
+
+def evaluate(challenge: Challenge, matched: bool, now: float) -> Outcome:
+    """Apply one submitted code.
+
+    :param challenge: the stored challenge.
+    :param matched: whether the code was right (decided by the caller, in constant time).
+    :param now: the current time.
+    """
+    ended = _expire_if_due(challenge, now)
+    if ended is not None:
+        return ended
+    if matched:
+        approved = dataclasses.replace(
+            challenge, state="approved", approved_at=now, code_digest=None
+        )
+        return Outcome(approved, "approved", changed=True)
+    left = challenge.attempts_left - 1
+    if left <= 0:
+        exhausted = dataclasses.replace(challenge, state="exhausted", attempts_left=0, code_digest=None)
+        return Outcome(
+            exhausted,
+            "exhausted",
+            ChallengeExhausted("That code was wrong and no attempts are left. Ask for a new code."),
+            True,
+        )
+    noun = "attempt" if left == 1 else "attempts"
+    return Outcome(
+        dataclasses.replace(challenge, attempts_left=left),
+        "wrong",
+        WrongCode(f"That code is not right. {left} {noun} left.", left),
+        True,
+    )
+
+
+def reserve_send(
+    challenge: Challenge, code_digest: str, now: float, *, cooldown: float, code_ttl: float,
+    lifetime: float,
+) -> Outcome:  # fmt: skip
+    """Take one send of the challenge for a new code, which replaces the old one.
+
+    The attempts left carry over. The caller sends the message and, if delivery fails,
+    gives the send back with :func:`refund_send`.
+
+    :param challenge: the stored challenge.
+    :param code_digest: the digest of the new code.
+    :param now: the current time.
+    :param cooldown: seconds between sends.
+    :param code_ttl: seconds the new code is valid.
+    :param lifetime: seconds the challenge may live in all.
+    """
+    ended = _expire_if_due(challenge, now)
+    if ended is not None:
+        return ended
+    if challenge.sends_left <= 0:
+        return Outcome(challenge, "", NoSendsLeft("No more codes can be sent for this request. Start again."))
+    wait = challenge.resend_in(now, cooldown)
+    if wait > 0:
+        return Outcome(
+            challenge, "", ResendTooSoon(f"Please wait {wait} s before asking for another code.", wait)
+        )
+    renewed = dataclasses.replace(
+        challenge,
+        code_digest=code_digest,
+        sends_left=challenge.sends_left - 1,
+        last_sent_at=now,
+        expires_at=min(challenge.created_at + lifetime, now + code_ttl),
+    )
+    return Outcome(renewed, "reserved", changed=True)
+
+
+def refund_send(challenge: Challenge, before: Challenge, reserved_digest: str) -> Outcome:
+    """Give back a send whose delivery failed: the old code works again, nothing is charged.
+
+    Only undoes the reservation if no other transition happened since.
+
+    :param challenge: the stored challenge.
+    :param before: the challenge as it was before :func:`reserve_send`.
+    :param reserved_digest: the digest the reservation stored.
+    """
+    if challenge.state != "pending" or challenge.code_digest != reserved_digest:
+        return Outcome(challenge)
+    restored = dataclasses.replace(
+        challenge,
+        code_digest=before.code_digest,
+        sends_left=before.sends_left,
+        last_sent_at=before.last_sent_at,
+        expires_at=before.expires_at,
+    )
+    return Outcome(restored, "refunded", changed=True)
+
+
+def cancel(challenge: Challenge, now: float) -> Outcome:
+    """End a pending challenge at the user's or app's request.
+
+    :param challenge: the stored challenge.
+    :param now: the current time.
+    """
+    ended = _expire_if_due(challenge, now)
+    if ended is not None:
+        return ended
+    return Outcome(dataclasses.replace(challenge, state="cancelled", code_digest=None), "cancelled", changed=True)
+
+
+def consume(challenge: Challenge) -> Outcome:
+    """Use an approval once: the replayed request or the operation it approved runs once.
+
+    :param challenge: the stored challenge.
+    """
+    if challenge.state != "approved":
+        return Outcome(challenge, "", ChallengeClosed("This verification has not been approved."))
+    if challenge.consumed:
+        return Outcome(challenge, "", ChallengeClosed("This approval was already used. Approvals work once."))
+    used = dataclasses.replace(challenge, consumed=True, request=None)
+    return Outcome(used, "consumed", changed=True, released=challenge.request)

@@ -1,0 +1,199 @@
+"""The records stepup keeps and hands out: challenges, bindings, messages, audit events.
+
+Records travel to and from stores as plain JSON-able dicts (:meth:`Challenge.to_record`),
+so every store keeps the same thing and no store pickles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "PURPOSES",
+    "Approval",
+    "AuditEvent",
+    "Binding",
+    "Challenge",
+    "ChallengeState",
+    "Message",
+    "Purpose",
+]
+
+Purpose = Literal["login", "step_up", "operation", "bind", "contact"]
+ChallengeState = Literal["pending", "approved", "expired", "exhausted", "cancelled"]
+PURPOSES: frozenset[str] = frozenset({"login", "step_up", "operation", "bind", "contact"})
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """One pending (or ended) verification.
+
+    The code digest and any secret waiting to be bound stay inside stepup; callers see
+    them only as ``has_code``.
+    """
+
+    id: str
+    subject: str | None
+    method: str
+    #: E.164 phone, email, or the id of a TOTP / recovery binding.
+    target: str
+    purpose: Purpose
+    created_at: float
+    expires_at: float
+    attempts_left: int
+    sends_left: int
+    state: ChallengeState = "pending"
+    code_digest: str | None = None
+    last_sent_at: float | None = None
+    #: what an operation approval approves, in words ("transfer of 50.00 to bob").
+    operation: str | None = None
+    operation_digest: str | None = None
+    #: the saved original request (method, path, query, content type, body) to replay.
+    request: dict[str, Any] | None = None
+    #: a digest of the session that started the challenge.
+    session: str | None = None
+    #: what waits to be bound when the code passes (verify before bind).
+    pending: dict[str, Any] | None = None
+    approved_at: float | None = None
+    consumed: bool = False
+    #: the app (blueprint or mount) and route that asked, for policy and audit.
+    app: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """The challenge as a JSON-able dict for a store."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Challenge:
+        """The challenge a store kept.
+
+        :param record: a dict made by :meth:`to_record`.
+        """
+        return cls(**record)
+
+    def seconds_left(self, now: float) -> int:
+        """Whole seconds until the challenge expires (0 once it has)."""
+        return max(0, int(self.expires_at - now + 0.999))
+
+    def resend_in(self, now: float, cooldown: float) -> int:
+        """Whole seconds until a resend is allowed (0 when it is)."""
+        if self.last_sent_at is None:
+            return 0
+        return max(0, int(self.last_sent_at + cooldown - now + 0.999))
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A subject's enrolled method, as callers see it: no secret, no digests."""
+
+    id: str
+    method: str
+    #: the target masked for display, e.g. ``+44 •••• ••0001``.
+    label: str
+    created_at: float
+    #: recovery codes not yet used (recovery bindings only).
+    remaining: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """What a passed challenge earns."""
+
+    challenge_id: str
+    subject: str | None
+    method: str
+    purpose: Purpose
+    approved_at: float
+    target: str
+    operation_digest: str | None = None
+    #: whether a saved request waits to be replayed with :meth:`Engine.consume`.
+    has_request: bool = False
+    #: the binding made, for a ``bind`` challenge.
+    binding: Binding | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message for a sender.
+
+    :ivar channel: ``sms`` or ``email``.
+    :ivar to: E.164 number or email address.
+    :ivar subject: the email subject (empty for SMS).
+    :ivar body: the text.
+    :ivar purpose: what it is for; senders may route on it.
+    """
+
+    channel: str
+    to: str
+    body: str
+    subject: str = ""
+    purpose: str = ""
+    html: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """Something that happened, safe to log: targets masked, never a code or a secret.
+
+    ``type`` is one of ``issued``, ``sent``, ``delivery_failed``, ``verified``, ``failed``,
+    ``exhausted``, ``expired``, ``cancelled``, ``locked``, ``rate_limited``, ``bound``,
+    ``unbound``, ``reset``, ``unlocked``, ``policy_changed``.
+    """
+
+    type: str
+    at: float
+    subject: str | None = None
+    method: str | None = None
+    target: str | None = None
+    purpose: str | None = None
+    challenge_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as a JSON-able dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class BindStart:
+    """A binding waiting for its first code (verify before bind).
+
+    :ivar challenge: verify it with the code sent to the new target, or the first code
+        of the authenticator app.
+    :ivar provisioning_uri: for TOTP, the ``otpauth://`` URI to show as a QR code.
+    :ivar qr_svg: for TOTP, that URI as an inline SVG QR code.
+    :ivar secret: for TOTP, the base32 secret for typing in by hand.
+    """
+
+    challenge: Challenge
+    provisioning_uri: str | None = None
+    qr_svg: str | None = None
+    secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginDecision:
+    """What a login needs, as the policy and the subject's bindings say.
+
+    :ivar required: a second factor is needed before the session is fully logged in.
+    :ivar bindings: the bound methods the subject may use now.
+    :ivar must_bind: nothing usable is bound: the user binds a method first.
+    :ivar bind_methods: the methods the user may bind.
+    """
+
+    required: bool
+    bindings: tuple[Binding, ...] = ()
+    must_bind: bool = False
+    bind_methods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactResult:
+    """A passed contact verification: this person controls ``to``."""
+
+    request_id: str
+    channel: str
+    to: str
+    verified_at: float

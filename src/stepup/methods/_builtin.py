@@ -1,0 +1,125 @@
+"""The methods stepup ships: sms, email, totp, recovery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._config import Settings
+from .._crypto import Keyring, ascii_code
+from .._errors import InvalidInput
+from .._otp import new_totp_secret, normalize_recovery_code, totp_match
+from .._targets import mask_email, mask_phone, normalize_email, normalize_phone
+from ._base import Method
+
+__all__ = ["BUILTIN_METHODS", "EmailMethod", "RecoveryMethod", "SmsMethod", "TotpMethod"]
+
+
+class _Delivered:
+    """Shared by methods whose code stepup sends: the challenge holds the code's digest."""
+
+    name = ""
+    channel: str | None = None
+
+    def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
+        return {}
+
+    def check(
+        self, data: dict[str, Any], code: str, now: float, settings: Settings, keys: Keyring
+    ) -> dict[str, Any] | None:
+        return None
+
+
+class SmsMethod(_Delivered):
+    """A code by SMS to a bound mobile number."""
+
+    name = "sms"
+    channel = "sms"
+
+    def normalize_target(self, raw: object, settings: Settings) -> str:
+        return normalize_phone(raw, settings)
+
+    def label(self, target: str) -> str:
+        return mask_phone(target)
+
+
+class EmailMethod(_Delivered):
+    """A code by email to a bound address."""
+
+    name = "email"
+    channel = "email"
+
+    def normalize_target(self, raw: object, settings: Settings) -> str:
+        return normalize_email(raw)
+
+    def label(self, target: str) -> str:
+        return mask_email(target)
+
+
+class _Held:
+    """Shared by methods whose code the user's device or paper makes."""
+
+    name = ""
+    channel: str | None = None
+    _label = ""
+
+    def normalize_target(self, raw: object, settings: Settings) -> str:
+        if raw not in (None, ""):
+            raise InvalidInput(f"{self.name} takes no target.")
+        return ""
+
+    def label(self, target: str) -> str:
+        return self._label
+
+
+class TotpMethod(_Held):
+    """A code from an authenticator app (RFC 6238), each time step accepted once."""
+
+    name = "totp"
+    _label = "authenticator app"
+
+    def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
+        return {"secret": new_totp_secret(), "last_step": -1}
+
+    def check(
+        self, data: dict[str, Any], code: str, now: float, settings: Settings, keys: Keyring
+    ) -> dict[str, Any] | None:
+        digits = ascii_code(code)
+        if digits is None or len(digits) != settings.totp_digits:
+            return None
+        step = totp_match(
+            data["secret"], digits, now, period=settings.totp_period, digits=settings.totp_digits,
+            drift=settings.totp_drift, last_step=int(data.get("last_step", -1)),
+        )  # fmt: skip
+        return None if step is None else {**data, "last_step": step}
+
+
+class RecoveryMethod(_Held):
+    """Single-use recovery codes, kept as keyed digests."""
+
+    name = "recovery"
+    _label = "recovery codes"
+
+    def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
+        return {"codes": []}
+
+    def check(
+        self, data: dict[str, Any], code: str, now: float, settings: Settings, keys: Keyring
+    ) -> dict[str, Any] | None:
+        normalized = normalize_recovery_code(code)
+        if normalized is None:
+            return None
+        remaining: list[str] = []
+        matched = False
+        for digest in data.get("codes", []):
+            # Every digest is compared, so the time taken does not tell which code matched.
+            hit = keys.matches(digest, "recovery", data["id"], normalized)
+            if hit and not matched:
+                matched = True
+            else:
+                remaining.append(digest)
+        return {**data, "codes": remaining} if matched else None
+
+
+BUILTIN_METHODS: dict[str, Method] = {
+    m.name: m for m in (SmsMethod(), EmailMethod(), TotpMethod(), RecoveryMethod())
+}

@@ -1,0 +1,138 @@
+"""``sqlite:///path``: the embedded default, safe with many threads and many processes.
+
+Each thread has its own connection. The database runs in WAL mode so readers never wait,
+and every update is a ``BEGIN IMMEDIATE`` transaction: SQLite takes the write lock before
+the read, so two processes updating one challenge run one after the other.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import TypeVar
+
+from .._clock import Clock, system_clock
+from .._errors import ConfigurationError, StoreUnavailable
+from ._base import Mutator, Record
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stepup_records (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    expires_at REAL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS stepup_records_expiry ON stepup_records (expires_at)
+    WHERE expires_at IS NOT NULL;
+"""
+_PURGE_EVERY = 1000
+
+
+class SQLiteStore:
+    """Records in one SQLite file.
+
+    :param path: the database file; its folder must exist.
+    :param clock: the time source for expiry.
+    :param timeout: seconds to wait for another writer before giving up.
+    :raises ConfigurationError: for an in-memory database, which threads could not share.
+    """
+
+    def __init__(self, path: str | Path, clock: Clock = system_clock, timeout: float = 5.0) -> None:
+        if str(path) in {"", ":memory:"}:
+            raise ConfigurationError("Use memory:// for an in-memory store; sqlite:/// needs a file path.")
+        self.path = str(path)
+        self._clock = clock
+        self._timeout = timeout
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._writes = 0
+        try:
+            self._conn().executescript(_SCHEMA)
+        except sqlite3.Error as e:
+            raise StoreUnavailable(f"The SQLite store at {self.path} cannot be opened: {e}") from e
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._guard:
+                self._connections.append(conn)
+        return conn
+
+    def _unavailable(self, e: sqlite3.Error) -> StoreUnavailable:
+        return StoreUnavailable(f"The SQLite store is unavailable ({e}). Nothing was changed; try again.")
+
+    def get(self, kind: str, key: str) -> Record | None:
+        """See :meth:`stepup.stores.Store.get`."""
+        try:
+            row = self._conn().execute(
+                "SELECT value, expires_at FROM stepup_records WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+        except sqlite3.Error as e:
+            raise self._unavailable(e) from e
+        if row is None or (row[1] is not None and row[1] <= self._clock()):
+            return None
+        return json.loads(row[0])  # type: ignore[no-any-return]
+
+    def update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> T:
+        """See :meth:`stepup.stores.Store.update`."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise self._unavailable(e) from e
+        try:
+            now = self._clock()
+            row = conn.execute(
+                "SELECT value, expires_at FROM stepup_records WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+            live = row is not None and (row[1] is None or row[1] > now)
+            new, result = fn(json.loads(row[0]) if live else None)
+            if new is None:
+                if row is not None:
+                    conn.execute("DELETE FROM stepup_records WHERE kind = ? AND key = ?", (kind, key))
+            else:
+                expires_at = now + ttl if ttl is not None else (row[1] if live else None)
+                conn.execute(
+                    "INSERT OR REPLACE INTO stepup_records (kind, key, value, expires_at) VALUES (?, ?, ?, ?)",
+                    (kind, key, json.dumps(new, separators=(",", ":")), expires_at),
+                )
+            self._writes += 1
+            if self._writes % _PURGE_EVERY == 0:
+                conn.execute("DELETE FROM stepup_records WHERE expires_at <= ?", (now,))
+            conn.execute("COMMIT")
+            return result
+        except sqlite3.Error as e:
+            conn.execute("ROLLBACK")
+            raise self._unavailable(e) from e
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def delete(self, kind: str, key: str) -> None:
+        """See :meth:`stepup.stores.Store.delete`."""
+        try:
+            self._conn().execute("DELETE FROM stepup_records WHERE kind = ? AND key = ?", (kind, key))
+        except sqlite3.Error as e:
+            raise self._unavailable(e) from e
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._guard:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
