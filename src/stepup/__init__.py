@@ -1,5 +1,7 @@
 """stepup: step-up and multi-factor verification for Python web apps that already exist."""
 
+import logging as _logging
+
 from ._clock import FrozenClock as FrozenClock
 from ._clock import system_clock as system_clock
 from ._config import Settings as Settings
@@ -42,6 +44,9 @@ from ._policy import Policy as Policy
 from . import grants as grants
 
 __version__ = "0.1.0"
+
+# A library logs; the app decides where to.
+_logging.getLogger("stepup").addHandler(_logging.NullHandler())
 
 __all__ = [
     "Approval",

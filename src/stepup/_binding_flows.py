@@ -103,8 +103,7 @@ class BindingFlows(ChallengeFlows):
     def _notify(self, subject: str, change: str, changed: Binding) -> Flow[None]:
         """Tell the subject's other channels that a binding changed; best effort."""
         record = yield from self._subject(subject)
-        what = f"{changed.method.upper() if changed.method == 'sms' else changed.method} ({changed.label})"
-        title, body = self.messages.notice(change, what)
+        title, body = self.messages.notice(change, _describe(changed))
         for b in record.get("bindings", []):
             channel = self.methods[b["method"]].channel if b["method"] in self.methods else None
             if not channel or b["id"] == changed.id:
@@ -297,3 +296,13 @@ class BindingFlows(ChallengeFlows):
     def _cancel_contact(self, request_id: str) -> Flow[None]:
         """Cancel a contact verification."""
         yield from self._cancel(request_id)
+
+
+_DESCRIPTIONS = {"sms": "The phone number {label}", "email": "The email address {label}"}
+
+
+def _describe(binding: Binding) -> str:
+    """A binding in words for a notice: "The phone number +44 •••• ••3456"."""
+    if binding.method in _DESCRIPTIONS:
+        return _DESCRIPTIONS[binding.method].format(label=binding.label)
+    return {"totp": "An authenticator app", "recovery": "A set of recovery codes"}.get(binding.method, binding.label)

@@ -24,7 +24,7 @@ class Settings:
     """stepup's settings. Every field has a safe default except ``secret_key``."""
 
     #: the app's secret key, or a list with the newest last (rotation). 32+ characters.
-    secret_key: str | Sequence[str] = ""
+    secret_key: str | Sequence[str] = field(default="", repr=False)
     #: the name users know the app by; it appears in messages and authenticator apps.
     app_name: str = "stepup"
     #: where bindings, challenges and policy live: memory://, sqlite:///path, redis://...
@@ -51,9 +51,11 @@ class Settings:
     #: seconds an ended challenge is kept so its state can still be reported.
     challenge_retention: int = 3600
 
-    #: TOTP digits, step in seconds and steps of drift accepted each way (RFC 6238).
+    #: digits of a TOTP code (RFC 6238): 6, 7 or 8.
     totp_digits: int = 6
+    #: seconds per TOTP time step.
     totp_period: int = 30
+    #: TOTP steps of clock drift accepted each way.
     totp_drift: int = 1
     #: recovery codes made at a time.
     recovery_code_count: int = 10
@@ -69,14 +71,19 @@ class Settings:
     #: E.164 prefixes accepted without validation (demo and test numbers such as +447700900).
     test_number_prefixes: tuple[str, ...] = ()
 
-    #: limits, in the notation of the ``limits`` library.
+    #: new challenges per subject (``limits`` notation, as every ``limit_*``).
     limit_challenges_per_subject: str = "5/15 minutes"
+    #: new challenges per phone number or email address.
     limit_challenges_per_target: str = "5/15 minutes"
+    #: messages per phone number or email address, resends included.
     limit_sends_per_target: str = "10/hour"
+    #: SMS per destination country (SMS pumping).
     limit_sms_per_country: str = "1000/day"
+    #: SMS per number prefix (SMS pumping through a range of numbers).
     limit_sms_per_prefix: str = "100/day"
     #: digits after the + that make an SMS prefix for ``limit_sms_per_prefix``.
     sms_prefix_digits: int = 7
+    #: codes checked per client address.
     limit_verifications_per_client: str = "30/minute"
     #: failures (across challenges) before the back-off starts.
     backoff_after: int = 3
@@ -96,10 +103,13 @@ class Settings:
     #: seconds a resume token stays good.
     resume_ttl: int = 900
 
-    #: policy defaults, until an admin changes them at run time.
+    #: methods switched on (policy default until an admin changes it at run time).
     methods: frozenset[str] = frozenset({"sms", "email", "totp", "recovery"})
+    #: whether logins need a second factor (policy default).
     login_2fa: bool = True
+    #: identity source -> whether its logins need a second factor; unnamed sources do.
     identity_sources: Mapping[str, bool] = field(default_factory=dict)
+    #: ask users with nothing bound to bind a method at login (policy default).
     bind_on_first_login: bool = True
 
     def __post_init__(self) -> None:

@@ -57,7 +57,9 @@ class ChallengeFlows(Core):
         if record is None:
             raise ChallengeNotFound("No such verification. Start again.")
         challenge = Challenge.from_record(record)
-        if challenge.subject is not None and subject != challenge.subject:
+        # Strict: a subject's challenge is theirs alone, and a contact verification (no
+        # subject) is nobody's login or step-up.
+        if subject != challenge.subject:
             raise ChallengeForbidden("This verification belongs to someone else.")
         if challenge.session is not None and self.session_digest(session) != challenge.session:
             raise ChallengeForbidden("This verification was started in another session.")
@@ -104,8 +106,8 @@ class ChallengeFlows(Core):
         def fail(record: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
             count = int((record or {}).get("count", 0)) + 1
             new: dict[str, Any] = {"count": count, "locked": count >= s.lockout_after}
-            if count > s.backoff_after:
-                delay = min(s.backoff_max, s.backoff_base * 2 ** (count - s.backoff_after - 1))
+            if count >= s.backoff_after:
+                delay = min(s.backoff_max, s.backoff_base * 2 ** (count - s.backoff_after))
                 new["until"] = now + delay
             return new, new
 

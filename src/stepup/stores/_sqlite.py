@@ -57,6 +57,7 @@ class SQLiteStore:
         try:
             self._conn().executescript(_SCHEMA)
         except sqlite3.Error as e:
+            self.close()
             raise StoreUnavailable(f"The SQLite store at {self.path} cannot be opened: {e}") from e
 
     def _conn(self) -> sqlite3.Connection:
@@ -65,8 +66,12 @@ class SQLiteStore:
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error:
+                conn.close()  # e.g. not a database: leave no connection open behind the error
+                raise
             self._local.conn = conn
             with self._guard:
                 self._connections.append(conn)
@@ -89,8 +94,8 @@ class SQLiteStore:
 
     def update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> T:
         """See :meth:`stepup.stores.Store.update`."""
-        conn = self._conn()
         try:
+            conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
@@ -116,7 +121,8 @@ class SQLiteStore:
             conn.execute("COMMIT")
             return result
         except sqlite3.Error as e:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                conn.execute("ROLLBACK")
             raise self._unavailable(e) from e
         except BaseException:
             conn.execute("ROLLBACK")

@@ -1,0 +1,200 @@
+"""The ``stepup`` admin command.
+
+Settings come from the environment (``STEPUP_SECRET_KEY``, ``STEPUP_STORE_URL``,
+``STEPUP_SMS_URL``, ``STEPUP_EMAIL_URL``, every other ``STEPUP_*`` setting) or from the
+options; the command acts on the same store as the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ._config import Settings
+from ._engine import Engine
+from ._errors import StepUpError
+
+__all__ = ["main"]
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    settings = Settings.from_mapping(os.environ)
+    overrides = {
+        name: value
+        for name, value in (
+            ("secret_key", args.secret_key), ("store_url", args.store),
+            ("sms_url", args.sms_url), ("email_url", args.email_url),
+        )
+        if value
+    }  # fmt: skip
+    return Engine(settings, **overrides)
+
+
+def _on(value: str) -> bool:
+    if value not in {"on", "off"}:
+        raise argparse.ArgumentTypeError("say on or off")
+    return value == "on"
+
+
+def _scope(args: argparse.Namespace) -> tuple[str, str]:
+    for kind in ("app", "route", "subject"):
+        name = getattr(args, kind, None)
+        if name:
+            return kind, name
+    return "global", ""
+
+
+def _print(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _cmd_secret(args: argparse.Namespace) -> None:
+    print(secrets.token_urlsafe(32))
+
+
+def _cmd_policy(args: argparse.Namespace) -> None:
+    engine = _engine(args)
+    try:
+        if args.action == "method":
+            engine.set_method(args.name, args.state, *_scope(args))
+        elif args.action == "login-2fa":
+            engine.set_login_2fa(args.state, *_scope(args))
+        elif args.action == "identity-source":
+            engine.set_identity_source(args.name, args.state)
+        elif args.action == "bind-on-first-login":
+            engine.set_bind_on_first_login(args.state)
+        _print(engine.policy().record)
+    finally:
+        engine.close()
+
+
+def _cmd_bindings(args: argparse.Namespace) -> None:
+    engine = _engine(args)
+    try:
+        if args.action == "reset":
+            count = engine.reset(args.subject)
+            print(f"Removed {count} binding(s) of {args.subject} and lifted their locks.")
+        elif args.action == "unbind":
+            gone = engine.unbind(args.subject, args.binding_id)
+            print(f"Removed {gone.method} ({gone.label}) from {args.subject}.")
+        elif args.action == "unlock":
+            engine.unlock(args.subject, args.method)
+            print(f"Unlocked {args.method or 'every method'} for {args.subject}.")
+        else:
+            rows = engine.bindings(args.subject)
+            if not rows:
+                print(f"{args.subject} has nothing bound.")
+            for b in rows:
+                extra = f"  ({b.remaining} left)" if b.remaining is not None else ""
+                print(f"{b.id}  {b.method:<8}  {b.label}{extra}")
+    finally:
+        engine.close()
+
+
+def _cmd_verify(args: argparse.Namespace) -> None:
+    engine = _engine(args)
+    try:
+        if args.action == "request":
+            request_id = engine.contact.request(args.channel, args.to)
+            print(f"request_id: {request_id}")
+            print(f"Check it with: stepup verify check {request_id} CODE")
+        elif args.action == "check":
+            result = engine.contact.check(args.request_id, args.code)
+            print(f"Verified: {result.to} ({result.channel}).")
+        else:
+            engine.contact.cancel(args.request_id)
+            print("Cancelled.")
+    finally:
+        engine.close()
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    from ._demo import run_demo
+
+    run_demo(interactive=args.interactive)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stepup",
+        description="Administer stepup: keys, policy, bindings, contact verification.",
+        epilog="Settings also come from STEPUP_* environment variables.",
+    )
+    parser.add_argument("--store", help="store URL (default: $STEPUP_STORE_URL or sqlite:///stepup.sqlite3)")
+    parser.add_argument("--secret-key", help="the app's secret key (default: $STEPUP_SECRET_KEY)")
+    parser.add_argument("--sms-url", help="SMS sender URL (default: $STEPUP_SMS_URL or console://)")
+    parser.add_argument("--email-url", help="email sender URL (default: $STEPUP_EMAIL_URL or console://)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("secret", help="print a new secret key").set_defaults(func=_cmd_secret)
+
+    policy = commands.add_parser("policy", help="show or change the policy switches")
+    policy.set_defaults(func=_cmd_policy)
+    actions = policy.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("show", help="print the policy in force")
+    for name, help_ in (("method", "switch a method on or off"), ("login-2fa", "require a second factor at login")):
+        p = actions.add_parser(name, help=help_)
+        if name == "method":
+            p.add_argument("name", help="sms, email, totp or recovery")
+        p.add_argument("state", type=_on, help="on or off")
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--app", help="only for this app (blueprint or mount)")
+        where.add_argument("--route", help="only for this route")
+        where.add_argument("--subject", help="only for this user")
+    p = actions.add_parser("identity-source", help="whether logins from a source need a second factor")
+    p.add_argument("name", help="e.g. password or sso")
+    p.add_argument("state", type=_on, help="on or off")
+    p = actions.add_parser("bind-on-first-login", help="ask users with nothing bound to bind a method")
+    p.add_argument("state", type=_on, help="on or off")
+
+    bindings = commands.add_parser("bindings", help="list, unbind, reset or unlock a user's methods")
+    bindings.set_defaults(func=_cmd_bindings)
+    actions = bindings.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="a user's bindings, masked").add_argument("subject")
+    actions.add_parser("reset", help="remove all of a user's bindings (lost phone)").add_argument("subject")
+    p = actions.add_parser("unbind", help="remove one binding")
+    p.add_argument("subject")
+    p.add_argument("binding_id")
+    p = actions.add_parser("unlock", help="lift a lock after too many wrong codes")
+    p.add_argument("subject")
+    p.add_argument("--method", help="only this method")
+
+    verify = commands.add_parser("verify", help="confirm a phone or email from the terminal")
+    verify.set_defaults(func=_cmd_verify)
+    actions = verify.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = actions.add_parser("request", help="send a code")
+    p.add_argument("channel", choices=["sms", "email"])
+    p.add_argument("to", help="phone number (+44...) or email address")
+    p = actions.add_parser("check", help="check a code")
+    p.add_argument("request_id")
+    p.add_argument("code")
+    actions.add_parser("cancel", help="cancel a request").add_argument("request_id")
+
+    demo = commands.add_parser("demo", help="a walkthrough of every flow, on a throw-away store")
+    demo.add_argument("--interactive", action="store_true", help="type the codes yourself")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``stepup`` command.
+
+    :param argv: the arguments (default: ``sys.argv[1:]``).
+    :returns: the exit status: 0, or 2 for an error stepup explains.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        args.func(args)
+    except StepUpError as e:
+        print(f"stepup: {e.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

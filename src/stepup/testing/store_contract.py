@@ -1,0 +1,220 @@
+"""The store contract as a pytest suite, for every store stepup ships and any you write.
+
+Subclass :class:`StoreContract` in a test module, name the subclass ``Test...`` and give
+it a ``make_store`` fixture that returns a factory: a callable taking a clock (a
+:class:`stepup.FrozenClock`) and returning a fresh, empty sync :class:`stepup.stores.Store`
+that reads time from that clock::
+
+    class TestRedisStore(StoreContract):
+        @pytest.fixture
+        def make_store(self, redis_url):
+            return lambda clock: RedisStore(redis_url, clock=clock)
+
+The base class has no ``Test`` prefix, so pytest collects only the subclasses.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from .._clock import FrozenClock
+from .._engine import Engine
+from .._models import Message
+from ..senders import MemorySender
+from ..stores import Record, Store
+
+__all__ = ["StoreContract", "StoreFactory", "code_from"]
+
+#: what ``make_store`` returns: a clock in, a fresh empty store out.
+StoreFactory = Callable[[FrozenClock], Store]
+
+_THREADS = 20
+_INCREMENTS = 50
+
+
+def code_from(message: Message) -> str:
+    """The code a message carries (the first run of 4 to 10 digits standing alone).
+
+    :param message: a message a :class:`stepup.senders.MemorySender` kept.
+    :raises LookupError: when the message holds no code.
+    """
+    found = re.search(r"\b\d{4,10}\b", message.body)
+    if found is None:
+        raise LookupError(f"no code in {message.body!r}")
+    return found.group()
+
+
+def _put(record: Record | None, value: Record | None) -> tuple[Record | None, Any]:
+    return value, record
+
+
+class StoreContract:
+    """What every :class:`stepup.stores.Store` must do. Subclasses provide ``make_store``."""
+
+    @pytest.fixture
+    def make_store(self) -> StoreFactory:
+        """Override: return a callable that makes a fresh store from a clock."""
+        raise NotImplementedError("a StoreContract subclass must define a make_store fixture")
+
+    @pytest.fixture
+    def clock(self) -> FrozenClock:
+        """The frozen clock the store reads."""
+        return FrozenClock()
+
+    @pytest.fixture
+    def store(self, make_store: StoreFactory, clock: FrozenClock) -> Iterator[Store]:
+        """A fresh store, closed after the test."""
+        store = make_store(clock)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    # -- get, update, delete -------------------------------------------------------------
+
+    def test_get_of_a_missing_record_is_none(self, store: Store) -> None:
+        assert store.get("challenge", "nothing-here") is None
+
+    def test_update_creates_the_record_and_returns_the_result(self, store: Store) -> None:
+        result = store.update("subject", "alice", lambda r: ({"n": 1}, ("made", r)))
+        assert result == ("made", None)
+        assert store.get("subject", "alice") == {"n": 1}
+
+    def test_update_hands_fn_the_stored_record(self, store: Store) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"n": 1}))
+        seen = store.update("subject", "alice", lambda r: _put(r, {"n": 2}))
+        assert seen == {"n": 1}
+        assert store.get("subject", "alice") == {"n": 2}
+
+    def test_update_returning_none_deletes(self, store: Store) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"n": 1}))
+        assert store.update("subject", "alice", lambda r: (None, "gone")) == "gone"
+        assert store.get("subject", "alice") is None
+        assert store.update("subject", "alice", lambda r: _put(r, None)) is None
+
+    def test_delete(self, store: Store) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"n": 1}))
+        store.delete("subject", "alice")
+        assert store.get("subject", "alice") is None
+        store.delete("subject", "alice")  # deleting what is absent is harmless
+
+    def test_kinds_are_separate_namespaces(self, store: Store) -> None:
+        store.update("challenge", "k", lambda r: _put(r, {"kind": "challenge"}))
+        store.update("subject", "k", lambda r: _put(r, {"kind": "subject"}))
+        store.delete("challenge", "k")
+        assert store.get("challenge", "k") is None
+        assert store.get("subject", "k") == {"kind": "subject"}
+
+    def test_records_round_trip_json(self, store: Store) -> None:
+        record = {
+            "nested": {"list": [1, 2.5, None, True, "x"], "empty": {}},
+            "float": 1_700_000_000.125,
+            "none": None,
+            "unicode": "Zoë 📱 日本語",
+            "int": -3,
+        }
+        store.update("subject", "ünï", lambda r: _put(r, record))
+        assert store.get("subject", "ünï") == record
+
+    def test_a_returned_record_is_a_copy(self, store: Store) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"bindings": []}))
+        got = store.get("subject", "alice")
+        assert got is not None
+        got["bindings"].append("intruder")
+        assert store.get("subject", "alice") == {"bindings": []}
+
+    def test_an_error_in_fn_writes_nothing_and_propagates(self, store: Store) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"n": 1}))
+
+        class Boom(Exception):
+            pass
+
+        def explode(record: Record | None) -> tuple[Record | None, None]:
+            raise Boom
+
+        for key in ("alice", "bob"):
+            with pytest.raises(Boom):
+                store.update("subject", key, explode, ttl=5)
+        assert store.get("subject", "alice") == {"n": 1}
+        assert store.get("subject", "bob") is None
+        # the store still works after the failed update
+        store.update("subject", "bob", lambda r: _put(r, {"n": 2}))
+        assert store.get("subject", "bob") == {"n": 2}
+
+    # -- expiry ---------------------------------------------------------------------------
+
+    def test_a_record_expires_after_its_ttl(self, store: Store, clock: FrozenClock) -> None:
+        store.update("challenge", "c", lambda r: _put(r, {"n": 1}), ttl=10)
+        clock.advance(9.5)
+        assert store.get("challenge", "c") == {"n": 1}
+        clock.advance(0.5)
+        assert store.get("challenge", "c") is None
+        assert store.update("challenge", "c", lambda r: _put(r, {"n": 2})) is None
+
+    def test_a_record_without_ttl_does_not_expire(self, store: Store, clock: FrozenClock) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"n": 1}))
+        clock.advance(10 * 365 * 86400)
+        assert store.get("subject", "alice") == {"n": 1}
+
+    def test_ttl_none_keeps_the_existing_expiry(self, store: Store, clock: FrozenClock) -> None:
+        store.update("challenge", "c", lambda r: _put(r, {"n": 1}), ttl=10)
+        clock.advance(6)
+        store.update("challenge", "c", lambda r: _put(r, {"n": 2}), ttl=None)
+        clock.advance(3)
+        assert store.get("challenge", "c") == {"n": 2}
+        clock.advance(1)
+        assert store.get("challenge", "c") is None
+
+    def test_a_new_ttl_replaces_the_old_one(self, store: Store, clock: FrozenClock) -> None:
+        store.update("challenge", "c", lambda r: _put(r, {"n": 1}), ttl=10)
+        clock.advance(8)
+        store.update("challenge", "c", lambda r: _put(r, {"n": 2}), ttl=10)
+        clock.advance(8)
+        assert store.get("challenge", "c") == {"n": 2}
+
+    # -- atomicity ------------------------------------------------------------------------
+
+    def test_concurrent_updates_are_atomic(self, store: Store) -> None:
+        barrier = threading.Barrier(_THREADS, timeout=30)
+        errors: list[BaseException] = []
+
+        def increment(record: Record | None) -> tuple[Record, None]:
+            return {"n": (record or {"n": 0})["n"] + 1}, None
+
+        def work() -> None:
+            try:
+                barrier.wait()
+                for _ in range(_INCREMENTS):
+                    store.update("counter", "hits", increment)
+            except BaseException as e:  # reported by the main thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=work) for _ in range(_THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert store.get("counter", "hits") == {"n": _THREADS * _INCREMENTS}
+
+    # -- with the engine ------------------------------------------------------------------
+
+    def test_an_engine_binds_and_steps_up_on_this_store(self, store: Store, clock: FrozenClock) -> None:
+        sms = MemorySender()
+        # The store belongs to the fixture, which closes it; the engine holds nothing else.
+        engine = Engine(secret_key="k" * 40, store=store, sms=sms, email=MemorySender(), clock=clock)
+        start = engine.begin_bind("alice", "sms", "+44 7400 123456")
+        approval = engine.verify(start.challenge.id, code_from(sms.last), subject="alice")
+        assert approval.binding is not None and approval.binding.method == "sms"
+        assert [b.method for b in engine.bindings("alice")] == ["sms"]
+        assert sms.last.to == "+447400123456"
+
+        challenge = engine.start("alice", "sms")
+        approval = engine.verify(challenge.id, code_from(sms.last), subject="alice")
+        assert (approval.purpose, approval.subject) == ("step_up", "alice")
+        assert engine.challenge(challenge.id, subject="alice").state == "approved"
