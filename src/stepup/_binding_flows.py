@@ -10,7 +10,14 @@ from ._errors import DeliveryError, InvalidInput, MethodNotAvailable
 from ._flows import _FAILURES, _POLICY, _SUBJECT, ChallengeFlows
 from ._core import Flow
 from ._models import Binding, BindStart, Challenge, ContactResult, LoginDecision, Message
-from ._otp import new_recovery_codes, normalize_recovery_code, provisioning_uri, qr_svg, recovery_digest
+from ._otp import (
+    check_totp_secret,
+    new_recovery_codes,
+    normalize_recovery_code,
+    provisioning_uri,
+    qr_svg,
+    recovery_digest,
+)
 from ._policy import Policy, apply_change, scope_name
 
 __all__ = ["BindingFlows"]
@@ -173,6 +180,7 @@ class BindingFlows(ChallengeFlows):
         a demo user). The target is still checked.
 
         :param secret: for TOTP, an existing base32 secret.
+        :raises InvalidInput: for a secret that is not base32 of 112 bits or more.
         """
         m = self.method(method)
         if m.name == "recovery":
@@ -180,7 +188,7 @@ class BindingFlows(ChallengeFlows):
         normalized = m.normalize_target(target, self.settings)
         data = m.enrol(normalized, self.settings)
         if secret is not None:
-            data["secret"] = secret
+            data["secret"] = check_totp_secret(secret)
         record = {"id": new_id(), "method": m.name, "target": normalized, "created_at": self.clock(), **data}
         return (yield from self._add_binding(subject, record))
 

@@ -46,7 +46,8 @@ class Core:
 
     :param settings: the settings; keyword arguments override single fields.
     :param clock: the time source (frozen in tests).
-    :param methods: the methods by name; by default the built-in ones plus plug-ins.
+    :param methods: the methods by name; by default the built-in ones plus plug-ins. A
+        set of names instead is the :class:`Settings` field ``methods`` (those on by default).
     :param audit_hooks: callables taking each :class:`AuditEvent`.
     :param messages: the message texts (for translation or other wording).
     :raises ConfigurationError: for a missing or weak secret key or a bad setting.
@@ -57,14 +58,18 @@ class Core:
         settings: Settings | None = None,
         *,
         clock: Clock = system_clock,
-        methods: Mapping[str, Method] | None = None,
+        methods: Mapping[str, Method] | Iterable[str] | None = None,
         audit_hooks: Iterable[Callable[[AuditEvent], None]] = (),
         messages: MessageCatalog | None = None,
         **overrides: Any,
     ) -> None:
+        if methods is not None and not isinstance(methods, Mapping):
+            # The keyword names both the registry and a Settings field; names mean the field.
+            overrides["methods"] = frozenset(methods)
+            methods = None
         base = settings or Settings()
         self.settings = base.replace(**overrides) if overrides else base
-        self.keys = Keyring(self.settings.secret_key)
+        self.keys = Keyring(self.settings.secret_key, clock)
         self.clock = clock
         self.methods: dict[str, Method] = dict(methods) if methods is not None else load_methods(BUILTIN_METHODS)
         self.auditor = Auditor(audit_hooks)

@@ -13,8 +13,9 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from ._clock import Clock, system_clock
 from ._errors import ConfigurationError
 
 __all__ = [
@@ -83,15 +84,29 @@ def ascii_code(raw: object) -> str | None:
     return code
 
 
+class _ClockSigner(TimestampSigner):
+    """itsdangerous's timestamp signer reading stepup's injected clock, so a token's age
+    is measured on the same clock as every challenge (and a frozen clock ages it in tests).
+    """
+
+    def __init__(self, *args: Any, clock: Clock = system_clock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock())
+
+
 class Keyring:
     """The app's secret keys and everything derived from them.
 
     :param keys: one key, or a list whose last entry is the newest (for rotation).
+    :param clock: the time source that dates and ages signed tokens.
     :raises ConfigurationError: when no key is given or one is shorter than
         :data:`MIN_SECRET_LENGTH`.
     """
 
-    def __init__(self, keys: str | Sequence[str]) -> None:
+    def __init__(self, keys: str | Sequence[str], clock: Clock = system_clock) -> None:
         key_list = [keys] if isinstance(keys, str) else list(keys)
         if not key_list:
             raise ConfigurationError(
@@ -108,6 +123,7 @@ class Keyring:
         # with a signature or another digest made from the same app secret.
         self._digest_keys = [self._derive(k.reveal(), b"stepup.code-digest") for k in self._keys]
         self._serializers: dict[str, URLSafeTimedSerializer] = {}
+        self._clock = clock
 
     def __repr__(self) -> str:
         return f"Keyring({len(self._keys)} keys)"
@@ -148,7 +164,9 @@ class Keyring:
         """
         serializer = self._serializers.get(salt)
         if serializer is None:
-            serializer = URLSafeTimedSerializer([k.reveal() for k in self._keys], salt=salt)
+            serializer = URLSafeTimedSerializer(
+                [k.reveal() for k in self._keys], salt=salt, signer=_ClockSigner, signer_kwargs={"clock": self._clock}
+            )
             self._serializers[salt] = serializer
         return serializer
 

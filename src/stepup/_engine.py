@@ -14,7 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from limits.strategies import MovingWindowRateLimiter
 
-from ._binding_flows import BindingFlows
+from ._resume_flows import ResumeFlows
 from ._core import Io
 from ._ratelimit import RateLimiter, StoreWindowStorage
 from .senders import AsyncSender, AsyncSenderAdapter, Sender, async_sender_from_url, sender_from_url
@@ -65,7 +65,7 @@ class ContactVerification:
         return self._engine.cancel_contact(request_id)
 
 
-class Engine(BindingFlows):
+class Engine(ResumeFlows):
     """stepup's core, synchronous.
 
     ::
@@ -118,30 +118,33 @@ class Engine(BindingFlows):
         """Release the store's connections."""
         self.store.close()
 
-    start = _sync(BindingFlows._start)
-    verify = _sync(BindingFlows._verify)
-    resend = _sync(BindingFlows._resend)
-    cancel = _sync(BindingFlows._cancel)
-    consume = _sync(BindingFlows._consume)
-    challenge = _sync(BindingFlows._challenge)
-    begin_bind = _sync(BindingFlows._begin_bind)
-    bindings = _sync(BindingFlows._bindings)
-    unbind = _sync(BindingFlows._unbind)
-    reset = _sync(BindingFlows._reset)
-    unlock = _sync(BindingFlows._unlock)
-    generate_recovery_codes = _sync(BindingFlows._generate_recovery_codes)
-    import_binding = _sync(BindingFlows._import_binding)
-    policy = _sync(BindingFlows._get_policy)
-    set_method = _sync(BindingFlows._set_method)
-    set_login_2fa = _sync(BindingFlows._set_login_2fa)
-    set_identity_source = _sync(BindingFlows._set_identity_source)
-    set_bind_on_first_login = _sync(BindingFlows._set_bind_on_first_login)
-    login_decision = _sync(BindingFlows._login_decision)
-    remember_device = _sync(BindingFlows._remember_device)
-    is_trusted_device = _sync(BindingFlows._is_trusted_device)
-    request_contact = _sync(BindingFlows._request_contact)
-    check_contact = _sync(BindingFlows._check_contact)
-    cancel_contact = _sync(BindingFlows._cancel_contact)
+    start = _sync(ResumeFlows._start)
+    verify = _sync(ResumeFlows._verify)
+    resend = _sync(ResumeFlows._resend)
+    cancel = _sync(ResumeFlows._cancel)
+    consume = _sync(ResumeFlows._consume)
+    challenge = _sync(ResumeFlows._challenge)
+    begin_bind = _sync(ResumeFlows._begin_bind)
+    bindings = _sync(ResumeFlows._bindings)
+    unbind = _sync(ResumeFlows._unbind)
+    reset = _sync(ResumeFlows._reset)
+    unlock = _sync(ResumeFlows._unlock)
+    generate_recovery_codes = _sync(ResumeFlows._generate_recovery_codes)
+    import_binding = _sync(ResumeFlows._import_binding)
+    policy = _sync(ResumeFlows._get_policy)
+    set_method = _sync(ResumeFlows._set_method)
+    set_login_2fa = _sync(ResumeFlows._set_login_2fa)
+    set_identity_source = _sync(ResumeFlows._set_identity_source)
+    set_bind_on_first_login = _sync(ResumeFlows._set_bind_on_first_login)
+    login_decision = _sync(ResumeFlows._login_decision)
+    remember_device = _sync(ResumeFlows._remember_device)
+    is_trusted_device = _sync(ResumeFlows._is_trusted_device)
+    request_contact = _sync(ResumeFlows._request_contact)
+    check_contact = _sync(ResumeFlows._check_contact)
+    cancel_contact = _sync(ResumeFlows._cancel_contact)
+    save_resume = _sync(ResumeFlows._save_resume)
+    load_resume = _sync(ResumeFlows._load_resume)
+    take_resume = _sync(ResumeFlows._take_resume)
 
 
 class _AsyncLimiter:
@@ -156,7 +159,7 @@ class _AsyncLimiter:
             self._limiter.hit(hits)
 
 
-class AsyncEngine(BindingFlows):
+class AsyncEngine(ResumeFlows):
     """stepup's core for asyncio: the methods of :class:`Engine`, awaited.
 
     :param store: an async store instead of ``store_url``.
@@ -203,27 +206,30 @@ class AsyncEngine(BindingFlows):
         """Release the store's connections."""
         await self.store.close()
 
-    start = _async(BindingFlows._start)
-    verify = _async(BindingFlows._verify)
-    resend = _async(BindingFlows._resend)
-    cancel = _async(BindingFlows._cancel)
-    consume = _async(BindingFlows._consume)
-    challenge = _async(BindingFlows._challenge)
-    begin_bind = _async(BindingFlows._begin_bind)
-    bindings = _async(BindingFlows._bindings)
-    unbind = _async(BindingFlows._unbind)
-    reset = _async(BindingFlows._reset)
-    unlock = _async(BindingFlows._unlock)
-    generate_recovery_codes = _async(BindingFlows._generate_recovery_codes)
-    import_binding = _async(BindingFlows._import_binding)
-    policy = _async(BindingFlows._get_policy)
-    set_method = _async(BindingFlows._set_method)
-    set_login_2fa = _async(BindingFlows._set_login_2fa)
-    set_identity_source = _async(BindingFlows._set_identity_source)
-    set_bind_on_first_login = _async(BindingFlows._set_bind_on_first_login)
-    login_decision = _async(BindingFlows._login_decision)
-    remember_device = _async(BindingFlows._remember_device)
-    is_trusted_device = _async(BindingFlows._is_trusted_device)
-    request_contact = _async(BindingFlows._request_contact)
-    check_contact = _async(BindingFlows._check_contact)
-    cancel_contact = _async(BindingFlows._cancel_contact)
+    start = _async(ResumeFlows._start)
+    verify = _async(ResumeFlows._verify)
+    resend = _async(ResumeFlows._resend)
+    cancel = _async(ResumeFlows._cancel)
+    consume = _async(ResumeFlows._consume)
+    challenge = _async(ResumeFlows._challenge)
+    begin_bind = _async(ResumeFlows._begin_bind)
+    bindings = _async(ResumeFlows._bindings)
+    unbind = _async(ResumeFlows._unbind)
+    reset = _async(ResumeFlows._reset)
+    unlock = _async(ResumeFlows._unlock)
+    generate_recovery_codes = _async(ResumeFlows._generate_recovery_codes)
+    import_binding = _async(ResumeFlows._import_binding)
+    policy = _async(ResumeFlows._get_policy)
+    set_method = _async(ResumeFlows._set_method)
+    set_login_2fa = _async(ResumeFlows._set_login_2fa)
+    set_identity_source = _async(ResumeFlows._set_identity_source)
+    set_bind_on_first_login = _async(ResumeFlows._set_bind_on_first_login)
+    login_decision = _async(ResumeFlows._login_decision)
+    remember_device = _async(ResumeFlows._remember_device)
+    is_trusted_device = _async(ResumeFlows._is_trusted_device)
+    request_contact = _async(ResumeFlows._request_contact)
+    check_contact = _async(ResumeFlows._check_contact)
+    cancel_contact = _async(ResumeFlows._cancel_contact)
+    save_resume = _async(ResumeFlows._save_resume)
+    load_resume = _async(ResumeFlows._load_resume)
+    take_resume = _async(ResumeFlows._take_resume)

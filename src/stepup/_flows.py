@@ -84,7 +84,12 @@ class ChallengeFlows(Core):
         who = challenge.subject if challenge.subject is not None else f"target:{challenge.target}"
         return f"{challenge.method}:{who}"
 
-    def _check_lock(self, key: str) -> Flow[None]:
+    def _check_lock(self, key: str, *, backoff: bool = True) -> Flow[None]:
+        """Refuse a locked method; with ``backoff``, also one in its failure back-off.
+
+        A new challenge is refused only for a method locked outright: the back-off gates
+        the codes, so a user who just used up a challenge can ask for a new one at once.
+        """
         record = yield from self.io("store", "get", _FAILURES, key)
         if not record:
             return
@@ -94,7 +99,7 @@ class ChallengeFlows(Core):
             )
         locked_until = float(record.get("until", 0))
         now = self.clock()
-        if locked_until > now:
+        if backoff and locked_until > now:
             wait = max(1, int(locked_until - now + 0.999))
             raise TemporarilyLocked(
                 f"Too many wrong codes. Try again in {wait} s.", retry_after=wait, locked_until=locked_until
@@ -190,7 +195,7 @@ class ChallengeFlows(Core):
             pending=pending,
             app=app,
         )
-        yield from self._check_lock(self._failure_key(challenge))
+        yield from self._check_lock(self._failure_key(challenge), backoff=False)
         hits: list[tuple[str, str]] = []
         if subject is not None:
             hits.append(("challenges_per_subject", subject))
@@ -351,7 +356,9 @@ class ChallengeFlows(Core):
 
         outcome = yield from self._transition(challenge, step, self.clock())
         after = outcome.challenge or challenge
-        if outcome.verdict == "approved":
+        # Only the transition that approved approves: a racing call that finds the
+        # challenge approved already gets its error (the verdict names the state).
+        if outcome.verdict == "approved" and outcome.error is None:
             yield from self.io("store", "delete", _FAILURES, self._failure_key(after))
             self.emit("verified", after)
             binding = None

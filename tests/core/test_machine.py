@@ -113,7 +113,7 @@ def test_resend_waits_for_cooldown(engine: stepup.Engine, clock: Any) -> None:
     assert e.value.retry_after == 20
 
 
-def test_resend_sends_a_new_code_and_keeps_attempts(engine: stepup.Engine, sms: Any, clock: Any, last_code: Any) -> None:
+def test_resend_sends_new_code_keeps_attempts(engine: stepup.Engine, sms: Any, clock: Any, last_code: Any) -> None:
     cid = start(engine)
     old = last_code(sms)
     with pytest.raises(stepup.WrongCode):

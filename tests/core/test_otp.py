@@ -13,7 +13,7 @@ import stepup
 from stepup import _otp
 
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()
-SECRET = "JBSWY3DPEHPK3PXP"
+SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # 160 bits
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,9 @@ def test_rfc6238_sha1_vectors(t: int, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("counter", "expected"),
-    enumerate(["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"]),
+    list(enumerate(
+        ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"]
+    )),
 )
 def test_rfc4226_hotp_vectors(counter: int, expected: str) -> None:
     assert _otp.totp_at_step(RFC_SECRET, counter, 6) == expected
@@ -83,6 +85,8 @@ def test_enrol_totp(engine_factory: Any, clock: stepup.FrozenClock) -> None:
     approval = engine.verify(started.challenge.id, code_at(clock, secret=started.secret), subject="carol")
     assert approval.binding is not None and approval.binding.method == "totp"
     assert [b.method for b in engine.bindings("carol")] == ["totp"]
+    with pytest.raises(stepup.WrongCode):  # the enrolment code's step is used up
+        login(engine, "carol", "totp", code_at(clock, secret=started.secret))
 
 
 def test_enrol_totp_wrong_first_code_binds_nothing(engine_factory: Any, clock: stepup.FrozenClock) -> None:
@@ -125,6 +129,29 @@ def test_totp_secret_is_not_in_another_subjects_reach(engine_factory: Any, clock
     with pytest.raises(stepup.ChallengeForbidden):
         engine.verify(challenge.id, code_at(clock), subject="mallory")
     assert engine.verify(challenge.id, code_at(clock), subject="carol").method == "totp"
+
+
+@pytest.mark.parametrize("secret", ["JBSWY3DPEHPK3P", "not base32!", ""])
+def test_import_refuses_weak_or_malformed_secret(engine_factory: Any, secret: str) -> None:
+    engine = engine_factory()
+    with pytest.raises(stepup.InvalidInput):
+        engine.import_binding("carol", "totp", secret=secret)
+    assert engine.bindings("carol") == []
+
+
+def test_import_accepts_the_80_bit_secrets_authenticator_apps_hold(
+    engine_factory: Any, clock: stepup.FrozenClock
+) -> None:
+    engine = engine_factory()
+    engine.import_binding("carol", "totp", secret="JBSWY3DPEHPK3PXP")
+    code = stepup._otp.totp_at_step("JBSWY3DPEHPK3PXP", int(clock() // 30), 6)
+    assert login(engine, "carol", "totp", code).method == "totp"
+
+
+def test_import_accepts_spaced_lower_case_secret(engine_factory: Any, clock: stepup.FrozenClock) -> None:
+    engine = engine_factory()
+    engine.import_binding("carol", "totp", secret="gezd gnbv gy3t qojq gezd gnbv gy3t qojq")
+    assert login(engine, "carol", "totp", code_at(clock)).method == "totp"
 
 
 # -- recovery codes ------------------------------------------------------------------------------

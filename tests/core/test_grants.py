@@ -1,0 +1,76 @@
+"""Grants: the authentication log a plain session dict carries."""
+
+from __future__ import annotations
+
+from stepup import grants
+
+NOW = 1_700_000_000.0
+
+
+def _logged_in(hold: bool = True) -> dict:
+    session: dict = {}
+    grants.begin_login(session, "alice", identity_source="password", hold=hold)
+    return session
+
+
+def test_a_fresh_login_is_held_until_a_second_factor():
+    session = _logged_in()
+    assert grants.is_held(session, "alice")
+    assert not grants.satisfies(session, "alice", max_age=300, now=NOW)
+
+
+def test_recording_a_factor_lifts_the_hold_and_renews_the_nonce():
+    session = _logged_in()
+    before = grants.session_nonce(session, "alice")
+    grants.record_factor(session, "alice", "sms", NOW)
+    assert not grants.is_held(session, "alice")
+    assert grants.satisfies(session, "alice", max_age=300, now=NOW)
+    after = grants.session_nonce(session, "alice")
+    assert after and after != before  # whatever was bound to the old nonce is not trusted
+
+
+def test_max_age():
+    session = _logged_in()
+    grants.record_factor(session, "alice", "sms", NOW)
+    assert grants.satisfies(session, "alice", max_age=300, now=NOW + 300)
+    assert not grants.satisfies(session, "alice", max_age=300, now=NOW + 301)
+
+
+def test_accepted_methods():
+    session = _logged_in()
+    grants.record_factor(session, "alice", "sms", NOW)
+    assert not grants.satisfies(session, "alice", max_age=300, now=NOW, methods=frozenset({"totp"}))
+    grants.record_factor(session, "alice", "totp", NOW + 10)
+    assert grants.satisfies(session, "alice", max_age=300, now=NOW + 10, methods=frozenset({"totp"}))
+    assert grants.last_verified(session, "alice", ["sms"]) == NOW
+
+
+def test_grace_spares_a_multi_step_task_a_second_prompt():
+    session = _logged_in()
+    grants.record_factor(session, "alice", "sms", NOW)
+    assert not grants.satisfies(session, "alice", max_age=60, now=NOW + 120)
+    assert grants.satisfies(session, "alice", max_age=60, now=NOW + 120, grace=180)
+
+
+def test_another_subject_never_satisfies():
+    session = _logged_in()
+    grants.record_factor(session, "alice", "sms", NOW)
+    assert not grants.satisfies(session, "mallory", max_age=300, now=NOW)
+    assert grants.is_held(session, "mallory")
+    assert grants.session_nonce(session, "mallory") is None
+
+
+def test_end_login_clears_everything():
+    session = _logged_in()
+    grants.record_factor(session, "alice", "sms", NOW)
+    grants.end_login(session)
+    assert grants.SESSION_KEY not in session
+    assert not grants.satisfies(session, "alice", max_age=300, now=NOW)
+    assert grants.last_verified(session, "alice") is None
+
+
+def test_a_new_login_forgets_the_grants_of_the_old_one():
+    session = _logged_in()
+    grants.record_factor(session, "alice", "sms", NOW)
+    grants.begin_login(session, "alice", identity_source="password", hold=True)
+    assert not grants.satisfies(session, "alice", max_age=300, now=NOW)

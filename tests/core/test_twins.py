@@ -1,0 +1,116 @@
+"""Engine and AsyncEngine are twins: the same methods, the same signatures, the same results."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+from typing import Any
+
+import pytest
+
+import stepup
+from stepup.senders import AsyncSenderAdapter, MemorySender
+
+SECRET = "s" * 40
+OPERATION = {"to": "bob", "amount": "50.00"}
+REQUEST = {"method": "POST", "path": "/transfer", "content_type": "application/x-www-form-urlencoded",
+           "body": "to=bob&amount=50.00"}  # fmt: skip
+
+
+def _public(cls: type) -> dict[str, Any]:
+    return {name: member for name, member in inspect.getmembers(cls) if not name.startswith("_") and callable(member)}
+
+
+def _make(cls: type, store_url: str = "memory://") -> tuple[Any, MemorySender]:
+    sms = MemorySender()
+    senders: dict[str, Any] = {"sms": sms, "email": MemorySender()}
+    if cls is stepup.AsyncEngine:
+        senders = {k: AsyncSenderAdapter(v, offload=False) for k, v in senders.items()}
+    engine = cls(secret_key=SECRET, store_url=store_url, clock=stepup.FrozenClock(), **senders)
+    return engine, sms
+
+
+async def _close(engine: Any) -> None:
+    closing = engine.close()
+    if inspect.isawaitable(closing):
+        await closing
+
+
+def test_public_methods_match():
+    assert set(_public(stepup.Engine)) == set(_public(stepup.AsyncEngine))
+    sync, _ = _make(stepup.Engine)
+    async_, _ = _make(stepup.AsyncEngine)
+    try:
+        for name in _public(stepup.Engine):
+            assert inspect.signature(getattr(sync, name)) == inspect.signature(getattr(async_, name)), name
+        assert inspect.iscoroutinefunction(async_.verify) and not inspect.iscoroutinefunction(sync.verify)
+    finally:
+        asyncio.run(_close(sync))
+        asyncio.run(_close(async_))
+
+
+@pytest.mark.parametrize("cls", [stepup.Engine, stepup.AsyncEngine])
+def test_every_public_method_has_a_docstring(cls):
+    for name, member in _public(cls).items():
+        assert (inspect.getdoc(member) or "").strip(), f"{cls.__name__}.{name} has no docstring"
+
+
+async def _scenario(engine: Any, sms: MemorySender) -> list[Any]:
+    """Bind a phone, step up, approve an operation; the results without random ids."""
+
+    async def do(result: Any) -> Any:
+        return await result if inspect.isawaitable(result) else result
+
+    def code() -> str:
+        return re.findall(r"(?<!\d)\d{6}(?!\d)", sms.last.body)[0]
+
+    seen: list[Any] = []
+    try:
+        start = await do(engine.begin_bind("alice", "sms", "+44 7400 123456"))
+        bound = await do(engine.verify(start.challenge.id, code(), subject="alice"))
+        seen += [bound.purpose, bound.target, bound.binding.label]
+        seen += [[b.label for b in await do(engine.bindings("alice"))]]
+
+        step_up = await do(engine.start("alice", "sms"))
+        with pytest.raises(stepup.WrongCode) as wrong:
+            await do(engine.verify(step_up.id, "12345678", subject="alice"))
+        approval = await do(engine.verify(step_up.id, code(), subject="alice"))
+        seen += [wrong.value.attempts_left, approval.purpose, approval.method, approval.approved_at]
+
+        op = await do(engine.start("alice", "sms", "operation", operation="transfer of 50.00 to Bob",
+                                   operation_data=OPERATION, request=REQUEST))  # fmt: skip
+        seen += ["transfer of 50.00 to Bob" in sms.last.body]
+        approval = await do(engine.verify(op.id, code(), subject="alice"))
+        seen += [approval.has_request, approval.operation_digest is not None]
+        with pytest.raises(stepup.OperationMismatch):
+            await do(engine.consume(op.id, subject="alice", operation_data={**OPERATION, "to": "eve"}))
+        seen += [await do(engine.consume(op.id, subject="alice", operation_data=OPERATION))]
+        with pytest.raises(stepup.ChallengeClosed):
+            await do(engine.consume(op.id, subject="alice", operation_data=OPERATION))
+        seen += [[m.purpose for m in sms.outbox]]
+    finally:
+        await _close(engine)
+    return seen
+
+
+def test_the_twins_give_the_same_results():
+    sync = asyncio.run(_scenario(*_make(stepup.Engine)))
+    async_ = asyncio.run(_scenario(*_make(stepup.AsyncEngine)))
+    assert async_ == sync
+    assert sync[-2] == REQUEST  # the saved request came back once
+
+
+def test_async_engine_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'stepup.db'}"
+    reference = asyncio.run(_scenario(*_make(stepup.Engine)))
+    assert asyncio.run(_scenario(*_make(stepup.AsyncEngine, url))) == reference
+
+    async def bindings_after_restart() -> list[str]:
+        engine, _ = _make(stepup.AsyncEngine, url)
+        try:
+            return [b.label for b in await engine.bindings("alice")]
+        finally:
+            await engine.close()
+
+    assert asyncio.run(bindings_after_restart()) == ["+44 •••• ••3456"]
