@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/stepup demo
+	$(PY) -m examples.flask_app
 
 test: $(STAMP)
 	$(PY) -m pytest -q

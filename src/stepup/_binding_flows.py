@@ -81,7 +81,7 @@ class BindingFlows(ChallengeFlows):
         record = {"id": new_id(), "method": challenge.method, "target": target, "created_at": self.clock(), **data}
         return (yield from self._add_binding(challenge.subject or "", record))
 
-    def _add_binding(self, subject: str, new: dict[str, Any]) -> Flow[Binding]:
+    def _add_binding(self, subject: str, new: dict[str, Any], *, notify: bool = True) -> Flow[Binding]:
         method = self.method(new["method"])
 
         def add(record: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -98,7 +98,8 @@ class BindingFlows(ChallengeFlows):
         binding = self._binding_view(stored)
         if stored is new:
             self.emit("bound", None, subject=subject, method=binding.method, target=binding.label)
-            yield from self._notify(subject, "bound", binding)
+            if notify:
+                yield from self._notify(subject, "bound", binding)
         return binding
 
     def _binding_view(self, b: dict[str, Any]) -> Binding:
@@ -190,7 +191,7 @@ class BindingFlows(ChallengeFlows):
         if secret is not None:
             data["secret"] = check_totp_secret(secret)
         record = {"id": new_id(), "method": m.name, "target": normalized, "created_at": self.clock(), **data}
-        return (yield from self._add_binding(subject, record))
+        return (yield from self._add_binding(subject, record, notify=False))
 
     # -- policy ------------------------------------------------------------------------
 

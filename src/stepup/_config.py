@@ -103,6 +103,30 @@ class Settings:
     #: seconds a resume token stays good.
     resume_ttl: int = 900
 
+    #: where the adapters mount stepup's pages and JSON API.
+    url_prefix: str = "/stepup"
+    #: where users land when there is nowhere else to go.
+    home_url: str = "/"
+    #: session key holding the user id, for apps without Flask-Login or a user loader.
+    session_user_key: str = "user_id"
+    #: session key holding how the user logged in (``password``, ``sso``...).
+    session_identity_source_key: str = "auth_source"
+    #: the identity source of a login whose session names none.
+    default_identity_source: str = "password"
+    #: what a login on hold may still reach besides stepup's pages: Flask endpoints or
+    #: ASGI path prefixes (logout and static files).
+    login_exempt: tuple[str, ...] = ("logout", "static", "/logout", "/static")
+    #: seconds a second factor stays fresh enough to add or remove sign-in methods.
+    sensitive_max_age: int = 300
+    #: the cookie of a remembered browser.
+    device_cookie: str = "stepup_device"
+    #: mark stepup's cookies Secure (set it when the app is served over HTTPS).
+    secure_cookies: bool = False
+    #: apps (blueprints, mounts) the admin page offers switches for.
+    admin_apps: tuple[str, ...] = ()
+    #: identity sources the admin page offers switches for.
+    admin_identity_sources: tuple[str, ...] = ("password", "sso")
+
     #: methods switched on (policy default until an admin changes it at run time).
     methods: frozenset[str] = frozenset({"sms", "email", "totp", "recovery"})
     #: whether logins need a second factor (policy default).

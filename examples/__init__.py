@@ -1,0 +1,1 @@
+"""Example apps: the same small bank on Flask and on Starlette."""

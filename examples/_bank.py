@@ -1,0 +1,100 @@
+"""What both example banks share: demo users, the transfer ledger, settings from the
+environment, and the demo bindings. Framework-free."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import stepup
+
+#: the demo users: username -> password. alice and carol are admins of the demo.
+USERS = {"alice": "alice-password", "bob": "bob-password", "carol": "carol-password"}
+ADMINS = frozenset({"alice"})
+DEFAULT_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+#: the bank's own page templates, shared by the Flask and Starlette examples.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def check_password(username: object, password: object) -> bool:
+    """Whether the pair is a demo user's (compared in constant time)."""
+    if not isinstance(username, str) or not isinstance(password, str) or username not in USERS:
+        return False
+    return hmac.compare_digest(USERS[username].encode(), password.encode())
+
+
+def settings_from_env(default_store: str) -> dict[str, Any]:
+    """The example's stepup settings: DESIGN's environment variables, demo defaults."""
+    env = os.environ
+    return {
+        "STEPUP_SECRET_KEY": env.get("STEPUP_SECRET_KEY", "demo-bank-secret-key-change-me-0123456789"),
+        "STEPUP_STORE_URL": env.get("STEPUP_STORE_URL", default_store),
+        "STEPUP_SMS_URL": env.get("STEPUP_SMS_URL", "console://"),
+        "STEPUP_EMAIL_URL": env.get("STEPUP_EMAIL_URL", "console://"),
+        "STEPUP_APP_NAME": "Demo Bank",
+        # +44 7700 900xxx is Ofcom's range for drama; the demo's numbers live there.
+        "STEPUP_TEST_NUMBER_PREFIXES": ("+447700900",),
+        "STEPUP_ADMIN_APPS": ("bank", "api"),
+        # A demo is clicked through quickly, again and again.
+        "STEPUP_LIMIT_CHALLENGES_PER_SUBJECT": env.get("STEPUP_LIMIT_CHALLENGES_PER_SUBJECT", "30/15 minutes"),
+        "STEPUP_LIMIT_CHALLENGES_PER_TARGET": env.get("STEPUP_LIMIT_CHALLENGES_PER_TARGET", "30/15 minutes"),
+        "STEPUP_LIMIT_SENDS_PER_TARGET": env.get("STEPUP_LIMIT_SENDS_PER_TARGET", "60/hour"),
+    }
+
+
+def seed(engine: stepup.Engine) -> None:
+    """Bind the demo users' methods once: alice's phone and email, carol's TOTP."""
+    have = {b.method for b in engine.bindings("alice")}
+    if "sms" not in have:
+        engine.import_binding("alice", "sms", "+447700900001")
+    if "email" not in have:
+        engine.import_binding("alice", "email", "alice@example.com")
+    if not any(b.method == "totp" for b in engine.bindings("carol")):
+        engine.import_binding("carol", "totp", secret=os.environ.get("DEMO_TOTP_SECRET", DEFAULT_TOTP_SECRET))
+
+
+class Ledger:
+    """Executed transfers, in a SQLite file, so exactly-once can be seen."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS transfers (id INTEGER PRIMARY KEY, user TEXT, to_ TEXT, amount TEXT)")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=10)
+
+    def add(self, user: str, to: str, amount: str) -> None:
+        """Record one executed transfer."""
+        with self._lock, self._connect() as db:
+            db.execute("INSERT INTO transfers (user, to_, amount) VALUES (?, ?, ?)", (user, to, amount))
+
+    def of(self, user: str) -> list[tuple[str, str]]:
+        """A user's transfers, oldest first: ``(to, amount)``."""
+        with self._connect() as db:
+            rows = db.execute("SELECT to_, amount FROM transfers WHERE user = ? ORDER BY id", (user,)).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+
+def ledger_path() -> str:
+    """Where the demo keeps its transfers (``DEMO_BANK_DB``)."""
+    return os.environ.get("DEMO_BANK_DB", "demo-bank.sqlite3")
+
+
+def valid_amount(raw: object) -> str | None:
+    """An amount such as ``50.00``, or ``None``."""
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not 0 < value < 1_000_000 or len(text) > 12:
+        return None
+    return f"{value:.2f}"

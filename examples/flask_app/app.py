@@ -1,0 +1,144 @@
+"""The demo bank, as a Flask app with Flask-Login, protected by stepup.
+
+stepup touches the app in four places: ``StepUp(app, ...)``, ``@step_up_required`` on
+``/``, ``/transfer`` and ``/api/balance``, and nothing else: the login view is the app's
+own, and stepup holds the session after it until the second factor passes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from stepup.flask import StepUp, state, step_up_required
+from stepup.web import StepUpForm
+
+from .. import _bank
+
+
+class User(UserMixin):
+    def __init__(self, username: str) -> None:
+        self.id = username
+
+
+class LoginForm(StepUpForm):
+    username = StringField("Username", validators=[DataRequired("Enter your username."), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])
+
+
+class TransferForm(StepUpForm):
+    to = StringField("To", validators=[DataRequired("Who is the money for?"), Length(max=64)])
+    amount = StringField("Amount", validators=[DataRequired("Enter an amount."), Length(max=12)])
+
+
+def _form(cls: Any) -> Any:
+    return cls.bind(request.form if request.method == "POST" else None, session, state().engine.keys)
+
+
+bank = Blueprint("bank", __name__)
+api = Blueprint("api", __name__)
+
+
+@bank.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = _form(LoginForm)
+    error = None
+    if request.method == "POST" and form.validate():
+        if _bank.check_password(form.username.data, form.password.data):
+            session.clear()
+            login_user(User(form.username.data))
+            session["auth_source"] = "password"
+            return redirect(url_for("bank.home"))
+        error = "Wrong username or password."
+    return render_template("bank/login.html", form=form, error=error), 400 if request.method == "POST" else 200
+
+
+@bank.route("/logout", methods=["GET", "POST"])
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    return redirect(url_for("bank.login"))
+
+
+@bank.route("/")
+@login_required
+@step_up_required(max_age=3600)
+def home() -> Any:
+    return render_template("bank/home.html", user=current_user.id)
+
+
+@bank.route("/account")
+@login_required
+def account() -> Any:
+    return render_template(
+        "bank/account.html", user=current_user.id, bindings=state().engine.bindings(current_user.id),
+        manage_url=url_for("stepup.account"),
+    )
+
+
+@bank.route("/transfer", methods=["GET"])
+@login_required
+def transfer_form() -> Any:
+    return render_template("bank/transfer.html", user=current_user.id, form=_form(TransferForm), error=None)
+
+
+@bank.route("/transfer", methods=["POST"])
+@login_required
+@step_up_required(operation="transfer of {amount} to {to}")
+def transfer() -> Any:
+    form = _form(TransferForm)
+    amount = _bank.valid_amount(form.amount.data)
+    if not form.validate() or amount is None:
+        if amount is None and not form.amount.errors:
+            form.amount.errors = ["Enter an amount such as 50.00."]
+        return render_template("bank/transfer.html", user=current_user.id, form=form, error=form.first_error()), 400
+    _ledger().add(current_user.id, form.to.data, amount)
+    return render_template("bank/transferred.html", user=current_user.id, to=form.to.data, amount=amount)
+
+
+@bank.route("/transfers")
+@login_required
+def transfers() -> Any:
+    return render_template("bank/transfers.html", user=current_user.id, transfers=_ledger().of(current_user.id))
+
+
+@bank.route("/admin/security")
+@login_required
+def admin_security() -> Any:
+    return redirect(url_for("stepup.admin"))
+
+
+@api.route("/api/balance")
+@login_required
+@step_up_required(max_age=300)
+def balance() -> Any:
+    return jsonify({"user": current_user.id, "balance": "1250.00", "currency": "GBP"})
+
+
+def _ledger() -> _bank.Ledger:
+    from flask import current_app
+
+    return current_app.extensions["demo_ledger"]  # type: ignore[no-any-return]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The demo bank. ``config`` overrides settings (tests pass their own store, senders)."""
+    app = Flask(__name__, template_folder=str(_bank.TEMPLATES))
+    app.config.update(_bank.settings_from_env("sqlite:///demo-stepup.sqlite3"))
+    app.config["SECRET_KEY"] = app.config["STEPUP_SECRET_KEY"]
+    # What a login waiting for its second factor may still reach: logout, login, static files.
+    app.config["STEPUP_LOGIN_EXEMPT"] = ("bank.logout", "bank.login", "static")
+    app.config.update(config or {})
+    login_manager = LoginManager(app)
+    login_manager.login_view = "bank.login"
+    login_manager.user_loader(lambda username: User(username) if username in _bank.USERS else None)
+    app.register_blueprint(bank)
+    app.register_blueprint(api)
+    StepUp(app, admin_check=lambda subject: subject in _bank.ADMINS)
+    app.extensions["demo_ledger"] = _bank.Ledger(app.config.get("DEMO_BANK_DB", _bank.ledger_path()))
+    _bank.seed(state(app).engine)
+    return app

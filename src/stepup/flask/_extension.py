@@ -1,0 +1,209 @@
+"""``StepUp``: the Flask extension.
+
+``StepUp(app)`` or ``StepUp().init_app(app)`` reads ``STEPUP_*`` from ``app.config``,
+keeps its state in ``app.extensions["stepup"]`` (nothing on ``self``), mounts the pages
+and JSON API under ``STEPUP_URL_PREFIX``, holds fresh logins until their second factor
+passes, and wraps ``app.wsgi_app`` to replay interrupted requests once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, make_response, redirect, render_template, request, session
+
+from .._config import Settings
+from .._engine import Engine
+from .._errors import ConfigurationError
+from .._models import AuditEvent
+from ..web import ROUTES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, login_settled
+from ._replay import ReplayMiddleware
+
+__all__ = ["StepUp", "state"]
+
+
+class _State:
+    """What one app's stepup holds: its engine, settings and loaders."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        user_loader: Callable[[], str | None] | None,
+        identity_source_loader: Callable[[], str | None] | None,
+        admin_check: Callable[[str], bool] | None,
+    ) -> None:
+        self.engine = engine
+        self.settings = engine.settings
+        self.user_loader = user_loader
+        self.identity_source_loader = identity_source_loader
+        self.admin_check = admin_check
+        self.exempt = frozenset(self.settings.login_exempt)
+
+    def subject(self) -> str | None:
+        """The logged-in user's id: the loader, Flask-Login, or the session key."""
+        if self.user_loader is not None:
+            user = self.user_loader()
+            return None if user is None else str(user)
+        if "flask_login" in sys.modules and hasattr(current_app, "login_manager"):
+            from flask_login import current_user
+
+            return str(current_user.get_id()) if current_user.is_authenticated else None
+        value = session.get(self.settings.session_user_key)
+        return None if value is None else str(value)
+
+    def identity_source(self) -> str:
+        """How the user logged in."""
+        if self.identity_source_loader is not None:
+            source = self.identity_source_loader()
+            if source:
+                return source
+        value = session.get(self.settings.session_identity_source_key)
+        return value if isinstance(value, str) and value else self.settings.default_identity_source
+
+    def web(self) -> WebFlows:
+        """The web layer for this request (links carry the script root)."""
+        return WebFlows(self.engine, WebConfig.from_settings(self.settings, root=request.script_root, admin_check=self.admin_check))
+
+    def web_request(self, subject: str | None) -> WebRequest:
+        """The current request as the web layer sees it."""
+        content_type = request.content_type or ""
+        body = request.get_data(cache=True) if request.method not in ("GET", "HEAD") else b""
+        data = request.get_json(silent=True) if request.is_json else None
+        form = request.form if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") else None
+        return WebRequest(
+            method=request.method,
+            path=request.script_root + request.path,
+            query_string=request.query_string.decode("latin-1"),
+            args=request.args,
+            form=form,
+            json=data,
+            json_error=request.is_json and bool(body) and data is None,
+            headers=_LowerHeaders(request.headers),
+            session=session,
+            subject=subject,
+            client=request.remote_addr,
+            content_type=content_type,
+            body=body,
+        )
+
+    def respond(self, result: WebResult) -> Response:
+        """The Flask response for a web-layer result."""
+        if result.replay is not None:
+            request.environ["stepup.replay"] = (result.replay, result.replay_grant)
+            response = Response(status=204)
+        elif result.redirect is not None:
+            response = redirect(result.redirect, code=result.status if 300 <= result.status < 400 else 303)
+        elif result.template is not None:
+            response = make_response(render_template(result.template, **result.context), result.status)
+        elif result.json is not None:
+            response = make_response(jsonify(result.json), result.status)
+        else:
+            response = Response(status=result.status)
+        for name, value in result.headers:
+            if name.lower() == "content-type":
+                response.headers[name] = value
+            else:
+                response.headers.add(name, value)
+        return response
+
+
+class _LowerHeaders:
+    """Werkzeug's headers looked up by lower-case name (they are case-insensitive)."""
+
+    def __init__(self, headers: Any) -> None:
+        self._headers = headers
+
+    def get(self, name: str, default: str = "") -> str:
+        return str(self._headers.get(name, default))
+
+
+def state(app: Flask | None = None) -> _State:
+    """The stepup state of ``app`` (default: the current app).
+
+    :raises ConfigurationError: when stepup was not set up on the app.
+    """
+    target = app or current_app
+    try:
+        return target.extensions["stepup"]  # type: ignore[no-any-return]
+    except KeyError:
+        raise ConfigurationError("stepup is not set up on this app: call StepUp(app) or init_app(app).") from None
+
+
+class StepUp:
+    """The Flask extension.
+
+    :param app: the app, or ``None`` to call :meth:`init_app` later.
+    :param user_loader: returns the logged-in user's id; by default Flask-Login's
+        ``current_user`` when Flask-Login is set up, else ``session[STEPUP_SESSION_USER_KEY]``.
+    :param identity_source_loader: returns how the user logged in (``password``, ``sso``).
+    :param admin_check: ``subject -> bool``; who may use the admin page.
+    :param engine_options: passed to :class:`stepup.Engine` (``clock``, ``store``, ``sms``,
+        ``email``, ``audit_hooks``...).
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        user_loader: Callable[[], str | None] | None = None,
+        identity_source_loader: Callable[[], str | None] | None = None,
+        admin_check: Callable[[str], bool] | None = None,
+        audit_hooks: Iterable[Callable[[AuditEvent], None]] = (),
+        **engine_options: Any,
+    ) -> None:
+        self._options = {
+            "user_loader": user_loader,
+            "identity_source_loader": identity_source_loader,
+            "admin_check": admin_check,
+        }
+        self._engine_options = {"audit_hooks": audit_hooks, **engine_options}
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Set stepup up on ``app``.
+
+        :raises ConfigurationError: for a missing or weak key, an unknown URL or setting.
+        """
+        config = dict(app.config)
+        if "STEPUP_SECRET_KEY" not in config and isinstance(app.config.get("SECRET_KEY"), str):
+            config["STEPUP_SECRET_KEY"] = app.config["SECRET_KEY"]
+        engine = Engine(Settings.from_mapping(config), **self._engine_options)
+        app.extensions["stepup"] = _State(engine, **self._options)  # type: ignore[arg-type]
+        app.register_blueprint(_blueprint(), url_prefix=engine.settings.url_prefix)
+        app.before_request(_hold_fresh_logins)
+        app.wsgi_app = ReplayMiddleware(app.wsgi_app, engine.settings.url_prefix + "/code/")  # type: ignore[method-assign]
+
+
+def _hold_fresh_logins() -> Response | None:
+    """Track logins and logouts; a fresh login reaches only stepup's pages, static files
+    and logout until its second factor passes."""
+    st = state()
+    subject = st.subject()
+    if login_settled(session, subject):
+        return None
+    exempt = request.blueprint == "stepup" or request.endpoint is None or request.endpoint in st.exempt
+    req = st.web_request(subject)
+    device = request.cookies.get(st.settings.device_cookie)
+    result = st.engine._run(st.web().login(req, exempt=exempt, identity_source=st.identity_source(), device_token=device))
+    return None if result is None else st.respond(result)
+
+
+def _blueprint() -> Blueprint:
+    bp = Blueprint("stepup", __name__, template_folder=str(TEMPLATE_DIR))
+    for name, path, methods in ROUTES:
+        bp.add_url_rule(path.replace("{", "<").replace("}", ">"), endpoint=name, view_func=_view(name), methods=list(methods))
+    return bp
+
+
+def _view(name: str) -> Callable[..., Response]:
+    def view(**params: str) -> Response:
+        st = state()
+        web = st.web()
+        result = st.engine._run(getattr(web, name)(st.web_request(st.subject()), **params))
+        return st.respond(result)
+
+    view.__name__ = f"stepup_{name}"
+    return view

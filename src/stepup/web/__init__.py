@@ -1,0 +1,26 @@
+"""The web layer both adapters share: pages, forms, the JSON API and route protection,
+free of any framework. It needs the ``flask`` or ``asgi`` extra (WTForms, Jinja2)."""
+
+from ._api import Api as WebFlows
+from ._base import WebRequest as WebRequest
+from ._base import WebResult as WebResult
+from ._base import safe_next as safe_next
+from ._common import ROUTES as ROUTES
+from ._common import Operation as Operation
+from ._common import WebConfig as WebConfig
+from ._forms import StepUpForm as StepUpForm
+from ._gate import login_settled as login_settled
+from ._templates import TEMPLATE_DIR as TEMPLATE_DIR
+
+__all__ = [
+    "ROUTES",
+    "StepUpForm",
+    "TEMPLATE_DIR",
+    "Operation",
+    "WebConfig",
+    "WebFlows",
+    "WebRequest",
+    "WebResult",
+    "login_settled",
+    "safe_next",
+]

@@ -1,0 +1,195 @@
+"""The JSON API for single-page apps and API clients.
+
+Errors are RFC 9457 problem documents (``application/problem+json``) with the status of
+the error and ``attempts_left``, ``retry_after`` or ``locked_until`` where they apply.
+State-changing calls take a JSON body: a cross-site HTML form cannot send one, which is
+what keeps these endpoints safe from CSRF without a token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import grants
+from .._core import Flow
+from .._errors import ChallengeNotFound, InvalidInput, StepUpError
+from ._base import WebRequest, WebResult, safe_next
+from ._common import problem
+from ._pages import Pages
+
+__all__ = ["Api"]
+
+
+class Api(Pages):
+    """The ``/api/...`` handlers."""
+
+    def _json_body(self, req: WebRequest) -> dict[str, Any]:
+        if not req.content_type.startswith("application/json"):
+            raise _BadRequest("Send a JSON body with Content-Type: application/json.", 415)
+        if req.json_error or not isinstance(req.json, dict):
+            raise _BadRequest("The body must be a JSON object.", 400)
+        return req.json
+
+    def _string(self, body: dict[str, Any], name: str, *, required: bool = True, limit: int = 256) -> str | None:
+        value = body.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value or len(value) > limit:
+            raise InvalidInput(f"'{name}' must be a non-empty string of at most {limit} characters.")
+        return value
+
+    def _run(self, req: WebRequest, handler: Any, *args: Any) -> Flow[WebResult]:
+        try:
+            if req.subject is None and handler.__name__ not in {"_contact", "_contact_check"}:
+                return self._unauthorized_login()
+            return (yield from handler(req, *args))
+        except _BadRequest as bad:
+            return WebResult(
+                status=bad.status, json={"title": bad.message, "status": bad.status, "code": "bad_request"},
+                headers=[("Content-Type", "application/problem+json")],
+            )  # fmt: skip
+        except StepUpError as error:
+            return problem(error)
+
+    @staticmethod
+    def _unauthorized_login() -> WebResult:
+        body = {"title": "Sign in first.", "status": 401, "code": "not_signed_in"}
+        return WebResult(status=401, json=body, headers=[("Content-Type", "application/problem+json")])
+
+    # -- handlers ------------------------------------------------------------------------
+
+    def api_status(self, req: WebRequest) -> Flow[WebResult]:
+        """Whether a step-up would be needed (``?max_age=300``) and what the subject has."""
+        return (yield from self._run(req, self._status))
+
+    def _status(self, req: WebRequest) -> Flow[WebResult]:
+        subject, e = req.subject or "", self.engine
+        try:
+            max_age = int(req.args.get("max_age", "300"))
+        except ValueError:
+            raise InvalidInput("max_age must be a whole number of seconds.") from None
+        now = e.clock()
+        bindings = yield from self.usable(subject, app=None, route=None, methods=None)
+        last = grants.last_verified(req.session, subject)
+        fresh = grants.satisfies(req.session, subject, max_age=max_age, now=now, grace=e.settings.grant_grace)
+        body = {
+            "subject": subject,
+            "held": grants.is_held(req.session, subject),
+            "last_verified_at": last,
+            "step_up_required": not fresh,
+            "max_age": max_age,
+            "methods": [{"id": b.id, "method": b.method, "label": b.label} for b in bindings],
+        }
+        return WebResult(json=body)
+
+    def api_create(self, req: WebRequest) -> Flow[WebResult]:
+        """Start a challenge: ``{"method": "sms"}`` or ``{"binding_id": ...}``, with the
+        ``resume`` token a 401 handed out for an operation or a saved request."""
+        return (yield from self._run(req, self._create))
+
+    def _create(self, req: WebRequest) -> Flow[WebResult]:
+        body = self._json_body(req)
+        subject, e = req.subject or "", self.engine
+        resume_token = self._string(body, "resume", required=False, limit=512)
+        resume = None
+        if resume_token:
+            resume = yield from e._load_resume(resume_token, subject=subject, session=self.nonce(req))
+        binding_id = self._string(body, "binding_id", required=False)
+        method = self._string(body, "method", required=binding_id is None, limit=32)
+        usable = yield from self.usable(
+            subject, app=resume and resume["app"], route=resume and resume["route"], methods=resume and resume["methods"]
+        )
+        binding = next((b for b in usable if (binding_id and b.id == binding_id) or (not binding_id and b.method == method)), None)
+        if binding is None:
+            from .._errors import MethodNotAvailable
+
+            raise MethodNotAvailable("That method is not available to you here. GET the status URL for the ones that are.")
+        purpose = resume["purpose"] if resume else ("login" if grants.is_held(req.session, subject) else "step_up")
+        challenge = yield from e._start(
+            subject, binding.method, purpose, binding_id=binding.id, operation=resume and resume["op"],
+            operation_data=resume and resume["opd"], session=self.nonce(req), app=resume and resume["app"],
+            route=resume and resume["route"], client=req.client,
+        )  # fmt: skip
+        next_url = resume["next"] if resume else self.config.home
+        token = self.page_token(challenge.id, resume_token, next_url)
+        view = {"id": token, **self.challenge_view(challenge), "verify_url": self.url("api_verify", token=token)}
+        return WebResult(status=201, json=view, headers=[("Location", self.url("api_verify", token=token))])
+
+    def api_verify(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        """Check ``{"code": "123456"}``; on success the session holds the grant and, for an
+        operation, ``approval`` is the value of the ``Stepup-Approval`` header that lets the
+        original request through once."""
+        return (yield from self._run(req, self._verify_api, token))
+
+    def _page_or_404(self, token: str) -> dict[str, Any]:
+        page = self.read_page_token(token)
+        if page is None:
+            raise ChallengeNotFound("No such challenge. Start again.")
+        return page
+
+    def _verify_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        body = self._json_body(req)
+        page = self._page_or_404(token)
+        code = body.get("code")
+        if not isinstance(code, str):
+            raise InvalidInput("'code' must be a string of digits.")
+        subject, e = req.subject or "", self.engine
+        approval = yield from e._verify(page["c"], code, subject=subject, session=self.nonce(req), client=req.client)
+        if approval.purpose != "operation":
+            grants.record_factor(req.session, subject, approval.method, e.clock())
+        result: dict[str, Any] = {"approved": True, "method": approval.method, "purpose": approval.purpose}
+        if approval.purpose == "operation":
+            result["approval"] = token
+        if approval.binding is not None:
+            result["binding"] = {"id": approval.binding.id, "method": approval.binding.method, "label": approval.binding.label}
+        result["next"] = safe_next(page["n"], self.config.home)
+        return WebResult(json=result)
+
+    def api_resend(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        """Send a new code for a challenge."""
+        return (yield from self._run(req, self._resend_api, token))
+
+    def _resend_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        self._json_body(req) if req.body else None
+        page = self._page_or_404(token)
+        challenge = yield from self.engine._resend(page["c"], subject=req.subject, session=self.nonce(req))
+        return WebResult(json={"id": token, **self.challenge_view(challenge)})
+
+    def api_cancel(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        """Cancel a challenge."""
+        return (yield from self._run(req, self._cancel_api, token))
+
+    def _cancel_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        page = self._page_or_404(token)
+        yield from self.engine._cancel(page["c"], subject=req.subject, session=self.nonce(req))
+        return WebResult(status=204)
+
+    def api_contact(self, req: WebRequest) -> Flow[WebResult]:
+        """Contact verification: ``{"channel": "sms", "to": "+44..."}`` → ``request_id``."""
+        return (yield from self._run(req, self._contact))
+
+    def _contact(self, req: WebRequest) -> Flow[WebResult]:
+        body = self._json_body(req)
+        channel = self._string(body, "channel", limit=16)
+        to = self._string(body, "to", limit=320)
+        request_id = yield from self.engine._request_contact(channel or "", to, client=req.client)
+        return WebResult(status=201, json={"request_id": request_id, "check_url": self.url("api_contact_check", request_id=request_id)})
+
+    def api_contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
+        """Check the code of a contact verification: ``{"code": "1234"}``."""
+        return (yield from self._run(req, self._contact_check, request_id))
+
+    def _contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
+        body = self._json_body(req)
+        code = body.get("code")
+        if not isinstance(code, str):
+            raise InvalidInput("'code' must be a string of digits.")
+        result = yield from self.engine._check_contact(request_id, code, client=req.client)
+        return WebResult(json={"verified": True, "channel": result.channel, "to": result.to})
+
+
+class _BadRequest(Exception):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status

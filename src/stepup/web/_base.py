@@ -1,0 +1,105 @@
+"""What the adapters hand the web layer, and what they get back.
+
+The web layer is framework-agnostic: an adapter turns its request into a
+:class:`WebRequest`, runs a handler flow with its engine, and turns the
+:class:`WebResult` into its framework's response. Pages, forms, the JSON API and
+route protection are written once for Flask and ASGI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .._resume_flows import SavedRequest
+
+__all__ = ["WebRequest", "WebResult", "safe_next"]
+
+_NO_JSON = object()
+
+
+@dataclass
+class WebRequest:
+    """One HTTP request, as the web layer sees it.
+
+    :ivar path: the full path, script root and mount included.
+    :ivar args: query parameters (first value of each).
+    :ivar form: form data with ``getlist`` (what WTForms reads), or ``None``.
+    :ivar json: the parsed JSON body, ``None`` when absent.
+    :ivar json_error: the body claimed to be JSON but could not be read.
+    :ivar headers: request headers, keys in lower case.
+    :ivar session: the framework's session, a mutable mapping.
+    :ivar subject: the logged-in user's id, or ``None``.
+    """
+
+    method: str
+    path: str
+    query_string: str
+    args: Mapping[str, str]
+    form: Any
+    json: Any
+    headers: Mapping[str, str]
+    session: MutableMapping[str, Any]
+    subject: str | None
+    client: str | None = None
+    content_type: str = ""
+    body: bytes = b""
+    json_error: bool = False
+
+    @property
+    def wants_json(self) -> bool:
+        """Whether the client asked for JSON rather than a page."""
+        accept = self.headers.get("accept", "")
+        return "application/json" in accept and "text/html" not in accept or self.content_type.startswith(
+            "application/json"
+        )
+
+    @property
+    def full_path(self) -> str:
+        """Path and query string."""
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+
+@dataclass
+class WebResult:
+    """What a handler answers; exactly one of template, json, redirect or replay is set."""
+
+    status: int = 200
+    template: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    json: Any = None
+    redirect: str | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    #: a saved request the adapter replays once, through the app's whole request handling.
+    replay: SavedRequest | None = None
+    #: what the replayed request may run: the approved operation's digest and the subject.
+    replay_grant: dict[str, Any] | None = None
+
+
+# Backslashes and control characters are how "/\evil.example" and friends get browsers to
+# leave the site; a safe target is a plain absolute path on this site.
+_UNSAFE = re.compile(r"[\\\x00-\x1f\x7f]")
+
+
+def safe_next(target: object, default: str = "/") -> str:
+    """``target`` if it is a same-site relative path, else ``default``.
+
+    Refuses absolute URLs (``https://...``), scheme-relative ones (``//host``), backslash
+    tricks (``/\\host``), encoded forms of those (``/%2F%2Fhost``), ``javascript:`` and
+    anything with control characters.
+
+    :param target: a return URL from a query parameter or a form.
+    :param default: where to go instead.
+    """
+    if not isinstance(target, str) or not target or len(target) > 2048:
+        return default
+    for candidate in (target, unquote(target), unquote(unquote(target))):
+        if _UNSAFE.search(candidate) or not candidate.startswith("/") or candidate.startswith("//"):
+            return default
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return default
+    return target

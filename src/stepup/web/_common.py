@@ -1,0 +1,169 @@
+"""What the page, API and gate handlers share: configuration, the route table, tokens."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .. import grants
+from .._config import Settings
+from .._core import Flow
+from .._engine import AsyncEngine, Engine
+from .._errors import StepUpError, Throttled
+from .._models import Binding, Challenge
+from ._base import WebRequest, WebResult
+
+__all__ = ["ROUTES", "Operation", "WebConfig", "WebCore", "problem"]
+
+#: (name, path under the prefix, methods). Adapters register exactly these.
+ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("choose", "/", ("GET", "POST")),
+    ("code", "/code/{token}", ("GET", "POST")),
+    ("resend", "/code/{token}/resend", ("POST",)),
+    ("bind_phone", "/bind/phone", ("GET", "POST")),
+    ("bind_email", "/bind/email", ("GET", "POST")),
+    ("bind_totp", "/bind/totp", ("GET", "POST")),
+    ("recovery", "/recovery-codes", ("GET", "POST")),
+    ("account", "/account", ("GET",)),
+    ("unbind", "/account/remove/{binding_id}", ("POST",)),
+    ("admin", "/admin", ("GET", "POST")),
+    ("api_status", "/api/status", ("GET",)),
+    ("api_create", "/api/challenges", ("POST",)),
+    ("api_verify", "/api/challenges/{token}/verify", ("POST",)),
+    ("api_resend", "/api/challenges/{token}/resend", ("POST",)),
+    ("api_cancel", "/api/challenges/{token}", ("DELETE",)),
+    ("api_contact", "/api/verify", ("POST",)),
+    ("api_contact_check", "/api/verify/{request_id}/check", ("POST",)),
+)
+_PATHS = {name: path for name, path, _ in ROUTES}
+_PAGE_SALT = "stepup.page"
+
+
+@dataclasses.dataclass(frozen=True)
+class WebConfig:
+    """How an adapter set the web layer up; see :class:`stepup.Settings` for the fields
+    that come from configuration.
+
+    :ivar prefix: where stepup's routes are mounted, script root included (``/stepup``).
+    :ivar admin_check: ``subject -> bool``; the admin page answers 403 without it.
+    """
+
+    prefix: str = "/stepup"
+    home: str = "/"
+    admin_check: Callable[[str], bool] | None = None
+    sensitive_max_age: int = 300
+    apps: tuple[str, ...] = ()
+    identity_sources: tuple[str, ...] = ("password", "sso")
+    device_cookie: str = "stepup_device"
+    secure_cookies: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, root: str = "", admin_check: Callable[[str], bool] | None = None) -> WebConfig:
+        """The web configuration the settings describe.
+
+        :param root: the script root or mount path in front of ``url_prefix``.
+        """
+        return cls(
+            prefix=root.rstrip("/") + settings.url_prefix,
+            home=root.rstrip("/") + settings.home_url if settings.home_url.startswith("/") else settings.home_url,
+            admin_check=admin_check,
+            sensitive_max_age=settings.sensitive_max_age,
+            apps=settings.admin_apps,
+            identity_sources=settings.admin_identity_sources,
+            device_cookie=settings.device_cookie,
+            secure_cookies=settings.secure_cookies,
+        )
+
+
+class Operation:
+    """Describes a risky operation from the request's fields, for the message and the
+    approval's digest: ``Operation("transfer of {amount} to {to}", ["to", "amount"])``.
+
+    :param template: the words the message shows, with ``{field}`` places.
+    :param fields: the form or JSON fields the approval is bound to.
+    """
+
+    def __init__(self, template: str, fields: list[str] | tuple[str, ...]) -> None:
+        self.template = template
+        self.fields = tuple(fields)
+
+    def __call__(self, values: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+        """``(description, data)`` for the request's values (missing fields are empty)."""
+        data = {f: str(values.get(f, "") if values.get(f) is not None else "")[:200] for f in self.fields}
+        return self.template.format_map(data), data
+
+
+def problem(error: StepUpError) -> WebResult:
+    """An error as a JSON problem document, with ``Retry-After`` where it applies."""
+    headers = [("Content-Type", "application/problem+json")]
+    if isinstance(error, Throttled):
+        headers.append(("Retry-After", str(error.retry_after)))
+    return WebResult(status=error.status, json=error.problem(), headers=headers)
+
+
+class WebCore:
+    """Shared state of the handlers.
+
+    :param engine: the adapter's engine (sync or async; the handlers are flows).
+    :param config: the adapter's web configuration.
+    """
+
+    def __init__(self, engine: Engine | AsyncEngine, config: WebConfig) -> None:
+        self.engine = engine
+        self.config = config
+
+    def url(self, name: str, **params: str) -> str:
+        """The path of one of stepup's routes."""
+        return self.config.prefix.rstrip("/") + _PATHS[name].format(**params)
+
+    def nonce(self, req: WebRequest) -> str | None:
+        """The per-login nonce challenges and resume tokens are bound to."""
+        return grants.session_nonce(req.session, req.subject)
+
+    def page_token(self, challenge_id: str, resume: str | None, next_url: str) -> str:
+        """The signed token in a code page's URL."""
+        return self.engine.keys.sign(_PAGE_SALT, {"c": challenge_id, "r": resume, "n": next_url})
+
+    def read_page_token(self, token: str) -> dict[str, Any] | None:
+        """The challenge id, resume token and next URL of a code page, or ``None`` when the
+        token is forged, tampered with or too old."""
+        s = self.engine.settings
+        value = self.engine.keys.unsign(_PAGE_SALT, token, s.challenge_lifetime + s.challenge_retention)
+        return value if isinstance(value, dict) and isinstance(value.get("c"), str) else None
+
+    def usable(self, subject: str, *, app: str | None, route: str | None, methods: list[str] | None) -> Flow[list[Binding]]:
+        """The subject's bindings that policy and the route allow now."""
+        e = self.engine
+        policy = yield from e._get_policy()
+        allowed = policy.methods(app=app, route=route, subject=subject)
+        bindings = yield from e._bindings(subject)
+        return [
+            b for b in bindings
+            if b.method in allowed and (methods is None or b.method in methods) and b.remaining != 0
+        ]  # fmt: skip
+
+    def challenge_view(self, challenge: Challenge) -> dict[str, Any]:
+        """What the code page and the JSON API show of a challenge."""
+        e = self.engine
+        now = e.clock()
+        method = e.methods.get(challenge.method)
+        return {
+            "method": challenge.method,
+            "purpose": challenge.purpose,
+            "target": method.label(challenge.target) if method and method.channel else None,
+            "state": challenge.state,
+            "attempts_left": challenge.attempts_left,
+            "sends_left": challenge.sends_left,
+            "expires_in": challenge.seconds_left(now),
+            "resend_in": challenge.resend_in(now, e.settings.resend_cooldown) if challenge.sends_left else None,
+            "operation": challenge.operation,
+            "delivered": bool(method and method.channel),
+        }
+
+    def device_cookie(self, token: str) -> tuple[str, str]:
+        """The ``Set-Cookie`` header of a remembered browser."""
+        days = self.engine.settings.trusted_device_days
+        secure = "; Secure" if self.config.secure_cookies else ""
+        value = f"{self.config.device_cookie}={token}; Max-Age={days * 86400}; Path=/; HttpOnly; SameSite=Lax{secure}"
+        return ("Set-Cookie", value)

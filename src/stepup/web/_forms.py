@@ -1,0 +1,134 @@
+"""The forms of stepup's pages: WTForms, each with a CSRF token bound to the session.
+
+The token is an itsdangerous signature (its own salt, the app's keys, two hours) of a
+random value kept in the session, checked in constant time; a form posted from another
+site, from another session, or without the token fails validation.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import MutableMapping
+from typing import Any
+
+from wtforms import BooleanField, Form, HiddenField, RadioField, StringField
+from wtforms.csrf.core import CSRF
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from .._crypto import Keyring
+
+__all__ = [
+    "AdminForm",
+    "BindEmailForm",
+    "BindPhoneForm",
+    "ChooseForm",
+    "CodeForm",
+    "PlainForm",
+    "StepUpForm",
+]
+
+_SESSION_KEY = "_stepup_csrf"
+_SALT = "stepup.csrf"
+_CSRF_MAX_AGE = 7200
+
+
+class _SessionCSRF(CSRF):
+    def setup_form(self, form: Any) -> Any:
+        self.meta = form.meta
+        return super().setup_form(form)
+
+    def generate_csrf_token(self, csrf_token_field: Any) -> str:
+        session: MutableMapping[str, Any] = self.meta.csrf_context
+        if not isinstance(session.get(_SESSION_KEY), str):
+            session[_SESSION_KEY] = secrets.token_urlsafe(24)
+        keys: Keyring = self.meta.csrf_keys
+        return keys.sign(_SALT, session[_SESSION_KEY])
+
+    def validate_csrf_token(self, form: Any, field: Any) -> None:
+        session = self.meta.csrf_context
+        expected = session.get(_SESSION_KEY)
+        value = self.meta.csrf_keys.unsign(_SALT, field.data, _CSRF_MAX_AGE)
+        if not isinstance(expected, str) or not isinstance(value, str):
+            raise ValidationError("The form expired or came from another page. Please try again.")
+        if not hmac.compare_digest(value, expected):
+            raise ValidationError("The form expired or came from another page. Please try again.")
+
+
+class StepUpForm(Form):
+    """A form with stepup's CSRF protection.
+
+    Build it with :meth:`bind`, passing the request's form data (``None`` on GET).
+    """
+
+    class Meta:
+        csrf = True
+        csrf_class = _SessionCSRF
+        csrf_field_name = "csrf_token"
+
+    @classmethod
+    def bind(cls, formdata: Any, session: MutableMapping[str, Any], keys: Keyring, **kwargs: Any) -> Any:
+        """The form over ``formdata`` with its CSRF context.
+
+        :param formdata: a multidict with ``getlist``, or ``None``.
+        :param session: the session the CSRF value lives in.
+        :param keys: the app's keyring.
+        """
+        return cls(formdata=formdata, meta={"csrf_context": session, "csrf_keys": keys}, **kwargs)
+
+    def first_error(self) -> str | None:
+        """The first error message of any field, for a page banner."""
+        for errors in self.errors.values():
+            for error in errors:
+                return str(error)
+        return None
+
+
+class PlainForm(StepUpForm):
+    """A button: only the CSRF token (resend, remove, generate, cancel)."""
+
+
+class ChooseForm(StepUpForm):
+    """Pick a bound method (by binding id)."""
+
+    binding = RadioField("Method", validators=[InputRequired("Choose a method.")], choices=[])
+
+
+class CodeForm(StepUpForm):
+    """Enter a code."""
+
+    code = StringField(
+        "Code",
+        validators=[DataRequired("Enter the code."), Length(max=64, message="That is longer than any code.")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
+    )
+    remember = BooleanField("Remember this browser")
+
+
+class BindPhoneForm(StepUpForm):
+    """Bind a mobile number."""
+
+    phone = StringField(
+        "Mobile number",
+        validators=[DataRequired("Enter a phone number."), Length(max=32, message="That is too long for a phone number.")],
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "placeholder": "+44 7400 123456"},
+    )
+
+
+class BindEmailForm(StepUpForm):
+    """Bind an email address."""
+
+    email = StringField(
+        "Email address",
+        validators=[DataRequired("Enter an email address."), Length(max=254, message="That is too long.")],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
+class AdminForm(StepUpForm):
+    """One policy switch: which scope, which setting, on or off."""
+
+    scope = HiddenField(validators=[DataRequired()])
+    name = HiddenField()
+    setting = HiddenField(validators=[DataRequired()])
+    enabled = HiddenField(validators=[DataRequired()])

@@ -1,0 +1,156 @@
+"""Route protection and 2FA at login: what the adapters run before an app's own views.
+
+The checks a request passes on its way (a valid grant, a login that is not on hold) are
+plain functions of the session, without I/O. Only a request that must be stopped runs a
+flow: it saves what it needs to resume and answers with a redirect or a 401.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import grants
+from .._core import Flow
+from .._errors import StepUpError
+from ._base import WebRequest, WebResult
+from ._common import Operation, WebCore, problem
+
+__all__ = ["Gate", "login_settled"]
+
+_APPROVAL_HEADER = "stepup-approval"
+
+
+def login_settled(session: Any, subject: str | None) -> bool:
+    """Whether the login state needs no work for this request (the common case): nobody
+    logged in and no log, or the log is of this subject and not on hold."""
+    log = session.get(grants.SESSION_KEY)
+    if subject is None:
+        return log is None
+    return isinstance(log, dict) and log.get("sub") == subject and not log.get("hold")
+
+
+class Gate(WebCore):
+    """The slow paths of route protection and of the login hold."""
+
+    def login(self, req: WebRequest, *, exempt: bool, identity_source: str | None, device_token: str | None) -> Flow[WebResult | None]:
+        """Track logins and logouts; hold a fresh login until its second factor passes.
+
+        :param exempt: the request is for stepup's own pages, static files or logout.
+        :param identity_source: how the subject logged in (``password``, ``sso``...).
+        :param device_token: the remembered-browser cookie, if any.
+        """
+        session, subject = req.session, req.subject
+        log = session.get(grants.SESSION_KEY)
+        if subject is None:
+            if log is not None:
+                grants.end_login(session)  # logout ends grants and pending challenges
+            return None
+        if not isinstance(log, dict) or log.get("sub") != subject:
+            e = self.engine
+            decision = yield from e._login_decision(subject, identity_source=identity_source)
+            hold = decision.required
+            if hold and device_token:
+                hold = not (yield from e._is_trusted_device(subject, device_token))
+            grants.begin_login(session, subject, identity_source=identity_source, hold=hold)
+            if not hold:
+                return None
+        elif not log.get("hold"):
+            return None
+        if exempt:
+            return None
+        next_url = req.full_path if req.method in ("GET", "HEAD") else self.config.home
+        if req.wants_json:
+            return self._unauthorized(req, max_age=0, resume=None, login=True)
+        return WebResult(status=303, redirect=f"{self.url('choose')}?next={_quote(next_url)}")
+
+    def protect(
+        self,
+        req: WebRequest,
+        *,
+        max_age: float,
+        methods: frozenset[str] | None,
+        operation: Operation | None,
+        app: str | None,
+        route: str | None,
+        replay_grant: dict[str, Any] | None,
+    ) -> Flow[WebResult | None]:
+        """Let a request to a protected route through, or stop it for a second factor.
+
+        :param replay_grant: set by the adapter on a request it replays after approval.
+        :returns: ``None`` to run the view, or the answer that stops it.
+        """
+        e, subject = self.engine, req.subject
+        if subject is None:
+            return WebResult(status=401, template="stepup/message.html", context={"title": "Please sign in", "message": "Sign in first, then try again."})
+        values = req.json if isinstance(req.json, dict) else (req.form or {})
+        description, data = operation(values) if operation is not None else (None, None)
+        if operation is None:
+            if grants.satisfies(req.session, subject, max_age=max_age, now=e.clock(), methods=methods, grace=e.settings.grant_grace):
+                return None
+        else:
+            if replay_grant is not None and replay_grant.get("subject") == subject:
+                if replay_grant.get("digest") == e.operation_digest(data):
+                    return None
+            approval = req.headers.get(_APPROVAL_HEADER)
+            if approval:
+                token = self.read_page_token(approval)
+                if token is None:
+                    return problem(_forbidden("The approval token is not valid."))
+                try:
+                    yield from e._consume(token["c"], subject=subject, session=self.nonce(req), operation_data=data)
+                except StepUpError as error:
+                    return problem(error)
+                return None
+        if req.method not in ("GET", "HEAD", "OPTIONS") and len(req.body) > e.settings.max_resume_body:
+            return WebResult(status=413, template="stepup/message.html", context={"title": "Too large", "message": "This request is too large to resume after verification."}, json={"title": "Request too large to resume", "status": 413})
+        replayable = req.method not in ("GET", "HEAD")
+        try:
+            resume = yield from e._save_resume(
+                subject,
+                session=self.nonce(req),
+                next_url=req.full_path if not replayable else self.config.home,
+                request={"method": req.method, "path": req.path, "query": req.query_string, "content_type": req.content_type} if replayable else None,
+                body=req.body if replayable else b"",
+                purpose="operation" if operation is not None else "step_up",
+                operation=description,
+                operation_data=data,
+                methods=sorted(methods) if methods else None,
+                app=app,
+                route=route,
+            )
+        except StepUpError as error:
+            return problem(error) if req.wants_json else WebResult(status=error.status, template="stepup/message.html", context={"title": "Cannot continue", "message": error.message})
+        if req.wants_json:
+            return self._unauthorized(req, max_age=max_age, resume=resume, login=False)
+        return WebResult(status=303, redirect=f"{self.url('choose')}?r={resume}")
+
+    def _unauthorized(self, req: WebRequest, *, max_age: float, resume: str | None, login: bool) -> WebResult:
+        description = "A second factor is needed to sign in." if login else "A recent second factor is needed."
+        header = (
+            f'StepUp realm="stepup", error="insufficient_user_authentication", '
+            f'error_description="{description}", max_age="{int(max_age)}"'
+        )
+        body = {
+            "type": "urn:stepup:error:insufficient_user_authentication",
+            "title": description,
+            "status": 401,
+            "code": "insufficient_user_authentication",
+            "max_age": int(max_age),
+            "challenges_url": self.url("api_create"),
+            "status_url": self.url("api_status"),
+        }
+        if resume:
+            body["resume"] = resume
+        return WebResult(status=401, json=body, headers=[("WWW-Authenticate", header), ("Content-Type", "application/problem+json")])
+
+
+def _forbidden(message: str) -> StepUpError:
+    from .._errors import ChallengeForbidden
+
+    return ChallengeForbidden(message)
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")

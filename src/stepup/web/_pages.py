@@ -1,0 +1,391 @@
+"""stepup's pages: choose a method, enter a code, bind, recovery codes, account, admin.
+
+Each handler is a flow that the adapter runs with its engine; it answers a
+:class:`WebResult` naming a template under ``stepup/`` and its context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from .. import grants
+from .._core import Flow
+from .._errors import (
+    ChallengeClosed,
+    ChallengeError,
+    ChallengeExhausted,
+    ChallengeExpired,
+    InvalidInput,
+    MethodLocked,
+    StepUpError,
+    Throttled,
+    WrongCode,
+)
+from .._models import Approval
+from ._base import WebRequest, WebResult, safe_next
+from ._forms import AdminForm, BindEmailForm, BindPhoneForm, ChooseForm, CodeForm, PlainForm
+from ._gate import Gate
+
+__all__ = ["Pages"]
+
+_ENDED = (ChallengeExpired, ChallengeExhausted, ChallengeClosed)
+_NO_STORE = [("Cache-Control", "no-store")]
+
+
+class Pages(Gate):
+    """The HTML pages."""
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _page(self, req: WebRequest, template: str, status: int = 200, **context: Any) -> WebResult:
+        context.setdefault("title", "Verification")
+        context.update(
+            app_name=self.engine.settings.app_name,
+            prefix=self.config.prefix,
+            url=self.url,
+            subject=req.subject,
+            held=req.subject is not None and grants.is_held(req.session, req.subject),
+            home=self.config.home,
+        )
+        return WebResult(status=status, template=f"stepup/{template}", context=context, headers=list(_NO_STORE))
+
+    def _message(self, req: WebRequest, title: str, message: str, status: int, **extra: Any) -> WebResult:
+        return self._page(req, "message.html", status, title=title, message=message, **extra)
+
+    def _form(self, req: WebRequest, cls: Any, **kwargs: Any) -> Any:
+        formdata = req.form if req.method == "POST" else None
+        return cls.bind(formdata, req.session, self.engine.keys, **kwargs)
+
+    def _signed_in(self, req: WebRequest) -> WebResult | None:
+        if req.subject is None:
+            return self._message(req, "Please sign in", "Sign in first, then come back to this page.", 401)
+        return None
+
+    def _fresh_enough(self, req: WebRequest) -> Flow[WebResult | None]:
+        """Changing bindings needs a fresh second factor, unless nothing usable is bound yet
+        (the first binding, at the first login)."""
+        assert req.subject is not None
+        e = self.engine
+        now = e.clock()
+        if grants.satisfies(req.session, req.subject, max_age=self.config.sensitive_max_age, now=now):
+            return None
+        usable = yield from self.usable(req.subject, app=None, route=None, methods=None)
+        if not any(b.method != "recovery" for b in usable):
+            return None
+        return (
+            yield from self.protect(
+                req, max_age=self.config.sensitive_max_age, methods=None, operation=None, app=None,
+                route=None, replay_grant=None,
+            )
+        )  # fmt: skip
+
+    # -- choose a method ------------------------------------------------------------------
+
+    def choose(self, req: WebRequest) -> Flow[WebResult]:
+        """Pick one of the subject's methods; starting the challenge sends its code."""
+        if (stop := self._signed_in(req)) is not None:
+            return stop
+        subject, e = req.subject or "", self.engine
+        source = req.form if req.method == "POST" and req.form is not None else req.args
+        resume_token = source.get("r") or None
+        next_url = safe_next(source.get("next"), self.config.home)
+        resume: dict[str, Any] | None = None
+        if resume_token:
+            try:
+                resume = yield from e._load_resume(resume_token, subject=subject, session=self.nonce(req))
+            except StepUpError as error:
+                return self._message(req, "This request has ended", error.message, error.status)
+            next_url = resume["next"]
+        elif not grants.is_held(req.session, subject):
+            return WebResult(status=303, redirect=next_url)
+        purpose = resume["purpose"] if resume else "login"
+        usable = yield from self.usable(
+            subject, app=resume and resume["app"], route=resume and resume["route"], methods=resume and resume["methods"]
+        )
+        if not usable:
+            if purpose == "login":
+                return WebResult(status=303, redirect=f"{self.url('bind_phone')}?next={quote(next_url, safe='/')}")
+            return self._message(req, "No method available", "None of your methods can be used here. Add one under your account.", 409)
+        form = self._form(req, ChooseForm)
+        form.binding.choices = [(b.id, f"{_METHOD_NAMES.get(b.method, b.method)}: {b.label}") for b in usable]
+        if form.binding.data is None:
+            form.binding.data = usable[0].id
+        status, error = 200, None
+        if req.method == "POST":
+            if form.validate():
+                binding = next(b for b in usable if b.id == form.binding.data)
+                try:
+                    challenge = yield from e._start(
+                        subject, binding.method, purpose, binding_id=binding.id,
+                        operation=resume and resume["op"], operation_data=resume and resume["opd"],
+                        session=self.nonce(req), app=resume and resume["app"], route=resume and resume["route"],
+                        client=req.client,
+                    )  # fmt: skip
+                except StepUpError as failure:
+                    status, error = failure.status, failure.message
+                else:
+                    token = self.page_token(challenge.id, resume_token, next_url)
+                    return WebResult(status=303, redirect=self.url("code", token=token))
+            else:
+                status, error = 400, form.first_error()
+        return self._page(
+            req, "choose.html", status, title="Choose how to verify", form=form, error=error, resume=resume_token,
+            next=next_url, operation=resume and resume["op"], purpose=purpose,
+        )  # fmt: skip
+
+    # -- enter a code ----------------------------------------------------------------------
+
+    def code(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        """Show a challenge and check the code typed into it."""
+        if (stop := self._signed_in(req)) is not None:
+            return stop
+        page = self.read_page_token(token)
+        if page is None:
+            return self._message(req, "Link not valid", "This verification link is not valid. Start again.", 404)
+        e, subject = self.engine, req.subject
+        form = self._form(req, CodeForm)
+        status, error, ended = 200, None, False
+        if req.method == "POST":
+            if not form.validate():
+                status, error = 400, form.first_error()
+            else:
+                try:
+                    approval = yield from e._verify(page["c"], form.code.data, subject=subject, session=self.nonce(req), client=req.client)
+                except WrongCode as failure:
+                    form.code.errors = [failure.message]
+                    status = 400
+                except _ENDED as failure:
+                    status, error, ended = failure.status, failure.message, True
+                except StepUpError as failure:
+                    status, error = failure.status, failure.message
+                else:
+                    return (yield from self._approved(req, approval, page, remember=bool(form.remember.data)))
+        return (yield from self._code_page(req, token, page, form, status, error, ended))
+
+    def _code_page(
+        self, req: WebRequest, token: str, page: dict[str, Any], form: Any, status: int, error: str | None, ended: bool
+    ) -> Flow[WebResult]:
+        try:
+            challenge = yield from self.engine._challenge(page["c"], subject=req.subject, session=self.nonce(req))
+        except ChallengeError as failure:
+            return self._message(req, "Verification not found", failure.message, failure.status)
+        view = self.challenge_view(challenge)
+        if challenge.state != "pending":
+            ended = True
+            error = error or {
+                "expired": "This code has expired.",
+                "exhausted": "Too many wrong codes: this code no longer works.",
+            }.get(challenge.state, "This verification has ended.")
+            status = status if status != 200 else 410
+        restart = f"{self.url('choose')}?{'r=' + page['r'] if page.get('r') else 'next=' + quote(page['n'], safe='/')}"
+        return self._page(
+            req, "code.html", status, title="Enter your code", form=form, error=error, challenge=view, ended=ended,
+            token=token, restart=restart, sent=req.args.get("sent") == "1",
+            resend_form=self._form(req, PlainForm) if req.method == "GET" else PlainForm.bind(None, req.session, self.engine.keys),
+            remember_offered=self.engine.settings.trusted_device_days > 0 and challenge.purpose == "login",
+            remember_days=self.engine.settings.trusted_device_days,
+        )  # fmt: skip
+
+    def _approved(self, req: WebRequest, approval: Approval, page: dict[str, Any], *, remember: bool) -> Flow[WebResult]:
+        e, subject = self.engine, req.subject or ""
+        session_nonce = self.nonce(req)
+        headers: list[tuple[str, str]] = []
+        if approval.purpose != "operation":
+            grants.record_factor(req.session, subject, approval.method, e.clock())
+        if remember and approval.purpose == "login" and e.settings.trusted_device_days > 0:
+            headers.append(self.device_cookie((yield from e._remember_device(subject))))
+        if approval.purpose == "bind":
+            target = page["n"] if grants.is_held(req.session, subject) is False and page["n"] != self.url("account") else self.url("account")
+            return WebResult(status=303, redirect=f"{target}?added=1" if target == self.url("account") else target, headers=headers)
+        if page.get("r"):
+            try:
+                saved = yield from e._take_resume(page["r"], subject=subject, session=session_nonce)
+            except StepUpError as failure:
+                return self._message(req, "Already done", failure.message, failure.status)
+            if saved is not None:
+                grant = {"subject": subject, "digest": approval.operation_digest, "challenge": approval.challenge_id}
+                return WebResult(status=200, replay=saved, replay_grant=grant, headers=headers)
+        return WebResult(status=303, redirect=safe_next(page["n"], self.config.home), headers=headers)
+
+    def resend(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        """Send a new code for the challenge on the page."""
+        if (stop := self._signed_in(req)) is not None:
+            return stop
+        page = self.read_page_token(token)
+        if page is None:
+            return self._message(req, "Link not valid", "This verification link is not valid. Start again.", 404)
+        form = self._form(req, PlainForm)
+        code_form = CodeForm.bind(None, req.session, self.engine.keys)
+        if not form.validate():
+            return (yield from self._code_page(req, token, page, code_form, 400, form.first_error(), False))
+        try:
+            yield from self.engine._resend(page["c"], subject=req.subject, session=self.nonce(req))
+        except StepUpError as failure:
+            ended = isinstance(failure, _ENDED)
+            return (yield from self._code_page(req, token, page, code_form, failure.status, failure.message, ended))
+        return WebResult(status=303, redirect=f"{self.url('code', token=token)}?sent=1")
+
+    # -- binding ---------------------------------------------------------------------------
+
+    def bind_phone(self, req: WebRequest) -> Flow[WebResult]:
+        """Bind a mobile number: its first SMS code confirms it."""
+        return (yield from self._bind_target(req, "sms", BindPhoneForm, "phone", "bind_phone.html", "Add a phone"))
+
+    def bind_email(self, req: WebRequest) -> Flow[WebResult]:
+        """Bind an email address: its first code confirms it."""
+        return (yield from self._bind_target(req, "email", BindEmailForm, "email", "bind_email.html", "Add an email address"))
+
+    def _bind_target(self, req: WebRequest, method: str, cls: Any, field: str, template: str, title: str) -> Flow[WebResult]:
+        if (stop := self._signed_in(req)) is not None:
+            return stop
+        if (stop := (yield from self._fresh_enough(req))) is not None:
+            return stop
+        form = self._form(req, cls)
+        next_url = safe_next(req.args.get("next"), self.config.home) if grants.is_held(req.session, req.subject or "") else self.url("account")
+        status, error = 200, None
+        if req.method == "POST":
+            if form.validate():
+                try:
+                    started = yield from self.engine._begin_bind(
+                        req.subject or "", method, getattr(form, field).data, session=self.nonce(req), client=req.client
+                    )
+                except InvalidInput as failure:
+                    getattr(form, field).errors = [failure.message]
+                    status = failure.status
+                except StepUpError as failure:
+                    status, error = failure.status, failure.message
+                else:
+                    token = self.page_token(started.challenge.id, None, next_url)
+                    return WebResult(status=303, redirect=self.url("code", token=token))
+            else:
+                status = 400
+                error = form.errors.get("csrf_token", [None])[0]
+        return self._page(req, template, status, title=title, form=form, error=error, next=next_url)
+
+    def bind_totp(self, req: WebRequest) -> Flow[WebResult]:
+        """Enrol an authenticator app: a QR code, then its first code."""
+        if (stop := self._signed_in(req)) is not None:
+            return stop
+        if (stop := (yield from self._fresh_enough(req))) is not None:
+            return stop
+        form = self._form(req, PlainForm)
+        next_url = safe_next(req.args.get("next"), self.config.home) if grants.is_held(req.session, req.subject or "") else self.url("account")
+        if req.method == "POST":
+            if not form.validate():
+                return self._page(req, "bind_totp.html", 400, title="Add an authenticator app", form=form, error=form.first_error())
+            try:
+                started = yield from self.engine._begin_bind(req.subject or "", "totp", session=self.nonce(req))
+            except StepUpError as failure:
+                return self._page(req, "bind_totp.html", failure.status, title="Add an authenticator app", form=form, error=failure.message)
+            token = self.page_token(started.challenge.id, None, next_url)
+            code_form = CodeForm.bind(None, req.session, self.engine.keys)
+            return self._page(
+                req, "bind_totp.html", title="Scan the QR code", started=started, token=token, code_form=code_form,
+                secret_groups=" ".join((started.secret or "")[i : i + 4] for i in range(0, len(started.secret or ""), 4)),
+            )  # fmt: skip
+        return self._page(req, "bind_totp.html", title="Add an authenticator app", form=form)
+
+    def recovery(self, req: WebRequest) -> Flow[WebResult]:
+        """Make a new set of recovery codes and show them once."""
+        if (stop := self._signed_in(req)) is not None:
+            return stop
+        if (stop := (yield from self._fresh_enough(req))) is not None:
+            return stop
+        form = self._form(req, PlainForm)
+        if req.method == "POST":
+            if not form.validate():
+                return self._page(req, "recovery_codes.html", 400, title="Recovery codes", form=form, error=form.first_error())
+            codes = yield from self.engine._generate_recovery_codes(req.subject or "")
+            return self._page(req, "recovery_codes.html", title="Your recovery codes", codes=codes)
+        return self._page(req, "recovery_codes.html", title="Recovery codes", form=form)
+
+    def account(self, req: WebRequest) -> Flow[WebResult]:
+        """The subject's bindings, with forms to add and remove them."""
+        if (stop := self._signed_in(req)) is not None:
+            return stop
+        bindings = yield from self.engine._bindings(req.subject or "")
+        policy = yield from self.engine._get_policy()
+        allowed = policy.methods(subject=req.subject)
+        notice = {"added": "Added.", "removed": "Removed."}
+        shown = next((text for key, text in notice.items() if req.args.get(key) == "1"), None)
+        return self._page(
+            req, "account.html", title="Sign-in methods", bindings=bindings, allowed=allowed, notice=shown,
+            remove_form=PlainForm.bind(None, req.session, self.engine.keys), names=_METHOD_NAMES,
+        )  # fmt: skip
+
+    def unbind(self, req: WebRequest, binding_id: str) -> Flow[WebResult]:
+        """Remove one binding (needs a fresh step-up); the subject's other channels are told."""
+        if (stop := self._signed_in(req)) is not None:
+            return stop
+        form = self._form(req, PlainForm)
+        if not form.validate():
+            return self._message(req, "Form expired", form.first_error() or "Please try again.", 400)
+        if (stop := (yield from self._fresh_enough(req))) is not None:
+            return stop
+        e, subject = self.engine, req.subject or ""
+        bindings = yield from e._bindings(subject)
+        decision = yield from e._login_decision(subject)
+        others = [b for b in bindings if b.id != binding_id and b.method != "recovery"]
+        if decision.required and not others and any(b.id == binding_id and b.method != "recovery" for b in bindings):
+            return self._message(req, "Add another method first", "This is your last sign-in method. Add another one before removing it.", 409)
+        try:
+            yield from e._unbind(subject, binding_id)
+        except StepUpError as failure:
+            return self._message(req, "Not removed", failure.message, failure.status)
+        return WebResult(status=303, redirect=f"{self.url('account')}?removed=1")
+
+    # -- admin -------------------------------------------------------------------------------
+
+    def admin(self, req: WebRequest) -> Flow[WebResult]:
+        """Policy switches: methods globally and per app, 2FA at login, identity sources."""
+        if (stop := self._signed_in(req)) is not None:
+            return stop
+        check = self.config.admin_check
+        if check is None or not check(req.subject or ""):
+            return self._message(req, "Not allowed", "Only administrators can change security settings.", 403)
+        e = self.engine
+        form = self._form(req, AdminForm)
+        error = None
+        if req.method == "POST":
+            if form.validate():
+                try:
+                    yield from self._apply_switch(form)
+                except StepUpError as failure:
+                    error = failure.message
+                else:
+                    return WebResult(status=303, redirect=f"{self.url('admin')}?saved=1")
+            else:
+                error = form.first_error()
+        policy = yield from e._get_policy()
+        methods = sorted(e.methods)
+        scopes = [("global", "", "Everywhere")] + [("app", a, a) for a in self.config.apps]
+        rows = [
+            {"scope": kind, "name": name, "label": label,
+             "methods": {m: m in policy.methods(app=name or None) for m in methods},
+             "login_2fa": policy.login_2fa(app=name or None)}
+            for kind, name, label in scopes
+        ]  # fmt: skip
+        sources = sorted(set(self.config.identity_sources) | set(policy.record["identity_sources"]))
+        return self._page(
+            req, "admin.html", 400 if error else 200, title="Security settings", rows=rows, methods=methods,
+            sources=[(s, policy.record["identity_sources"].get(s, True)) for s in sources], error=error,
+            saved=req.args.get("saved") == "1", csrf=form.csrf_token, names=_METHOD_NAMES,
+        )  # fmt: skip
+
+    def _apply_switch(self, form: Any) -> Flow[None]:
+        e = self.engine
+        enabled = form.enabled.data == "on"
+        scope, name, setting = form.scope.data, form.name.data or "", form.setting.data
+        if setting == "login_2fa":
+            yield from e._set_login_2fa(enabled, scope, name)
+        elif setting.startswith("method:"):
+            yield from e._set_method(setting.removeprefix("method:"), enabled, scope, name)
+        elif setting.startswith("source:"):
+            yield from e._set_identity_source(setting.removeprefix("source:"), enabled)
+        else:
+            raise InvalidInput("Unknown setting.")
+
+
+_METHOD_NAMES = {"sms": "Text message", "email": "Email", "totp": "Authenticator app", "recovery": "Recovery code"}
+_ = (MethodLocked, Throttled)  # re-exported names the templates' callers may catch
