@@ -12,7 +12,7 @@ from typing import Any
 
 import stepup
 
-#: the demo users: username -> password. alice and carol are admins of the demo.
+#: the demo users: username -> password. alice is the demo's admin.
 USERS = {"alice": "alice-password", "bob": "bob-password", "carol": "carol-password"}
 ADMINS = frozenset({"alice"})
 DEFAULT_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
@@ -46,15 +46,20 @@ def settings_from_env(default_store: str) -> dict[str, Any]:
     }
 
 
+def demo_bindings() -> list[tuple[str, str, str | None, str | None]]:
+    """The demo users' methods: ``(user, method, target, TOTP secret)``."""
+    return [
+        ("alice", "sms", "+447700900001", None),
+        ("alice", "email", "alice@example.com", None),
+        ("carol", "totp", None, os.environ.get("DEMO_TOTP_SECRET", DEFAULT_TOTP_SECRET)),
+    ]
+
+
 def seed(engine: stepup.Engine) -> None:
-    """Bind the demo users' methods once: alice's phone and email, carol's TOTP."""
-    have = {b.method for b in engine.bindings("alice")}
-    if "sms" not in have:
-        engine.import_binding("alice", "sms", "+447700900001")
-    if "email" not in have:
-        engine.import_binding("alice", "email", "alice@example.com")
-    if not any(b.method == "totp" for b in engine.bindings("carol")):
-        engine.import_binding("carol", "totp", secret=os.environ.get("DEMO_TOTP_SECRET", DEFAULT_TOTP_SECRET))
+    """Bind the demo users' methods once (the async bank awaits the same calls)."""
+    for user, method, target, secret in demo_bindings():
+        if not any(b.method == method for b in engine.bindings(user)):
+            engine.import_binding(user, method, target, secret=secret)
 
 
 class Ledger:

@@ -1,0 +1,10 @@
+"""Serve the FastAPI example with uvicorn on 127.0.0.1 (``PORT``, default 8001)."""
+
+import os
+
+import uvicorn
+
+from .app import create_app
+
+if __name__ == "__main__":
+    uvicorn.run(create_app(), host="127.0.0.1", port=int(os.environ.get("PORT", "8001")), log_level="warning")

@@ -1,0 +1,148 @@
+"""What one ASGI app's stepup holds, and how requests and responses are translated."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from .._config import Settings
+from .._engine import AsyncEngine
+from .._errors import ConfigurationError
+from ..web import TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult
+
+__all__ = ["StepUpState", "state_of"]
+
+Scope = dict[str, Any]
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class StepUpState:
+    """The engine, settings, loaders and templates of one app.
+
+    :param engine: the async engine.
+    :param user_loader: ``scope -> subject``; by default ``scope["user"]`` from
+        Starlette's AuthenticationMiddleware.
+    :param identity_source_loader: ``scope -> source`` (``password``, ``sso``...).
+    :param admin_check: ``subject -> bool``, who may use the admin page.
+    :param template_dirs: the app's own template folders, searched before stepup's so an
+        app can override ``stepup/*.html``.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        user_loader: Callable[[Scope], str | None] | None = None,
+        identity_source_loader: Callable[[Scope], str | None] | None = None,
+        admin_check: Callable[[str], bool] | None = None,
+        template_dirs: Iterable[str | Path] = (),
+    ) -> None:
+        self.engine = engine
+        self.settings: Settings = engine.settings
+        self.user_loader = user_loader
+        self.identity_source_loader = identity_source_loader
+        self.admin_check = admin_check
+        self.exempt = tuple(p for p in self.settings.login_exempt if p.startswith("/"))
+        loaders = [FileSystemLoader(str(d)) for d in template_dirs] + [FileSystemLoader(str(TEMPLATE_DIR))]
+        self.templates = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]))
+
+    def subject(self, scope: Scope) -> str | None:
+        """The logged-in user's id."""
+        if self.user_loader is not None:
+            found = self.user_loader(scope)
+            return None if found is None else str(found)
+        user = scope.get("user")
+        if user is None or not getattr(user, "is_authenticated", False):
+            return None
+        try:
+            return str(user.identity)
+        except NotImplementedError:  # Starlette's SimpleUser has only a display name
+            return str(user.display_name)
+
+    def identity_source(self, scope: Scope) -> str:
+        """How the user logged in."""
+        if self.identity_source_loader is not None:
+            source = self.identity_source_loader(scope)
+            if source:
+                return source
+        value = scope.get("session", {}).get(self.settings.session_identity_source_key)
+        return value if isinstance(value, str) and value else self.settings.default_identity_source
+
+    def web(self, scope: Scope) -> WebFlows:
+        """The web layer for this request (links carry the mount path)."""
+        # Inside a Mount, root_path includes the mount; app_root_path is the server's.
+        root = scope.get("app_root_path", scope.get("root_path", ""))
+        return WebFlows(self.engine, WebConfig.from_settings(self.settings, root=root, admin_check=self.admin_check))
+
+    async def web_request(self, request: Request, subject: str | None, *, read_body: bool = True) -> WebRequest:
+        """The request as the web layer sees it.
+
+        :param read_body: read (and keep) the body and form; the login hold needs neither.
+        """
+        content_type = request.headers.get("content-type", "") if read_body else ""
+        body = await request.body() if read_body and request.method not in ("GET", "HEAD") else b""
+        data: Any = None
+        json_error = False
+        if content_type.startswith("application/json") and body:
+            try:
+                data = json.loads(body)
+            except ValueError:
+                json_error = True
+        form = await request.form() if content_type.startswith(_FORM_TYPES) else None
+        return WebRequest(
+            method=request.method,
+            path=request.url.path,
+            query_string=request.url.query,
+            args=request.query_params,
+            form=form,
+            json=data,
+            json_error=json_error,
+            headers=request.headers,
+            session=request.session,
+            subject=subject,
+            client=request.client.host if request.client else None,
+            content_type=content_type,
+            body=body,
+        )
+
+    def respond(self, result: WebResult, scope: Scope) -> Response:
+        """The Starlette response for a web-layer result."""
+        response: Response
+        if result.replay is not None:
+            box = scope.get("stepup.box")
+            if box is None:
+                raise ConfigurationError("Replaying needs StepUpMiddleware around the app.")
+            box["replay"] = (result.replay, result.replay_grant)
+            response = Response(status_code=204)
+        elif result.redirect is not None:
+            response = RedirectResponse(result.redirect, status_code=result.status if 300 <= result.status < 400 else 303)
+        elif result.template is not None:
+            page = self.templates.get_template(result.template).render(**result.context)
+            response = HTMLResponse(page, status_code=result.status)
+        elif result.json is not None:
+            response = JSONResponse(result.json, status_code=result.status)
+        else:
+            response = Response(status_code=result.status)
+        for name, value in result.headers:
+            if name.lower() == "content-type":
+                response.headers[name] = value
+            else:
+                response.headers.append(name, value)
+        return response
+
+
+def state_of(scope: Scope) -> StepUpState:
+    """The stepup state StepUpMiddleware put in the scope.
+
+    :raises ConfigurationError: when the middleware is missing.
+    """
+    found = scope.get("stepup")
+    if not isinstance(found, StepUpState):
+        raise ConfigurationError("Add stepup.asgi.StepUpMiddleware to the app (inside SessionMiddleware).")
+    return found
