@@ -22,7 +22,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m examples.flask_app
 
-test: $(STAMP)
+# The browser suite (tests/browser) drives Debian's Chromium, never a browser Playwright downloads.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update -q && apt-get install -y -q chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

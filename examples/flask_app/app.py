@@ -15,7 +15,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from stepup.flask import StepUp, state, step_up_required
-from stepup.web import StepUpForm
+from stepup.web import PlainForm, StepUpForm
 
 from .. import _bank
 
@@ -59,9 +59,13 @@ def login() -> Any:
 
 @bank.route("/logout", methods=["GET", "POST"])
 def logout() -> Any:
-    logout_user()
-    session.clear()
-    return redirect(url_for("bank.login"))
+    form = _form(PlainForm)
+    if request.method == "POST" and form.validate():
+        logout_user()
+        session.clear()
+        return redirect(url_for("bank.login"))
+    error = form.first_error() if request.method == "POST" else None
+    return render_template("bank/logout.html", error=error), 400 if error else 200
 
 
 @bank.route("/")
@@ -125,8 +129,13 @@ def _ledger() -> _bank.Ledger:
     return current_app.extensions["demo_ledger"]  # type: ignore[no-any-return]
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """The demo bank. ``config`` overrides settings (tests pass their own store, senders)."""
+def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, Any] | None = None) -> Flask:
+    """The demo bank.
+
+    :param config: overrides ``app.config`` (tests pass their own store and ledger files).
+    :param engine_options: passed on to :class:`stepup.flask.StepUp` for the engine
+        (tests pass a frozen ``clock`` and in-memory ``sms`` and ``email`` senders).
+    """
     app = Flask(__name__, template_folder=str(_bank.TEMPLATES))
     app.config.update(_bank.settings_from_env("sqlite:///demo-stepup.sqlite3"))
     app.config["SECRET_KEY"] = app.config["STEPUP_SECRET_KEY"]
@@ -137,8 +146,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_view = "bank.login"
     login_manager.user_loader(lambda username: User(username) if username in _bank.USERS else None)
     app.register_blueprint(bank)
+    # Every page's "Log out" button is a form with its CSRF token.
+    app.context_processor(lambda: {"logout_form": _form(PlainForm)})
     app.register_blueprint(api)
-    StepUp(app, admin_check=lambda subject: subject in _bank.ADMINS)
+    StepUp(app, admin_check=lambda subject: subject in _bank.ADMINS, **(engine_options or {}))
     app.extensions["demo_ledger"] = _bank.Ledger(app.config.get("DEMO_BANK_DB", _bank.ledger_path()))
     _bank.seed(state(app).engine)
     return app

@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, Length
 
 from stepup import AsyncEngine, Settings
 from stepup.asgi import StepUpMiddleware, routes, state_of, step_up_required
-from stepup.web import StepUpForm
+from stepup.web import PlainForm, StepUpForm
 
 from .. import _bank
 
@@ -61,7 +61,9 @@ async def _form(request: Request, cls: Any) -> Any:
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     user = request.user.display_name if request.user.is_authenticated else None
-    return templates.TemplateResponse(request, f"bank/{name}.html", {"user": user, **context}, status_code=status)
+    logout_form = PlainForm.bind(None, request.session, state_of(request.scope).engine.keys)
+    context = {"user": user, "logout_form": logout_form, **context}
+    return templates.TemplateResponse(request, f"bank/{name}.html", context, status_code=status)
 
 
 def login_required(endpoint: Any) -> Any:
@@ -88,8 +90,12 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    form = await _form(request, PlainForm)
+    if request.method == "POST" and form.validate():
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+    error = form.first_error() if request.method == "POST" else None
+    return _page(request, "logout", 400 if error else 200, error=error)
 
 
 @login_required

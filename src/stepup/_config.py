@@ -31,8 +31,14 @@ class Settings:
     store_url: str = "sqlite:///stepup.sqlite3"
     #: where SMS go: console://, file:///path, twilio://..., vonage://...
     sms_url: str = "console://"
-    #: where emails go: console://, file:///path, smtp://...
+    #: where emails go: console://, file:///path, smtp://..., smtps://...
     email_url: str = "console://"
+    #: ISO region -> where SMS to that country go, e.g. {"US": "twilio://...", "GB": "vonage://..."}; others use sms_url.
+    sms_routes: Mapping[str, str] = field(default_factory=dict)
+    #: a second SMS provider, tried when the first cannot send; empty for none.
+    sms_fallback_url: str = ""
+    #: when no SMS provider can send a login, step-up or operation code, email it to the subject's bound address.
+    fallback_to_email: bool = False
 
     #: digits of a delivered code, per channel.
     code_length: Mapping[str, int] = field(default_factory=lambda: {"sms": 6, "email": 6})
@@ -116,6 +122,8 @@ class Settings:
     #: what a login on hold may still reach besides stepup's pages: Flask endpoints or
     #: ASGI path prefixes (logout and static files).
     login_exempt: tuple[str, ...] = ("logout", "static", "/logout", "/static")
+    #: the app's logout page, linked from stepup's pages while a login waits for its code.
+    logout_url: str = "/logout"
     #: seconds a second factor stays fresh enough to add or remove sign-in methods.
     sensitive_max_age: int = 300
     #: the cookie of a remembered browser.
@@ -154,6 +162,11 @@ class Settings:
                     raise ConfigurationError(
                         f"A {channel} code must have 4 to 10 digits, got {digits}."
                     )
+        for region, url in self.sms_routes.items():
+            if not (len(region) == 2 and region.isalpha() and region.isupper()) or not isinstance(url, str) or not url:
+                raise ConfigurationError(
+                    f"sms_routes maps ISO regions to SMS URLs, e.g. {{\"US\": \"twilio://...\"}}; got {region!r}."
+                )
         if not 6 <= self.totp_digits <= 8:
             raise ConfigurationError("totp_digits must be 6, 7 or 8 (RFC 6238).")
         for name in self.limit_names():

@@ -18,6 +18,7 @@ __all__ = [
     "end_login",
     "is_held",
     "last_verified",
+    "previous_nonce",
     "record_factor",
     "satisfies",
     "session_nonce",
@@ -62,6 +63,14 @@ def session_nonce(session: Session, subject: str | None = None) -> str | None:
     return None if log is None else log.get("n")
 
 
+def previous_nonce(session: Session, subject: str | None = None) -> str | None:
+    """The nonce the last second factor replaced: read a challenge with it only to tell a
+    user who comes back to a code page that passed (Back, a form sent twice) that it was
+    used, never to verify or resume anything."""
+    log = _log(session, subject)
+    return None if log is None else log.get("pn")
+
+
 def is_held(session: Session, subject: str) -> bool:
     """Whether the login of ``subject`` still waits for its second factor."""
     log = _log(session, subject)
@@ -72,13 +81,17 @@ def record_factor(session: Session, subject: str, method: str, now: float) -> No
     """Record that ``method`` passed now; lifts a login hold.
 
     The nonce is renewed: whatever was bound to the session before the second factor
-    (a fixed session id, a resume token) is not trusted after it.
+    (a fixed session id, a resume token) is not trusted after it. The old one is kept
+    only so that :func:`previous_nonce` can recognise the challenge that just passed.
     """
     log = _log(session, subject)
     if log is None:
         begin_login(session, subject, identity_source=None, hold=False)
         log = session[SESSION_KEY]
-    log = {**log, "hold": False, "amr": {**log.get("amr", {}), method: now}, "n": secrets.token_urlsafe(16)}
+    log = {
+        **log, "hold": False, "amr": {**log.get("amr", {}), method: now},
+        "n": secrets.token_urlsafe(16), "pn": log.get("n"),
+    }  # fmt: skip
     session[SESSION_KEY] = log
 
 

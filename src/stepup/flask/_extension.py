@@ -46,10 +46,11 @@ class _State:
         if self.user_loader is not None:
             user = self.user_loader()
             return None if user is None else str(user)
-        if "flask_login" in sys.modules and hasattr(current_app, "login_manager"):
-            from flask_login import current_user
-
-            return str(current_user.get_id()) if current_user.is_authenticated else None
+        flask_login = sys.modules.get("flask_login")
+        if flask_login is not None and hasattr(current_app, "login_manager"):
+            # This runs on every request: go through Flask-Login's proxy once, not per attribute.
+            current = flask_login.current_user._get_current_object()
+            return str(current.get_id()) if current.is_authenticated else None
         value = session.get(self.settings.session_user_key)
         return None if value is None else str(value)
 

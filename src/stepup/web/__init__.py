@@ -8,12 +8,14 @@ from ._base import safe_next as safe_next
 from ._common import ROUTES as ROUTES
 from ._common import Operation as Operation
 from ._common import WebConfig as WebConfig
+from ._forms import PlainForm as PlainForm
 from ._forms import StepUpForm as StepUpForm
 from ._gate import login_settled as login_settled
 from ._templates import TEMPLATE_DIR as TEMPLATE_DIR
 
 __all__ = [
     "ROUTES",
+    "PlainForm",
     "StepUpForm",
     "TEMPLATE_DIR",
     "Operation",

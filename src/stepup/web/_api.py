@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import grants
 from .._core import Flow
-from .._errors import ChallengeNotFound, InvalidInput, StepUpError
+from .._errors import ChallengeNotFound, InvalidInput, MethodNotAvailable, StepUpError
 from ._base import WebRequest, WebResult, safe_next
 from ._common import problem
 from ._pages import Pages
@@ -38,9 +38,14 @@ class Api(Pages):
             raise InvalidInput(f"'{name}' must be a non-empty string of at most {limit} characters.")
         return value
 
-    def _run(self, req: WebRequest, handler: Any, *args: Any) -> Flow[WebResult]:
+    def _run(self, req: WebRequest, handler: Any, *args: Any, anonymous: bool = False) -> Flow[WebResult]:
+        """Run one handler, turning stepup's errors into problem documents.
+
+        :param anonymous: the endpoint serves callers who are not signed in (contact
+            verification at registration).
+        """
         try:
-            if req.subject is None and handler.__name__ not in {"_contact", "_contact_check"}:
+            if req.subject is None and not anonymous:
                 return self._unauthorized_login()
             return (yield from handler(req, *args))
         except _BadRequest as bad:
@@ -101,10 +106,10 @@ class Api(Pages):
         )
         binding = next((b for b in usable if (binding_id and b.id == binding_id) or (not binding_id and b.method == method)), None)
         if binding is None:
-            from .._errors import MethodNotAvailable
-
             raise MethodNotAvailable("That method is not available to you here. GET the status URL for the ones that are.")
         purpose = resume["purpose"] if resume else ("login" if grants.is_held(req.session, subject) else "step_up")
+        if purpose == "login" and (yield from self._bind_first(subject, usable)) is not None:
+            raise MethodNotAvailable("Bind a phone, an email address or an authenticator app first.")
         challenge = yield from e._start(
             subject, binding.method, purpose, binding_id=binding.id, operation=resume and resume["op"],
             operation_data=resume and resume["opd"], session=self.nonce(req), app=resume and resume["app"],
@@ -166,7 +171,7 @@ class Api(Pages):
 
     def api_contact(self, req: WebRequest) -> Flow[WebResult]:
         """Contact verification: ``{"channel": "sms", "to": "+44..."}`` → ``request_id``."""
-        return (yield from self._run(req, self._contact))
+        return (yield from self._run(req, self._contact, anonymous=True))
 
     def _contact(self, req: WebRequest) -> Flow[WebResult]:
         body = self._json_body(req)
@@ -177,7 +182,7 @@ class Api(Pages):
 
     def api_contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
         """Check the code of a contact verification: ``{"code": "1234"}``."""
-        return (yield from self._run(req, self._contact_check, request_id))
+        return (yield from self._run(req, self._contact_check, request_id, anonymous=True))
 
     def _contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
         body = self._json_body(req)

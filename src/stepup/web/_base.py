@@ -51,11 +51,15 @@ class WebRequest:
 
     @property
     def wants_json(self) -> bool:
-        """Whether the client asked for JSON rather than a page."""
+        """Whether the client asked for JSON rather than a page: its ``Accept`` header
+        when that names one and not the other, else the kind of body it sent (a JSON
+        body sent by a client that accepts only pages goes the page way, and is replayed
+        after the code like a form)."""
         accept = self.headers.get("accept", "")
-        return "application/json" in accept and "text/html" not in accept or self.content_type.startswith(
-            "application/json"
-        )
+        json, html = "application/json" in accept, "text/html" in accept
+        if json != html:
+            return json
+        return self.content_type.startswith("application/json")
 
     @property
     def full_path(self) -> str:

@@ -51,6 +51,7 @@ class WebConfig:
 
     prefix: str = "/stepup"
     home: str = "/"
+    logout: str = "/logout"
     admin_check: Callable[[str], bool] | None = None
     sensitive_max_age: int = 300
     apps: tuple[str, ...] = ()
@@ -67,6 +68,7 @@ class WebConfig:
         return cls(
             prefix=root.rstrip("/") + settings.url_prefix,
             home=root.rstrip("/") + settings.home_url if settings.home_url.startswith("/") else settings.home_url,
+            logout=root.rstrip("/") + settings.logout_url if settings.logout_url.startswith("/") else settings.logout_url,
             admin_check=admin_check,
             sensitive_max_age=settings.sensitive_max_age,
             apps=settings.admin_apps,

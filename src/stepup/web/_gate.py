@@ -8,10 +8,11 @@ flow: it saves what it needs to resume and answers with a redirect or a 401.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from .. import grants
 from .._core import Flow
-from .._errors import StepUpError
+from .._errors import ChallengeForbidden, StepUpError
 from ._base import WebRequest, WebResult
 from ._common import Operation, WebCore, problem
 
@@ -81,7 +82,7 @@ class Gate(WebCore):
         """
         e, subject = self.engine, req.subject
         if subject is None:
-            return WebResult(status=401, template="stepup/message.html", context={"title": "Please sign in", "message": "Sign in first, then try again."})
+            return self._stopped(req, 401, "not_signed_in", "Please sign in", "Sign in first, then try again.")
         values = req.json if isinstance(req.json, dict) else (req.form or {})
         description, data = operation(values) if operation is not None else (None, None)
         if operation is None:
@@ -95,14 +96,16 @@ class Gate(WebCore):
             if approval:
                 token = self.read_page_token(approval)
                 if token is None:
-                    return problem(_forbidden("The approval token is not valid."))
+                    return problem(ChallengeForbidden("The approval token is not valid."))
                 try:
                     yield from e._consume(token["c"], subject=subject, session=self.nonce(req), operation_data=data)
                 except StepUpError as error:
                     return problem(error)
                 return None
         if req.method not in ("GET", "HEAD", "OPTIONS") and len(req.body) > e.settings.max_resume_body:
-            return WebResult(status=413, template="stepup/message.html", context={"title": "Too large", "message": "This request is too large to resume after verification."}, json={"title": "Request too large to resume", "status": 413})
+            limit = e.settings.max_resume_body // 1024
+            message = f"This request is too large to resume after verification (at most {limit} KiB)."
+            return self._stopped(req, 413, "request_too_large", "Too large", message)
         replayable = req.method not in ("GET", "HEAD")
         try:
             resume = yield from e._save_resume(
@@ -119,10 +122,25 @@ class Gate(WebCore):
                 route=route,
             )
         except StepUpError as error:
-            return problem(error) if req.wants_json else WebResult(status=error.status, template="stepup/message.html", context={"title": "Cannot continue", "message": error.message})
+            if req.wants_json:
+                return problem(error)
+            return self._stopped(req, error.status, error.code, "Cannot continue", error.message)
         if req.wants_json:
             return self._unauthorized(req, max_age=max_age, resume=resume, login=False)
         return WebResult(status=303, redirect=f"{self.url('choose')}?r={resume}")
+
+    def _stopped(self, req: WebRequest, status: int, code: str, title: str, message: str) -> WebResult:
+        """A request stopped before any challenge: a problem document for JSON clients, a
+        message page for browsers."""
+        if req.wants_json:
+            body = {"type": f"urn:stepup:error:{code}", "title": message, "status": status, "code": code}
+            return WebResult(status=status, json=body, headers=[("Content-Type", "application/problem+json")])
+        context = {
+            "title": title, "message": message, "app_name": self.engine.settings.app_name,
+            "home": self.config.home, "url": self.url,
+        }  # fmt: skip
+        headers = [("Cache-Control", "no-store")]
+        return WebResult(status=status, template="stepup/message.html", context=context, headers=headers)
 
     def _unauthorized(self, req: WebRequest, *, max_age: float, resume: str | None, login: bool) -> WebResult:
         description = "A second factor is needed to sign in." if login else "A recent second factor is needed."
@@ -144,13 +162,5 @@ class Gate(WebCore):
         return WebResult(status=401, json=body, headers=[("WWW-Authenticate", header), ("Content-Type", "application/problem+json")])
 
 
-def _forbidden(message: str) -> StepUpError:
-    from .._errors import ChallengeForbidden
-
-    return ChallengeForbidden(message)
-
-
 def _quote(path: str) -> str:
-    from urllib.parse import quote
-
     return quote(path, safe="/")

@@ -16,13 +16,12 @@ from .._errors import (
     ChallengeError,
     ChallengeExhausted,
     ChallengeExpired,
+    ChallengeForbidden,
     InvalidInput,
-    MethodLocked,
     StepUpError,
-    Throttled,
     WrongCode,
 )
-from .._models import Approval
+from .._models import Approval, Binding, Challenge
 from ._base import WebRequest, WebResult, safe_next
 from ._forms import AdminForm, BindEmailForm, BindPhoneForm, ChooseForm, CodeForm, PlainForm
 from ._gate import Gate
@@ -47,6 +46,7 @@ class Pages(Gate):
             subject=req.subject,
             held=req.subject is not None and grants.is_held(req.session, req.subject),
             home=self.config.home,
+            logout_url=self.config.logout,
         )
         return WebResult(status=status, template=f"stepup/{template}", context=context, headers=list(_NO_STORE))
 
@@ -64,13 +64,20 @@ class Pages(Gate):
 
     def _fresh_enough(self, req: WebRequest) -> Flow[WebResult | None]:
         """Changing bindings needs a fresh second factor, unless nothing usable is bound yet
-        (the first binding, at the first login)."""
-        assert req.subject is not None
+        (the first binding, at the first login).
+
+        A POST shows its CSRF token first: a forged one must not even start a step-up
+        (whose page would name the change to approve)."""
+        if req.method == "POST":
+            form = PlainForm.bind(req.form, req.session, self.engine.keys)
+            if not form.validate():
+                return self._message(req, "Form expired", form.first_error() or "Please try again.", 400)
         e = self.engine
         now = e.clock()
-        if grants.satisfies(req.session, req.subject, max_age=self.config.sensitive_max_age, now=now):
+        subject = req.subject or ""
+        if grants.satisfies(req.session, subject, max_age=self.config.sensitive_max_age, now=now):
             return None
-        usable = yield from self.usable(req.subject, app=None, route=None, methods=None)
+        usable = yield from self.usable(subject, app=None, route=None, methods=None)
         if not any(b.method != "recovery" for b in usable):
             return None
         return (
@@ -79,6 +86,18 @@ class Pages(Gate):
                 route=None, replay_grant=None,
             )
         )  # fmt: skip
+
+    def _bind_first(self, subject: str, usable: list[Binding]) -> Flow[str | None]:
+        """The bind page a login goes to first when nothing but recovery codes is bound
+        (they are no second factor to sign in with): a phone as Authing does, or the first
+        method the policy leaves on; ``None`` when the login may go on."""
+        if any(b.method != "recovery" for b in usable):
+            return None
+        policy = yield from self.engine._get_policy()
+        if usable and not policy.bind_on_first_login:
+            return None
+        allowed = policy.methods(subject=subject)
+        return next((page for method, page in _BIND_PAGES if method in allowed), None)
 
     # -- choose a method ------------------------------------------------------------------
 
@@ -103,12 +122,13 @@ class Pages(Gate):
         usable = yield from self.usable(
             subject, app=resume and resume["app"], route=resume and resume["route"], methods=resume and resume["methods"]
         )
+        bind = (yield from self._bind_first(subject, usable)) if purpose == "login" else None
+        if bind is not None:
+            return WebResult(status=303, redirect=f"{self.url(bind)}?next={quote(next_url, safe='/')}")
         if not usable:
-            if purpose == "login":
-                return WebResult(status=303, redirect=f"{self.url('bind_phone')}?next={quote(next_url, safe='/')}")
             return self._message(req, "No method available", "None of your methods can be used here. Add one under your account.", 409)
         form = self._form(req, ChooseForm)
-        form.binding.choices = [(b.id, f"{_METHOD_NAMES.get(b.method, b.method)}: {b.label}") for b in usable]
+        form.binding.choices = [(b.id, _choice_label(b.method, b.label)) for b in usable]
         if form.binding.data is None:
             form.binding.data = usable[0].id
         status, error = 200, None
@@ -168,6 +188,11 @@ class Pages(Gate):
     ) -> Flow[WebResult]:
         try:
             challenge = yield from self.engine._challenge(page["c"], subject=req.subject, session=self.nonce(req))
+        except ChallengeForbidden as failure:
+            passed = yield from self._passed_here(req, page)
+            if passed is None:
+                return self._message(req, "Verification not found", failure.message, failure.status)
+            challenge, status, error = passed, 410, "This code was already used. Codes work once."
         except ChallengeError as failure:
             return self._message(req, "Verification not found", failure.message, failure.status)
         view = self.challenge_view(challenge)
@@ -176,16 +201,31 @@ class Pages(Gate):
             error = error or {
                 "expired": "This code has expired.",
                 "exhausted": "Too many wrong codes: this code no longer works.",
+                "approved": "This code was already used. Codes work once.",
             }.get(challenge.state, "This verification has ended.")
             status = status if status != 200 else 410
         restart = f"{self.url('choose')}?{'r=' + page['r'] if page.get('r') else 'next=' + quote(page['n'], safe='/')}"
         return self._page(
             req, "code.html", status, title="Enter your code", form=form, error=error, challenge=view, ended=ended,
             token=token, restart=restart, sent=req.args.get("sent") == "1",
+            # An approved challenge (reached again with Back, or its form re-sent) has nothing to restart.
+            used=challenge.state == "approved", done_url=safe_next(page["n"], self.config.home),
             resend_form=self._form(req, PlainForm) if req.method == "GET" else PlainForm.bind(None, req.session, self.engine.keys),
             remember_offered=self.engine.settings.trusted_device_days > 0 and challenge.purpose == "login",
             remember_days=self.engine.settings.trusted_device_days,
         )  # fmt: skip
+
+    def _passed_here(self, req: WebRequest, page: dict[str, Any]) -> Flow[Challenge | None]:
+        """The page's challenge when this login passed it: its second factor renewed the
+        session's nonce, so the page no longer matches the current one."""
+        previous = grants.previous_nonce(req.session, req.subject)
+        if previous is None:
+            return None
+        try:
+            challenge = yield from self.engine._challenge(page["c"], subject=req.subject, session=previous)
+        except ChallengeError:
+            return None
+        return challenge if challenge.state == "approved" else None
 
     def _approved(self, req: WebRequest, approval: Approval, page: dict[str, Any], *, remember: bool) -> Flow[WebResult]:
         e, subject = self.engine, req.subject or ""
@@ -196,8 +236,9 @@ class Pages(Gate):
         if remember and approval.purpose == "login" and e.settings.trusted_device_days > 0:
             headers.append(self.device_cookie((yield from e._remember_device(subject))))
         if approval.purpose == "bind":
-            target = page["n"] if grants.is_held(req.session, subject) is False and page["n"] != self.url("account") else self.url("account")
-            return WebResult(status=303, redirect=f"{target}?added=1" if target == self.url("account") else target, headers=headers)
+            account = self.url("account")
+            target = f"{account}?added=1" if page["n"] == account else safe_next(page["n"], self.config.home)
+            return WebResult(status=303, redirect=target, headers=headers)
         if page.get("r"):
             try:
                 saved = yield from e._take_resume(page["r"], subject=subject, session=session_nonce)
@@ -344,6 +385,9 @@ class Pages(Gate):
         check = self.config.admin_check
         if check is None or not check(req.subject or ""):
             return self._message(req, "Not allowed", "Only administrators can change security settings.", 403)
+        if grants.is_held(req.session, req.subject or ""):
+            # A password alone does not change the security policy: the second factor first.
+            return WebResult(status=303, redirect=f"{self.url('choose')}?next={quote(self.url('admin'), safe='/')}")
         e = self.engine
         form = self._form(req, AdminForm)
         error = None
@@ -388,4 +432,11 @@ class Pages(Gate):
 
 
 _METHOD_NAMES = {"sms": "Text message", "email": "Email", "totp": "Authenticator app", "recovery": "Recovery code"}
-_ = (MethodLocked, Throttled)  # re-exported names the templates' callers may catch
+#: where a user with nothing bound binds a method at login, in order of preference.
+_BIND_PAGES = (("sms", "bind_phone"), ("email", "bind_email"), ("totp", "bind_totp"))
+
+
+def _choice_label(method: str, label: str) -> str:
+    """"Text message: +44 •••• ••0001"; just "Authenticator app" when the label only repeats it."""
+    name = _METHOD_NAMES.get(method, method)
+    return f"{name}: {label}" if label and label.lower().rstrip("s") != name.lower().rstrip("s") else name
