@@ -155,7 +155,8 @@ class Api(Pages):
         return (yield from self._run(req, self._resend_api, token))
 
     def _resend_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
-        self._json_body(req) if req.body else None
+        if req.body:  # no body is needed; the signed token in the URL is the capability
+            self._json_body(req)
         page = self._page_or_404(token)
         challenge = yield from self.engine._resend(page["c"], subject=req.subject, session=self.nonce(req))
         return WebResult(json={"id": token, **self.challenge_view(challenge)})
@@ -167,6 +168,42 @@ class Api(Pages):
     def _cancel_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
         page = self._page_or_404(token)
         yield from self.engine._cancel(page["c"], subject=req.subject, session=self.nonce(req))
+        return WebResult(status=204)
+
+    def api_bindings(self, req: WebRequest) -> Flow[WebResult]:
+        """``GET``: the subject's bindings. ``POST {"method": "sms", "target": "+44..."}``
+        starts binding one (a fresh step-up first, unless nothing is bound yet); verify its
+        code at ``verify_url``. For ``totp`` the answer carries the secret, its
+        ``otpauth://`` URI and a QR code, once."""
+        return (yield from self._run(req, self._bindings_api))
+
+    def _bindings_api(self, req: WebRequest) -> Flow[WebResult]:
+        subject, e = req.subject or "", self.engine
+        if req.method == "GET":
+            bindings = yield from e._bindings(subject)
+            rows = [{"id": b.id, "method": b.method, "label": b.label, "remaining": b.remaining} for b in bindings]
+            return WebResult(json={"bindings": rows})
+        body = self._json_body(req)
+        method = self._string(body, "method", limit=32)
+        target = self._string(body, "target", required=method in ("sms", "email"), limit=320)
+        if (stop := (yield from self._fresh_enough(req, csrf=False))) is not None:
+            return stop
+        started = yield from e._begin_bind(subject, method or "", target, session=self.nonce(req), client=req.client)
+        next_url = self.config.home if grants.is_held(req.session, subject) else self.url("account")
+        token = self.page_token(started.challenge.id, None, next_url)
+        view: dict[str, Any] = {"id": token, **self.challenge_view(started.challenge), "verify_url": self.url("api_verify", token=token)}
+        if started.secret is not None:
+            view.update(secret=started.secret, provisioning_uri=started.provisioning_uri, qr_svg=started.qr_svg)
+        return WebResult(status=201, json=view, headers=[("Location", view["verify_url"]), ("Cache-Control", "no-store")])
+
+    def api_unbind(self, req: WebRequest, binding_id: str) -> Flow[WebResult]:
+        """Remove a binding (a fresh step-up first); the last sign-in method stays (409)."""
+        return (yield from self._run(req, self._unbind_api, binding_id))
+
+    def _unbind_api(self, req: WebRequest, binding_id: str) -> Flow[WebResult]:
+        if (stop := (yield from self._fresh_enough(req, csrf=False))) is not None:
+            return stop
+        yield from self._remove(req.subject or "", binding_id)
         return WebResult(status=204)
 
     def api_contact(self, req: WebRequest) -> Flow[WebResult]:

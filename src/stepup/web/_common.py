@@ -33,6 +33,8 @@ ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("api_verify", "/api/challenges/{token}/verify", ("POST",)),
     ("api_resend", "/api/challenges/{token}/resend", ("POST",)),
     ("api_cancel", "/api/challenges/{token}", ("DELETE",)),
+    ("api_bindings", "/api/bindings", ("GET", "POST")),
+    ("api_unbind", "/api/bindings/{binding_id}", ("DELETE",)),
     ("api_contact", "/api/verify", ("POST",)),
     ("api_contact_check", "/api/verify/{request_id}/check", ("POST",)),
 )

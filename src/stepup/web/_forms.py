@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from wtforms import BooleanField, Form, HiddenField, RadioField, StringField
-from wtforms.csrf.core import CSRF
+from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from .._crypto import Keyring
@@ -36,7 +36,9 @@ _CSRF_MAX_AGE = 7200
 class _SessionCSRF(CSRF):
     def setup_form(self, form: Any) -> Any:
         self.meta = form.meta
-        return super().setup_form(form)
+        # No id: pages with several forms would repeat it.
+        field = CSRFTokenField(label="CSRF Token", csrf_impl=self, render_kw={"id": False})
+        return [(form.meta.csrf_field_name, field)]
 
     def generate_csrf_token(self, csrf_token_field: Any) -> str:
         session: MutableMapping[str, Any] = self.meta.csrf_context

@@ -26,7 +26,14 @@ from ._base import WebRequest, WebResult, safe_next
 from ._forms import AdminForm, BindEmailForm, BindPhoneForm, ChooseForm, CodeForm, PlainForm
 from ._gate import Gate
 
-__all__ = ["Pages"]
+__all__ = ["LastMethod", "Pages"]
+
+
+class LastMethod(InvalidInput):
+    """Removing this binding would leave a user who must use 2FA with nothing to use."""
+
+    status = 409
+    code = "last_method"
 
 _ENDED = (ChallengeExpired, ChallengeExhausted, ChallengeClosed)
 _NO_STORE = [("Cache-Control", "no-store")]
@@ -62,13 +69,14 @@ class Pages(Gate):
             return self._message(req, "Please sign in", "Sign in first, then come back to this page.", 401)
         return None
 
-    def _fresh_enough(self, req: WebRequest) -> Flow[WebResult | None]:
+    def _fresh_enough(self, req: WebRequest, *, csrf: bool = True) -> Flow[WebResult | None]:
         """Changing bindings needs a fresh second factor, unless nothing usable is bound yet
         (the first binding, at the first login).
 
-        A POST shows its CSRF token first: a forged one must not even start a step-up
-        (whose page would name the change to approve)."""
-        if req.method == "POST":
+        A form's POST shows its CSRF token first: a forged one must not even start a
+        step-up (whose page would name the change to approve). The JSON API passes
+        ``csrf=False``: it takes only JSON bodies, which other sites cannot send."""
+        if csrf and req.method == "POST":
             form = PlainForm.bind(req.form, req.session, self.engine.keys)
             if not form.validate():
                 return self._message(req, "Form expired", form.first_error() or "Please try again.", 400)
@@ -364,17 +372,25 @@ class Pages(Gate):
             return self._message(req, "Form expired", form.first_error() or "Please try again.", 400)
         if (stop := (yield from self._fresh_enough(req))) is not None:
             return stop
-        e, subject = self.engine, req.subject or ""
+        try:
+            yield from self._remove(req.subject or "", binding_id)
+        except StepUpError as failure:
+            title = "Add another method first" if failure.status == 409 else "Not removed"
+            return self._message(req, title, failure.message, failure.status)
+        return WebResult(status=303, redirect=f"{self.url('account')}?removed=1")
+
+    def _remove(self, subject: str, binding_id: str) -> Flow[None]:
+        """Unbind, refusing the last sign-in method while 2FA at login is required.
+
+        :raises LastMethod: it is the last one.
+        """
+        e = self.engine
         bindings = yield from e._bindings(subject)
         decision = yield from e._login_decision(subject)
         others = [b for b in bindings if b.id != binding_id and b.method != "recovery"]
         if decision.required and not others and any(b.id == binding_id and b.method != "recovery" for b in bindings):
-            return self._message(req, "Add another method first", "This is your last sign-in method. Add another one before removing it.", 409)
-        try:
-            yield from e._unbind(subject, binding_id)
-        except StepUpError as failure:
-            return self._message(req, "Not removed", failure.message, failure.status)
-        return WebResult(status=303, redirect=f"{self.url('account')}?removed=1")
+            raise LastMethod("This is your last sign-in method. Add another one before removing it.")
+        yield from e._unbind(subject, binding_id)
 
     # -- admin -------------------------------------------------------------------------------
 
