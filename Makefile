@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install clean redis-server
 
 $(VENV)/bin/python:
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q python3-venv)
@@ -28,7 +28,12 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -q && apt-get install -y -q chromium
 
-test: $(STAMP) $(CHROMIUM)
+# The Redis tests (tests/storage) start their own redis-server processes, and redis-cli
+# joins three of them into a cluster: Debian's redis-server package brings both.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q redis-server)
+
+test: $(STAMP) $(CHROMIUM) redis-server
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

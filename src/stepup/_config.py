@@ -33,7 +33,7 @@ class Settings:
     sms_url: str = "console://"
     #: where emails go: console://, file:///path, smtp://..., smtps://...
     email_url: str = "console://"
-    #: ISO region -> where SMS to that country go, e.g. {"US": "twilio://...", "GB": "vonage://..."}; others use sms_url.
+    #: ISO region -> where SMS to it go, e.g. {"US": "twilio://...", "GB": "vonage://..."}; others use sms_url.
     sms_routes: Mapping[str, str] = field(default_factory=dict)
     #: a second SMS provider, tried when the first cannot send; empty for none.
     sms_fallback_url: str = ""

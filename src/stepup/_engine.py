@@ -7,18 +7,16 @@ awaited. The async engine's store, senders and limiter never block the event loo
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from limits.strategies import MovingWindowRateLimiter
-
-from ._resume_flows import ResumeFlows
+from ._config import Settings
 from ._core import Io
-from ._ratelimit import RateLimiter, StoreWindowStorage
-from .senders import AsyncSender, AsyncSenderAdapter, Sender, async_sender_from_url, sender_from_url
-from .stores import AsyncStore, AsyncStoreAdapter, Store, async_store_from_url, store_from_url
+from ._ratelimit import async_rate_limiter, rate_limiter
+from ._resume_flows import ResumeFlows
+from .senders import AsyncSender, Sender, async_sender_from_url, sender_from_url
+from .stores import AsyncStore, Store, async_store_from_url, store_from_url
 
 __all__ = ["AsyncEngine", "ContactVerification", "Engine"]
 
@@ -41,6 +39,15 @@ def _async(flow: FlowFn[P, R]) -> Callable[Concatenate[AsyncEngine, P], Coroutin
         return await self._run(flow(self, *args, **kwargs))
 
     return method
+
+
+def _route_urls(settings: Settings) -> dict[str, str]:
+    """The senders beyond ``sms`` and ``email``, by route: ``sms:GB`` for each country in
+    ``sms_routes``, ``sms:fallback`` for ``sms_fallback_url``."""
+    routes = {f"sms:{region}": url for region, url in settings.sms_routes.items()}
+    if settings.sms_fallback_url:
+        routes["sms:fallback"] = settings.sms_fallback_url
+    return routes
 
 
 class ContactVerification:
@@ -95,11 +102,16 @@ class Engine(ResumeFlows):
         super().__init__(settings, **kwargs)
         s = self.settings
         self.store = store if store is not None else store_from_url(s.store_url, self.clock)
-        self.limiter = RateLimiter(self.limits, MovingWindowRateLimiter(StoreWindowStorage(self.store, self.clock)), self.clock)
+        self.limiter = rate_limiter(self.limits, self.store, self.clock)
         self.sms = sms if sms is not None else sender_from_url(s.sms_url)
         self.email = email if email is not None else sender_from_url(s.email_url)
+        #: every sender by route (``sms``, ``email``, ``sms:GB``, ``sms:fallback``).
+        self.senders: dict[str, Sender] = {
+            "sms": self.sms, "email": self.email,
+            **{route: sender_from_url(url) for route, url in _route_urls(s).items()},
+        }  # fmt: skip
         self.contact = ContactVerification(self)
-        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, "sms": self.sms, "email": self.email}
+        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, **self.senders}
 
     def _run(self, flow: Generator[Io, Any, R]) -> R:
         value: Any = None
@@ -147,18 +159,6 @@ class Engine(ResumeFlows):
     take_resume = _sync(ResumeFlows._take_resume)
 
 
-class _AsyncLimiter:
-    def __init__(self, limiter: RateLimiter, offload: bool) -> None:
-        self._limiter = limiter
-        self._offload = offload
-
-    async def hit(self, hits: list[tuple[str, str]]) -> None:
-        if self._offload:
-            await asyncio.to_thread(self._limiter.hit, hits)
-        else:
-            self._limiter.hit(hits)
-
-
 class AsyncEngine(ResumeFlows):
     """stepup's core for asyncio: the methods of :class:`Engine`, awaited.
 
@@ -179,15 +179,16 @@ class AsyncEngine(ResumeFlows):
         super().__init__(settings, **kwargs)
         s = self.settings
         self.store = store if store is not None else async_store_from_url(s.store_url, self.clock)
-        if not isinstance(self.store, AsyncStoreAdapter):
-            raise NotImplementedError("rate limits for native async stores arrive with their backends")
-        sync_store = self.store.sync
-        limiter = RateLimiter(self.limits, MovingWindowRateLimiter(StoreWindowStorage(sync_store, self.clock)), self.clock)
-        self.limiter = _AsyncLimiter(limiter, offload=self.store._offload)
+        self.limiter = async_rate_limiter(self.limits, self.store, self.clock)
         self.sms = sms if sms is not None else async_sender_from_url(s.sms_url)
         self.email = email if email is not None else async_sender_from_url(s.email_url)
+        #: every sender by route, as on :class:`Engine`.
+        self.senders: dict[str, AsyncSender] = {
+            "sms": self.sms, "email": self.email,
+            **{route: async_sender_from_url(url) for route, url in _route_urls(s).items()},
+        }  # fmt: skip
         self.contact = ContactVerification(self)
-        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, "sms": self.sms, "email": self.email}
+        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, **self.senders}
 
     async def _run(self, flow: Generator[Io, Any, R]) -> R:
         value: Any = None

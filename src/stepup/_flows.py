@@ -35,6 +35,8 @@ _CHALLENGE = "challenge"
 _SUBJECT = "subject"
 _FAILURES = "failures"
 _POLICY = "policy"
+#: the route of a code that goes to the subject's email because no SMS could be sent.
+_EMAIL_FALLBACK = "email:fallback"
 
 
 class ChallengeFlows(Core):
@@ -141,19 +143,70 @@ class ChallengeFlows(Core):
 
     # -- delivery --------------------------------------------------------------------------
 
-    def _deliver(self, challenge: Challenge, code: str) -> Flow[None]:
-        method = self.method(challenge.method)
-        channel = method.channel or ""
+    def _routes(self, challenge: Challenge) -> list[str]:
+        """The senders to try in turn: for SMS, the provider of the number's country (or
+        the default one), then the SMS fallback, then the subject's email."""
+        channel = self.method(challenge.method).channel or ""
+        if channel != "sms":
+            return [channel]
+        region = sms_region(challenge.target)
+        routes = [f"sms:{region}" if region in self.settings.sms_routes else "sms"]
+        if self.settings.sms_fallback_url:
+            routes.append("sms:fallback")
+        if challenge.fallback:
+            routes.append(_EMAIL_FALLBACK)
+        return routes
+
+    def _message(self, challenge: Challenge, code: str) -> Message:
+        channel = self.method(challenge.method).channel or ""
         subject, body = self.messages.code_message(
             challenge.purpose, channel, code, challenge.expires_at - self.clock(), challenge.operation
         )
-        message = Message(channel, challenge.target, body, subject if channel == "email" else "", challenge.purpose)
+        return Message(channel, challenge.target, body, subject if channel == "email" else "", challenge.purpose)
+
+    def _deliver(self, challenge: Challenge, code: str) -> Flow[Challenge]:
+        """Send the code by each route in turn until one takes it.
+
+        Every failure is audited (``delivery_failed``), and the send that worked after one
+        says which fallback it was (``sent`` with ``{"fallback": "sms:fallback"}`` or
+        ``{"fallback": "email"}``).
+
+        :returns: the challenge as delivered: moved to email when the code went there.
+        :raises DeliveryError: every route failed; nothing is charged by this flow.
+        """
+        failures: list[DeliveryError] = []
+        for route in self._routes(challenge):
+            current, sender = challenge, route
+            if route == _EMAIL_FALLBACK:
+                moved = yield from self._to_email(challenge)
+                if moved is None:
+                    continue
+                current, sender = moved, "email"
+            try:
+                yield from self.io(sender, "send", self._message(current, code))
+            except DeliveryError as e:
+                self.emit("delivery_failed", current, detail={"reason": e.reason or e.message, "via": route})
+                failures.append(e)
+                continue
+            self.emit("sent", current, detail={"fallback": sender} if failures else {})
+            return current
+        raise _undelivered(failures)
+
+    def _to_email(self, challenge: Challenge) -> Flow[Challenge | None]:
+        """Move a challenge whose SMS failed to the subject's email (``None`` when the
+        address's own send limit is full)."""
+        address = challenge.fallback or ""
         try:
-            yield from self.io(channel, "send", message)
-        except DeliveryError as e:
-            self.emit("delivery_failed", challenge, detail={"reason": e.reason or e.message})
-            raise
-        self.emit("sent", challenge)
+            yield from self._hit(self._send_hits("email", address), challenge)
+        except RateLimited:
+            return None
+        notice = self.messages.fallback_notice("sms", "email", self.method("email").label(address))
+        outcome = yield from self._transition(
+            challenge, _machine.redirect, "email", address, notice, challenge.code_digest
+        )
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.challenge
 
     def _code_length(self, channel: str, purpose: str) -> int:
         table = self.settings.contact_code_length if purpose == "contact" else self.settings.code_length
@@ -175,6 +228,7 @@ class ChallengeFlows(Core):
         session: str | None = None,
         app: str | None = None,
         client: str | None = None,
+        fallback: str | None = None,
     ) -> Flow[Challenge]:
         method = self.method(method_name)
         s, now = self.settings, self.clock()
@@ -194,6 +248,7 @@ class ChallengeFlows(Core):
             session=self.session_digest(session),
             pending=pending,
             app=app,
+            fallback=fallback,
         )
         yield from self._check_lock(self._failure_key(challenge), backoff=False)
         hits: list[tuple[str, str]] = []
@@ -217,7 +272,7 @@ class ChallengeFlows(Core):
         self.emit("issued", challenge)
         if method.channel:
             try:
-                yield from self._deliver(challenge, code)
+                challenge = yield from self._deliver(challenge, code)
             except DeliveryError:
                 # Nothing is charged for a send that failed: the challenge never existed.
                 yield from self.io("store", "delete", _CHALLENGE, challenge.id)
@@ -258,7 +313,9 @@ class ChallengeFlows(Core):
         :raises RateLimited: a limit is full; ``retry_after`` says when to retry.
         :raises TemporarilyLocked: recent failures; ``locked_until`` says until when.
         :raises MethodLocked: too many failures in a row.
-        :raises DeliveryError: the message could not be sent; nothing is charged.
+        :raises DeliveryError: the message could not be sent, by any fallback either;
+            nothing is charged. When a fallback sent it, the challenge says so in
+            ``notice`` (and ``fallback_from`` when it went by email instead).
         :raises StoreUnavailable: the store is down.
         """
         if purpose not in PURPOSES - {"bind", "contact"}:
@@ -267,12 +324,16 @@ class ChallengeFlows(Core):
             raise InvalidInput("An operation challenge needs an operation description.")
         m = self.method(method)
         policy = yield from self._policy()
-        if m.name not in policy.methods(app=app, route=route, subject=subject):
+        allowed = policy.methods(app=app, route=route, subject=subject)
+        if m.name not in allowed:
             raise MethodNotAvailable(f"{m.name} is switched off here. Choose another method.")
         record = yield from self._subject(subject)
         binding = _find_binding(record, m.name, binding_id)
         if binding is None:
             raise MethodNotAvailable(f"Nothing is bound for {m.name}. Choose another method or add one.")
+        # Only to a method this route accepts, so the grant never says more than was proved.
+        email = _find_binding(record, "email", None) if "email" in allowed and "email" in self.methods else None
+        fallback = email["target"] if email and m.name == "sms" and self.settings.fallback_to_email else None
         digest = None
         if purpose == "operation":
             digest = self.operation_digest(operation if operation_data is None else operation_data)
@@ -288,6 +349,7 @@ class ChallengeFlows(Core):
                 session=session,
                 app=app,
                 client=client,
+                fallback=fallback,
             )
         )
 
@@ -438,7 +500,7 @@ class ChallengeFlows(Core):
         reserved = outcome.challenge or challenge
         try:
             yield from self._hit(self._send_hits(method.name, reserved.target), reserved)
-            yield from self._deliver(reserved, code)
+            reserved = yield from self._deliver(reserved, code)
         except (RateLimited, DeliveryError):
             yield from self._transition(challenge, _machine.refund_send, before, digest)
             raise
@@ -495,8 +557,21 @@ class ChallengeFlows(Core):
 
 
 def _public(challenge: Challenge) -> Challenge:
-    """The challenge without its code digest, pending secret or saved request body."""
-    return dataclasses.replace(challenge, code_digest=None, pending=None, request=None)
+    """The challenge without its code digest, pending secret, saved request body or
+    fallback address."""
+    return dataclasses.replace(challenge, code_digest=None, pending=None, request=None, fallback=None)
+
+
+def _undelivered(failures: list[DeliveryError]) -> DeliveryError:
+    """One error for a code no route could send."""
+    if len(failures) == 1:
+        return failures[0]
+    reasons = "; ".join(e.reason or e.message for e in failures)
+    return DeliveryError(
+        "The code could not be sent, by any of the ways tried. Try again in a few minutes or choose another method.",
+        failures[0].channel,
+        reasons,
+    )
 
 
 def _find_binding(record: dict[str, Any], method: str, binding_id: str | None) -> dict[str, Any] | None:

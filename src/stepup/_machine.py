@@ -32,7 +32,7 @@ from ._errors import (
 )
 from ._models import Challenge
 
-__all__ = ["Outcome", "cancel", "closed_error", "consume", "evaluate", "refund_send", "reserve_send"]
+__all__ = ["Outcome", "cancel", "closed_error", "consume", "evaluate", "redirect", "refund_send", "reserve_send"]
 
 Verdict = Literal["approved", "wrong", "exhausted"]
 
@@ -164,8 +164,33 @@ def refund_send(challenge: Challenge, before: Challenge, reserved_digest: str) -
         sends_left=before.sends_left,
         last_sent_at=before.last_sent_at,
         expires_at=before.expires_at,
+        # a fallback taken for the failed send is undone with it
+        method=before.method,
+        target=before.target,
+        fallback=before.fallback,
+        fallback_from=before.fallback_from,
+        notice=before.notice,
     )
     return Outcome(restored, "refunded", changed=True)
+
+
+def redirect(challenge: Challenge, method: str, target: str, notice: str, reserved_digest: str) -> Outcome:
+    """Send the current code by another bound method: the challenge becomes that method's,
+    so a grant records what the user really proved.
+
+    :param challenge: the stored challenge.
+    :param method: the method the code goes by now (``email``).
+    :param target: its target (the bound address).
+    :param notice: what to tell the user.
+    :param reserved_digest: the digest of the code being sent; nothing changes if it was
+        replaced or the challenge ended meanwhile.
+    """
+    if challenge.state != "pending" or challenge.code_digest != reserved_digest:
+        return Outcome(challenge, "", ChallengeClosed("This verification changed meanwhile. Start again."))
+    moved = dataclasses.replace(
+        challenge, method=method, target=target, fallback=None, fallback_from=challenge.method, notice=notice
+    )
+    return Outcome(moved, "redirected", changed=True)
 
 
 def cancel(challenge: Challenge, now: float) -> Outcome:

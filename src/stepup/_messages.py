@@ -56,6 +56,9 @@ _NOTICES: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 _CHANNEL_NOUNS = {"sms": N_("phone number"), "email": N_("email address")}
+_CHANNEL_WAYS = {"sms": N_("text message"), "email": N_("email")}
+#: told to the user when a code went by another method than the one chosen.
+_FALLBACK = N_("Your code could not be sent by {failed}, so it went by {way} to {label} instead.")
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,19 @@ class MessageCatalog:
             "channel": self.translate(_CHANNEL_NOUNS.get(channel, channel)),
         }
         return self.translate(subject).format(**fields), self.translate(body).format(**fields)
+
+    def fallback_notice(self, failed: str, channel: str, label: str) -> str:
+        """What to tell a user whose code went by ``channel`` because ``failed`` could not
+        carry it.
+
+        :param failed: the channel that failed (``sms``).
+        :param channel: the channel the code went by (``email``).
+        :param label: the masked target it went to.
+        """
+        ways = {name: self.translate(way) for name, way in _CHANNEL_WAYS.items()}
+        return self.translate(_FALLBACK).format(
+            failed=ways.get(failed, failed), way=ways.get(channel, channel), label=label
+        )
 
     def notice(self, change: str, what: str) -> tuple[str, str]:
         """``(subject, body)`` telling a subject that a binding changed.

@@ -60,6 +60,14 @@ class Challenge:
     consumed: bool = False
     #: the app (blueprint or mount) and route that asked, for policy and audit.
     app: str | None = None
+    #: the subject's bound email address a code goes to when no SMS can be sent
+    #: (``fallback_to_email``); kept inside stepup.
+    fallback: str | None = None
+    #: the method first chosen, when the code went by another one instead (``sms``).
+    fallback_from: str | None = None
+    #: what to tell the user when the code went an unusual way, e.g. "Your code could not
+    #: be sent by text message, so it went by email to k•••@example.com instead."
+    notice: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         """The challenge as a JSON-able dict for a store."""

@@ -1,8 +1,11 @@
-"""Stores chosen by URL."""
+"""Stores chosen by URL: one table, scheme -> backend. Drivers are imported only when
+their scheme is used, so an app needs only the drivers of the stores it names."""
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from .._clock import Clock, system_clock
@@ -23,14 +26,43 @@ def _sqlite(url: str, clock: Clock) -> Store:
     return SQLiteStore(url.split(":///", 1)[1] if ":///" in url else "", clock)
 
 
-#: scheme -> (factory, whether its calls block and go to a worker thread in async code)
-_SCHEMES: dict[str, tuple[Callable[[str, Clock], Store], bool]] = {
-    "memory": (_memory, False),
-    "sqlite": (_sqlite, True),
+def _redis_module() -> types.ModuleType:
+    try:
+        from . import _redis
+    except ImportError as e:
+        if not (e.name or "").startswith("redis"):
+            raise
+        raise ConfigurationError("Redis stores need redis-py: pip install 'stepup[redis]'.") from e
+    return _redis
+
+
+def _redis(url: str, clock: Clock) -> Store:
+    return _redis_module().RedisStore(url, clock)  # type: ignore[no-any-return]
+
+
+def _async_redis(url: str, clock: Clock) -> AsyncStore:
+    return _redis_module().AsyncRedisStore(url, clock)  # type: ignore[no-any-return]
+
+
+class _Backend(NamedTuple):
+    sync: Callable[[str, Clock], Store]
+    #: a native asyncio store; without one the sync store runs through AsyncStoreAdapter.
+    native_async: Callable[[str, Clock], AsyncStore] | None = None
+    #: whether the sync store's calls block (they then go to a worker thread in async code).
+    blocking: bool = False
+
+
+_SCHEMES: dict[str, _Backend] = {
+    "memory": _Backend(_memory),
+    "sqlite": _Backend(_sqlite, blocking=True),
+    "redis": _Backend(_redis, _async_redis, blocking=True),
+    "rediss": _Backend(_redis, _async_redis, blocking=True),
+    "redis+sentinel": _Backend(_redis, _async_redis, blocking=True),
+    "redis+cluster": _Backend(_redis, _async_redis, blocking=True),
 }
 
 
-def _lookup(url: str) -> tuple[Callable[[str, Clock], Store], bool]:
+def _lookup(url: str) -> _Backend:
     scheme = urlsplit(url).scheme
     try:
         return _SCHEMES[scheme]
@@ -42,20 +74,25 @@ def _lookup(url: str) -> tuple[Callable[[str, Clock], Store], bool]:
 def store_from_url(url: str, clock: Clock = system_clock) -> Store:
     """The store a URL names.
 
-    :param url: ``memory://`` or ``sqlite:///path``.
+    :param url: ``memory://``, ``sqlite:///path``, ``redis://host:port/db``,
+        ``rediss://...``, ``redis+sentinel://host:port/service`` or
+        ``redis+cluster://host:port,host:port``.
     :param clock: the time source for expiry.
-    :raises ConfigurationError: for an unknown scheme, naming the known ones.
+    :raises ConfigurationError: for an unknown scheme (naming the known ones), a URL that
+        cannot be used, or a driver that is not installed.
     """
-    factory, _ = _lookup(url)
-    return factory(url, clock)
+    return _lookup(url).sync(url, clock)
 
 
 def async_store_from_url(url: str, clock: Clock = system_clock) -> AsyncStore:
-    """The async store a URL names; blocking stores run in worker threads.
+    """The async store a URL names: a native asyncio store where there is one (Redis),
+    else the sync store, with blocking calls in worker threads.
 
     :param url: as for :func:`store_from_url`.
     :param clock: the time source for expiry.
-    :raises ConfigurationError: for an unknown scheme.
+    :raises ConfigurationError: as for :func:`store_from_url`.
     """
-    factory, blocking = _lookup(url)
-    return AsyncStoreAdapter(factory(url, clock), offload=blocking)
+    backend = _lookup(url)
+    if backend.native_async is not None:
+        return backend.native_async(url, clock)
+    return AsyncStoreAdapter(backend.sync(url, clock), offload=backend.blocking)

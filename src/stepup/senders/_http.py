@@ -1,0 +1,142 @@
+"""SMS through a provider's REST API over httpx: the sync and asyncio twins.
+
+A provider is an :class:`SmsApi`, pure: the request a message needs and what a response
+means. :class:`HttpSmsSender` and :class:`AsyncHttpSmsSender` add only the I/O: a POST
+with connect and read timeouts, and one retry when the network failed before the provider
+answered, or the provider answered with a 5xx. A read timeout is not retried: the provider
+may have taken the message, and a second try could send the code twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+
+import httpx
+
+from .._errors import ConfigurationError, DeliveryError
+from .._models import Message
+
+__all__ = ["ApiRequest", "AsyncHttpSmsSender", "HttpSmsSender", "SmsApi"]
+
+#: errors after which the request may have reached the provider: not retried.
+_SENT_MAYBE = (httpx.ReadTimeout, httpx.WriteTimeout)
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiRequest:
+    """One form POST."""
+
+    url: str
+    form: dict[str, str]
+    auth: tuple[str | bytes, str | bytes] | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def httpx_auth(self) -> tuple[str | bytes, str | bytes] | httpx._client.UseClientDefault:
+        """``auth`` as httpx takes it (no auth: the client's default, none)."""
+        return self.auth or httpx.USE_CLIENT_DEFAULT
+
+
+class SmsApi(Protocol):
+    """A provider's SMS API: the request for a message and the meaning of a response."""
+
+    #: the provider's name, for messages ("Twilio").
+    name: str
+
+    def request(self, message: Message) -> ApiRequest:
+        """The POST that sends ``message``."""
+        ...
+
+    def refusal(self, status: int, body: bytes) -> str | None:
+        """``None`` when the provider took the message, else why not (no credentials)."""
+        ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """Strings that must never appear in an error (tokens, keys)."""
+        ...
+
+
+class _HttpSmsBase:
+    """What both twins share.
+
+    :param api: the provider.
+    :param timeout: seconds to wait for each read (and write) of the response.
+    :param connect_timeout: seconds to wait for the connection.
+    :raises ConfigurationError: for a timeout that is not positive.
+    """
+
+    def __init__(self, api: SmsApi, *, timeout: float = 10.0, connect_timeout: float = 5.0) -> None:
+        if timeout <= 0 or connect_timeout <= 0:
+            raise ConfigurationError("SMS timeouts must be positive.")
+        self.api = api
+        self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.api!r})"
+
+    def _failed(self, reason: str) -> DeliveryError:
+        for secret in self.api.secrets():
+            if secret:
+                reason = reason.replace(secret, "***")
+        return DeliveryError(f"The SMS could not be sent ({self.api.name}).", "sms", reason)
+
+    def _network(self, error: httpx.TransportError) -> DeliveryError:
+        if isinstance(error, httpx.TimeoutException):
+            kind = "connect" if isinstance(error, httpx.ConnectTimeout) else "read"
+            seconds = self.timeout.connect if kind == "connect" else self.timeout.read
+            return self._failed(f"{self.api.name} did not answer within {seconds:g} s ({kind} timeout)")
+        return self._failed(f"cannot reach {self.api.name} ({type(error).__name__})")
+
+    @staticmethod
+    def _again(attempt: int, response: httpx.Response | None, error: httpx.TransportError | None) -> bool:
+        """Whether the first attempt failed in a way worth one more."""
+        if attempt > 0:
+            return False
+        if error is not None:
+            return not isinstance(error, _SENT_MAYBE)
+        return response is not None and response.status_code >= 500
+
+    def _accept(self, response: httpx.Response) -> None:
+        reason = self.api.refusal(response.status_code, response.content)
+        if reason is not None:
+            raise self._failed(reason)
+
+
+class HttpSmsSender(_HttpSmsBase):
+    """Sends SMS through a provider's REST API (sync, ``httpx.Client``)."""
+
+    def send(self, message: Message) -> None:
+        """Deliver ``message``.
+
+        :raises DeliveryError: the provider refused it (with its reason) or could not be
+            reached; the reason never holds the credentials.
+        """
+        request = self.api.request(message)
+        with httpx.Client(timeout=self.timeout) as client:
+            for attempt in range(2):  # the second attempt never asks for a third
+                try:
+                    response = client.post(request.url, data=request.form, auth=request.httpx_auth)
+                except httpx.TransportError as e:
+                    if self._again(attempt, None, e):
+                        continue
+                    raise self._network(e) from e
+                if not self._again(attempt, response, None):
+                    return self._accept(response)
+
+
+class AsyncHttpSmsSender(_HttpSmsBase):
+    """The asyncio twin of :class:`HttpSmsSender` (``httpx.AsyncClient``)."""
+
+    async def send(self, message: Message) -> None:
+        """See :meth:`HttpSmsSender.send`."""
+        request = self.api.request(message)
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            for attempt in range(2):  # the second attempt never asks for a third
+                try:
+                    response = await client.post(request.url, data=request.form, auth=request.httpx_auth)
+                except httpx.TransportError as e:
+                    if self._again(attempt, None, e):
+                        continue
+                    raise self._network(e) from e
+                if not self._again(attempt, response, None):
+                    return self._accept(response)
