@@ -163,6 +163,8 @@ class WebCore:
             "resend_in": challenge.resend_in(now, e.settings.resend_cooldown) if challenge.sends_left else None,
             "operation": challenge.operation,
             "delivered": bool(method and method.channel),
+            # Set when the code could not go the usual way and went by a fallback.
+            "notice": challenge.notice,
         }
 
     def device_cookie(self, token: str) -> tuple[str, str]:
