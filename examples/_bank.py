@@ -10,7 +10,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
 import stepup
+from stepup.web import StepUpForm
 
 #: the demo users: username -> password. alice is the demo's admin.
 USERS = {"alice": "alice-password", "bob": "bob-password", "carol": "carol-password"}
@@ -60,6 +64,20 @@ def seed(engine: stepup.Engine) -> None:
     for user, method, target, secret in demo_bindings():
         if not any(b.method == method for b in engine.bindings(user)):
             engine.import_binding(user, method, target, secret=secret)
+
+
+class LoginForm(StepUpForm):
+    """The bank's own login form (the first factor)."""
+
+    username = StringField("Username", validators=[DataRequired("Enter your username."), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])
+
+
+class TransferForm(StepUpForm):
+    """The risky operation: stepup approves each transfer once."""
+
+    to = StringField("To", validators=[DataRequired("Who is the money for?"), Length(max=64)])
+    amount = StringField("Amount", validators=[DataRequired("Enter an amount."), Length(max=12)])
 
 
 class Ledger:

@@ -12,6 +12,9 @@ import pytest
 import stepup
 from stepup.senders import MemorySender
 
+#: the bank and lab sites, on each adapter (tests/support/fixtures.py).
+pytest_plugins = ["tests.support.fixtures"]
+
 #: the secret key every test engine uses (long enough for the keyring).
 SECRET_KEY = "s" * 40
 

@@ -11,11 +11,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
 
 from stepup.flask import StepUp, state, step_up_required
-from stepup.web import PlainForm, StepUpForm
+from stepup.web import PlainForm
 
 from .. import _bank
 
@@ -25,14 +23,7 @@ class User(UserMixin):
         self.id = username
 
 
-class LoginForm(StepUpForm):
-    username = StringField("Username", validators=[DataRequired("Enter your username."), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])
-
-
-class TransferForm(StepUpForm):
-    to = StringField("To", validators=[DataRequired("Who is the money for?"), Length(max=64)])
-    amount = StringField("Amount", validators=[DataRequired("Enter an amount."), Length(max=12)])
+LoginForm, TransferForm = _bank.LoginForm, _bank.TransferForm
 
 
 def _form(cls: Any) -> Any:
@@ -52,7 +43,7 @@ def login() -> Any:
             session.clear()
             login_user(User(form.username.data))
             session["auth_source"] = "password"
-            return redirect(url_for("bank.home"))
+            return redirect(url_for("bank.home"), 303)
         error = "Wrong username or password."
     return render_template("bank/login.html", form=form, error=error), 400 if request.method == "POST" else 200
 
@@ -63,7 +54,7 @@ def logout() -> Any:
     if request.method == "POST" and form.validate():
         logout_user()
         session.clear()
-        return redirect(url_for("bank.login"))
+        return redirect(url_for("bank.login"), 303)
     error = form.first_error() if request.method == "POST" else None
     return render_template("bank/logout.html", error=error), 400 if error else 200
 
@@ -113,7 +104,7 @@ def transfers() -> Any:
 @bank.route("/admin/security")
 @login_required
 def admin_security() -> Any:
-    return redirect(url_for("stepup.admin"))
+    return redirect(url_for("stepup.admin"), 303)
 
 
 @api.route("/api/balance")

@@ -22,26 +22,17 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
 
 from stepup import AsyncEngine, Settings
 from stepup.asgi import StepUpMiddleware, routes, state_of, step_up_required
-from stepup.web import PlainForm, StepUpForm
+from stepup.web import PlainForm
 
 from .. import _bank
 
 templates = Jinja2Templates(directory=str(_bank.TEMPLATES))
 
 
-class LoginForm(StepUpForm):
-    username = StringField("Username", validators=[DataRequired("Enter your username."), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])
-
-
-class TransferForm(StepUpForm):
-    to = StringField("To", validators=[DataRequired("Who is the money for?"), Length(max=64)])
-    amount = StringField("Amount", validators=[DataRequired("Enter an amount."), Length(max=12)])
+LoginForm, TransferForm = _bank.LoginForm, _bank.TransferForm
 
 
 class SessionUser(AuthenticationBackend):

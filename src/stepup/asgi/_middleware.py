@@ -17,11 +17,17 @@ from starlette.requests import Request
 
 from .._config import Settings
 from .._engine import AsyncEngine
+from .._errors import ConfigurationError
 from .._models import AuditEvent
 from ..web import login_settled
 from ._state import StepUpState
 
 __all__ = ["StepUpMiddleware"]
+
+_NO_SESSION = (
+    "StepUpMiddleware found no session in the request: it must sit inside SessionMiddleware "
+    "(after it in Starlette(middleware=[...]); with app.add_middleware, add SessionMiddleware last)."
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,7 +42,8 @@ class StepUpMiddleware:
     :param app: the app (its routes include :func:`stepup.asgi.routes`).
     :param settings: a :class:`stepup.Settings`, or keyword fields of it.
     :param engine: an :class:`stepup.AsyncEngine` to share instead.
-    :param user_loader: ``scope -> subject``; default ``scope["user"]``.
+    :param user_loader: ``scope -> subject``; default ``scope["user"]``, else the session
+        key ``STEPUP_SESSION_USER_KEY`` (``user_id``).
     :param identity_source_loader: ``scope -> source``.
     :param admin_check: ``subject -> bool``.
     :param template_dirs: the app's template folders (to override stepup's pages).
@@ -70,23 +77,26 @@ class StepUpMiddleware:
             await self.app(scope, receive, send)
             return
         st = self.state
-        scope["stepup"] = st
         session = scope.get("session")
+        if session is None:
+            # Without the session there are no grants and no login hold: fail closed, loudly.
+            raise ConfigurationError(_NO_SESSION)
+        scope["stepup"] = st
         subject = st.subject(scope)  # type: ignore[arg-type]
-        if session is not None and not login_settled(session, subject):
+        if not login_settled(session, subject):
             stop = await self._login(scope, receive, subject)
             if stop is not None:
                 await stop(scope, receive, send)
                 return
-        if scope["method"] == "POST" and scope["path"].startswith(self._code_path):
+        if scope["method"] == "POST" and _app_path(scope).startswith(self._code_path):
             await self._approving(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
     async def _login(self, scope: Scope, receive: Receive, subject: str | None) -> Any:
         st = self.state
-        path: str = scope["path"]
-        exempt = path.startswith(self._prefix) or any(path.startswith(p) for p in st.exempt)
+        path = _app_path(scope)
+        exempt = path.startswith(self._prefix) or any(_under(path, p) for p in st.exempt)
         request = Request(scope, receive)
         req = await st.web_request(request, subject, read_body=False)
         device = request.cookies.get(st.settings.device_cookie)
@@ -98,6 +108,9 @@ class StepUpMiddleware:
     async def _approving(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A code form's POST: hold its small response back until it is known whether the
         approval replays a saved request instead."""
+        # The router writes the mount it matched into the scope (root_path, endpoint...):
+        # the replay starts from the scope as it came in, as a new request would.
+        original = dict(scope)
         box: dict[str, Any] = {}
         scope["stepup.box"] = box
         held: list[Message] = []
@@ -113,11 +126,11 @@ class StepUpMiddleware:
             return
         saved, grant = replay
         body: bytes = saved.body
-        headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")]
+        headers = [(k, v) for k, v in original["headers"] if k not in (b"content-type", b"content-length")]
         headers += [(b"content-type", (saved.get("content_type") or "").encode("latin-1")), (b"content-length", str(len(body)).encode())]
         path: str = saved["path"]
         replay_scope = {
-            **{k: v for k, v in scope.items() if not k.startswith("stepup.") and k not in ("endpoint", "path_params", "route")},
+            **original,
             "method": saved["method"],
             "path": path,
             "raw_path": path.encode(),
@@ -126,6 +139,20 @@ class StepUpMiddleware:
             "stepup.replay_grant": grant,
         }
         await self.app(replay_scope, _body_receive(body), send)
+
+
+def _app_path(scope: Scope) -> str:
+    """The path within the app: without the root path a server was started with
+    (``--root-path``), which ASGI servers put in front of ``path``."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "").rstrip("/")
+    return path[len(root) :] or "/" if root and _under(path, root) else path
+
+
+def _under(path: str, prefix: str) -> bool:
+    """Whether ``path`` is ``prefix`` or below it (``/static`` holds ``/static/app.css``,
+    not ``/staticky``)."""
+    return path == prefix or path.startswith(prefix if prefix.endswith("/") else prefix + "/")
 
 
 def _body_receive(body: bytes) -> Receive:

@@ -39,8 +39,11 @@ async def _check(
         return None
     req = await st.web_request(request, subject)
     route = getattr(request.scope.get("route"), "name", None) or request.url.path
-    # The policy's "app" is the name given, else the mount the route sits in ("/api" -> "api").
-    app = app or (request.scope.get("root_path") or "").rstrip("/").rpartition("/")[2] or None
+    # The policy's "app" is the name given, else the mount the route sits in ("/api" -> "api"):
+    # the root path past the server's own (app_root_path, set by the first Mount).
+    root: str = request.scope.get("root_path") or ""
+    mount = root.removeprefix(request.scope.get("app_root_path", root))
+    app = app or mount.rstrip("/").rpartition("/")[2] or None
     result = await st.engine._run(
         st.web(request.scope).protect(
             req, max_age=max_age, methods=methods, operation=operation, app=app, route=route,

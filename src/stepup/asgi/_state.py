@@ -27,7 +27,7 @@ class StepUpState:
 
     :param engine: the async engine.
     :param user_loader: ``scope -> subject``; by default ``scope["user"]`` from
-        Starlette's AuthenticationMiddleware.
+        Starlette's AuthenticationMiddleware, else ``session[STEPUP_SESSION_USER_KEY]``.
     :param identity_source_loader: ``scope -> source`` (``password``, ``sso``...).
     :param admin_check: ``subject -> bool``, who may use the admin page.
     :param template_dirs: the app's own template folders, searched before stepup's so an
@@ -53,11 +53,15 @@ class StepUpState:
         self.templates = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]))
 
     def subject(self, scope: Scope) -> str | None:
-        """The logged-in user's id."""
+        """The logged-in user's id: the loader, ``scope["user"]``, or (for an app without
+        AuthenticationMiddleware, as in Flask without Flask-Login) the session key."""
         if self.user_loader is not None:
             found = self.user_loader(scope)
             return None if found is None else str(found)
-        user = scope.get("user")
+        if "user" not in scope:
+            value = scope.get("session", {}).get(self.settings.session_user_key)
+            return None if value is None else str(value)
+        user = scope["user"]
         if user is None or not getattr(user, "is_authenticated", False):
             return None
         try:

@@ -52,14 +52,18 @@ class WebRequest:
     @property
     def wants_json(self) -> bool:
         """Whether the client asked for JSON rather than a page: its ``Accept`` header
-        when that names one and not the other, else the kind of body it sent (a JSON
-        body sent by a client that accepts only pages goes the page way, and is replayed
-        after the code like a form)."""
+        when that names one and not the other (a JSON body sent by a client that accepts
+        only pages goes the page way, and is replayed after the code like a form); when it
+        names both, the kind of body it sent; when it names neither (no header, ``*/*``:
+        curl, httpx, ``fetch``), JSON unless it sent a form, for browsers name
+        ``text/html`` in every page they ask for."""
         accept = self.headers.get("accept", "")
         json, html = "application/json" in accept, "text/html" in accept
         if json != html:
             return json
-        return self.content_type.startswith("application/json")
+        if html:
+            return self.content_type.startswith("application/json")
+        return not self.content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
 
     @property
     def full_path(self) -> str:

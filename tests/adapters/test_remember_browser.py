@@ -45,7 +45,7 @@ def test_a_step_up_code_page_does_not_offer_it(bank30):
 
 def test_the_next_login_from_a_remembered_browser_is_not_held(bank30):
     browser, done = remembered(bank30)
-    cookie = next(v for k, v in done.headers.items() if k == "Set-Cookie" and v.startswith("stepup_device="))
+    cookie = next(v for v in done.header_values("Set-Cookie") if v.startswith("stepup_device="))
     assert "HttpOnly" in cookie and "Max-Age=2592000" in cookie and "SameSite=Lax" in cookie
     browser.logout()
     sent = len(bank30.sms.outbox)
@@ -53,7 +53,7 @@ def test_the_next_login_from_a_remembered_browser_is_not_held(bank30):
     browser.login("alice")
 
     assert "Your transfers" in browser.get("/transfers").text
-    assert browser.get("/stepup/api/status").json["held"] is False
+    assert browser.get("/stepup/api/status").json()["held"] is False
     assert len(bank30.sms.outbox) == sent
 
 

@@ -9,7 +9,7 @@ from stepup._otp import totp_at_step
 
 
 def labels(bank, user):
-    return [(b.method, b.label) for b in bank.engine.bindings(user)]
+    return [(b.method, b.label) for b in bank.bindings(user)]
 
 
 def test_the_account_page_lists_masked_methods(bank):
@@ -80,11 +80,11 @@ def test_removing_a_method_with_a_stale_grant_asks_then_removes_once(bank):
     browser.sign_in("alice", "sms")
     bank.clock.advance(301)
     account = browser.get("/stepup/account")
-    email_id = next(b.id for b in bank.engine.bindings("alice") if b.method == "email")
+    email_id = next(b.id for b in bank.bindings("alice") if b.method == "email")
 
     asked = browser.submit(account, f"/remove/{email_id}")
     assert asked.status_code == 303 and asked.location.startswith("/stepup/?r=")
-    assert len(bank.engine.bindings("alice")) == 2
+    assert len(bank.bindings("alice")) == 2
     removed = browser.pass_challenge(browser.follow(asked), "sms")
 
     assert removed.status_code == 303 and removed.location == "/stepup/account?removed=1"
@@ -96,7 +96,7 @@ def test_the_last_method_cannot_be_removed_while_login_needs_a_second_factor(ban
     browser = bank.browser()
     browser.sign_in("carol", "totp")
     account = browser.get("/stepup/account")
-    totp_id = bank.engine.bindings("carol")[0].id
+    totp_id = bank.bindings("carol")[0].id
 
     refused = browser.submit(account, f"/remove/{totp_id}")
 

@@ -56,7 +56,7 @@ def test_two_challenges_for_one_request_still_run_it_once(bank):
     choose = start_transfer(browser, amount="20")
     by_sms = browser.choose(choose, "sms").location
     sms_code = bank.code("sms")
-    by_email = browser.choose(browser.get(choose.request.full_path), "email").location
+    by_email = browser.choose(browser.get(choose.url), "email").location
 
     first = browser.enter(by_email, bank.code("email"))
     second = browser.enter(by_sms, sms_code)
@@ -80,12 +80,12 @@ def test_the_replay_runs_through_the_apps_hooks_and_error_handlers(lab, lab_reco
     browser.sign_in("dana", "sms")
     lab.clock.advance(61)
 
-    asked = browser.client.delete("/items/locked", json={"reason": "tidy up"}, headers=HTML)
+    asked = browser.open("/items/locked", "DELETE", json={"reason": "tidy up"}, headers=HTML)
     assert asked.status_code == 303
     replayed = browser.pass_challenge(browser.follow(asked), "sms")
 
     assert replayed.status_code == 423
-    assert replayed.json == {"error": "This item is locked."}
+    assert replayed.json() == {"error": "This item is locked."}
     assert lab_records.seen.count("DELETE /items/locked") == 2  # the original and its one replay
 
 
@@ -95,13 +95,13 @@ def test_a_json_body_is_replayed_once(lab, lab_records, verb):
     browser.sign_in("dana", "sms")
     lab_records.items["7"] = {"name": "lamp", "colour": "white"}
 
-    asked = browser.client.open("/items/7", method=verb, json={"name": "lamp", "colour": "red"}, headers=HTML)
+    asked = browser.open("/items/7", verb, json={"name": "lamp", "colour": "red"}, headers=HTML)
     choose = browser.follow(asked)
     assert "update of lamp" in choose.text
     replayed = browser.pass_challenge(choose, "email")
 
     assert replayed.status_code == 200
-    assert replayed.json == {"item": "7", "name": "lamp", "colour": "red"}
+    assert replayed.json() == {"item": "7", "name": "lamp", "colour": "red"}
     assert lab_records.seen.count(f"{verb} /items/7") == 2
 
 
@@ -111,10 +111,10 @@ def test_a_delete_with_a_json_body_is_replayed(lab, lab_records):
     lab.clock.advance(61)
     lab_records.items["9"] = {"name": "chair"}
 
-    asked = browser.client.delete("/items/9", json={"reason": "broken"}, headers=HTML)
+    asked = browser.open("/items/9", "DELETE", json={"reason": "broken"}, headers=HTML)
     replayed = browser.pass_challenge(browser.follow(asked), "sms")
 
-    assert replayed.json == {"deleted": "9"}
+    assert replayed.json() == {"deleted": "9"}
     assert "9" not in lab_records.items
 
 
@@ -130,7 +130,7 @@ def test_a_body_over_64_kib_is_refused_with_413(bank, lab):
     big_json = api.post("/pay", json={"to": "bob", "amount": "1", "memo": "x" * 70_000})
     assert big_json.status_code == 413
     assert big_json.headers["Content-Type"] == "application/problem+json"
-    assert big_json.json["status"] == 413
+    assert big_json.json()["status"] == 413
     assert transfers(browser) == ["No transfers yet."]
 
 
@@ -139,15 +139,15 @@ def test_a_body_over_64_kib_is_refused_with_413(bank, lab):
 
 def approve_payment(lab, browser, payment):
     asked = browser.post("/pay", json=payment)
-    assert asked.status_code == 401 and "resume" in asked.json
+    assert asked.status_code == 401 and "resume" in asked.json()
     assert 'error="insufficient_user_authentication"' in asked.headers["WWW-Authenticate"]
-    created = browser.post("/stepup/api/challenges", json={"method": "sms", "resume": asked.json["resume"]})
+    created = browser.post("/stepup/api/challenges", json={"method": "sms", "resume": asked.json()["resume"]})
     assert created.status_code == 201
-    assert created.json["purpose"] == "operation"
-    assert created.json["operation"] == f"payment of {payment['amount']} to {payment['to']}"
-    verified = browser.post(created.json["verify_url"], json={"code": lab.code("sms")})
-    assert verified.status_code == 200 and verified.json["purpose"] == "operation"
-    return {"Stepup-Approval": verified.json["approval"]}
+    assert created.json()["purpose"] == "operation"
+    assert created.json()["operation"] == f"payment of {payment['amount']} to {payment['to']}"
+    verified = browser.post(created.json()["verify_url"], json={"code": lab.code("sms")})
+    assert verified.status_code == 200 and verified.json()["purpose"] == "operation"
+    return {"Stepup-Approval": verified.json()["approval"]}
 
 
 def test_a_json_operation_runs_once_with_its_approval(lab, lab_records):
@@ -160,8 +160,8 @@ def test_a_json_operation_runs_once_with_its_approval(lab, lab_records):
     paid = browser.post("/pay", json=payment, headers=approval)
     again = browser.post("/pay", json=payment, headers=approval)
 
-    assert paid.status_code == 200 and paid.json == {"paid": "50.00", "to": "bob"}
-    assert again.status_code == 410 and again.json["code"] == "challenge_closed"
+    assert paid.status_code == 200 and paid.json() == {"paid": "50.00", "to": "bob"}
+    assert again.status_code == 410 and again.json()["code"] == "challenge_closed"
     assert lab_records.payments == [("bob", "50.00")]
 
 
@@ -173,7 +173,7 @@ def test_an_approval_does_not_pass_another_amount(lab, lab_records):
     other = browser.post("/pay", json={"to": "bob", "amount": "5000.00"}, headers=approval)
     right = browser.post("/pay", json={"to": "bob", "amount": "50.00"}, headers=approval)
 
-    assert other.status_code == 403 and other.json["code"] == "operation_mismatch"
+    assert other.status_code == 403 and other.json()["code"] == "operation_mismatch"
     assert right.status_code == 200
     assert lab_records.payments == [("bob", "50.00")]
 

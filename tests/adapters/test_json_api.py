@@ -23,8 +23,8 @@ def held(bank):
 
 def create(browser, **body):
     response = browser.post("/stepup/api/challenges", json=body or {"method": "sms"})
-    assert response.status_code == 201, response.json
-    return response.json
+    assert response.status_code == 201, response.json()
+    return response.json()
 
 
 def wrong_for(right):
@@ -35,12 +35,13 @@ def test_status_before_and_after_the_second_factor(bank, held):
     stranger = bank.browser()
     assert stranger.get("/stepup/api/status").status_code == 401
 
-    before = held.get("/stepup/api/status").json
+    before = held.get("/stepup/api/status").json()
     create(held, method="email")
     held.post(
-        held.post("/stepup/api/challenges", json={"method": "sms"}).json["verify_url"], json={"code": bank.code("sms")}
+        held.post("/stepup/api/challenges", json={"method": "sms"}).json()["verify_url"],
+        json={"code": bank.code("sms")},
     )
-    after = held.get("/stepup/api/status").json
+    after = held.get("/stepup/api/status").json()
 
     assert before["held"] is True and before["step_up_required"] is True and before["last_verified_at"] is None
     assert after["held"] is False and after["step_up_required"] is False
@@ -64,11 +65,11 @@ def test_wrong_codes_count_down_then_exhaust(bank, held):
     late = held.post(challenge["verify_url"], json={"code": bank.code("sms")})
 
     assert [a.status_code for a in answers] == [400, 400, 410]
-    assert [a.json["attempts_left"] for a in answers] == [2, 1, 0]
-    assert [a.json["code"] for a in answers] == ["wrong_code", "wrong_code", "challenge_exhausted"]
+    assert [a.json()["attempts_left"] for a in answers] == [2, 1, 0]
+    assert [a.json()["code"] for a in answers] == ["wrong_code", "wrong_code", "challenge_exhausted"]
     assert all(a.headers["Content-Type"] == PROBLEM for a in answers)
     assert late.status_code == 410
-    assert held.get("/stepup/api/status").json["held"] is True
+    assert held.get("/stepup/api/status").json()["held"] is True
 
 
 def test_failures_across_challenges_back_off(bank, held):
@@ -80,9 +81,9 @@ def test_failures_across_challenges_back_off(bank, held):
 
     locked = held.post(second["verify_url"], json={"code": bank.code("sms")})
 
-    assert locked.status_code == 429 and locked.json["code"] == "locked"
-    assert locked.json["retry_after"] == 1 and locked.headers["Retry-After"] == "1"
-    assert locked.json["locked_until"] == bank.clock() + 1
+    assert locked.status_code == 429 and locked.json()["code"] == "locked"
+    assert locked.json()["retry_after"] == 1 and locked.headers["Retry-After"] == "1"
+    assert locked.json()["locked_until"] == bank.clock() + 1
     bank.clock.advance(1)
     assert held.post(second["verify_url"], json={"code": bank.code("sms")}).status_code == 200
 
@@ -93,7 +94,7 @@ def test_a_code_expires(bank, held):
 
     late = held.post(challenge["verify_url"], json={"code": bank.code("sms")})
 
-    assert late.status_code == 410 and late.json["code"] == "challenge_expired"
+    assert late.status_code == 410 and late.json()["code"] == "challenge_expired"
 
 
 def test_resend_cooldown_and_limit(bank, held):
@@ -102,19 +103,19 @@ def test_resend_cooldown_and_limit(bank, held):
     old = bank.code("sms")
 
     early = held.post(resend_url)
-    assert early.status_code == 429 and early.json["code"] == "resend_too_soon"
-    assert early.json["retry_after"] == 30 and early.headers["Retry-After"] == "30"
+    assert early.status_code == 429 and early.json()["code"] == "resend_too_soon"
+    assert early.json()["retry_after"] == 30 and early.headers["Retry-After"] == "30"
 
     bank.clock.advance(30)
     second = held.post(resend_url)
-    assert second.status_code == 200 and second.json["sends_left"] == 1
+    assert second.status_code == 200 and second.json()["sends_left"] == 1
     new = bank.code("sms")
     bank.clock.advance(30)
-    assert held.post(resend_url, json={}).json["sends_left"] == 0
+    assert held.post(resend_url, json={}).json()["sends_left"] == 0
     newest = bank.code("sms")
     bank.clock.advance(30)
     spent = held.post(resend_url)
-    assert spent.status_code == 429 and spent.json["code"] == "no_sends_left"
+    assert spent.status_code == 429 and spent.json()["code"] == "no_sends_left"
     assert len(bank.sms.outbox) == 3
 
     for stale in {old, new} - {newest}:
@@ -126,13 +127,13 @@ def test_a_cancelled_challenge_takes_no_code(bank, held):
     challenge = create(held)
     url = challenge["verify_url"].removesuffix("/verify")
 
-    cancelled = held.client.delete(url)
-    again = held.client.delete(url)
+    cancelled = held.open(url, "DELETE")
+    again = held.open(url, "DELETE")
     late = held.post(challenge["verify_url"], json={"code": bank.code("sms")})
 
     assert cancelled.status_code == 204
     assert again.status_code == 410
-    assert late.status_code == 410 and late.json["code"] == "challenge_closed"
+    assert late.status_code == 410 and late.json()["code"] == "challenge_closed"
 
 
 def test_another_sessions_challenge_is_forbidden(bank, held):
@@ -142,7 +143,7 @@ def test_another_sessions_challenge_is_forbidden(bank, held):
 
     stolen = other.post(challenge["verify_url"], json={"code": bank.code("sms")})
 
-    assert stolen.status_code == 403 and stolen.json["code"] == "challenge_forbidden"
+    assert stolen.status_code == 403 and stolen.json()["code"] == "challenge_forbidden"
     assert held.post(challenge["verify_url"], json={"code": bank.code("sms")}).status_code == 200
 
 
@@ -155,8 +156,8 @@ def test_too_many_challenges_are_rate_limited(make_bank):
 
     limited = browser.post("/stepup/api/challenges", json={"method": "email"})
 
-    assert limited.status_code == 429 and limited.json["code"] == "rate_limited"
-    assert int(limited.headers["Retry-After"]) == limited.json["retry_after"] > 0
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) == limited.json()["retry_after"] > 0
 
 
 def test_a_failed_send_is_a_503_that_costs_nothing(bank, held):
@@ -166,8 +167,8 @@ def test_a_failed_send_is_a_503_that_costs_nothing(bank, held):
     bank.sms.fail_with = None
     retried = held.post("/stepup/api/challenges", json={"method": "sms"})
 
-    assert failed.status_code == 503 and failed.json["code"] == "delivery_failed"
-    assert retried.status_code == 201 and retried.json["sends_left"] == 2
+    assert failed.status_code == 503 and failed.json()["code"] == "delivery_failed"
+    assert retried.status_code == 201 and retried.json()["sends_left"] == 2
 
 
 # -- contact verification ----------------------------------------------------------------
@@ -178,14 +179,14 @@ def test_contact_verification_by_sms(bank):
 
     requested = client.post("/stepup/api/verify", json={"channel": "sms", "to": "+44 7700 900888"})
     assert requested.status_code == 201
-    check_url = requested.json["check_url"]
+    check_url = requested.json()["check_url"]
     wrong = client.post(check_url, json={"code": wrong_for(bank.code("sms"))})
     right = client.post(check_url, json={"code": bank.code("sms")})
     again = client.post(check_url, json={"code": bank.code("sms")})
 
     assert bank.sms.last.to == "+447700900888"
-    assert wrong.status_code == 400 and wrong.json["attempts_left"] == 2
-    assert right.status_code == 200 and right.json == {"verified": True, "channel": "sms", "to": "+447700900888"}
+    assert wrong.status_code == 400 and wrong.json()["attempts_left"] == 2
+    assert right.status_code == 200 and right.json() == {"verified": True, "channel": "sms", "to": "+447700900888"}
     assert again.status_code == 410
 
 
@@ -193,9 +194,9 @@ def test_contact_verification_by_email(bank):
     client = bank.browser()
     requested = client.post("/stepup/api/verify", json={"channel": "email", "to": "Someone@Example.org"})
 
-    checked = client.post(requested.json["check_url"], json={"code": bank.code("email")})
+    checked = client.post(requested.json()["check_url"], json={"code": bank.code("email")})
 
-    assert checked.json["verified"] is True and bank.email.last.to.lower() == "someone@example.org"
+    assert checked.json()["verified"] is True and bank.email.last.to.lower() == "someone@example.org"
 
 
 @pytest.mark.parametrize(
@@ -205,7 +206,7 @@ def test_contact_verification_refuses_numbers_it_will_not_text(bank, to, reason)
     refused = bank.browser().post("/stepup/api/verify", json={"channel": "sms", "to": to})
 
     assert refused.status_code == 422 and refused.headers["Content-Type"] == PROBLEM
-    assert refused.json["reason"] in {reason, "invalid"}
+    assert refused.json()["reason"] in {reason, "invalid"}
     assert bank.sms.outbox == []
 
 
@@ -223,7 +224,7 @@ def test_a_contact_request_id_is_not_a_login_challenge(bank, held):
 # -- bad input -------------------------------------------------------------------------
 
 BAD_REQUESTS = [
-    ("post", "/stepup/api/challenges", {"data": "{not json", "content_type": "application/json"}, 400),
+    ("post", "/stepup/api/challenges", {"content": "{not json", "content_type": "application/json"}, 400),
     ("post", "/stepup/api/challenges", {"json": ["sms"]}, 400),
     ("post", "/stepup/api/challenges", {"data": {"method": "sms"}}, 415),
     ("post", "/stepup/api/challenges", {"json": {}}, 422),
@@ -241,7 +242,7 @@ BAD_REQUESTS = [
     ("post", "/stepup/api/verify", {"json": {"channel": "sms"}}, 422),
     ("post", "/stepup/api/verify", {"json": {"channel": "pigeon", "to": "+447700900888"}}, 422),
     ("post", "/stepup/api/verify", {"json": {"channel": "sms", "to": ["+447700900888"]}}, 422),
-    ("post", "/stepup/api/verify", {"data": "to=+447700900888", "content_type": "text/plain"}, 415),
+    ("post", "/stepup/api/verify", {"content": "to=+447700900888", "content_type": "text/plain"}, 415),
     ("post", "/stepup/api/verify/nope/check", {"json": {"code": "123456"}}, 404),
     ("post", "/stepup/api/verify/nope/check", {"json": {"code": None}}, 422),
     ("post", "/stepup/api/verify/" + "x" * 30 + "/check", {"json": {"code": "123456"}}, 404),
@@ -250,11 +251,11 @@ BAD_REQUESTS = [
 
 @pytest.mark.parametrize(("verb", "path", "options", "status"), BAD_REQUESTS)
 def test_bad_input_gets_a_clear_4xx(held, verb, path, options, status):
-    response = getattr(held.client, verb)(path, **options)
+    response = held.open(path, verb.upper(), **options)
 
-    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.status_code == status, response.text
     assert response.headers["Content-Type"] == PROBLEM
-    assert response.json["status"] == status and response.json["title"]
+    assert response.json()["status"] == status and response.json()["title"]
 
 
 def test_bad_codes_on_a_real_challenge_get_a_clear_4xx(bank, held):
@@ -266,5 +267,5 @@ def test_bad_codes_on_a_real_challenge_get_a_clear_4xx(bank, held):
         ({"code": "１２３４５６"}, 400),
     ]:
         response = held.post(challenge["verify_url"], json=body)
-        assert response.status_code == status, (body, response.json)
+        assert response.status_code == status, (body, response.json())
         assert response.headers["Content-Type"] == PROBLEM

@@ -1,0 +1,71 @@
+"""What only the Flask adapter has: the extension and its factory pattern, Flask-Login as
+the source of the user, and blueprints protected as a whole."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint, Flask
+
+from stepup import ConfigurationError
+from stepup.flask import StepUp, state, step_up_required
+
+JSON = {"Accept": "application/json"}
+
+
+def make_app(name: str, **config: object) -> Flask:
+    app = Flask(name)
+    app.config.update(SECRET_KEY="flask-extension-secret-key-0123456789abcdef", STEPUP_STORE_URL="memory://", **config)
+    return app
+
+
+def test_one_extension_sets_up_apps_made_later_each_with_its_own_state(clock, sms, email):
+    stepup = StepUp(clock=clock, sms=sms, email=email)
+    first, second = make_app("first"), make_app("second", STEPUP_APP_NAME="Second")
+
+    stepup.init_app(first)
+    stepup.init_app(second)
+
+    assert state(first) is first.extensions["stepup"] and state(second) is second.extensions["stepup"]
+    assert state(first).engine is not state(second).engine
+    assert state(second).settings.app_name == "Second" and state(first).settings.app_name != "Second"
+    assert not any(isinstance(value, Flask) for value in vars(stepup).values())  # no app state on self
+    assert "stepup" in first.blueprints and "stepup" in second.blueprints
+    for app in (first, second):
+        state(app).engine.close()
+
+
+def test_an_app_without_the_extension_is_told_how_to_set_it_up():
+    with pytest.raises(ConfigurationError, match=r"StepUp\(app\) or init_app\(app\)"):
+        state(make_app("bare"))
+
+
+def test_with_flask_login_the_user_is_flask_logins_not_the_session_key(bank):
+    browser = bank.browser()
+    with browser.client.client.session_transaction() as cookie_session:
+        cookie_session["user_id"] = "alice"  # the default session key, which Flask-Login's apps do not use
+    assert browser.get("/stepup/api/status").status_code == 401
+
+    browser.login("carol")
+    with browser.client.client.session_transaction() as cookie_session:
+        cookie_session["_user_id"] = "mallory"  # a user Flask-Login's loader does not know
+    assert browser.get("/stepup/api/status").status_code == 401
+
+
+def test_a_blueprint_protected_as_a_whole_covers_views_added_after(clock, sms, email):
+    app = make_app("shop")
+    admin = step_up_required(max_age=60)(Blueprint("admin", __name__, url_prefix="/admin"))
+    admin.add_url_rule("/orders", "orders", lambda: "Every order")
+    app.register_blueprint(admin)
+    app.add_url_rule("/open", "open", lambda: "Open to all")
+    StepUp(app, clock=clock, sms=sms, email=email)
+    client = app.test_client()
+    with client.session_transaction() as cookie_session:
+        cookie_session["user_id"] = "dana"
+    state(app).engine.set_login_2fa(False)
+
+    asked = client.get("/admin/orders", headers=JSON)
+
+    assert asked.status_code == 401
+    assert 'error="insufficient_user_authentication"' in asked.headers["WWW-Authenticate"]
+    assert client.get("/open").text == "Open to all"
+    state(app).engine.close()
