@@ -7,9 +7,9 @@ awaited. The async engine's store, senders and limiter never block the event loo
 
 from __future__ import annotations
 
-import functools
+import inspect
 from collections.abc import Callable, Coroutine, Generator
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._config import Settings
 from ._core import Io
@@ -25,20 +25,85 @@ R = TypeVar("R")
 FlowFn = Callable[Concatenate[Any, P], Generator[Io, Any, R]]
 
 
-def _sync(flow: FlowFn[P, R]) -> Callable[Concatenate[Engine, P], R]:
-    @functools.wraps(flow)
-    def method(self: Engine, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self._run(flow(self, *args, **kwargs))
+class _Twin(Generic[P, R]):
+    """One public method of both engines, made from one flow: on an :class:`Engine` it runs
+    the flow and returns its result; on an :class:`AsyncEngine` it returns an awaitable of
+    it. Declared once, so the twins cannot drift apart."""
 
-    return method
+    def __init__(self, flow: FlowFn[P, R]) -> None:
+        self.flow = flow
+        self.__doc__ = flow.__doc__
+        self.__name__ = flow.__name__.lstrip("_")
+        signature = inspect.signature(flow)
+        # What callers see: the flow's parameters without ``self``; the result type
+        # differs between the twins (a value, or an awaitable of it).
+        self.signature = signature.replace(
+            parameters=list(signature.parameters.values())[1:], return_annotation=inspect.Signature.empty
+        )
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__name__ = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Twin[P, R]: ...
+
+    @overload
+    def __get__(self, obj: Engine, owner: type) -> Callable[P, R]: ...
+
+    @overload
+    def __get__(self, obj: AsyncEngine, owner: type) -> Callable[P, Coroutine[Any, Any, R]]: ...
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        if obj is None:
+            return self
+        flow, run = self.flow, obj._run
+        method: Any
+        if isinstance(obj, AsyncEngine):
+
+            async def method(*args: Any, **kwargs: Any) -> Any:
+                return await run(flow(obj, *args, **kwargs))
+
+        else:
+
+            def method(*args: Any, **kwargs: Any) -> Any:
+                return run(flow(obj, *args, **kwargs))
+
+        method.__name__ = method.__qualname__ = self.__name__
+        method.__doc__ = self.__doc__
+        method.__signature__ = self.signature
+        return method
 
 
-def _async(flow: FlowFn[P, R]) -> Callable[Concatenate[AsyncEngine, P], Coroutine[Any, Any, R]]:
-    @functools.wraps(flow)
-    async def method(self: AsyncEngine, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await self._run(flow(self, *args, **kwargs))
+class _Twins(ResumeFlows):
+    """The public methods both engines share; see each flow for its documentation."""
 
-    return method
+    start = _Twin(ResumeFlows._start)
+    verify = _Twin(ResumeFlows._verify)
+    resend = _Twin(ResumeFlows._resend)
+    cancel = _Twin(ResumeFlows._cancel)
+    consume = _Twin(ResumeFlows._consume)
+    challenge = _Twin(ResumeFlows._challenge)
+    begin_bind = _Twin(ResumeFlows._begin_bind)
+    bindings = _Twin(ResumeFlows._bindings)
+    unbind = _Twin(ResumeFlows._unbind)
+    reset = _Twin(ResumeFlows._reset)
+    unlock = _Twin(ResumeFlows._unlock)
+    generate_recovery_codes = _Twin(ResumeFlows._generate_recovery_codes)
+    import_binding = _Twin(ResumeFlows._import_binding)
+    policy = _Twin(ResumeFlows._get_policy)
+    set_method = _Twin(ResumeFlows._set_method)
+    set_login_2fa = _Twin(ResumeFlows._set_login_2fa)
+    set_identity_source = _Twin(ResumeFlows._set_identity_source)
+    set_bind_on_first_login = _Twin(ResumeFlows._set_bind_on_first_login)
+    login_decision = _Twin(ResumeFlows._login_decision)
+    remember_device = _Twin(ResumeFlows._remember_device)
+    is_trusted_device = _Twin(ResumeFlows._is_trusted_device)
+    request_contact = _Twin(ResumeFlows._request_contact)
+    check_contact = _Twin(ResumeFlows._check_contact)
+    cancel_contact = _Twin(ResumeFlows._cancel_contact)
+    save_resume = _Twin(ResumeFlows._save_resume)
+    load_resume = _Twin(ResumeFlows._load_resume)
+    take_resume = _Twin(ResumeFlows._take_resume)
 
 
 def _route_urls(settings: Settings) -> dict[str, str]:
@@ -72,7 +137,7 @@ class ContactVerification:
         return self._engine.cancel_contact(request_id)
 
 
-class Engine(ResumeFlows):
+class Engine(_Twins):
     """stepup's core, synchronous.
 
     ::
@@ -130,36 +195,9 @@ class Engine(ResumeFlows):
         """Release the store's connections."""
         self.store.close()
 
-    start = _sync(ResumeFlows._start)
-    verify = _sync(ResumeFlows._verify)
-    resend = _sync(ResumeFlows._resend)
-    cancel = _sync(ResumeFlows._cancel)
-    consume = _sync(ResumeFlows._consume)
-    challenge = _sync(ResumeFlows._challenge)
-    begin_bind = _sync(ResumeFlows._begin_bind)
-    bindings = _sync(ResumeFlows._bindings)
-    unbind = _sync(ResumeFlows._unbind)
-    reset = _sync(ResumeFlows._reset)
-    unlock = _sync(ResumeFlows._unlock)
-    generate_recovery_codes = _sync(ResumeFlows._generate_recovery_codes)
-    import_binding = _sync(ResumeFlows._import_binding)
-    policy = _sync(ResumeFlows._get_policy)
-    set_method = _sync(ResumeFlows._set_method)
-    set_login_2fa = _sync(ResumeFlows._set_login_2fa)
-    set_identity_source = _sync(ResumeFlows._set_identity_source)
-    set_bind_on_first_login = _sync(ResumeFlows._set_bind_on_first_login)
-    login_decision = _sync(ResumeFlows._login_decision)
-    remember_device = _sync(ResumeFlows._remember_device)
-    is_trusted_device = _sync(ResumeFlows._is_trusted_device)
-    request_contact = _sync(ResumeFlows._request_contact)
-    check_contact = _sync(ResumeFlows._check_contact)
-    cancel_contact = _sync(ResumeFlows._cancel_contact)
-    save_resume = _sync(ResumeFlows._save_resume)
-    load_resume = _sync(ResumeFlows._load_resume)
-    take_resume = _sync(ResumeFlows._take_resume)
 
 
-class AsyncEngine(ResumeFlows):
+class AsyncEngine(_Twins):
     """stepup's core for asyncio: the methods of :class:`Engine`, awaited.
 
     :param store: an async store instead of ``store_url``.
@@ -206,31 +244,3 @@ class AsyncEngine(ResumeFlows):
     async def close(self) -> None:
         """Release the store's connections."""
         await self.store.close()
-
-    start = _async(ResumeFlows._start)
-    verify = _async(ResumeFlows._verify)
-    resend = _async(ResumeFlows._resend)
-    cancel = _async(ResumeFlows._cancel)
-    consume = _async(ResumeFlows._consume)
-    challenge = _async(ResumeFlows._challenge)
-    begin_bind = _async(ResumeFlows._begin_bind)
-    bindings = _async(ResumeFlows._bindings)
-    unbind = _async(ResumeFlows._unbind)
-    reset = _async(ResumeFlows._reset)
-    unlock = _async(ResumeFlows._unlock)
-    generate_recovery_codes = _async(ResumeFlows._generate_recovery_codes)
-    import_binding = _async(ResumeFlows._import_binding)
-    policy = _async(ResumeFlows._get_policy)
-    set_method = _async(ResumeFlows._set_method)
-    set_login_2fa = _async(ResumeFlows._set_login_2fa)
-    set_identity_source = _async(ResumeFlows._set_identity_source)
-    set_bind_on_first_login = _async(ResumeFlows._set_bind_on_first_login)
-    login_decision = _async(ResumeFlows._login_decision)
-    remember_device = _async(ResumeFlows._remember_device)
-    is_trusted_device = _async(ResumeFlows._is_trusted_device)
-    request_contact = _async(ResumeFlows._request_contact)
-    check_contact = _async(ResumeFlows._check_contact)
-    cancel_contact = _async(ResumeFlows._cancel_contact)
-    save_resume = _async(ResumeFlows._save_resume)
-    load_resume = _async(ResumeFlows._load_resume)
-    take_resume = _async(ResumeFlows._take_resume)
