@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from .._errors import ConfigurationError
+from .._schemes import by_scheme
 from ._base import AsyncSender, AsyncSenderAdapter, Sender
 from ._local import ConsoleSender, FileSender, MemorySender
 
@@ -138,12 +139,7 @@ _SCHEMES: dict[str, _Backend] = {
 
 
 def _lookup(url: str) -> _Backend:
-    scheme = urlsplit(url).scheme
-    try:
-        return _SCHEMES[scheme]
-    except KeyError:
-        known = ", ".join(f"{s}://" for s in sorted(_SCHEMES))
-        raise ConfigurationError(f"Unknown sender URL scheme {scheme!r}: use one of {known}.") from None
+    return by_scheme(_SCHEMES, url, "sender")
 
 
 def sender_from_url(url: str) -> Sender:

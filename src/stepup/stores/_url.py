@@ -6,10 +6,10 @@ from __future__ import annotations
 import types
 from collections.abc import Callable
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from .._clock import Clock, system_clock
 from .._errors import ConfigurationError
+from .._schemes import by_scheme
 from ._base import AsyncStore, AsyncStoreAdapter, Store
 from ._memory import MemoryStore
 from ._sqlite import SQLiteStore
@@ -63,12 +63,7 @@ _SCHEMES: dict[str, _Backend] = {
 
 
 def _lookup(url: str) -> _Backend:
-    scheme = urlsplit(url).scheme
-    try:
-        return _SCHEMES[scheme]
-    except KeyError:
-        known = ", ".join(f"{s}://" for s in sorted(_SCHEMES))
-        raise ConfigurationError(f"Unknown store URL {scheme or url!r}: use one of {known}.") from None
+    return by_scheme(_SCHEMES, url, "store")
 
 
 def store_from_url(url: str, clock: Clock = system_clock) -> Store:
