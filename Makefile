@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean redis-server
+.PHONY: demo test lint install clean redis-server bench
 
 $(VENV)/bin/python:
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q python3-venv)
@@ -35,6 +35,18 @@ redis-server:
 
 test: $(STAMP) $(CHROMIUM) redis-server
 	$(PY) -m pytest -q
+
+# `make bench` runs benchmarks/ (in under 10 minutes) and rewrites docs/BENCHMARKS.md. Its
+# extras (Flask-Security-Too, the peer; gunicorn, the production WSGI server) go into the
+# same venv; no benchmark is a test, so `make test` never times anything.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[flask,asgi,redis,examples,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) redis-server
+	$(PY) -m benchmarks
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests

@@ -16,8 +16,16 @@ from wtforms.validators import DataRequired, Length
 import stepup
 from stepup.web import StepUpForm
 
+
+def _extra_users() -> dict[str, str]:
+    """``DEMO_EXTRA_USERS=N`` adds ``user01`` ... ``userNN`` (password ``userNN-password``,
+    a phone of their own, see :func:`demo_bindings`) for load tests; none by default."""
+    count = int(os.environ.get("DEMO_EXTRA_USERS", "0") or 0)
+    return {f"user{i:02d}": f"user{i:02d}-password" for i in range(1, min(count, 99) + 1)}
+
+
 #: the demo users: username -> password. alice is the demo's admin.
-USERS = {"alice": "alice-password", "bob": "bob-password", "carol": "carol-password"}
+USERS = {"alice": "alice-password", "bob": "bob-password", "carol": "carol-password", **_extra_users()}
 ADMINS = frozenset({"alice"})
 DEFAULT_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 #: the bank's own page templates, shared by the Flask and Starlette examples.
@@ -32,7 +40,9 @@ def check_password(username: object, password: object) -> bool:
 
 
 def settings_from_env(default_store: str) -> dict[str, Any]:
-    """The example's stepup settings: DESIGN's environment variables, demo defaults."""
+    """The example's stepup settings: DESIGN's environment variables, demo defaults, and
+    any other ``STEPUP_*`` variable set (``STEPUP_LIMIT_VERIFICATIONS_PER_CLIENT``, say,
+    for a load test whose clients all come from one address)."""
     env = os.environ
     return {
         "STEPUP_SECRET_KEY": env.get("STEPUP_SECRET_KEY", "demo-bank-secret-key-change-me-0123456789"),
@@ -47,6 +57,7 @@ def settings_from_env(default_store: str) -> dict[str, Any]:
         "STEPUP_LIMIT_CHALLENGES_PER_SUBJECT": env.get("STEPUP_LIMIT_CHALLENGES_PER_SUBJECT", "30/15 minutes"),
         "STEPUP_LIMIT_CHALLENGES_PER_TARGET": env.get("STEPUP_LIMIT_CHALLENGES_PER_TARGET", "30/15 minutes"),
         "STEPUP_LIMIT_SENDS_PER_TARGET": env.get("STEPUP_LIMIT_SENDS_PER_TARGET", "60/hour"),
+        **{key: value for key, value in env.items() if key.startswith("STEPUP_")},
     }
 
 
@@ -56,6 +67,8 @@ def demo_bindings() -> list[tuple[str, str, str | None, str | None]]:
         ("alice", "sms", "+447700900001", None),
         ("alice", "email", "alice@example.com", None),
         ("carol", "totp", None, os.environ.get("DEMO_TOTP_SECRET", DEFAULT_TOTP_SECRET)),
+        # DEMO_EXTRA_USERS: user01 has +447700900201, user02 +447700900202, ...
+        *((user, "sms", f"+447700900{200 + int(user[4:]):03d}", None) for user in USERS if user.startswith("user")),
     ]
 
 

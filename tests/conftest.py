@@ -8,12 +8,27 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import stepup
 from stepup.senders import MemorySender
 
-#: the bank and lab sites, on each adapter (tests/support/fixtures.py).
-pytest_plugins = ["tests.support.fixtures"]
+#: the bank and lab sites on each adapter, fake SMS providers and restartable Redis servers.
+pytest_plugins = ["tests.support.fixtures", "tests.support.providers", "tests.support.redis_servers"]
+
+# Fuzzing (tests/security/test_fuzzing.py): the same examples on every run, no example
+# database, no deadline (a request's time varies with the machine), and the function-scoped
+# site fixture is shared by a test's examples on purpose: its state carries over, so each
+# example also checks what the ones before it left behind.
+settings.register_profile(
+    "stepup",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("stepup")
 
 #: the secret key every test engine uses (long enough for the keyring).
 SECRET_KEY = "s" * 40

@@ -26,6 +26,11 @@ class Auditor:
     def __init__(self, hooks: Iterable[Callable[[AuditEvent], None]] = ()) -> None:
         self.hooks = list(hooks)
 
+    def wants(self, type_: str) -> bool:
+        """Whether an event of this type would go anywhere: to a hook, or to the logger at
+        its level. Events are built on the challenge path only when one would."""
+        return bool(self.hooks) or logger.isEnabledFor(logging.WARNING if type_ in _WARNINGS else logging.INFO)
+
     def emit(self, event: AuditEvent) -> None:
         """Record ``event``."""
         level = logging.WARNING if event.type in _WARNINGS else logging.INFO

@@ -95,6 +95,8 @@ class Core:
 
     def emit(self, type_: str, challenge: Challenge | None = None, **fields: Any) -> None:
         """Fire an audit event, masking the challenge's target."""
+        if not self.auditor.wants(type_):
+            return
         if challenge is not None:
             method = self.methods.get(challenge.method)
             fields.setdefault("subject", challenge.subject)

@@ -65,7 +65,9 @@ def new_code(length: int) -> str:
 
     :param length: number of digits, 4 or more.
     """
-    return "".join(secrets.choice("0123456789") for _ in range(length))
+    # One draw below 10**length, zero-padded, is as uniform as a draw per digit, and reads
+    # the system's random source once instead of once per digit.
+    return f"{secrets.randbelow(10**length):0{length}d}"
 
 
 def ascii_code(raw: object) -> str | None:

@@ -23,6 +23,7 @@ from ._errors import (
     MethodNotAvailable,
     OperationMismatch,
     RateLimited,
+    StepUpError,
     TemporarilyLocked,
 )
 from ._models import PURPOSES, Approval, Binding, Challenge, Message
@@ -93,34 +94,57 @@ class ChallengeFlows(Core):
         the codes, so a user who just used up a challenge can ask for a new one at once.
         """
         record = yield from self.io("store", "get", _FAILURES, key)
-        if not record:
-            return
-        if record.get("locked"):
-            raise MethodLocked(
-                "This method is locked after too many wrong codes. Use another method or ask an administrator."
-            )
-        locked_until = float(record.get("until", 0))
-        now = self.clock()
-        if backoff and locked_until > now:
-            wait = max(1, int(locked_until - now + 0.999))
-            raise TemporarilyLocked(
-                f"Too many wrong codes. Try again in {wait} s.", retry_after=wait, locked_until=locked_until
-            )
+        error = _lock_error(record, self.clock(), backoff=backoff)
+        if error is not None:
+            raise error
 
-    def _record_failure(self, challenge: Challenge) -> Flow[None]:
+    def _claim_attempt(self, key: str) -> Flow[tuple[dict[str, Any] | None, dict[str, Any]]]:
+        """Count a code as a failure before it is evaluated, refusing it in a back-off or a
+        lock, in one atomic step. A right code then clears the count; a code that was not
+        evaluated after all (its challenge ended meanwhile) gives its claim back.
+
+        Counting first is what makes the back-off and the lock hold under concurrency:
+        checking them, then counting the failure after the evaluation, let any number of
+        codes racing in over many sessions through the check before the first failure
+        was written.
+
+        :returns: the failure record before and after the claim.
+        :raises TemporarilyLocked: in the back-off after failures.
+        :raises MethodLocked: after too many failures in a row.
+        """
         s, now = self.settings, self.clock()
 
-        def fail(record: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        def claim(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, Any]:
+            error = _lock_error(record, now, backoff=True)
+            if error is not None:
+                return record, (record, None, error)
             count = int((record or {}).get("count", 0)) + 1
             new: dict[str, Any] = {"count": count, "locked": count >= s.lockout_after}
             if count >= s.backoff_after:
-                delay = min(s.backoff_max, s.backoff_base * 2 ** (count - s.backoff_after))
-                new["until"] = now + delay
-            return new, new
+                new["until"] = now + min(s.backoff_max, s.backoff_base * 2 ** (count - s.backoff_after))
+            return new, (record, new, None)
 
         # Kept long enough to count "in a row"; a success deletes it.
-        state = yield from self.io("store", "update", _FAILURES, self._failure_key(challenge), fail, 30 * 86400)
-        if state["locked"] and state["count"] == s.lockout_after:
+        before, after, error = yield from self.io("store", "update", _FAILURES, key, claim, 30 * 86400)
+        if error is not None:
+            raise error
+        return before, after
+
+    def _release_attempt(self, key: str, before: dict[str, Any] | None, after: dict[str, Any]) -> Flow[None]:
+        """Give back the claim of a code that was not evaluated after all."""
+
+        def release(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, None]:
+            if record == after:
+                return before, None  # nothing since: as if never claimed
+            if record and int(record.get("count", 0)) > 0:
+                return {**record, "count": int(record["count"]) - 1}, None
+            return record, None
+
+        yield from self.io("store", "update", _FAILURES, key, release, None)
+
+    def _audit_failure(self, challenge: Challenge, state: dict[str, Any]) -> None:
+        """Audit the lock or back-off a wrong code's claim started, if it started one."""
+        if state["locked"] and state["count"] == self.settings.lockout_after:
             self.emit("locked", challenge, detail={"failures": state["count"]})
         elif "until" in state:
             self.emit("locked", challenge, detail={"failures": state["count"], "until": state["until"]})
@@ -390,7 +414,46 @@ class ChallengeFlows(Core):
         closed = _machine.closed_error(challenge, self.clock())
         if closed is not None and challenge.state != "pending":
             raise closed
-        yield from self._check_lock(self._failure_key(challenge))
+        key = self._failure_key(challenge)
+        claimed = yield from self._claim_attempt(key)
+        try:
+            outcome = yield from self._evaluate(challenge, code, closed is None)
+        except StepUpError:
+            yield from self._release_attempt(key, *claimed)
+            raise
+        after = outcome.challenge or challenge
+        # Only the transition that approved approves: a racing call that finds the
+        # challenge approved already gets its error (the verdict names the state).
+        if outcome.verdict == "approved" and outcome.error is None:
+            yield from self.io("store", "delete", _FAILURES, key)
+            self.emit("verified", after)
+            binding = None
+            if after.purpose == "bind":
+                binding = yield from self._bind_from(after)
+            return Approval(
+                challenge_id=after.id,
+                subject=after.subject,
+                method=after.method,
+                purpose=after.purpose,
+                approved_at=after.approved_at or self.clock(),
+                target=after.target,
+                operation_digest=after.operation_digest,
+                has_request=after.request is not None,
+                binding=binding,
+            )
+        if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
+            self._audit_failure(after, claimed[1])
+            self.emit("failed", after, detail={"attempts_left": after.attempts_left})
+            if outcome.verdict == "exhausted":
+                self.emit("exhausted", after)
+        else:
+            yield from self._release_attempt(key, *claimed)
+            if outcome.changed and outcome.verdict == "expired":
+                self.emit("expired", after)
+        raise outcome.error or ChallengeNotFound("No such verification. Start again.")
+
+    def _evaluate(self, challenge: Challenge, code: object, open_: bool) -> Flow[_machine.Outcome]:
+        """Apply one code to the stored challenge, atomically."""
         method = self.method(challenge.method)
         keys, s = self.keys, self.settings
 
@@ -411,40 +474,12 @@ class ChallengeFlows(Core):
                 return outcome
 
         else:
-            matched = closed is None and (yield from self._check_held(challenge, code))
+            matched = open_ and (yield from self._check_held(challenge, code))
 
             def step(ch: Challenge, now: float) -> _machine.Outcome:
                 return _machine.evaluate(ch, matched, now)
 
-        outcome = yield from self._transition(challenge, step, self.clock())
-        after = outcome.challenge or challenge
-        # Only the transition that approved approves: a racing call that finds the
-        # challenge approved already gets its error (the verdict names the state).
-        if outcome.verdict == "approved" and outcome.error is None:
-            yield from self.io("store", "delete", _FAILURES, self._failure_key(after))
-            self.emit("verified", after)
-            binding = None
-            if after.purpose == "bind":
-                binding = yield from self._bind_from(after)
-            return Approval(
-                challenge_id=after.id,
-                subject=after.subject,
-                method=after.method,
-                purpose=after.purpose,
-                approved_at=after.approved_at or self.clock(),
-                target=after.target,
-                operation_digest=after.operation_digest,
-                has_request=after.request is not None,
-                binding=binding,
-            )
-        if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
-            yield from self._record_failure(after)
-            self.emit("failed", after, detail={"attempts_left": after.attempts_left})
-            if outcome.verdict == "exhausted":
-                self.emit("exhausted", after)
-        elif outcome.changed and outcome.verdict == "expired":
-            self.emit("expired", after)
-        raise outcome.error or ChallengeNotFound("No such verification. Start again.")
+        return (yield from self._transition(challenge, step, self.clock()))
 
     def _check_held(self, challenge: Challenge, code: object) -> Flow[bool]:
         """Check a TOTP or recovery code against the subject's binding, atomically marking
@@ -554,6 +589,23 @@ class ChallengeFlows(Core):
         if challenge.state == "pending" and self.clock() >= challenge.expires_at:
             challenge = dataclasses.replace(challenge, state="expired")
         return _public(challenge)
+
+
+def _lock_error(record: dict[str, Any] | None, now: float, *, backoff: bool) -> StepUpError | None:
+    """Why a method's failure record refuses codes now (locked, or in its back-off), if it does."""
+    if not record:
+        return None
+    if record.get("locked"):
+        return MethodLocked(
+            "This method is locked after too many wrong codes. Use another method or ask an administrator."
+        )
+    locked_until = float(record.get("until", 0))
+    if backoff and locked_until > now:
+        wait = max(1, int(locked_until - now + 0.999))
+        return TemporarilyLocked(
+            f"Too many wrong codes. Try again in {wait} s.", retry_after=wait, locked_until=locked_until
+        )
+    return None
 
 
 def _public(challenge: Challenge) -> Challenge:

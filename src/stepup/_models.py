@@ -70,8 +70,10 @@ class Challenge:
     notice: str | None = None
 
     def to_record(self) -> dict[str, Any]:
-        """The challenge as a JSON-able dict for a store."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        """The challenge as a JSON-able dict for a store. Fields at their default are left
+        out (:meth:`from_record` puts them back): a store may keep a million pending
+        challenges, and reads and writes the whole record on each step of one."""
+        return {name: value for name, default in _CHALLENGE_FIELDS if (value := getattr(self, name)) != default}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Challenge:
@@ -90,6 +92,10 @@ class Challenge:
         if self.last_sent_at is None:
             return 0
         return max(0, int(self.last_sent_at + cooldown - now + 0.999))
+
+
+#: each field of :class:`Challenge` and its default (a sentinel for fields without one).
+_CHALLENGE_FIELDS = tuple((f.name, f.default) for f in dataclasses.fields(Challenge))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,14 @@ from .stores import AsyncStore, AsyncStoreAdapter, Store
 __all__ = ["AsyncRateLimiter", "Limit", "RateLimiter", "StoreWindowStorage", "async_rate_limiter", "rate_limiter"]
 
 _KIND = "ratelimit"
+_EXACT_UP_TO = 100
+_BUCKETS = 60
+
+
+def _live_buckets(record: dict[str, Any] | None, now: float, expiry: int) -> list[list[float]]:
+    """A bucketed window's ``[start, hits]`` pairs, newest first, that still count."""
+    width = expiry / _BUCKETS
+    return [b for b in (record or {}).get("b", []) if b[0] + width > now - expiry]
 
 
 class StoreWindowStorage(Storage, MovingWindowSupport):
@@ -45,28 +53,53 @@ class StoreWindowStorage(Storage, MovingWindowSupport):
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         return StoreUnavailable
 
-    # The moving window keeps the times of the hits within the window, newest first.
+    # A limit of up to _EXACT_UP_TO hits keeps the time of each hit in the window, newest
+    # first: an exact moving window. A larger one counts its hits in _BUCKETS buckets per
+    # window instead, so that its record stays small however busy the key: a per-country
+    # SMS limit sees every SMS, and a record of a thousand times would be read and written
+    # whole on each. A bucket counts while any of it is in the window, so such a limit
+    # refuses at most one bucket (a sixtieth of the window) early, never late.
     def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         now = self._clock()
+        if limit <= _EXACT_UP_TO:
 
-        def hit(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
-            times = [t for t in (record or {}).get("t", []) if t > now - expiry]
-            if len(times) + amount > limit:
-                return {"t": times}, False
-            return {"t": [now] * amount + times}, True
+            def hit(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+                times = [t for t in (record or {}).get("t", []) if t > now - expiry]
+                if len(times) + amount > limit:
+                    return {"t": times}, False
+                return {"t": [now] * amount + times}, True
+
+        else:
+            width = expiry / _BUCKETS
+            start = now - now % width
+
+            def hit(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+                buckets = _live_buckets(record, now, expiry)
+                if sum(n for _, n in buckets) + amount > limit:
+                    return {"b": buckets}, False
+                if buckets and buckets[0][0] == start:
+                    buckets[0] = [start, buckets[0][1] + amount]
+                else:
+                    buckets.insert(0, [start, amount])
+                return {"b": buckets}, True
 
         return self._store.update(_KIND, key, hit, ttl=expiry)
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         now = self._clock()
-        times = [t for t in (self._store.get(_KIND, key) or {}).get("t", []) if t > now - expiry]
+        record = self._store.get(_KIND, key) or {}
+        if "b" in record:
+            buckets = _live_buckets(record, now, expiry)
+            return (buckets[-1][0] if buckets else now), int(sum(n for _, n in buckets))
+        times = [t for t in record.get("t", []) if t > now - expiry]
         return (min(times) if times else now), len(times)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         raise NotImplementedError("stepup uses the moving-window strategy")
 
     def get(self, key: str) -> int:
-        return len((self._store.get(_KIND, key) or {}).get("t", []))
+        record = self._store.get(_KIND, key) or {}
+        return sum(n for _, n in record["b"]) if "b" in record else len(record.get("t", []))
 
     def get_expiry(self, key: str) -> float:
         return self._clock()

@@ -2,8 +2,20 @@
 
 The log lives in the app's session under ``"_stepup"``: who logged in, a per-login nonce,
 whether the login still waits for its second factor, and when each method last passed
-(like OIDC's ``amr`` and ``auth_time``). Checking it is a few dictionary look-ups and a
-clock read; nothing here does I/O.
+(like OIDC's ``amr`` and ``auth_time``). Checking it is a string split, a few comparisons
+and a clock read; nothing here does I/O.
+
+The log is one short string, not a nested dict, because it rides in the session cookie of
+every request: session serializers pay for every value and every byte they decode (Flask's
+tagged JSON walks each nested value), and the log is most of what stepup adds to a request
+that it lets through. Its fields, ``|``-separated, the subject last so that it may hold
+any character::
+
+    h|<nonce>|<previous nonce>|sms=1700000000,totp=1700000100|alice
+
+The first field is ``h`` while the login is held, empty after. Times are whole seconds,
+rounded down, so that a grant never looks fresher than it is (and an integer parses in a
+fraction of the time of a decimal). Only this module reads or writes the log.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ __all__ = [
     "end_login",
     "is_held",
     "last_verified",
+    "login_subject",
     "previous_nonce",
     "record_factor",
     "satisfies",
@@ -27,22 +40,40 @@ __all__ = [
 SESSION_KEY = "_stepup"
 Session = MutableMapping[str, Any]
 
+_HOLD, _NONCE, _PREVIOUS, _AMR, _SUBJECT = range(5)
+_SEPARATORS = frozenset("|,=")
+
+
+def _fields(session: Session, subject: str | None) -> list[str] | None:
+    """The log's fields, or ``None`` when there is none (or it is of another subject)."""
+    value = session.get(SESSION_KEY)
+    if not isinstance(value, str):
+        return None
+    fields = value.split("|", 4)
+    if len(fields) != 5 or (subject is not None and fields[_SUBJECT] != subject):
+        return None
+    return fields
+
+
+def _amr(field: str) -> dict[str, int]:
+    """``method=time,...`` as a dict."""
+    amr: dict[str, int] = {}
+    for item in field.split(",") if field else ():
+        method, _, at = item.partition("=")
+        amr[method] = int(at)
+    return amr
+
 
 def begin_login(session: Session, subject: str, *, identity_source: str | None, hold: bool) -> None:
     """Start a fresh log for a new login; earlier grants die with the old login.
 
     :param session: the app's session.
     :param subject: who logged in.
-    :param identity_source: how they logged in (``password``, ``sso``, ...).
+    :param identity_source: how they logged in (``password``, ``sso``, ...); the policy
+        reads it when the login starts, so the log does not carry it.
     :param hold: keep the session half authenticated until a second factor passes.
     """
-    session[SESSION_KEY] = {
-        "sub": subject,
-        "n": secrets.token_urlsafe(16),
-        "src": identity_source,
-        "hold": hold,
-        "amr": {},
-    }
+    session[SESSION_KEY] = "|".join(("h" if hold else "", secrets.token_urlsafe(16), "", "", subject))
 
 
 def end_login(session: Session) -> None:
@@ -50,31 +81,31 @@ def end_login(session: Session) -> None:
     session.pop(SESSION_KEY, None)
 
 
-def _log(session: Session, subject: str | None) -> dict[str, Any] | None:
-    log = session.get(SESSION_KEY)
-    if not isinstance(log, dict) or (subject is not None and log.get("sub") != subject):
-        return None
-    return log
+def login_subject(session: Session) -> str | None:
+    """Whose login the log records, or ``None`` when the session has no log."""
+    fields = _fields(session, None)
+    return None if fields is None else fields[_SUBJECT]
 
 
 def session_nonce(session: Session, subject: str | None = None) -> str | None:
     """The per-login nonce that challenges and resume tokens are bound to."""
-    log = _log(session, subject)
-    return None if log is None else log.get("n")
+    fields = _fields(session, subject)
+    return None if fields is None else fields[_NONCE]
 
 
 def previous_nonce(session: Session, subject: str | None = None) -> str | None:
     """The nonce the last second factor replaced: read a challenge with it only to tell a
     user who comes back to a code page that passed (Back, a form sent twice) that it was
     used, never to verify or resume anything."""
-    log = _log(session, subject)
-    return None if log is None else log.get("pn")
+    fields = _fields(session, subject)
+    return None if fields is None else fields[_PREVIOUS] or None
 
 
 def is_held(session: Session, subject: str) -> bool:
-    """Whether the login of ``subject`` still waits for its second factor."""
-    log = _log(session, subject)
-    return log is None or bool(log.get("hold"))
+    """Whether the login of ``subject`` still waits for its second factor (also when the
+    session has no log of ``subject``)."""
+    fields = _fields(session, subject)
+    return fields is None or bool(fields[_HOLD])
 
 
 def record_factor(session: Session, subject: str, method: str, now: float) -> None:
@@ -83,26 +114,25 @@ def record_factor(session: Session, subject: str, method: str, now: float) -> No
     The nonce is renewed: whatever was bound to the session before the second factor
     (a fixed session id, a resume token) is not trusted after it. The old one is kept
     only so that :func:`previous_nonce` can recognise the challenge that just passed.
+
+    :raises ValueError: for a method name with ``|``, ``,`` or ``=`` in it.
     """
-    log = _log(session, subject)
-    if log is None:
-        begin_login(session, subject, identity_source=None, hold=False)
-        log = session[SESSION_KEY]
-    log = {
-        **log, "hold": False, "amr": {**log.get("amr", {}), method: now},
-        "n": secrets.token_urlsafe(16), "pn": log.get("n"),
-    }  # fmt: skip
-    session[SESSION_KEY] = log
+    if not method or _SEPARATORS & set(method):
+        raise ValueError(f"A method name cannot contain '|', ',' or '=': {method!r}.")
+    fields = _fields(session, subject) or ["", "", "", "", subject]
+    amr = {**_amr(fields[_AMR]), method: int(now)}
+    session[SESSION_KEY] = "|".join((
+        "", secrets.token_urlsafe(16), fields[_NONCE], ",".join(f"{m}={t}" for m, t in amr.items()), subject,
+    ))  # fmt: skip
 
 
 def last_verified(session: Session, subject: str, methods: Iterable[str] | None = None) -> float | None:
     """When a second factor among ``methods`` (any if ``None``) last passed, or ``None``."""
-    log = _log(session, subject)
-    if log is None:
+    fields = _fields(session, subject)
+    if fields is None:
         return None
-    amr: dict[str, float] = log.get("amr", {})
-    times = [t for m, t in amr.items() if methods is None or m in methods]
-    return max(times) if times else None
+    times = [t for m, t in _amr(fields[_AMR]).items() if methods is None or m in methods]
+    return float(max(times)) if times else None
 
 
 def satisfies(
@@ -121,11 +151,13 @@ def satisfies(
     :param methods: methods the route accepts (``None``: any second factor).
     :param grace: seconds after any step-up in which a route does not ask again.
     """
-    log = session.get(SESSION_KEY)
-    if not isinstance(log, dict) or log.get("sub") != subject or log.get("hold"):
+    # The hot path of every protected request: one split, and an integer parse per method.
+    fields = _fields(session, subject)
+    if fields is None or fields[_HOLD] or not fields[_AMR]:
         return False
-    best = None
-    for method, at in log["amr"].items():
-        if (methods is None or method in methods) and (best is None or at > best):
-            best = at
-    return best is not None and now - best <= max(max_age, grace)
+    oldest = now - (max_age if max_age >= grace else grace)
+    for item in fields[_AMR].split(","):
+        method, _, at = item.partition("=")
+        if (methods is None or method in methods) and int(at) >= oldest:
+            return True
+    return False

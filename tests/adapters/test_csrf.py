@@ -1,9 +1,12 @@
 """Every form needs its CSRF token: without it nothing changes, nothing is sent, no secret
-is shown, and a forged POST does not even start a step-up."""
+is shown, and a forged POST does not even start a step-up. (The JSON API's defence, JSON
+bodies only: tests/security/test_csrf_and_fixation.py.)"""
 
 from __future__ import annotations
 
 import pytest
+
+from stepup.web import ROUTES
 
 
 def _signed_in(bank, user="alice", method="sms"):
@@ -22,6 +25,12 @@ def _case_login(bank):
         {"username": "alice", "password": "alice-password"},
         lambda: browser.get("/transfers").location.startswith("/login"),
     )
+
+
+def _case_logout(bank):
+    browser = _signed_in(bank)
+    page = browser.get("/logout")
+    return browser, page, "/logout", {}, lambda: browser.get("/transfers").status_code == 200
 
 
 def _case_choose(bank):
@@ -99,6 +108,7 @@ def _case_admin(bank):
 
 CASES = {
     "login": _case_login,
+    "logout": _case_logout,
     "choose": _case_choose,
     "code": _case_code,
     "resend": _case_resend,
@@ -109,6 +119,15 @@ CASES = {
     "unbind": _case_unbind,
     "admin": _case_admin,
 }
+
+
+#: the bank's own forms; its transfer has a test of its own below (it goes through a step-up).
+BANK_FORMS = {"login", "logout", "transfer"}
+
+
+def test_every_state_changing_form_has_a_case():
+    pages = {name for name, _, methods in ROUTES if "POST" in methods and not name.startswith("api_")}
+    assert pages | BANK_FORMS == set(CASES) | {"transfer"}
 
 
 @pytest.mark.parametrize("token", ["missing", "wrong", "another_session"])

@@ -11,30 +11,17 @@ page it visits (``NN-name.png``) and the server's log.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
-import socket
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-#: the example apps the suite drives: (name, the module that ``python -m`` serves).
-APPS = [
-    ("flask", "examples.flask_app"),
-    ("starlette", "examples.starlette_app"),
-]
+from tests.support.servers import APPS, Server, serve_example
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -45,12 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-#: carol's TOTP secret in every server this suite starts (not the demo default).
-TOTP_SECRET = "KRSXG5CTMVRXEZLUKN2XAZLSKNSWC4TE"
-#: attempts to reach a starting server, POLL_INTERVAL seconds apart.
-POLL_TRIES, POLL_INTERVAL = 300, 0.05
-
-_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 expect.set_options(timeout=10_000)
 
@@ -61,42 +42,6 @@ class Example:
 
     name: str
     module: str
-
-
-class Outbox:
-    """The ``file://`` sender's JSON lines: ``channel``, ``to``, ``subject``, ``body``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def messages(self) -> list[dict[str, Any]]:
-        """Every message sent so far, oldest first."""
-        if not self.path.exists():
-            return []
-        with self.path.open(encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
-
-    def last_to(self, to: str) -> dict[str, Any]:
-        """The newest message to ``to``."""
-        mine = [m for m in self.messages() if m["to"] == to]
-        assert mine, f"nothing was sent to {to}; outbox: {self.messages()}"
-        return mine[-1]
-
-    def code_for(self, to: str) -> str:
-        """The code in the newest message to ``to`` (its first run of six digits)."""
-        body = self.last_to(to)["body"]
-        match = _CODE.search(body)
-        assert match is not None, f"no code in {body!r}"
-        return match.group(1)
-
-
-@dataclass
-class Server:
-    """A running example: its base URL, outbox, and carol's TOTP secret."""
-
-    url: str
-    outbox: Outbox
-    totp_secret: str = TOTP_SECRET
 
 
 class Shots:
@@ -158,66 +103,13 @@ def shots(output_dir: Path) -> Shots:
     return Shots(output_dir)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except urllib.error.HTTPError as error:  # it answers, if not with 200
-        error.close()
-        return True
-    except OSError:  # refused, reset, or not listening yet
-        return False
-
-
 @pytest.fixture
 def server(example: Example, tmp_path: Path, output_dir: Path) -> Iterator[Server]:
     """``python -m <example>`` on a free loopback port with its own store, ledger and
-    outbox; stopped at teardown. Its output goes to ``server.log`` in the output folder."""
-    port = _free_port()
-    outbox = tmp_path / "outbox.jsonl"
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "PYTHONUNBUFFERED": "1",
-        "STEPUP_STORE_URL": f"sqlite:///{tmp_path / 'stepup.db'}",
-        "DEMO_BANK_DB": str(tmp_path / "bank.db"),
-        "STEPUP_SMS_URL": f"file://{outbox}",
-        "STEPUP_EMAIL_URL": f"file://{outbox}",
-        "DEMO_TOTP_SECRET": TOTP_SECRET,
-    }
-    url = f"http://127.0.0.1:{port}"
-    log_path = output_dir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", example.module], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            for _ in range(POLL_TRIES):
-                if process.poll() is not None:
-                    pytest.fail(f"{example.module} exited with {process.returncode}:\n{log_path.read_text()}")
-                if _answers(f"{url}/login"):
-                    break
-                try:
-                    process.wait(POLL_INTERVAL)
-                except subprocess.TimeoutExpired:
-                    pass
-            else:
-                pytest.fail(f"{example.module} did not answer on {url}:\n{log_path.read_text()}")
-            yield Server(url=url, outbox=Outbox(outbox))
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    outbox (:func:`tests.support.servers.serve_example`); stopped at teardown. Its output
+    goes to ``server.log`` in the output folder."""
+    with serve_example(example.module, tmp_path, output_dir / "server.log") as running:
+        yield running
 
 
 @pytest.fixture

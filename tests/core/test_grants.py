@@ -74,3 +74,29 @@ def test_a_new_login_forgets_the_grants_of_the_old_one():
     grants.record_factor(session, "alice", "sms", NOW)
     grants.begin_login(session, "alice", identity_source="password", hold=True)
     assert not grants.satisfies(session, "alice", max_age=300, now=NOW)
+
+
+def test_a_grant_never_looks_fresher_than_it_is():
+    session = _logged_in()
+    grants.record_factor(session, "alice", "sms", NOW + 0.9)  # kept to the second, rounded down
+    assert grants.last_verified(session, "alice") == NOW
+    assert not grants.satisfies(session, "alice", max_age=300, now=NOW + 300.5)
+
+
+def test_the_log_is_one_short_string_and_any_subject_fits():
+    # It rides in the session cookie of every request: one value, not a nested dict.
+    session: dict = {}
+    grants.begin_login(session, "a|b=c,d", identity_source="password", hold=True)
+    grants.record_factor(session, "a|b=c,d", "sms", NOW)
+    assert isinstance(session[grants.SESSION_KEY], str) and len(session[grants.SESSION_KEY]) < 100
+    assert grants.satisfies(session, "a|b=c,d", max_age=300, now=NOW)
+    assert not grants.satisfies(session, "a", max_age=300, now=NOW)
+    assert grants.login_subject(session) == "a|b=c,d"
+    assert grants.previous_nonce(session, "a|b=c,d")
+
+
+def test_a_log_in_another_shape_is_no_log():
+    session = {grants.SESSION_KEY: {"sub": "alice", "hold": False, "amr": {"sms": NOW}}}
+    assert grants.is_held(session, "alice")
+    assert not grants.satisfies(session, "alice", max_age=300, now=NOW)
+    assert grants.login_subject(session) is None

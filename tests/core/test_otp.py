@@ -212,3 +212,13 @@ def test_recovery_codes_stored_only_as_digests(recovery: tuple[stepup.Engine, li
 @pytest.mark.parametrize("raw", [None, 5, "", "x" * 65, "abcd-efgh-jkm", "abcd-efgh-jkm0", "ａｂｃｄ-efgh-jkmn"])
 def test_normalize_recovery_code_refuses(raw: object) -> None:
     assert _otp.normalize_recovery_code(raw) is None
+
+
+@pytest.mark.parametrize("length", [4, 6, 10])
+def test_delivered_codes_have_their_length_and_use_every_digit_everywhere(length: int) -> None:
+    from stepup._crypto import new_code
+
+    codes = [new_code(length) for _ in range(2000)]
+    assert all(len(c) == length and c.isascii() and c.isdigit() for c in codes)
+    for position in range(length):  # zero-padded: a leading 0 is as likely as any digit
+        assert {c[position] for c in codes} == set("0123456789")

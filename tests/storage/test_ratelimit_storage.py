@@ -79,3 +79,35 @@ def test_two_sqlite_stores_on_one_file_share_the_limit(tmp_path: Path, clock: Fr
     finally:
         a.close()
         b.close()
+
+
+A_THOUSAND_A_DAY = parse("1000/day")
+
+
+def test_a_large_limit_keeps_a_small_record(limiter: MovingWindowRateLimiter, store: Store, clock: FrozenClock) -> None:
+    # A per-country SMS limit sees every SMS: its record must not grow with them.
+    for _ in range(1000):
+        assert limiter.hit(A_THOUSAND_A_DAY, "sms_per_country", "GB")
+        clock.advance(60)
+    assert not limiter.hit(A_THOUSAND_A_DAY, "sms_per_country", "GB")
+    (record,) = [store.get("ratelimit", key) for key in _keys(store)]
+    assert record is not None and len(record["b"]) <= 61
+    assert limiter.get_window_stats(A_THOUSAND_A_DAY, "sms_per_country", "GB").remaining == 0
+
+
+def test_a_large_limit_frees_up_as_the_window_moves_never_early(
+    limiter: MovingWindowRateLimiter, clock: FrozenClock
+) -> None:
+    for _ in range(1000):
+        assert limiter.hit(A_THOUSAND_A_DAY, "k")
+    clock.advance(86400 - 1)
+    assert not limiter.hit(A_THOUSAND_A_DAY, "k")  # the hits are a day old less a second
+    clock.advance(86400 / 60 + 1)  # a bucket counts while any of it is in the window
+    assert limiter.hit(A_THOUSAND_A_DAY, "k")
+
+
+def _keys(store: Store) -> list[str]:
+    if isinstance(store, MemoryStore):
+        return [key for kind, key in store._data if kind == "ratelimit"]
+    conn = store._conn()  # type: ignore[attr-defined]
+    return [row[0] for row in conn.execute("SELECT key FROM stepup_records WHERE kind = 'ratelimit'")]

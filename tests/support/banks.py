@@ -40,11 +40,13 @@ def _settings(tmp_path: Path, config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_bank(adapter: str, tmp_path: Path, outboxes: Outboxes, config: dict[str, Any]) -> Site:
-    """The demo bank on ``adapter``; ``config`` overrides its settings (``STEPUP_*``)."""
+def build_bank(adapter: str, tmp_path: Path, outboxes: Outboxes, config: dict[str, Any], **engine: Any) -> Site:
+    """The demo bank on ``adapter``; ``config`` overrides its settings (``STEPUP_*``),
+    ``engine`` the engine's store or SMS sender (see :meth:`Outboxes.engine_options`)."""
     options: dict[str, Any] = {"totp_secrets": {"carol": CAROL_TOTP}, "login": _login, "logout": _logout}
     settings = _settings(tmp_path, config)
     if adapter == "flask":
-        app = flask_app.create_app({"TESTING": True, **settings}, engine_options=outboxes.engine_options())
+        app = flask_app.create_app({"TESTING": True, **settings}, engine_options=outboxes.engine_options(**engine))
         return FlaskSite(app, outboxes, **options)
-    return StarletteSite(starlette_app.create_app(settings, **outboxes.async_engine_options()), outboxes, **options)
+    app = starlette_app.create_app(settings, **outboxes.async_engine_options(**engine))
+    return StarletteSite(app, outboxes, **options)

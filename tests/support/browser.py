@@ -24,7 +24,11 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class Client(Protocol):
-    """Sends one request for one browser."""
+    """Sends one request for one browser, and keeps its cookies."""
+
+    def cookie(self, name: str) -> str | None: ...
+
+    def set_cookie(self, name: str, value: str) -> None: ...
 
     def request(
         self,
@@ -72,6 +76,14 @@ class Browser:
         if content_type is not None:
             headers["Content-Type"] = content_type
         return self.client.request(method, url, data=data, json=json, content=content, params=params, headers=headers)
+
+    def cookie(self, name: str) -> str | None:
+        """The value of one of the browser's cookies, or ``None``."""
+        return self.client.cookie(name)
+
+    def set_cookie(self, name: str, value: str) -> None:
+        """Set a cookie as if the site had, or change one it set (a tampering user)."""
+        self.client.set_cookie(name, value)
 
     def get(self, url: str, **kwargs: Any) -> Page:
         return self.open(url, **kwargs)

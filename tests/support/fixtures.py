@@ -17,6 +17,7 @@ import pytest
 
 import stepup
 from stepup.senders import MemorySender
+from stepup.stores import Store
 
 from .banks import build_bank
 from .labs import LabRecords, build_lab
@@ -42,8 +43,8 @@ def _factory(
 ) -> Iterator[Callable[..., Site]]:
     made: list[Site] = []
 
-    def make(**config: Any) -> Site:
-        site = build(adapter, tmp_path, outboxes, config)
+    def make(*, store: Store | None = None, sms_url: str | None = None, **config: Any) -> Site:
+        site = build(adapter, tmp_path, outboxes, config, store=store, sms_url=sms_url)
         made.append(site)
         return site
 
@@ -54,7 +55,8 @@ def _factory(
 
 @pytest.fixture
 def make_bank(adapter: str, tmp_path: Path, outboxes: Outboxes) -> Iterator[Callable[..., Site]]:
-    """``make_bank(**config)``: the demo bank; ``config`` overrides its ``STEPUP_*`` settings."""
+    """``make_bank(**config)``: the demo bank; ``config`` overrides its ``STEPUP_*`` settings,
+    ``store=`` gives it a store object (a faulty one) and ``sms_url=`` a real SMS sender."""
     yield from _factory(build_bank, adapter, tmp_path, outboxes)
 
 
@@ -66,7 +68,8 @@ def bank(make_bank: Callable[..., Site]) -> Site:
 
 @pytest.fixture
 def make_lab(adapter: str, tmp_path: Path, outboxes: Outboxes) -> Iterator[Callable[..., Site]]:
-    """``make_lab(**config)``: the lab; dana has SMS and email, erin TOTP, finn nothing."""
+    """``make_lab(**config)``: the lab; dana has SMS and email, erin TOTP, finn nothing
+    (``store=`` and ``sms_url=`` as for :func:`make_bank`)."""
     yield from _factory(build_lab, adapter, tmp_path, outboxes)
 
 

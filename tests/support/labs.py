@@ -76,8 +76,9 @@ def _logout(browser: Browser) -> Page:
     return browser.post(f"{browser.script_root}/logout")
 
 
-def build_lab(adapter: str, tmp_path: Path, outboxes: Outboxes, config: dict[str, Any]) -> Site:
-    """The lab on ``adapter``, its users bound; ``config`` overrides its settings."""
+def build_lab(adapter: str, tmp_path: Path, outboxes: Outboxes, config: dict[str, Any], **engine: Any) -> Site:
+    """The lab on ``adapter``, its users bound; ``config`` overrides its settings,
+    ``engine`` the engine's store or SMS sender (see :meth:`Outboxes.engine_options`)."""
     from . import lab_flask, lab_starlette  # they build on this module
 
     records = LabRecords()
@@ -90,9 +91,10 @@ def build_lab(adapter: str, tmp_path: Path, outboxes: Outboxes, config: dict[str
     }
     site: Site
     if adapter == "flask":
-        site = FlaskSite(lab_flask.build(tmp_path, records, settings, **outboxes.engine_options()), outboxes, **options)
+        app = lab_flask.build(tmp_path, records, settings, **outboxes.engine_options(**engine))
+        site = FlaskSite(app, outboxes, **options)
     else:
-        app = lab_starlette.build(tmp_path, records, settings, **outboxes.async_engine_options())
+        app = lab_starlette.build(tmp_path, records, settings, **outboxes.async_engine_options(**engine))
         site = StarletteSite(app, outboxes, **options)
     if not site.bindings("dana"):
         site.call("import_binding", "dana", "sms", "+447700900101")

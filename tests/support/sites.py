@@ -26,7 +26,8 @@ import stepup
 from stepup._otp import totp_at_step
 from stepup.asgi import StepUpMiddleware
 from stepup.flask import state
-from stepup.senders import AsyncSenderAdapter, MemorySender
+from stepup.senders import AsyncSenderAdapter, MemorySender, async_sender_from_url, sender_from_url
+from stepup.stores import AsyncStoreAdapter, Store
 
 from .browser import Browser
 from .pages import Page
@@ -45,17 +46,27 @@ class Outboxes:
     sms: MemorySender
     email: MemorySender
 
-    def engine_options(self) -> dict[str, Any]:
-        """For an :class:`stepup.Engine` (or Flask's ``StepUp``)."""
-        return {"clock": self.clock, "sms": self.sms, "email": self.email}
+    def engine_options(self, *, store: Store | None = None, sms_url: str | None = None) -> dict[str, Any]:
+        """For an :class:`stepup.Engine` (or Flask's ``StepUp``).
 
-    def async_engine_options(self) -> dict[str, Any]:
-        """For an :class:`stepup.AsyncEngine`: the same outboxes behind the async protocol."""
-        senders = {
-            "sms": AsyncSenderAdapter(self.sms, offload=False),
-            "email": AsyncSenderAdapter(self.email, offload=False),
-        }
-        return {"clock": self.clock, **senders}
+        :param store: a store object instead of the app's ``STEPUP_STORE_URL`` (a faulty one).
+        :param sms_url: a real SMS sender instead of the SMS outbox (a fake provider).
+        """
+        options: dict[str, Any] = {"clock": self.clock, "email": self.email}
+        options["sms"] = self.sms if sms_url is None else sender_from_url(sms_url)
+        if store is not None:
+            options["store"] = store
+        return options
+
+    def async_engine_options(self, *, store: Store | None = None, sms_url: str | None = None) -> dict[str, Any]:
+        """For an :class:`stepup.AsyncEngine`: the same outboxes behind the async protocol;
+        a sync ``store`` runs in worker threads, an ``sms_url`` gets its native async sender."""
+        options: dict[str, Any] = {"clock": self.clock, "email": AsyncSenderAdapter(self.email, offload=False)}
+        sms = AsyncSenderAdapter(self.sms, offload=False) if sms_url is None else async_sender_from_url(sms_url)
+        options["sms"] = sms
+        if store is not None:
+            options["store"] = AsyncStoreAdapter(store, offload=True)
+        return options
 
 
 class Site:
@@ -117,6 +128,14 @@ class Site:
         """A new browser with empty cookies (on the app mounted at ``script_root``)."""
         return Browser(self, self._client(script_root), script_root)
 
+    def twin(self, browser: Browser) -> Browser:
+        """Another client with a copy of ``browser``'s cookies (the same session), which
+        may send requests from its own thread while other twins send theirs: for races."""
+        return Browser(self, self._twin_client(browser.client), browser.script_root)
+
+    def _twin_client(self, client: Any) -> Any:
+        raise NotImplementedError
+
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Run the engine's method ``name`` (sync or async) and answer its result."""
         return self._resolve(getattr(self.engine, name)(*args, **kwargs))
@@ -167,6 +186,13 @@ class _FlaskClient:
             options["data"] = data
         return Page.from_werkzeug(self.client.open(url, **options))
 
+    def cookie(self, name: str) -> str | None:
+        found = self.client.get_cookie(name)
+        return None if found is None else str(found.value)
+
+    def set_cookie(self, name: str, value: str) -> None:
+        self.client.set_cookie(name, value)
+
 
 class FlaskSite(Site):
     """A Flask app; its engine is the one ``StepUp`` made."""
@@ -178,6 +204,12 @@ class FlaskSite(Site):
 
     def _client(self, script_root: str) -> _FlaskClient:
         return _FlaskClient(self.app, script_root)
+
+    def _twin_client(self, client: _FlaskClient) -> _FlaskClient:
+        twin = _FlaskClient(self.app, client.script_root)
+        for cookie in client.client._cookies.values():
+            twin.client.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+        return twin
 
     def close(self) -> None:
         self.engine.close()
@@ -200,6 +232,17 @@ class _StarletteClient:
             method, url, data=data, json=json, content=content, params=params, headers=headers
         )
         return Page.from_httpx(response)
+
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.cookies.jar if c.name == name), None)
+
+    def set_cookie(self, name: str, value: str) -> None:
+        for c in self.cookies.jar:
+            if c.name == name:
+                c.value = value
+                return
+        domain = next((c.domain for c in self.cookies.jar), "testserver.local")
+        self.cookies.set(name, value, domain=domain)
 
 
 async def _awaited(value: Any) -> Any:
@@ -245,6 +288,16 @@ class StarletteSite(Site):
         if script_root:
             self._server.roots.add(script_root)
         return _StarletteClient(self.test_client)
+
+    def _twin_client(self, client: _StarletteClient) -> _StarletteClient:
+        # A TestClient of its own, not entered: each request runs on an event loop of its
+        # own thread, so twins in several threads reach the app at the same time.
+        own = TestClient(self._server, follow_redirects=False)
+        self._stack.callback(own.close)
+        twin = _StarletteClient(own)
+        for cookie in client.cookies.jar:
+            twin.cookies.jar.set_cookie(cookie)
+        return twin
 
     def _resolve(self, value: Any) -> Any:
         if not inspect.isawaitable(value):

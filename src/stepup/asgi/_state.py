@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from .._config import Settings
 from .._engine import AsyncEngine
 from .._errors import ConfigurationError
-from ..web import TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult
+from ..web import TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, parse_json
 
 __all__ = ["StepUpState", "state_of"]
 
@@ -91,13 +90,7 @@ class StepUpState:
         """
         content_type = request.headers.get("content-type", "") if read_body else ""
         body = await request.body() if read_body and request.method not in ("GET", "HEAD") else b""
-        data: Any = None
-        json_error = False
-        if content_type.startswith("application/json") and body:
-            try:
-                data = json.loads(body)
-            except ValueError:
-                json_error = True
+        data, json_error = parse_json(body) if content_type.startswith("application/json") else (None, False)
         form = await request.form() if content_type.startswith(_FORM_TYPES) else None
         return WebRequest(
             method=request.method,

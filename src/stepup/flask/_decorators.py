@@ -6,11 +6,11 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar, overload
 
-from flask import Blueprint, Response, abort, current_app, request, session
+from flask import Blueprint, Response, abort, current_app, request
 
 from .. import grants
 from ..web import Operation
-from ._extension import state
+from ._extension import request_session, state
 
 __all__ = ["step_up_required"]
 
@@ -59,10 +59,10 @@ class _Protection:
             if login_manager is not None:
                 return login_manager.unauthorized()  # type: ignore[no-any-return]
             abort(401)
-        # The hot path: a fresh grant in the session is a few dictionary look-ups.
+        # The hot path: a fresh grant in the session is a string split and a clock read.
         if self.operation is None and grants.satisfies(
-            session, subject, max_age=self.max_age, now=st.engine.clock(), methods=self.methods,
-            grace=st.settings.grant_grace,
+            request_session(), subject, max_age=self.max_age, now=st.engine.clock(),
+            methods=self.methods, grace=st.settings.grant_grace,
         ):  # fmt: skip
             return None
         result = st.engine._run(

@@ -12,16 +12,28 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, make_response, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask.sessions import SessionMixin
 
 from .._config import Settings
 from .._engine import Engine
 from .._errors import ConfigurationError
 from .._models import AuditEvent
-from ..web import ROUTES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, login_settled
+from ..web import ROUTES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, login_settled, parse_json
 from ._replay import ReplayMiddleware
 
-__all__ = ["StepUp", "state"]
+__all__ = ["StepUp", "request_session", "state"]
 
 
 class _State:
@@ -46,11 +58,12 @@ class _State:
         if self.user_loader is not None:
             user = self.user_loader()
             return None if user is None else str(user)
+        # This runs on every request: each attribute read through one of Flask's proxies
+        # costs more than the rest of the check, so each proxy is resolved once.
         flask_login = sys.modules.get("flask_login")
-        if flask_login is not None and hasattr(current_app, "login_manager"):
-            # This runs on every request: go through Flask-Login's proxy once, not per attribute.
-            current = flask_login.current_user._get_current_object()
-            return str(current.get_id()) if current.is_authenticated else None
+        if flask_login is not None and hasattr(current_app._get_current_object(), "login_manager"):  # type: ignore[attr-defined]
+            user = flask_login.current_user._get_current_object()
+            return str(user.get_id()) if user.is_authenticated else None
         value = session.get(self.settings.session_user_key)
         return None if value is None else str(value)
 
@@ -71,7 +84,7 @@ class _State:
         """The current request as the web layer sees it."""
         content_type = request.content_type or ""
         body = request.get_data(cache=True) if request.method not in ("GET", "HEAD") else b""
-        data = request.get_json(silent=True) if request.is_json else None
+        data, json_error = parse_json(body) if request.is_json else (None, False)
         form = request.form if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") else None
         return WebRequest(
             method=request.method,
@@ -80,7 +93,7 @@ class _State:
             args=request.args,
             form=form,
             json=data,
-            json_error=request.is_json and bool(body) and data is None,
+            json_error=json_error,
             headers=_LowerHeaders(request.headers),
             session=session,
             subject=subject,
@@ -120,12 +133,18 @@ class _LowerHeaders:
         return str(self._headers.get(name, default))
 
 
+def request_session() -> SessionMixin:
+    """The session object itself, not Flask's proxy: the hot path reads it a few times,
+    and each read through the proxy costs more than the check that needs it."""
+    return session._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
 def state(app: Flask | None = None) -> _State:
     """The stepup state of ``app`` (default: the current app).
 
     :raises ConfigurationError: when stepup was not set up on the app.
     """
-    target = app or current_app
+    target = app or current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         return target.extensions["stepup"]  # type: ignore[no-any-return]
     except KeyError:
@@ -183,7 +202,7 @@ def _hold_fresh_logins() -> Response | None:
     and logout until its second factor passes."""
     st = state()
     subject = st.subject()
-    if login_settled(session, subject):
+    if login_settled(request_session(), subject):
         return None
     exempt = request.blueprint == "stepup" or request.endpoint is None or request.endpoint in st.exempt
     req = st.web_request(subject)

@@ -12,6 +12,9 @@ from ._base import Mutator, Record
 
 __all__ = ["MemoryStore"]
 
+#: one compact encoder for every write (``json.dumps`` with options builds one per call).
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
 T = TypeVar("T")
 
 
@@ -41,13 +44,21 @@ class MemoryStore:
         return text
 
     def _purge(self, now: float) -> None:
-        # A heap keeps expiry O(log n) per write however many records are pending.
+        # A heap keeps expiry O(log n) per write however many records are pending. A record
+        # has one entry in it, at or before its expiry, not one per write: a record that a
+        # write kept alive longer is looked at again when its entry comes up, and goes back
+        # in. (A rate-limit record is written on each hit; an entry per write would keep
+        # every hit of the last day in the heap.)
         heap = self._expiries
         while heap and heap[0][0] <= now:
-            expires_at, kind, key = heapq.heappop(heap)
+            _, kind, key = heapq.heappop(heap)
             entry = self._data.get((kind, key))
-            if entry is not None and entry[1] == expires_at:
+            if entry is None or entry[1] is None:
+                continue
+            if entry[1] <= now:
                 del self._data[(kind, key)]
+            else:
+                heapq.heappush(heap, (entry[1], kind, key))
 
     def get(self, kind: str, key: str) -> Record | None:
         """See :meth:`stepup.stores.Store.get`."""
@@ -66,12 +77,11 @@ class MemoryStore:
             if new is None:
                 self._data.pop(slot, None)
                 return result
-            if ttl is not None:
-                expires_at: float | None = now + ttl
+            before = self._data[slot][1] if text is not None else None
+            expires_at = before if ttl is None else now + ttl
+            if ttl is not None and (before is None or now + ttl < before):  # else the entry for `before` comes first
                 heapq.heappush(self._expiries, (now + ttl, kind, key))
-            else:
-                expires_at = self._data[slot][1] if text is not None else None
-            self._data[slot] = (json.dumps(new, separators=(",", ":")), expires_at)
+            self._data[slot] = (_encode(new), expires_at)
             return result
 
     def delete(self, kind: str, key: str) -> None:

@@ -19,6 +19,9 @@ from ._base import Mutator, Record
 
 __all__ = ["SQLiteStore"]
 
+#: one compact encoder for every write (``json.dumps`` with options builds one per call).
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
 T = TypeVar("T")
 
 _SCHEMA = """
@@ -113,7 +116,7 @@ class SQLiteStore:
                 expires_at = now + ttl if ttl is not None else (row[1] if live else None)
                 conn.execute(
                     "INSERT OR REPLACE INTO stepup_records (kind, key, value, expires_at) VALUES (?, ?, ?, ?)",
-                    (kind, key, json.dumps(new, separators=(",", ":")), expires_at),
+                    (kind, key, _encode(new), expires_at),
                 )
             self._writes += 1
             if self._writes % _PURGE_EVERY == 0:
@@ -131,7 +134,12 @@ class SQLiteStore:
     def delete(self, kind: str, key: str) -> None:
         """See :meth:`stepup.stores.Store.delete`."""
         try:
-            self._conn().execute("DELETE FROM stepup_records WHERE kind = ? AND key = ?", (kind, key))
+            conn = self._conn()
+            # Most deletes find nothing (a verified code clears a failure count that was
+            # never set), and a read costs a fraction of a write transaction. A record
+            # written between the two is as if written just after the delete.
+            if conn.execute("SELECT 1 FROM stepup_records WHERE kind = ? AND key = ?", (kind, key)).fetchone():
+                conn.execute("DELETE FROM stepup_records WHERE kind = ? AND key = ?", (kind, key))
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
 

@@ -4,6 +4,7 @@ free of any framework. It needs the ``flask`` or ``asgi`` extra (WTForms, Jinja2
 from ._api import Api as WebFlows
 from ._base import WebRequest as WebRequest
 from ._base import WebResult as WebResult
+from ._base import parse_json as parse_json
 from ._base import safe_next as safe_next
 from ._common import ROUTES as ROUTES
 from ._common import Operation as Operation
@@ -24,5 +25,6 @@ __all__ = [
     "WebRequest",
     "WebResult",
     "login_settled",
+    "parse_json",
     "safe_next",
 ]

@@ -69,10 +69,13 @@ class Api(Pages):
 
     def _status(self, req: WebRequest) -> Flow[WebResult]:
         subject, e = req.subject or "", self.engine
+        raw = req.args.get("max_age", "300")
         try:
-            max_age = int(req.args.get("max_age", "300"))
+            max_age = int(raw) if raw.isascii() else None  # int() would read full-width digits too
         except ValueError:
-            raise InvalidInput("max_age must be a whole number of seconds.") from None
+            max_age = None
+        if max_age is None:
+            raise InvalidInput("max_age must be a whole number of seconds.")
         now = e.clock()
         bindings = yield from self.usable(subject, app=None, route=None, methods=None)
         last = grants.last_verified(req.session, subject)

@@ -8,6 +8,7 @@ route protection are written once for Flask and ASGI.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -16,9 +17,24 @@ from urllib.parse import unquote, urlsplit
 
 from .._resume_flows import SavedRequest
 
-__all__ = ["WebRequest", "WebResult", "safe_next"]
+__all__ = ["WebRequest", "WebResult", "parse_json", "safe_next"]
 
 _NO_JSON = object()
+
+
+def parse_json(body: bytes) -> tuple[Any, bool]:
+    """A JSON request body, read the same way by both adapters: ``(value, False)``, or
+    ``(None, True)`` for a body that is not JSON. Nesting too deep for the parser (a
+    ``RecursionError``) is bad input like any other, not a server error.
+
+    :param body: the raw body; an empty one is no JSON at all, ``(None, False)``.
+    """
+    if not body:
+        return None, False
+    try:
+        return json.loads(body), False
+    except (ValueError, RecursionError):
+        return None, True
 
 
 @dataclass

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .. import grants
 from .._config import Settings
 from .._core import Flow
 from .._engine import AsyncEngine, Engine
-from .._errors import StepUpError, Throttled
+from .._errors import InvalidInput, StepUpError, Throttled
 from .._models import Binding, Challenge
 from ._base import WebRequest, WebResult
 
-__all__ = ["ROUTES", "Operation", "WebConfig", "WebCore", "problem"]
+__all__ = ["ROUTES", "Operation", "WebConfig", "WebCore", "fail_closed", "problem"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: (name, path under the prefix, methods). Adapters register exactly these.
 ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -93,9 +96,23 @@ class Operation:
         self.fields = tuple(fields)
 
     def __call__(self, values: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
-        """``(description, data)`` for the request's values (missing fields are empty)."""
-        data = {f: str(values.get(f, "") if values.get(f) is not None else "")[:200] for f in self.fields}
-        return self.template.format_map(data), data
+        """``(description, data)`` for the request's values (missing fields are empty).
+
+        The approval is bound to each field whole; only the description, the words of the
+        message, is shortened.
+
+        :raises InvalidInput: a field is given more than once (``to=bob&to=mallory``):
+            frameworks disagree on which one the app reads, so neither is approved.
+        """
+        data: dict[str, str] = {}
+        for name in self.fields:
+            getlist = getattr(values, "getlist", None)
+            given = list(getlist(name)) if callable(getlist) else [values.get(name)]
+            if len(given) > 1:
+                raise InvalidInput(f"The field {name!r} is given more than once; send it once.")
+            value = given[0] if given else None
+            data[name] = "" if value is None else str(value)
+        return self.template.format_map({name: value[:200] for name, value in data.items()}), data
 
 
 def problem(error: StepUpError) -> WebResult:
@@ -104,6 +121,22 @@ def problem(error: StepUpError) -> WebResult:
     if isinstance(error, Throttled):
         headers.append(("Retry-After", str(error.retry_after)))
     return WebResult(status=error.status, json=error.problem(), headers=headers)
+
+
+def fail_closed(handler: F) -> F:
+    """Let no :class:`StepUpError` escape a page handler or the route gate: one that does
+    (the store or a sender went away in the middle of a request) is answered with its
+    status (503 for those) by the handler's ``refused``, a problem document or a message
+    page. Never a 500, and never the page or the protected view it guards."""
+
+    @functools.wraps(handler)
+    def guarded(self: Any, req: WebRequest, *args: Any, **kwargs: Any) -> Flow[Any]:
+        try:
+            return (yield from handler(self, req, *args, **kwargs))
+        except StepUpError as error:
+            return self.refused(req, error)
+
+    return cast(F, guarded)
 
 
 class WebCore:

@@ -14,7 +14,7 @@ from typing import Any
 
 from wtforms import BooleanField, Form, HiddenField, RadioField, StringField
 from wtforms.csrf.core import CSRF, CSRFTokenField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
 from .._crypto import Keyring
 
@@ -133,4 +133,4 @@ class AdminForm(StepUpForm):
     scope = HiddenField(validators=[DataRequired()])
     name = HiddenField()
     setting = HiddenField(validators=[DataRequired()])
-    enabled = HiddenField(validators=[DataRequired()])
+    enabled = HiddenField(validators=[AnyOf(("on", "off"), message="A switch is on or off.")])

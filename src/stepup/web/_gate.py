@@ -14,7 +14,7 @@ from .. import grants
 from .._core import Flow
 from .._errors import ChallengeForbidden, StepUpError
 from ._base import WebRequest, WebResult
-from ._common import Operation, WebCore, problem
+from ._common import Operation, WebCore, fail_closed, problem
 
 __all__ = ["Gate", "login_settled"]
 
@@ -24,15 +24,15 @@ _APPROVAL_HEADER = "stepup-approval"
 def login_settled(session: Any, subject: str | None) -> bool:
     """Whether the login state needs no work for this request (the common case): nobody
     logged in and no log, or the log is of this subject and not on hold."""
-    log = session.get(grants.SESSION_KEY)
     if subject is None:
-        return log is None
-    return isinstance(log, dict) and log.get("sub") == subject and not log.get("hold")
+        return grants.SESSION_KEY not in session
+    return not grants.is_held(session, subject)
 
 
 class Gate(WebCore):
     """The slow paths of route protection and of the login hold."""
 
+    @fail_closed
     def login(self, req: WebRequest, *, exempt: bool, identity_source: str | None, device_token: str | None) -> Flow[WebResult | None]:
         """Track logins and logouts; hold a fresh login until its second factor passes.
 
@@ -41,12 +41,11 @@ class Gate(WebCore):
         :param device_token: the remembered-browser cookie, if any.
         """
         session, subject = req.session, req.subject
-        log = session.get(grants.SESSION_KEY)
         if subject is None:
-            if log is not None:
+            if grants.SESSION_KEY in session:
                 grants.end_login(session)  # logout ends grants and pending challenges
             return None
-        if not isinstance(log, dict) or log.get("sub") != subject:
+        if grants.login_subject(session) != subject:
             e = self.engine
             decision = yield from e._login_decision(subject, identity_source=identity_source)
             hold = decision.required
@@ -55,7 +54,7 @@ class Gate(WebCore):
             grants.begin_login(session, subject, identity_source=identity_source, hold=hold)
             if not hold:
                 return None
-        elif not log.get("hold"):
+        elif not grants.is_held(session, subject):
             return None
         if exempt:
             return None
@@ -64,6 +63,7 @@ class Gate(WebCore):
             return self._unauthorized(req, max_age=0, resume=None, login=True)
         return WebResult(status=303, redirect=f"{self.url('choose')}?next={_quote(next_url)}")
 
+    @fail_closed
     def protect(
         self,
         req: WebRequest,
@@ -89,18 +89,22 @@ class Gate(WebCore):
             if grants.satisfies(req.session, subject, max_age=max_age, now=e.clock(), methods=methods, grace=e.settings.grant_grace):
                 return None
         else:
-            if replay_grant is not None and replay_grant.get("subject") == subject:
-                if replay_grant.get("digest") == e.operation_digest(data):
-                    return None
+            # The replay of a request approved on the code page, or a request bearing the
+            # approval header: either way the approval is used up here, atomically and for
+            # this very operation, so one approval runs one operation once.
+            replayed = replay_grant is not None and replay_grant.get("subject") == subject
             approval = req.headers.get(_APPROVAL_HEADER)
-            if approval:
-                token = self.read_page_token(approval)
+            if replayed or approval:
+                if replayed and replay_grant is not None:
+                    token: dict[str, Any] | None = {"c": replay_grant.get("challenge")}
+                else:
+                    token = self.read_page_token(approval or "")
                 if token is None:
                     return problem(ChallengeForbidden("The approval token is not valid."))
                 try:
                     yield from e._consume(token["c"], subject=subject, session=self.nonce(req), operation_data=data)
                 except StepUpError as error:
-                    return problem(error)
+                    return self.refused(req, error) if replayed else problem(error)
                 return None
         if req.method not in ("GET", "HEAD", "OPTIONS") and len(req.body) > e.settings.max_resume_body:
             limit = e.settings.max_resume_body // 1024
@@ -128,6 +132,14 @@ class Gate(WebCore):
         if req.wants_json:
             return self._unauthorized(req, max_age=max_age, resume=resume, login=False)
         return WebResult(status=303, redirect=f"{self.url('choose')}?r={resume}")
+
+    def refused(self, req: WebRequest, error: StepUpError) -> WebResult:
+        """A request stopped by an error: its problem document for JSON clients, a message
+        page with its status for browsers."""
+        if req.wants_json:
+            return problem(error)
+        title = "Temporarily unavailable" if error.status == 503 else "Cannot continue"
+        return self._stopped(req, error.status, error.code, title, error.message)
 
     def _stopped(self, req: WebRequest, status: int, code: str, title: str, message: str) -> WebResult:
         """A request stopped before any challenge: a problem document for JSON clients, a

@@ -23,6 +23,7 @@ from .._errors import (
 )
 from .._models import Approval, Binding, Challenge
 from ._base import WebRequest, WebResult, safe_next
+from ._common import fail_closed
 from ._forms import AdminForm, BindEmailForm, BindPhoneForm, ChooseForm, CodeForm, PlainForm
 from ._gate import Gate
 
@@ -109,6 +110,7 @@ class Pages(Gate):
 
     # -- choose a method ------------------------------------------------------------------
 
+    @fail_closed
     def choose(self, req: WebRequest) -> Flow[WebResult]:
         """Pick one of the subject's methods; starting the challenge sends its code."""
         if (stop := self._signed_in(req)) is not None:
@@ -164,6 +166,7 @@ class Pages(Gate):
 
     # -- enter a code ----------------------------------------------------------------------
 
+    @fail_closed
     def code(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """Show a challenge and check the code typed into it."""
         if (stop := self._signed_in(req)) is not None:
@@ -253,10 +256,12 @@ class Pages(Gate):
             except StepUpError as failure:
                 return self._message(req, "Already done", failure.message, failure.status)
             if saved is not None:
-                grant = {"subject": subject, "digest": approval.operation_digest, "challenge": approval.challenge_id}
+                # The replayed request uses the approval up itself (see Gate.protect).
+                grant = {"subject": subject, "challenge": approval.challenge_id}
                 return WebResult(status=200, replay=saved, replay_grant=grant, headers=headers)
         return WebResult(status=303, redirect=safe_next(page["n"], self.config.home), headers=headers)
 
+    @fail_closed
     def resend(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """Send a new code for the challenge on the page."""
         if (stop := self._signed_in(req)) is not None:
@@ -277,10 +282,12 @@ class Pages(Gate):
 
     # -- binding ---------------------------------------------------------------------------
 
+    @fail_closed
     def bind_phone(self, req: WebRequest) -> Flow[WebResult]:
         """Bind a mobile number: its first SMS code confirms it."""
         return (yield from self._bind_target(req, "sms", BindPhoneForm, "phone", "bind_phone.html", "Add a phone"))
 
+    @fail_closed
     def bind_email(self, req: WebRequest) -> Flow[WebResult]:
         """Bind an email address: its first code confirms it."""
         return (yield from self._bind_target(req, "email", BindEmailForm, "email", "bind_email.html", "Add an email address"))
@@ -312,6 +319,7 @@ class Pages(Gate):
                 error = form.errors.get("csrf_token", [None])[0]
         return self._page(req, template, status, title=title, form=form, error=error, next=next_url)
 
+    @fail_closed
     def bind_totp(self, req: WebRequest) -> Flow[WebResult]:
         """Enrol an authenticator app: a QR code, then its first code."""
         if (stop := self._signed_in(req)) is not None:
@@ -335,6 +343,7 @@ class Pages(Gate):
             )  # fmt: skip
         return self._page(req, "bind_totp.html", title="Add an authenticator app", form=form)
 
+    @fail_closed
     def recovery(self, req: WebRequest) -> Flow[WebResult]:
         """Make a new set of recovery codes and show them once."""
         if (stop := self._signed_in(req)) is not None:
@@ -349,6 +358,7 @@ class Pages(Gate):
             return self._page(req, "recovery_codes.html", title="Your recovery codes", codes=codes)
         return self._page(req, "recovery_codes.html", title="Recovery codes", form=form)
 
+    @fail_closed
     def account(self, req: WebRequest) -> Flow[WebResult]:
         """The subject's bindings, with forms to add and remove them."""
         if (stop := self._signed_in(req)) is not None:
@@ -363,6 +373,7 @@ class Pages(Gate):
             remove_form=PlainForm.bind(None, req.session, self.engine.keys), names=_METHOD_NAMES,
         )  # fmt: skip
 
+    @fail_closed
     def unbind(self, req: WebRequest, binding_id: str) -> Flow[WebResult]:
         """Remove one binding (needs a fresh step-up); the subject's other channels are told."""
         if (stop := self._signed_in(req)) is not None:
@@ -394,6 +405,7 @@ class Pages(Gate):
 
     # -- admin -------------------------------------------------------------------------------
 
+    @fail_closed
     def admin(self, req: WebRequest) -> Flow[WebResult]:
         """Policy switches: methods globally and per app, 2FA at login, identity sources."""
         if (stop := self._signed_in(req)) is not None:

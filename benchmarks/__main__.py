@@ -1,0 +1,126 @@
+"""``python -m benchmarks``: run every benchmark and rewrite docs/BENCHMARKS.md.
+
+``make bench`` installs what this needs and runs it. ``--quick`` runs small versions of
+everything (for trying the benchmarks out; its figures are not the ones to publish) and
+writes the page to ``--out`` only when one is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import hot_path
+from ._harness import machine
+from ._report import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _hot_path(report: Report, quick: bool) -> None:
+    rounds, batch = (21, 20) if quick else (151, 50)
+    for framework, setups in (("Flask", hot_path.flask_setups), ("Starlette", hot_path.starlette_setups)):
+        cases = setups()
+        # stepup must never re-sign the cookie; the framework's own session may (older
+        # Starlettes re-sign on every response), and then does so in every set-up.
+        hot_path.check(cases, may_set_cookie=lambda name, c=cases: name != "alone" and _resigns(c["session"]))
+        report.hot_path(framework, hot_path.measure(cases, rounds=rounds, batch=batch), rounds, batch)
+        _log(f"hot path, {framework}: done")
+    peer_rounds, peer_batch = (11, 10) if quick else (61, 20)
+    cases = hot_path.peer_setups()
+    cookies = hot_path.check(cases, may_set_cookie=lambda name: "Flask-Security" in name)
+    report.peer(hot_path.measure(cases, rounds=peer_rounds, batch=peer_batch), cookies, peer_rounds, peer_batch)
+    _log("peer: done")
+
+
+def _resigns(session_case: Any) -> bool:
+    """Whether the framework's session re-signs its cookie on every response by itself."""
+    _, headers, _ = session_case.check()
+    return any(k.lower() == "set-cookie" for k, _ in headers)
+
+
+def _challenge_path(report: Report, quick: bool) -> None:
+    import tempfile
+
+    from . import challenge_path as cp
+
+    levels = (1_000, 10_000) if quick else cp.LEVELS
+    rounds = 5 if quick else 15
+    memory = cp.run_store("memory", lambda i: "memory://", levels, rounds=rounds, batch=200)
+    report.challenges("memory", *memory, rounds=rounds, batch=200)
+    _log("challenge path, memory: done")
+    with tempfile.TemporaryDirectory(prefix="stepup-bench-sqlite-") as folder:
+        sqlite = cp.run_store("sqlite", cp.sqlite_url(Path(folder)), levels[:3], rounds=rounds, batch=100)
+        report.challenges("sqlite", *sqlite, rounds=rounds, batch=100)
+        for fill in sqlite[0]:
+            fill.engine.close()
+    _log("challenge path, SQLite: done")
+    try:
+        from ._redis import RedisServer
+
+        server = RedisServer()
+    except RuntimeError as e:
+        report.skipped("redis", str(e))
+        return
+    with server:
+        import redis
+
+        def used_memory(db: int) -> int:
+            return int(redis.Redis(port=server.port, db=db).info("memory")["used_memory"])
+
+        def key_bytes(store: Any, challenge_id: str) -> int:
+            return int(store._client.memory_usage(store._name("challenge", challenge_id)) or 0)
+
+        fills, samples = cp.run_store(
+            "redis", server.url, levels, rounds=rounds, batch=50, redis_info=used_memory, key_bytes=key_bytes
+        )
+        report.challenges("redis", fills, samples, rounds=rounds, batch=50, version=server.version())
+        for fill in fills:
+            fill.engine.close()
+    _log("challenge path, Redis: done")
+
+
+def _under_load(report: Report, quick: bool) -> None:
+    from . import under_load
+
+    seconds = 3.0 if quick else 15.0
+    for server in ("starlette", "flask"):
+        for scenario, clients in (("protected", 8), ("flow", 8)):
+            report.load(server, under_load.run_scenario(server, scenario, seconds=seconds, clients=clients))
+            _log(f"under load, {server} {scenario}: done")
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small runs, to try the benchmarks out")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the page (default docs/BENCHMARKS.md)")
+    parser.add_argument("--only", choices=["hot", "challenge", "load"], action="append", help="run only these parts")
+    args = parser.parse_args(argv)
+    out = args.out or (None if args.quick else ROOT / "docs" / "BENCHMARKS.md")
+    parts = args.only or ["hot", "challenge", "load"]
+    started = time.monotonic()
+    report = Report(machine(), command="make bench" if not args.quick else "python -m benchmarks --quick")
+    if "hot" in parts:
+        _hot_path(report, args.quick)
+    if "challenge" in parts:
+        _challenge_path(report, args.quick)
+    if "load" in parts:
+        _under_load(report, args.quick)
+    report.seconds = time.monotonic() - started
+    page = report.render()
+    if out is not None:
+        out.write_text(page, encoding="utf-8")
+        _log(f"wrote {out} in {report.seconds:.0f} s")
+    else:
+        print(page)
+
+
+if __name__ == "__main__":
+    main()

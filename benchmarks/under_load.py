@@ -1,0 +1,124 @@
+"""4. Under load: each example bank in a production server, driven from a second process.
+
+The Starlette bank runs under uvicorn (one worker), the Flask bank under gunicorn (two
+workers of four threads: the machine's two cores), both on 127.0.0.1 with the examples'
+default store, SQLite, and a file outbox. Eight clients: as many as the Flask server
+handles at once; more only queue (and gunicorn spreads kept-alive connections unevenly
+over its workers). :mod:`benchmarks._loadgen` drives them for a bounded time, then the
+ledger is read back: every transfer a client saw executed must be in it exactly once,
+and nothing else.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SERVERS", "run_scenario"]
+
+ROOT = Path(__file__).resolve().parent.parent
+#: server name -> (what serves it, the command after the interpreter).
+SERVERS = {
+    "starlette": ("uvicorn, 1 worker", ["-m", "uvicorn", "--factory", "benchmarks._servers:starlette_app",
+                                        "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning",
+                                        "--no-access-log"]),
+    "flask": ("gunicorn, 2 workers × 4 threads", ["-m", "gunicorn", "--workers", "2", "--worker-class", "gthread",
+                                                 "--threads", "4", "--keep-alive", "5", "--bind", "127.0.0.1:{port}",
+                                                 "--log-level", "warning", "benchmarks._servers:flask_app()"]),
+}  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+
+
+def _ledger(path: Path) -> collections.Counter[str]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT user, to_ FROM transfers").fetchall()
+    return collections.Counter(f"{user} {to}" for user, to in rows)
+
+
+def run_scenario(server: str, scenario: str, *, seconds: float, clients: int) -> dict[str, Any]:
+    """Serve one bank, drive one scenario, check the ledger.
+
+    :returns: the driver's figures, plus ``lost``, ``doubled`` and ``unexpected``
+        transfers for the flow.
+    """
+    with tempfile.TemporaryDirectory(prefix="stepup-bench-") as tmp:
+        folder = Path(tmp)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "STEPUP_SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
+            "STEPUP_STORE_URL": f"sqlite:///{folder / 'stepup.sqlite3'}",
+            "STEPUP_SMS_URL": f"file://{folder / 'outbox.jsonl'}",
+            "STEPUP_EMAIL_URL": f"file://{folder / 'outbox.jsonl'}",
+            "DEMO_BANK_DB": str(folder / "ledger.sqlite3"),
+            "BENCH_LOAD_USERS": str(clients),
+        }
+        (folder / "outbox.jsonl").touch()
+        # Bind the users once before the workers start, so that they do not race to.
+        subprocess.run(
+            [sys.executable, "-c", f"from benchmarks._servers import {server}_app; {server}_app()"],
+            env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        port = _free_port()
+        command = [sys.executable, *(a.replace("{port}", str(port)) for a in SERVERS[server][1])]
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            _wait_for(port, process)
+            time.sleep(0.5)  # every worker up
+            driver = subprocess.run(
+                [sys.executable, "-m", "benchmarks._loadgen", scenario, "--port", str(port), "--clients", str(clients),
+                 "--seconds", str(seconds), "--outbox", str(folder / "outbox.jsonl")],
+                env=env, cwd=ROOT, capture_output=True, timeout=seconds + 120,
+            )  # fmt: skip
+            if driver.returncode != 0:
+                raise RuntimeError(f"the load driver failed:\n{driver.stderr.decode(errors='replace')[-3000:]}")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                _, err = process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                _, err = process.communicate()
+        result: dict[str, Any] = json.loads(driver.stdout)
+        result["server"] = SERVERS[server][0]
+        result["server_errors"] = [
+            line for line in err.decode(errors="replace").splitlines() if "Traceback" in line or "ERROR" in line
+        ][:5]
+        if scenario == "flow":
+            seen = collections.Counter(result.pop("transfers"))
+            ledger = _ledger(folder / "ledger.sqlite3")
+            result["lost"] = sum((seen - ledger).values())
+            result["doubled"] = sum(n - 1 for key, n in ledger.items() if n > 1)
+            result["unexpected"] = sum(n for key, n in ledger.items() if key not in seen)
+            result["ledger"] = sum(ledger.values())
+        else:
+            result.pop("transfers")
+        return result
