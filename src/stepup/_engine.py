@@ -77,6 +77,21 @@ class _Twin(Generic[P, R]):
 class _Twins(ResumeFlows):
     """The public methods both engines share; see each flow for its documentation."""
 
+    def _wire(
+        self, store: Any, sms: Any, email: Any, store_factory: Callable[..., Any],
+        sender_factory: Callable[[str], Any], limiter_factory: Callable[..., Any],
+    ) -> None:  # fmt: skip
+        """Set up the store, limiter and senders from the twin's own (sync or async) kind."""
+        s = self.settings
+        self.store = store if store is not None else store_factory(s.store_url, self.clock)
+        self.limiter = limiter_factory(self.limits, self.store, self.clock)
+        self.sms = sms if sms is not None else sender_factory(s.sms_url)
+        self.email = email if email is not None else sender_factory(s.email_url)
+        routes = {route: sender_factory(url) for route, url in _route_urls(s).items()}
+        self.senders = {"sms": self.sms, "email": self.email, **routes}
+        self.contact = ContactVerification(self)  # type: ignore[arg-type]
+        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, **self.senders}
+
     start = _Twin(ResumeFlows._start)
     verify = _Twin(ResumeFlows._verify)
     resend = _Twin(ResumeFlows._resend)
@@ -165,18 +180,12 @@ class Engine(_Twins):
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
-        s = self.settings
-        self.store = store if store is not None else store_from_url(s.store_url, self.clock)
-        self.limiter = rate_limiter(self.limits, self.store, self.clock)
-        self.sms = sms if sms is not None else sender_from_url(s.sms_url)
-        self.email = email if email is not None else sender_from_url(s.email_url)
+        self._wire(store, sms, email, store_from_url, sender_from_url, rate_limiter)
+        self.store: Store
+        self.sms: Sender
+        self.email: Sender
         #: every sender by route (``sms``, ``email``, ``sms:GB``, ``sms:fallback``).
-        self.senders: dict[str, Sender] = {
-            "sms": self.sms, "email": self.email,
-            **{route: sender_from_url(url) for route, url in _route_urls(s).items()},
-        }  # fmt: skip
-        self.contact = ContactVerification(self)
-        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, **self.senders}
+        self.senders: dict[str, Sender]
 
     def _run(self, flow: Generator[Io, Any, R]) -> R:
         value: Any = None
@@ -215,18 +224,12 @@ class AsyncEngine(_Twins):
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
-        s = self.settings
-        self.store = store if store is not None else async_store_from_url(s.store_url, self.clock)
-        self.limiter = async_rate_limiter(self.limits, self.store, self.clock)
-        self.sms = sms if sms is not None else async_sender_from_url(s.sms_url)
-        self.email = email if email is not None else async_sender_from_url(s.email_url)
+        self._wire(store, sms, email, async_store_from_url, async_sender_from_url, async_rate_limiter)
+        self.store: AsyncStore
+        self.sms: AsyncSender
+        self.email: AsyncSender
         #: every sender by route, as on :class:`Engine`.
-        self.senders: dict[str, AsyncSender] = {
-            "sms": self.sms, "email": self.email,
-            **{route: async_sender_from_url(url) for route, url in _route_urls(s).items()},
-        }  # fmt: skip
-        self.contact = ContactVerification(self)
-        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, **self.senders}
+        self.senders: dict[str, AsyncSender]
 
     async def _run(self, flow: Generator[Io, Any, R]) -> R:
         value: Any = None
