@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 import stepup
 from stepup import _machine
 from stepup._models import Challenge
+from tests.support.stored import raw_strings
 
 PHONE = "+447400123456"
 TRANSFER = {"to": "bob", "amount": "50.00"}
@@ -37,27 +37,6 @@ def verify(engine: stepup.Engine, challenge_id: str, code: object, **kwargs: Any
 
 def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10**len(code):0{len(code)}d}"
-
-
-def raw_strings(engine: stepup.Engine) -> list[str]:
-    """Every string stored anywhere in the engine's (memory) store, keys included."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                found.append(k)
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-        elif isinstance(value, str):
-            found.append(value)
-
-    for (kind, key), (text, _) in engine.store._data.items():  # type: ignore[attr-defined]
-        found += [kind, key]
-        walk(json.loads(text))
-    return found
 
 
 # -- approve, wrong, exhausted, expired --------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import pyotp
@@ -11,6 +10,7 @@ import pytest
 
 import stepup
 from stepup import _otp
+from tests.support.stored import raw_strings
 
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # 160 bits
@@ -40,27 +40,6 @@ def test_totp_match_skips_used_steps() -> None:
     code = _otp.totp_at_step(RFC_SECRET, step, 6)
     assert _otp.totp_match(RFC_SECRET, code, now, period=30, digits=6, drift=1, last_step=-1) == step
     assert _otp.totp_match(RFC_SECRET, code, now, period=30, digits=6, drift=1, last_step=step) is None
-
-
-def raw_strings(engine: stepup.Engine) -> list[str]:
-    """Every string stored anywhere in the engine's (memory) store, keys included."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                found.append(k)
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-        elif isinstance(value, str):
-            found.append(value)
-
-    for (kind, key), (text, _) in engine.store._data.items():  # type: ignore[attr-defined]
-        found += [kind, key]
-        walk(json.loads(text))
-    return found
 
 
 def code_at(clock: stepup.FrozenClock, offset: float = 0, secret: str = SECRET) -> str:
