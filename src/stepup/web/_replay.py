@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from http.cookies import CookieError, SimpleCookie
 
-__all__ = ["cookie_names", "merge_cookies", "replay_grant_ok"]
+__all__ = ["cookie_names", "merge_cookies"]
 
 
 def _parse(set_cookie: str) -> SimpleCookie | None:
@@ -57,8 +57,3 @@ def cookie_names(set_cookies: Iterable[str]) -> set[str]:
         if parsed is not None:
             names.update(parsed.keys())
     return names
-
-
-def replay_grant_ok(grant: object, subject: str | None) -> bool:
-    """Whether a replay grant (set by the adapter, never by a client) is this subject's."""
-    return isinstance(grant, dict) and subject is not None and grant.get("subject") == subject
