@@ -94,10 +94,10 @@ class BindingFlows(ChallengeFlows):
                 bindings = [b for b in bindings if b["method"] != new["method"]]
             return {**(record or {}), "bindings": [*bindings, new]}, new
 
-        stored = yield from self.io("store", "update", _SUBJECT, subject, add, None)
+        stored = yield from self._io("store", "update", _SUBJECT, subject, add, None)
         binding = self._binding_view(stored)
         if stored is new:
-            self.emit("bound", None, subject=subject, method=binding.method, target=binding.label)
+            self._emit("bound", None, subject=subject, method=binding.method, target=binding.label)
             if notify:
                 yield from self._notify(subject, "bound", binding)
         return binding
@@ -117,9 +117,9 @@ class BindingFlows(ChallengeFlows):
             if not channel or b["id"] == changed.id:
                 continue
             try:
-                yield from self.io(channel, "send", Message(channel, b["target"], body, title if channel == "email" else "", "notice"))
+                yield from self._io(channel, "send", Message(channel, b["target"], body, title if channel == "email" else "", "notice"))
             except DeliveryError as e:
-                self.emit("delivery_failed", None, subject=subject, method=b["method"], detail={"reason": e.reason or e.message})
+                self._emit("delivery_failed", None, subject=subject, method=b["method"], detail={"reason": e.reason or e.message})
 
     def _bindings(self, subject: str) -> Flow[list[Binding]]:
         """The subject's bindings, masked, without secrets."""
@@ -138,11 +138,11 @@ class BindingFlows(ChallengeFlows):
             gone = next((b for b in bindings if b["id"] == binding_id), None)
             return ({**(record or {}), "bindings": kept} if gone else record), gone
 
-        gone = yield from self.io("store", "update", _SUBJECT, subject, remove, None)
+        gone = yield from self._io("store", "update", _SUBJECT, subject, remove, None)
         if gone is None:
             raise MethodNotAvailable("No such binding. It may have been removed already.")
         binding = self._binding_view(gone)
-        self.emit("unbound", None, subject=subject, method=binding.method, target=binding.label)
+        self._emit("unbound", None, subject=subject, method=binding.method, target=binding.label)
         yield from self._notify(subject, "unbound", binding)
         return binding
 
@@ -152,17 +152,17 @@ class BindingFlows(ChallengeFlows):
         :returns: how many bindings were removed.
         """
         record = yield from self._subject(subject)
-        yield from self.io("store", "delete", _SUBJECT, subject)
+        yield from self._io("store", "delete", _SUBJECT, subject)
         yield from self._unlock(subject)
         count = len(record.get("bindings", []))
-        self.emit("reset", None, subject=subject, detail={"bindings": count})
+        self._emit("reset", None, subject=subject, detail={"bindings": count})
         return count
 
     def _unlock(self, subject: str, method: str | None = None) -> Flow[None]:
         """Lift the failure back-off and lock of one method, or of all."""
         for name in [method] if method else sorted(self.methods):
-            yield from self.io("store", "delete", _FAILURES, f"{name}:{subject}")
-        self.emit("unlocked", None, subject=subject, method=method)
+            yield from self._io("store", "delete", _FAILURES, f"{name}:{subject}")
+        self._emit("unlocked", None, subject=subject, method=method)
 
     def _generate_recovery_codes(self, subject: str) -> Flow[list[str]]:
         """Make a new set of recovery codes, replacing any old set.
@@ -224,8 +224,8 @@ class BindingFlows(ChallengeFlows):
         yield from self._change_policy({"bind_on_first_login": bool(enabled)})
 
     def _change_policy(self, change: dict[str, Any]) -> Flow[None]:
-        yield from self.io("store", "update", _POLICY, _POLICY, lambda r: (apply_change(r, change), None), None)
-        self.emit("policy_changed", None, detail=change)
+        yield from self._io("store", "update", _POLICY, _POLICY, lambda r: (apply_change(r, change), None), None)
+        self._emit("policy_changed", None, detail=change)
 
     def _login_decision(
         self, subject: str, *, identity_source: str | None = None, app: str | None = None

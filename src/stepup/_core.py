@@ -93,7 +93,7 @@ class Core:
             raise MethodNotAvailable(f"Unknown method {name!r}; stepup knows {known}.")
         return method
 
-    def emit(self, type_: str, challenge: Challenge | None = None, **fields: Any) -> None:
+    def _emit(self, type_: str, challenge: Challenge | None = None, **fields: Any) -> None:
         """Fire an audit event, masking the challenge's target."""
         if not self.auditor.wants(type_):
             return
@@ -108,7 +108,7 @@ class Core:
         detail = fields.pop("detail", {})
         self.auditor.emit(AuditEvent(type_, self.clock(), detail=detail, **fields))
 
-    def session_digest(self, session: str | None) -> str | None:
+    def _session_digest(self, session: str | None) -> str | None:
         """The digest a challenge keeps of the session that started it."""
         return None if session is None else self.keys.digest("session", session)
 
@@ -124,6 +124,6 @@ class Core:
     # -- I/O, as effects ---------------------------------------------------------------
 
     @staticmethod
-    def io(component: str, name: str, *args: Any) -> Flow[Any]:
-        """Yield one call and return its result (``yield from core.io(...)``)."""
+    def _io(component: str, name: str, *args: Any) -> Flow[Any]:
+        """Yield one call and return its result (``yield from core._io(...)``)."""
         return (yield Io(component, name, args))

@@ -46,17 +46,17 @@ class ChallengeFlows(Core):
     # -- reading -----------------------------------------------------------------------
 
     def _policy(self) -> Flow[Policy]:
-        stored = yield from self.io("store", "get", _POLICY, _POLICY)
+        stored = yield from self._io("store", "get", _POLICY, _POLICY)
         return self.default_policy.merged_with(stored)
 
     def _subject(self, subject: str) -> Flow[dict[str, Any]]:
-        record = yield from self.io("store", "get", _SUBJECT, subject)
+        record = yield from self._io("store", "get", _SUBJECT, subject)
         return record or {"bindings": []}
 
     def _load(self, challenge_id: object, subject: str | None, session: str | None) -> Flow[Challenge]:
         if not isinstance(challenge_id, str) or not 16 <= len(challenge_id) <= 64:
             raise ChallengeNotFound("No such verification. Start again.")
-        record = yield from self.io("store", "get", _CHALLENGE, challenge_id)
+        record = yield from self._io("store", "get", _CHALLENGE, challenge_id)
         if record is None:
             raise ChallengeNotFound("No such verification. Start again.")
         challenge = Challenge.from_record(record)
@@ -64,7 +64,7 @@ class ChallengeFlows(Core):
         # subject) is nobody's login or step-up.
         if subject != challenge.subject:
             raise ChallengeForbidden("This verification belongs to someone else.")
-        if challenge.session is not None and self.session_digest(session) != challenge.session:
+        if challenge.session is not None and self._session_digest(session) != challenge.session:
             raise ChallengeForbidden("This verification was started in another session.")
         return challenge
 
@@ -78,7 +78,7 @@ class ChallengeFlows(Core):
             new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
             return new, outcome
 
-        return (yield from self.io("store", "update", _CHALLENGE, challenge.id, apply, None))
+        return (yield from self._io("store", "update", _CHALLENGE, challenge.id, apply, None))
 
     # -- locks and limits ----------------------------------------------------------------
 
@@ -93,7 +93,7 @@ class ChallengeFlows(Core):
         A new challenge is refused only for a method locked outright: the back-off gates
         the codes, so a user who just used up a challenge can ask for a new one at once.
         """
-        record = yield from self.io("store", "get", _FAILURES, key)
+        record = yield from self._io("store", "get", _FAILURES, key)
         error = _lock_error(record, self.clock(), backoff=backoff)
         if error is not None:
             raise error
@@ -125,7 +125,7 @@ class ChallengeFlows(Core):
             return new, (record, new, None)
 
         # Kept long enough to count "in a row"; a success deletes it.
-        before, after, error = yield from self.io("store", "update", _FAILURES, key, claim, 30 * 86400)
+        before, after, error = yield from self._io("store", "update", _FAILURES, key, claim, 30 * 86400)
         if error is not None:
             raise error
         return before, after
@@ -140,20 +140,20 @@ class ChallengeFlows(Core):
                 return {**record, "count": int(record["count"]) - 1}, None
             return record, None
 
-        yield from self.io("store", "update", _FAILURES, key, release, None)
+        yield from self._io("store", "update", _FAILURES, key, release, None)
 
     def _audit_failure(self, challenge: Challenge, state: dict[str, Any]) -> None:
         """Audit the lock or back-off a wrong code's claim started, if it started one."""
         if state["locked"] and state["count"] == self.settings.lockout_after:
-            self.emit("locked", challenge, detail={"failures": state["count"]})
+            self._emit("locked", challenge, detail={"failures": state["count"]})
         elif "until" in state:
-            self.emit("locked", challenge, detail={"failures": state["count"], "until": state["until"]})
+            self._emit("locked", challenge, detail={"failures": state["count"], "until": state["until"]})
 
     def _hit(self, hits: list[tuple[str, str]], challenge: Challenge | None = None, **audit: Any) -> Flow[None]:
         try:
-            yield from self.io("limiter", "hit", hits)
+            yield from self._io("limiter", "hit", hits)
         except RateLimited as e:
-            self.emit("rate_limited", challenge, detail={"limit": e.limit}, **audit)
+            self._emit("rate_limited", challenge, detail={"limit": e.limit}, **audit)
             raise
 
     def _send_hits(self, method_name: str, target: str) -> list[tuple[str, str]]:
@@ -207,12 +207,12 @@ class ChallengeFlows(Core):
                     continue
                 current, sender = moved, "email"
             try:
-                yield from self.io(sender, "send", self._message(current, code))
+                yield from self._io(sender, "send", self._message(current, code))
             except DeliveryError as e:
-                self.emit("delivery_failed", current, detail={"reason": e.reason or e.message, "via": route})
+                self._emit("delivery_failed", current, detail={"reason": e.reason or e.message, "via": route})
                 failures.append(e)
                 continue
-            self.emit("sent", current, detail={"fallback": sender} if failures else {})
+            self._emit("sent", current, detail={"fallback": sender} if failures else {})
             return current
         raise _undelivered(failures)
 
@@ -269,7 +269,7 @@ class ChallengeFlows(Core):
             operation=operation,
             operation_digest=operation_digest,
             request=request,
-            session=self.session_digest(session),
+            session=self._session_digest(session),
             pending=pending,
             app=app,
             fallback=fallback,
@@ -292,14 +292,14 @@ class ChallengeFlows(Core):
                 last_sent_at=now,
             )
         ttl = s.challenge_lifetime + s.challenge_retention
-        yield from self.io("store", "update", _CHALLENGE, challenge.id, lambda _: (challenge.to_record(), None), ttl)
-        self.emit("issued", challenge)
+        yield from self._io("store", "update", _CHALLENGE, challenge.id, lambda _: (challenge.to_record(), None), ttl)
+        self._emit("issued", challenge)
         if method.channel:
             try:
                 challenge = yield from self._deliver(challenge, code)
             except DeliveryError:
                 # Nothing is charged for a send that failed: the challenge never existed.
-                yield from self.io("store", "delete", _CHALLENGE, challenge.id)
+                yield from self._io("store", "delete", _CHALLENGE, challenge.id)
                 raise
         return _public(challenge)
 
@@ -425,8 +425,8 @@ class ChallengeFlows(Core):
         # Only the transition that approved approves: a racing call that finds the
         # challenge approved already gets its error (the verdict names the state).
         if outcome.verdict == "approved" and outcome.error is None:
-            yield from self.io("store", "delete", _FAILURES, key)
-            self.emit("verified", after)
+            yield from self._io("store", "delete", _FAILURES, key)
+            self._emit("verified", after)
             binding = None
             if after.purpose == "bind":
                 binding = yield from self._bind_from(after)
@@ -443,13 +443,13 @@ class ChallengeFlows(Core):
             )
         if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
             self._audit_failure(after, claimed[1])
-            self.emit("failed", after, detail={"attempts_left": after.attempts_left})
+            self._emit("failed", after, detail={"attempts_left": after.attempts_left})
             if outcome.verdict == "exhausted":
-                self.emit("exhausted", after)
+                self._emit("exhausted", after)
         else:
             yield from self._release_attempt(key, *claimed)
             if outcome.changed and outcome.verdict == "expired":
-                self.emit("expired", after)
+                self._emit("expired", after)
         raise outcome.error or ChallengeNotFound("No such verification. Start again.")
 
     def _evaluate(self, challenge: Challenge, code: object, open_: bool) -> Flow[_machine.Outcome]:
@@ -498,7 +498,7 @@ class ChallengeFlows(Core):
                     return {**(record or {}), "bindings": [*bindings[:i], data, *bindings[i + 1 :]]}, True
             return record, False
 
-        return (yield from self.io("store", "update", _SUBJECT, challenge.subject, check, None))
+        return (yield from self._io("store", "update", _SUBJECT, challenge.subject, check, None))
 
     def _bind_from(self, challenge: Challenge) -> Flow[Binding]:
         raise NotImplementedError  # provided by the binding flows
@@ -529,7 +529,7 @@ class ChallengeFlows(Core):
         )  # fmt: skip
         if outcome.error is not None:
             if outcome.changed and outcome.verdict == "expired":
-                self.emit("expired", outcome.challenge)
+                self._emit("expired", outcome.challenge)
             raise outcome.error
         before = challenge
         reserved = outcome.challenge or challenge
@@ -550,7 +550,7 @@ class ChallengeFlows(Core):
         outcome = yield from self._transition(challenge, _machine.cancel, self.clock())
         if outcome.error is not None:
             raise outcome.error
-        self.emit("cancelled", outcome.challenge)
+        self._emit("cancelled", outcome.challenge)
 
     def _consume(
         self,

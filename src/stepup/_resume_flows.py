@@ -73,7 +73,7 @@ class ResumeFlows(BindingFlows):
             )
         record: dict[str, Any] = {
             "sub": subject,
-            "ses": self.session_digest(session),
+            "ses": self._session_digest(session),
             "next": next_url,
             "purpose": purpose,
             "op": operation,
@@ -84,7 +84,7 @@ class ResumeFlows(BindingFlows):
             "req": None if request is None else {**request, "body64": base64.b64encode(body).decode()},
         }
         resume_id = new_id()
-        yield from self.io("store", "update", _RESUME, resume_id, lambda _: (record, None), self.settings.resume_ttl)
+        yield from self._io("store", "update", _RESUME, resume_id, lambda _: (record, None), self.settings.resume_ttl)
         return self.keys.sign(_SALT, resume_id)
 
     def _load_resume(self, token: object, *, subject: str | None, session: str | None) -> Flow[dict[str, Any]]:
@@ -94,7 +94,7 @@ class ResumeFlows(BindingFlows):
         :raises ChallengeForbidden: another subject's or session's.
         """
         resume_id = self.keys.unsign(_SALT, token, self.settings.resume_ttl)
-        record = None if not isinstance(resume_id, str) else (yield from self.io("store", "get", _RESUME, resume_id))
+        record = None if not isinstance(resume_id, str) else (yield from self._io("store", "get", _RESUME, resume_id))
         self._check_resume(record, subject, session)
         return record  # type: ignore[return-value]
 
@@ -108,14 +108,14 @@ class ResumeFlows(BindingFlows):
         resume_id = self.keys.unsign(_SALT, token, self.settings.resume_ttl)
         if not isinstance(resume_id, str):
             self._check_resume(None, subject, session)
-        expected = self.session_digest(session)
+        expected = self._session_digest(session)
 
         def take(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
             if record is None or record["sub"] != subject or record["ses"] != expected:
                 return record, record
             return None, {**record, "taken": True}
 
-        record = yield from self.io("store", "update", _RESUME, resume_id, take, None)
+        record = yield from self._io("store", "update", _RESUME, resume_id, take, None)
         self._check_resume(record, subject, session)
         if not record or not record.get("taken"):
             raise ChallengeExpired("This request has expired or was already completed. Start it again.")
@@ -124,5 +124,5 @@ class ResumeFlows(BindingFlows):
     def _check_resume(self, record: dict[str, Any] | None, subject: str | None, session: str | None) -> None:
         if record is None:
             raise ChallengeExpired("This request has expired or was already completed. Start it again.")
-        if record["sub"] != subject or record["ses"] != self.session_digest(session):
+        if record["sub"] != subject or record["ses"] != self._session_digest(session):
             raise ChallengeForbidden("This request belongs to another session. Start it again.")
