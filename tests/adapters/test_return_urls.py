@@ -6,21 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stepup.web import safe_next
-
-OFF_SITE = [
-    "https://evil.example",
-    "//evil.example",
-    "/\\evil.example",
-    "\\\\evil.example",
-    "%2F%2Fevil.example",
-    "/%2F%2Fevil.example",
-    "/%252F%252Fevil.example",
-    "/%5Cevil.example",
-    "javascript:alert(1)",
-    "http:evil.example",
-    "/\t/evil.example",
-    " //evil.example",
-]
+from tests.support.flows import OFF_SITE
 
 
 @pytest.mark.parametrize("target", OFF_SITE)

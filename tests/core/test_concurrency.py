@@ -17,6 +17,7 @@ import pytest
 import stepup
 from stepup.senders import AsyncSenderAdapter, MemorySender
 from stepup.testing import code_from
+from tests.support.flows import run_processes
 
 SECRET = "k" * 40
 CLIENT = "203.0.113.7"
@@ -125,14 +126,7 @@ def _race_in_processes(tmp_path: Path, wrong: bool) -> tuple[Counter[str], Count
         code = _wrong(code) if wrong else code
         args = (str(db), clock(), challenge_id, code, barrier, results)
         processes = [ctx.Process(target=_verify_in_process, args=args) for _ in range(2)]
-        for p in processes:
-            p.start()
-        reports = [results.get(timeout=120) for _ in processes]
-        for p in processes:
-            p.join(timeout=60)
-            assert p.exitcode == 0
-        results.close()
-        results.join_thread()
+        reports = run_processes(processes, results)
         after = engine.challenge(challenge_id, subject="alice")
     finally:
         engine.close()

@@ -16,6 +16,7 @@ import pytest
 import stepup
 from stepup.senders import AsyncSenderAdapter, MemorySender
 from stepup.testing import code_from
+from tests.support.flows import run_processes
 
 SECRET = "k" * 40
 PHONE = "+44 7400 123456"
@@ -80,14 +81,7 @@ def _in_processes(url: str, challenge_id: str, code: str, now: float, racers: in
         ctx.Process(target=_verify_in_process, args=(url, now, challenge_id, code, n, barrier, out))
         for n in (each, racers - each)
     ]
-    for p in processes:
-        p.start()
-    reports = [out.get(timeout=120) for _ in processes]
-    for p in processes:
-        p.join(timeout=60)
-        assert p.exitcode == 0
-    out.close()
-    out.join_thread()
+    reports = run_processes(processes, out)
     return Counter(name for names in reports for name in names)
 
 

@@ -122,3 +122,17 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
         t.join(timeout=60)
     assert not any(t.is_alive() for t in threads), "a racing request never finished"
     return results
+
+
+def run_processes(processes: list[Any], results: Any) -> list[Any]:
+    """Start ``processes``, take one report each from the ``results`` queue, and check
+    that every one exited cleanly."""
+    for p in processes:
+        p.start()
+    reports = [results.get(timeout=120) for _ in processes]
+    for p in processes:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    results.close()
+    results.join_thread()
+    return reports
