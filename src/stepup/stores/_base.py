@@ -4,21 +4,41 @@ A record is a JSON-able dict under ``(kind, key)``. :meth:`Store.update` is the 
 primitive every state change goes through: it reads a record, hands it to a pure function
 and writes what that function returns, atomically with respect to every other call on the
 same key, in this process and in every other process sharing the store.
+
+:meth:`Store.get_many` and :meth:`Store.update_many` do the same for several records in
+one round trip (one lock, one transaction, one script): a new challenge and every rate
+limit it is charged to are one step. A store written before they existed still works:
+:func:`with_many` gives it both, one record at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["AsyncStore", "AsyncStoreAdapter", "Mutator", "Record", "Store"]
+from .._errors import StoreUnavailable
+
+__all__ = [
+    "AsyncStore", "AsyncStoreAdapter", "Item", "ManyMutator", "Mutator", "Record", "Store", "Write",
+    "async_with_many", "with_many",
+]  # fmt: skip
 
 T = TypeVar("T")
 Record = dict[str, Any]
 #: A pure function from the stored record (``None`` when absent) to the record to store
 #: (``None`` deletes it) and a result handed back to the caller.
 Mutator = Callable[[Record | None], tuple[Record | None, T]]
+#: ``(kind, key)``: one record.
+Item = tuple[str, str]
+#: ``(kind, key, ttl)``: one record to update and the seconds it lives once written
+#: (``None`` keeps its current expiry).
+Write = tuple[str, str, float | None]
+#: :data:`Mutator` over several records: the stored records in the order asked for, to the
+#: records to store in that order and a result.
+ManyMutator = Callable[[list[Record | None]], tuple[list[Record | None], T]]
+#: rounds of an emulated ``update_many`` before it gives up (only under extreme contention).
+_MAX_ROUNDS = 1000
 
 
 class Store(Protocol):
@@ -46,6 +66,24 @@ class Store(Protocol):
         """Remove the record if present."""
         ...
 
+    def get_many(self, items: Sequence[Item]) -> list[Record | None]:
+        """The records of ``items``, in order (``None`` for each absent or expired one).
+
+        :raises StoreUnavailable: when the store cannot answer.
+        """
+        ...
+
+    def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+        """:meth:`update` over several records: read them all, apply ``fn`` once, write
+        what it returns, as one atomic step (a store may document that it is atomic per
+        record only, as :func:`with_many` and a Redis Cluster are).
+
+        :param fn: called with the records in the order of ``items``; returns as many
+            records (``None`` deletes) and a result. May be called more than once.
+        :raises StoreUnavailable: when the store cannot answer; nothing is written.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
@@ -59,6 +97,10 @@ class AsyncStore(Protocol):
     async def update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> T: ...  # noqa: D102
 
     async def delete(self, kind: str, key: str) -> None: ...  # noqa: D102
+
+    async def get_many(self, items: Sequence[Item]) -> list[Record | None]: ...  # noqa: D102
+
+    async def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T: ...  # noqa: D102
 
     async def close(self) -> None: ...  # noqa: D102
 
@@ -92,6 +134,123 @@ class AsyncStoreAdapter:
         """See :meth:`Store.delete`."""
         await self._call(self.sync.delete, kind, key)
 
+    async def get_many(self, items: Sequence[Item]) -> list[Record | None]:
+        """See :meth:`Store.get_many`."""
+        return await self._call(self.sync.get_many, items)
+
+    async def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+        """See :meth:`Store.update_many`."""
+        return await self._call(self.sync.update_many, items, fn)
+
     async def close(self) -> None:
         """See :meth:`Store.close`."""
         await self._call(self.sync.close)
+
+
+# -- several records on a store that is atomic per record ------------------------------------
+
+
+class _Changed(Exception):
+    """A record changed between the read and the write of an emulated ``update_many``."""
+
+
+def _expecting(read: Record | None, new: Record | None) -> Mutator[None]:
+    def put(current: Record | None) -> tuple[Record | None, None]:
+        if current != read:
+            raise _Changed
+        return new, None
+
+    return put
+
+
+class _Emulation:
+    """The steps of ``update_many`` made of single-record calls: read every record, apply
+    ``fn``, then write each record only if it is still what was read. Each record is
+    atomic; the step as a whole is not: when a record changed in between, the records
+    already written stay written and ``fn`` runs again on fresh reads for the rest (a
+    rate limit may count a hit twice, never miss one)."""
+
+    def __init__(self, items: Sequence[Write], fn: ManyMutator[T]) -> None:
+        self.items, self.fn, self.done = items, fn, 0
+
+    def too_busy(self) -> StoreUnavailable:
+        return StoreUnavailable("The store is too busy to take this change. Try again.")
+
+
+def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+    """``update_many`` made of ``store.get_many`` and ``store.update`` (see :class:`_Emulation`);
+    for :func:`with_many`, and for a store that can do some calls in one step but not all
+    (a Redis Cluster, across hash slots)."""
+    step = _Emulation(items, fn)
+    for _ in range(_MAX_ROUNDS):
+        records = store.get_many([(kind, key) for kind, key, _ in items])
+        new, result = fn(records)
+        try:
+            while step.done < len(items):
+                kind, key, ttl = items[step.done]
+                store.update(kind, key, _expecting(records[step.done], new[step.done]), ttl)
+                step.done += 1
+        except _Changed:
+            continue
+        return result
+    raise step.too_busy()
+
+
+async def _async_update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+    """The async twin of :func:`_update_each`."""
+    step = _Emulation(items, fn)
+    for _ in range(_MAX_ROUNDS):
+        records = await store.get_many([(kind, key) for kind, key, _ in items])
+        new, result = fn(records)
+        try:
+            while step.done < len(items):
+                kind, key, ttl = items[step.done]
+                await store.update(kind, key, _expecting(records[step.done], new[step.done]), ttl)
+                step.done += 1
+        except _Changed:
+            continue
+        return result
+    raise step.too_busy()
+
+
+def with_many(store: Any) -> Any:
+    """``store`` itself when it has ``get_many`` and ``update_many``, else a store that
+    adds them, made of its ``get`` and ``update`` (atomic per record only)."""
+    if hasattr(store, "get_many") and hasattr(store, "update_many"):
+        return store
+    return _ManySync(store)
+
+
+def async_with_many(store: Any) -> Any:
+    """The async twin of :func:`with_many`."""
+    if hasattr(store, "get_many") and hasattr(store, "update_many"):
+        return store
+    return _ManyAsync(store)
+
+
+class _ManySync:
+    def __init__(self, store: Any) -> None:
+        self.inner = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def get_many(self, items: Sequence[Item]) -> list[Record | None]:
+        return [self.inner.get(kind, key) for kind, key in items]
+
+    def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+        return _update_each(self, items, fn)
+
+
+class _ManyAsync:
+    def __init__(self, store: Any) -> None:
+        self.inner = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def get_many(self, items: Sequence[Item]) -> list[Record | None]:
+        return [await self.inner.get(kind, key) for kind, key in items]
+
+    async def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+        return await _async_update_each(self, items, fn)
