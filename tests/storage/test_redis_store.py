@@ -1,19 +1,20 @@
-"""The store contract on a real Redis, sync and asyncio, and what only Redis does: keys
-that expire on the server, one hash tag per record, clear errors when Redis is away."""
+"""The store contract on a real Redis and on a 3-node Redis Cluster, sync and asyncio, and
+what only Redis does: keys that expire on the server, one hash tag per record, clear
+errors when Redis is away."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 import threading
-from collections.abc import Coroutine, Iterator
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
 import redis
 
 import stepup
-import stepup._ratelimit
 import stepup.stores
 from stepup.stores import AsyncRedisStore, Record, RedisStore, async_store_from_url, store_from_url
 from stepup.testing import StoreContract, StoreFactory
@@ -60,6 +61,12 @@ class _OnOneLoop:
     def delete(self, kind: str, key: str) -> None:
         self._run(self._store.delete(kind, key))
 
+    def get_many(self, items: Any) -> list[Record | None]:
+        return self._run(self._store.get_many(items))
+
+    def update_many(self, items: Any, fn: Any) -> Any:
+        return self._run(self._store.update_many(items, fn))
+
     def close(self) -> None:
         try:
             self._run(self._store.close())
@@ -73,6 +80,23 @@ class TestAsyncRedisStore(StoreContract):
     @pytest.fixture
     def make_store(self, redis_url: str) -> StoreFactory:
         return lambda clock: _OnOneLoop(redis_url, clock)  # type: ignore[return-value]
+
+
+def _in_a_cluster(url: str) -> str:
+    """``url`` with a prefix of its own: the cluster lives for the module, each store starts empty."""
+    return f"{url}?prefix=t{uuid.uuid4().hex[:12]}"
+
+
+class TestRedisClusterStore(StoreContract):
+    @pytest.fixture
+    def make_store(self, redis_cluster: str) -> StoreFactory:
+        return lambda clock: RedisStore(_in_a_cluster(redis_cluster), clock)
+
+
+class TestAsyncRedisClusterStore(StoreContract):
+    @pytest.fixture
+    def make_store(self, redis_cluster: str) -> StoreFactory:
+        return lambda clock: _OnOneLoop(_in_a_cluster(redis_cluster), clock)  # type: ignore[return-value]
 
 
 def test_the_async_url_gives_the_native_asyncio_store(redis_url: str) -> None:
@@ -117,8 +141,21 @@ def test_keys_expire_on_the_server_with_their_ttl(store: RedisStore, server: red
     assert server.pttl("stepup:{subject:alice}") == -1
 
 
+def _update_one(store: RedisStore, fn: Callable[[Record | None], Any]) -> None:
+    store.update("counter", "n", fn)
+
+
+def _update_two(store: RedisStore, fn: Callable[[Record | None], Any]) -> None:
+    def both(records: list[Record | None]) -> tuple[list[Record | None], None]:
+        new, _ = fn(records[0])
+        return [new, {"also": True}], None
+
+    store.update_many([("counter", "n", None), ("counter", "other", 60.0)], both)
+
+
+@pytest.mark.parametrize("update", [_update_one, _update_two])
 def test_a_lost_reply_after_a_write_does_not_apply_the_change_twice(
-    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch, update: Callable[..., None]
 ) -> None:
     calls: list[int] = []
     store.update("counter", "n", lambda r: ({"n": 0}, None))  # the script is loaded now
@@ -138,7 +175,7 @@ def test_a_lost_reply_after_a_write_does_not_apply_the_change_twice(
         return {"n": (record or {"n": 0})["n"] + 1}, None
 
     monkeypatch.setattr(redis.connection.Connection, "read_response", lose_one_reply)
-    store.update("counter", "n", increment)
+    update(store, increment)
     monkeypatch.undo()
     assert store.get("counter", "n") == {"n": 1}
     assert len(calls) == 1
@@ -186,7 +223,6 @@ def test_the_scheme_table_names_redis() -> None:
     assert "redis://" in caught.value.message and "redis+cluster://" in caught.value.message
 
 
-
 def test_a_redis_that_does_not_answer_hits_the_socket_timeout() -> None:
     import socket
 
@@ -203,18 +239,15 @@ def test_a_redis_that_does_not_answer_hits_the_socket_timeout() -> None:
     assert "is unavailable (Timeout" in caught.value.message
 
 
-@pytest.mark.parametrize(
-    ("sync", "asynchronous"),
-    [(RedisStore, AsyncRedisStore), (stepup._ratelimit.RateLimiter, stepup._ratelimit.AsyncRateLimiter)],
-)
-def test_the_twins_have_the_same_public_methods(sync: type, asynchronous: type) -> None:
+def test_the_twins_have_the_same_public_methods() -> None:
     import inspect
 
     def public(cls: type) -> dict[str, Any]:
         return {n: m for n, m in inspect.getmembers(cls, inspect.isfunction) if not n.startswith("_")}
 
-    assert public(sync).keys() == public(asynchronous).keys()
-    for name, method in public(asynchronous).items():
-        assert inspect.signature(method) == inspect.signature(public(sync)[name]), name
-    io = {"get", "update", "delete", "close", "hit", "clear"} & public(asynchronous).keys()
-    assert io and all(inspect.iscoroutinefunction(public(asynchronous)[name]) for name in io)
+    sync, asynchronous = public(RedisStore), public(AsyncRedisStore)
+    assert sync.keys() == asynchronous.keys()
+    for name, method in asynchronous.items():
+        assert inspect.signature(method) == inspect.signature(sync[name]), name
+    io = {"get", "update", "delete", "get_many", "update_many", "close"}
+    assert io <= asynchronous.keys() and all(inspect.iscoroutinefunction(asynchronous[name]) for name in io)

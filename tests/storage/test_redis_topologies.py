@@ -1,16 +1,20 @@
 """Redis Cluster (three nodes) and Sentinel: a whole flow and the rate limits work on both,
-from the sync and the async engine."""
+from the sync and the async engine; on a cluster, several records change in one script
+when they share a hash slot, and one by one when they do not."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from redis.crc import key_slot
 
 import stepup
 from stepup.senders import AsyncSenderAdapter, MemorySender
-from stepup.stores import RedisStore
+from stepup.stores import Record, RedisStore
 from stepup.testing import code_from
 
 SECRET = "k" * 40
@@ -88,6 +92,49 @@ def test_records_spread_over_the_nodes_each_whole_on_one(redis_cluster: str) -> 
         assert used == nodes and len(nodes) == 3
     finally:
         store.close()
+
+
+@pytest.fixture
+def cluster_store(redis_cluster: str) -> Iterator[RedisStore]:
+    store = RedisStore(f"{redis_cluster}?prefix=t{uuid.uuid4().hex[:12]}")
+    yield store
+    store.close()
+
+
+def test_update_many_across_nodes_writes_every_record(cluster_store: RedisStore) -> None:
+    items = [("ratelimit", f"r{i}", 60.0) for i in range(12)]
+    nodes = {cluster_store._client.get_node_from_key(cluster_store._name(k, key)).name for k, key, _ in items}  # noqa: SLF001
+    assert len(nodes) == 3
+
+    def count(records: list[Record | None]) -> tuple[list[Record | None], list[Record | None]]:
+        return [{"n": (r or {"n": 0})["n"] + i} for i, r in enumerate(records)], records
+
+    assert cluster_store.update_many(items, count) == [None] * 12
+    assert cluster_store.update_many(items, count) == [{"n": i} for i in range(12)]
+    assert cluster_store.get_many([(kind, key) for kind, key, _ in items]) == [{"n": 2 * i} for i in range(12)]
+
+
+def test_records_sharing_a_hash_slot_change_in_one_script(
+    cluster_store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slots: dict[int, str] = {}
+    for i in range(100_000):  # two keys of one slot, as the birthday problem promises
+        key = f"k{i}"
+        other = slots.setdefault(key_slot(f"{{ratelimit:{key}}}".encode()), key)
+        if other != key:
+            break
+    cluster_store.update("ratelimit", other, lambda r: ({"n": 0}, None))  # the node has the script now
+    sent: list[str] = []
+    execute = cluster_store._client.execute_command  # noqa: SLF001
+    monkeypatch.setattr(
+        cluster_store._client,  # noqa: SLF001
+        "execute_command",
+        lambda *args, **options: sent.append(str(args[0]).upper()) or execute(*args, **options),
+    )
+    items = [("ratelimit", other, 60.0), ("ratelimit", key, None)]
+    cluster_store.update_many(items, lambda records: ([{"n": 1}, {"n": 2}], None))
+    assert sent.count("EVALSHA") == 1 and "GET" not in sent
+    assert cluster_store.get_many([("ratelimit", other), ("ratelimit", key)]) == [{"n": 1}, {"n": 2}]
 
 
 # -- Redis Sentinel ---------------------------------------------------------------------------

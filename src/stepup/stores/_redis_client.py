@@ -1,4 +1,4 @@
-"""Redis URLs, and the redis-py clients (sync and asyncio) and ``limits`` storages they make.
+"""Redis URLs, and the redis-py clients (sync and asyncio) they make.
 
 ::
 
@@ -23,16 +23,14 @@ import redis.asyncio.cluster
 import redis.asyncio.sentinel
 import redis.cluster
 import redis.sentinel
-from limits.aio.storage import Storage as AsyncLimitsStorage
-from limits.storage import Storage as LimitsStorage
-from limits.storage import storage_from_string
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
+from redis.crc import key_slot
 from redis.retry import Retry
 
 from .._errors import ConfigurationError
 
-__all__ = ["REDIS_ERRORS", "RedisTarget", "aclose_all", "close_all"]
+__all__ = ["REDIS_ERRORS", "RedisTarget", "aclose_all", "close_all", "one_slot"]
 
 #: what redis-py raises when the server cannot be reached or refuses a command.
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.RedisError, redis.exceptions.RedisClusterException)
@@ -60,7 +58,7 @@ def _async_retry() -> AsyncRetry:
 class RedisTarget:
     """What a Redis URL names, read once.
 
-    :ivar url: the URL for redis-py and ``limits``, without stepup's own parameters.
+    :ivar url: the URL for redis-py, without stepup's own parameters.
     :ivar display: the URL without credentials, for messages.
     :ivar prefix: what every key starts with.
     """
@@ -122,7 +120,7 @@ class RedisTarget:
         return {**defaults, **self.auth, **self.options, "retry": retry}
 
     def _sentinel_kwargs(self) -> dict[str, Any]:
-        # As limits does: the URL's credentials open the sentinels and the primary.
+        # The URL's credentials open the sentinels and the primary.
         timeouts = {name: self.options.get(name, _TIMEOUT) for name in _FLOAT_OPTIONS}
         return {**self.auth, **timeouts}
 
@@ -158,27 +156,6 @@ class RedisTarget:
         nodes = [redis.asyncio.cluster.ClusterNode(host, port) for host, port in self.locations]
         return redis.asyncio.cluster.RedisCluster(startup_nodes=nodes, **kwargs)
 
-    # -- rate limits --------------------------------------------------------------------
-
-    def _limits_options(self, retry: Any) -> dict[str, Any]:
-        options: dict[str, Any] = {"key_prefix": f"{self.prefix}:limits", "wrap_exceptions": True}
-        if self.mode == "basic":
-            return {**options, "retry": retry, **{name: _TIMEOUT for name in _FLOAT_OPTIONS}}
-        # limits reads the hosts and credentials from the URL; replicas may lag, so hits
-        # and counts both go to the primary.
-        rest = {k: v for k, v in self._kwargs(retry).items() if k not in self.auth}
-        return {**options, **rest, **({"use_replicas": False} if self.mode == "sentinel" else {})}
-
-    def limits_storage(self) -> LimitsStorage:
-        """A ``limits`` moving-window storage on the same Redis (``wrap_exceptions``: its
-        errors arrive as :class:`limits.errors.StorageError`)."""
-        return storage_from_string(self.url, **self._limits_options(_retry()))  # type: ignore[return-value]
-
-    def async_limits_storage(self) -> AsyncLimitsStorage:
-        """The asyncio twin of :meth:`limits_storage`, on redis-py's asyncio client."""
-        options = {**self._limits_options(_async_retry()), "implementation": "redispy"}
-        return storage_from_string(f"async+{self.url}", **options)  # type: ignore[return-value]
-
 
 def _location(host: str, scheme: str) -> tuple[str, int]:
     name, _, port = host.rpartition(":") if host.rsplit(":", 1)[-1].isdigit() else (host, "", "")
@@ -186,9 +163,13 @@ def _location(host: str, scheme: str) -> tuple[str, int]:
     return name.strip("[]"), int(port) if port else default
 
 
+def one_slot(names: list[str]) -> bool:
+    """Whether every key in ``names`` is in one cluster hash slot (one script may use them all)."""
+    return len({key_slot(name.encode()) for name in names}) <= 1
+
+
 def _clients(things: tuple[Any, ...]) -> list[Any]:
-    """Every redis-py client among ``things``, those inside ``limits`` storages (which have
-    no close of their own) and the sentinels behind sentinel-managed clients; each once."""
+    """The redis-py clients ``things`` and the sentinels behind sentinel-managed ones; each once."""
     found: list[Any] = []
 
     def add(client: Any) -> None:
@@ -196,12 +177,7 @@ def _clients(things: tuple[Any, ...]) -> list[Any]:
             found.append(client)
 
     for thing in things:
-        if isinstance(thing, LimitsStorage | AsyncLimitsStorage):
-            for holder in (thing, getattr(thing, "bridge", None)):
-                for name in ("storage", "storage_slave", "storage_replica"):
-                    add(getattr(holder, name, None))
-        else:
-            add(thing)
+        add(thing)
     for client in list(found):
         manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
         for sentinel in getattr(manager, "sentinels", []):
@@ -210,12 +186,12 @@ def _clients(things: tuple[Any, ...]) -> list[Any]:
 
 
 def close_all(*things: Any) -> None:
-    """Close sync clients and sync ``limits`` storages."""
+    """Close sync clients (and their sentinels)."""
     for client in _clients(things):
         client.close()
 
 
 async def aclose_all(*things: Any) -> None:
-    """Close asyncio clients and asyncio ``limits`` storages."""
+    """Close asyncio clients (and their sentinels)."""
     for client in _clients(things):
         await client.aclose()
