@@ -1,7 +1,7 @@
 """The engine's shared core: settings, keys, methods and the I/O effects flows yield.
 
 Flows (in :mod:`stepup._flows`) are generators: they ``yield`` an :class:`Io` for each
-store, sender or rate-limiter call and get its result back. :class:`stepup.Engine` runs
+store or sender call and get its result back. :class:`stepup.Engine` runs
 them with sync components and :class:`stepup.AsyncEngine` awaits async ones, so the logic
 of every operation is written once.
 """
@@ -21,7 +21,7 @@ from ._errors import MethodNotAvailable
 from ._messages import MessageCatalog
 from ._models import AuditEvent, Challenge
 from ._policy import Policy
-from ._ratelimit import Limit
+from ._ratelimit import Limit, Limits
 from .methods import BUILTIN_METHODS, Method, load_methods
 
 __all__ = ["Core", "Flow", "Io"]
@@ -73,12 +73,13 @@ class Core:
         self.clock = clock
         self.methods: dict[str, Method] = dict(methods) if methods is not None else load_methods(BUILTIN_METHODS)
         self.auditor = Auditor(audit_hooks)
+        self._session_digests: dict[str, str] = {}
         self.messages = messages or MessageCatalog(self.settings.app_name)
         self.default_policy = Policy.defaults(self.settings, self.methods)
-        self.limits = {
+        self.limits = Limits({
             name.removeprefix("limit_"): Limit(name.removeprefix("limit_"), getattr(self.settings, name))
             for name in self.settings.limit_names()
-        }
+        })  # fmt: skip
 
     # -- helpers shared by the flows ---------------------------------------------------
 
@@ -109,8 +110,16 @@ class Core:
         self.auditor.emit(AuditEvent(type_, self.clock(), detail=detail, **fields))
 
     def _session_digest(self, session: str | None) -> str | None:
-        """The digest a challenge keeps of the session that started it."""
-        return None if session is None else self.keys.digest("session", session)
+        """The digest a challenge keeps of the session that started it (remembered: a
+        session starts and verifies several challenges)."""
+        if session is None:
+            return None
+        digest = self._session_digests.get(session)
+        if digest is None:
+            if len(self._session_digests) >= 4096:
+                self._session_digests.clear()
+            digest = self._session_digests[session] = self.keys.digest("session", session)
+        return digest
 
     def operation_digest(self, operation: Any) -> str:
         """The digest an operation approval is bound to.

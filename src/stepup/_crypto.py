@@ -144,7 +144,7 @@ class Keyring:
     @staticmethod
     def _digest_with(key: bytes, parts: Sequence[str]) -> str:
         message = "\x1f".join(parts).encode("utf-8", "surrogatepass")
-        return hmac.new(key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(key, message, "sha256").hex()
 
     def matches(self, expected: str, *parts: str) -> bool:
         """Whether ``parts`` digest to ``expected`` under any key, in constant time.

@@ -2,7 +2,7 @@
 :class:`AsyncEngine` (for ASGI apps), twins with the same public methods.
 
 Both run the same flows; they differ only in how an effect is carried out: called, or
-awaited. The async engine's store, senders and limiter never block the event loop.
+awaited. The async engine's store and senders never block the event loop.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._config import Settings
 from ._core import Io
-from ._ratelimit import async_rate_limiter, rate_limiter
 from ._resume_flows import ResumeFlows
 from .senders import AsyncSender, Sender, async_sender_from_url, sender_from_url
 from .stores import AsyncStore, Store, async_store_from_url, store_from_url
+from .stores._base import async_with_many, with_many
 
 __all__ = ["AsyncEngine", "ContactVerification", "Engine"]
 
@@ -79,18 +79,18 @@ class _Twins(ResumeFlows):
 
     def _wire(
         self, store: Any, sms: Any, email: Any, store_factory: Callable[..., Any],
-        sender_factory: Callable[[str], Any], limiter_factory: Callable[..., Any],
+        sender_factory: Callable[[str], Any], many: Callable[[Any], Any],
     ) -> None:  # fmt: skip
-        """Set up the store, limiter and senders from the twin's own (sync or async) kind."""
+        """Set up the store and senders from the twin's own (sync or async) kind; a store
+        without ``get_many``/``update_many`` gets them from ``many``."""
         s = self.settings
-        self.store = store if store is not None else store_factory(s.store_url, self.clock)
-        self.limiter = limiter_factory(self.limits, self.store, self.clock)
+        self.store = many(store if store is not None else store_factory(s.store_url, self.clock))
         self.sms = sms if sms is not None else sender_factory(s.sms_url)
         self.email = email if email is not None else sender_factory(s.email_url)
         routes = {route: sender_factory(url) for route, url in _route_urls(s).items()}
         self.senders = {"sms": self.sms, "email": self.email, **routes}
         self.contact = ContactVerification(self)  # type: ignore[arg-type]
-        self._components: dict[str, Any] = {"store": self.store, "limiter": self.limiter, **self.senders}
+        self._components: dict[str, Any] = {"store": self.store, **self.senders}
 
     start = _Twin(ResumeFlows._start)
     verify = _Twin(ResumeFlows._verify)
@@ -180,7 +180,7 @@ class Engine(_Twins):
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
-        self._wire(store, sms, email, store_from_url, sender_from_url, rate_limiter)
+        self._wire(store, sms, email, store_from_url, sender_from_url, with_many)
         self.store: Store
         self.sms: Sender
         self.email: Sender
@@ -224,7 +224,7 @@ class AsyncEngine(_Twins):
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
-        self._wire(store, sms, email, async_store_from_url, async_sender_from_url, async_rate_limiter)
+        self._wire(store, sms, email, async_store_from_url, async_sender_from_url, async_with_many)
         self.store: AsyncStore
         self.sms: AsyncSender
         self.email: AsyncSender

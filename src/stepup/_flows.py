@@ -36,6 +36,8 @@ _CHALLENGE = "challenge"
 _SUBJECT = "subject"
 _FAILURES = "failures"
 _POLICY = "policy"
+#: "not read yet" (a record read already may be ``None``).
+_UNREAD = object()
 #: the route of a code that goes to the subject's email because no SMS could be sent.
 _EMAIL_FALLBACK = "email:fallback"
 
@@ -84,19 +86,7 @@ class ChallengeFlows(Core):
 
     @staticmethod
     def _failure_key(challenge: Challenge) -> str:
-        who = challenge.subject if challenge.subject is not None else f"target:{challenge.target}"
-        return f"{challenge.method}:{who}"
-
-    def _check_lock(self, key: str, *, backoff: bool = True) -> Flow[None]:
-        """Refuse a locked method; with ``backoff``, also one in its failure back-off.
-
-        A new challenge is refused only for a method locked outright: the back-off gates
-        the codes, so a user who just used up a challenge can ask for a new one at once.
-        """
-        record = yield from self._io("store", "get", _FAILURES, key)
-        error = _lock_error(record, self.clock(), backoff=backoff)
-        if error is not None:
-            raise error
+        return _failure_key(challenge.method, challenge.subject, challenge.target)
 
     def _claim_attempt(self, key: str) -> Flow[tuple[dict[str, Any] | None, dict[str, Any]]]:
         """Count a code as a failure before it is evaluated, refusing it in a back-off or a
@@ -149,12 +139,38 @@ class ChallengeFlows(Core):
         elif "until" in state:
             self._emit("locked", challenge, detail={"failures": state["count"], "until": state["until"]})
 
-    def _hit(self, hits: list[tuple[str, str]], challenge: Challenge | None = None, **audit: Any) -> Flow[None]:
-        try:
-            yield from self._io("limiter", "hit", hits)
-        except RateLimited as e:
-            self._emit("rate_limited", challenge, detail={"limit": e.limit}, **audit)
-            raise
+    def _hit(
+        self,
+        hits: list[tuple[str, str]],
+        challenge: Challenge | None = None,
+        *,
+        create: float | None = None,
+        **audit: Any,
+    ) -> Flow[None]:
+        """Charge one hit to each ``(limit, identifier)`` of ``hits``, all or none, in one
+        atomic store step; with ``create`` (a TTL), also write ``challenge`` as a new
+        record in that step, if every limit took its hit.
+
+        :raises RateLimited: a limit is full; nothing was charged or written.
+        """
+        items = self.limits.items(hits)
+        if create is not None and challenge is not None:
+            items.append((_CHALLENGE, challenge.id, create))
+            record = challenge.to_record()
+        if not items:
+            return
+        limits, now, n = self.limits, self.clock(), len(hits)
+
+        def charge(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], RateLimited | None]:
+            new, error = limits.charge(hits, records[:n], now)
+            if len(records) > n:
+                new.append(record if error is None else records[n])
+            return new, error
+
+        error = yield from self._io("store", "update_many", items, charge)
+        if error is not None:
+            self._emit("rate_limited", challenge, detail={"limit": error.limit}, **audit)
+            raise error
 
     def _send_hits(self, method_name: str, target: str) -> list[tuple[str, str]]:
         hits = [("sends_per_target", target)]
@@ -253,11 +269,26 @@ class ChallengeFlows(Core):
         app: str | None = None,
         client: str | None = None,
         fallback: str | None = None,
+        failures: Any = _UNREAD,
     ) -> Flow[Challenge]:
+        """Make a challenge, charge its limits and store it in one step, and send its code.
+
+        :param failures: the method's failure record when the caller has read it already.
+        """
         method = self.method(method_name)
         s, now = self.settings, self.clock()
+        if failures is _UNREAD:
+            failures = yield from self._io("store", "get", _FAILURES, _failure_key(method.name, subject, target))
+        # A new challenge is refused only for a method locked outright: the back-off gates
+        # the codes, so a user who just used up a challenge can ask for a new one at once.
+        error = _lock_error(failures, now, backoff=False)
+        if error is not None:
+            raise error
+        challenge_id, code = new_id(), ""
+        if method.channel:
+            code = new_code(self._code_length(method.channel, purpose))
         challenge = Challenge(
-            id=new_id(),
+            id=challenge_id,
             subject=subject,
             method=method.name,
             target=target,
@@ -265,7 +296,9 @@ class ChallengeFlows(Core):
             created_at=now,
             expires_at=now + min(s.code_ttl, s.challenge_lifetime),
             attempts_left=s.max_attempts,
-            sends_left=s.max_sends if method.channel else 0,
+            sends_left=s.max_sends - 1 if method.channel else 0,
+            code_digest=self.keys.digest(challenge_id, code) if method.channel else None,
+            last_sent_at=now if method.channel else None,
             operation=operation,
             operation_digest=operation_digest,
             request=request,
@@ -274,25 +307,13 @@ class ChallengeFlows(Core):
             app=app,
             fallback=fallback,
         )
-        yield from self._check_lock(self._failure_key(challenge), backoff=False)
         hits: list[tuple[str, str]] = []
         if subject is not None:
             hits.append(("challenges_per_subject", subject))
         if method.channel:
             hits.append(("challenges_per_target", target))
             hits += self._send_hits(method.name, target)
-        yield from self._hit(hits, challenge)
-        code = ""
-        if method.channel:
-            code = new_code(self._code_length(method.channel, purpose))
-            challenge = dataclasses.replace(
-                challenge,
-                code_digest=self.keys.digest(challenge.id, code),
-                sends_left=challenge.sends_left - 1,
-                last_sent_at=now,
-            )
-        ttl = s.challenge_lifetime + s.challenge_retention
-        yield from self._io("store", "update", _CHALLENGE, challenge.id, lambda _: (challenge.to_record(), None), ttl)
+        yield from self._hit(hits, challenge, create=s.challenge_lifetime + s.challenge_retention)
         self._emit("issued", challenge)
         if method.channel:
             try:
@@ -347,11 +368,12 @@ class ChallengeFlows(Core):
         if purpose == "operation" and not operation:
             raise InvalidInput("An operation challenge needs an operation description.")
         m = self.method(method)
-        policy = yield from self._policy()
-        allowed = policy.methods(app=app, route=route, subject=subject)
+        reads = [(_POLICY, _POLICY), (_SUBJECT, subject), (_FAILURES, _failure_key(m.name, subject, ""))]
+        stored, record, failures = yield from self._io("store", "get_many", reads)
+        allowed = self.default_policy.merged_with(stored).methods(app=app, route=route, subject=subject)
         if m.name not in allowed:
             raise MethodNotAvailable(f"{m.name} is switched off here. Choose another method.")
-        record = yield from self._subject(subject)
+        record = record or {"bindings": []}
         binding = _find_binding(record, m.name, binding_id)
         if binding is None:
             raise MethodNotAvailable(f"Nothing is bound for {m.name}. Choose another method or add one.")
@@ -374,6 +396,7 @@ class ChallengeFlows(Core):
                 app=app,
                 client=client,
                 fallback=fallback,
+                failures=failures,
             )
         )
 
@@ -589,6 +612,11 @@ class ChallengeFlows(Core):
         if challenge.state == "pending" and self.clock() >= challenge.expires_at:
             challenge = dataclasses.replace(challenge, state="expired")
         return _public(challenge)
+
+
+def _failure_key(method: str, subject: str | None, target: str) -> str:
+    """The key of a method's failure record: per subject, or per target without one."""
+    return f"{method}:{subject if subject is not None else f'target:{target}'}"
 
 
 def _lock_error(record: dict[str, Any] | None, now: float, *, backoff: bool) -> StepUpError | None:

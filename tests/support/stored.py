@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import stepup
@@ -23,7 +22,7 @@ def raw_strings(engine: stepup.Engine) -> list[str]:
         elif isinstance(value, str):
             found.append(value)
 
-    for (kind, key), (text, _) in engine.store._data.items():  # type: ignore[attr-defined]
+    for kind, key in list(engine.store._data):  # type: ignore[attr-defined]
         found += [kind, key]
-        walk(json.loads(text))
+        walk(engine.store.get(kind, key))
     return found

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .._clock import Clock, system_clock
 from .._errors import ConfigurationError, StoreUnavailable
-from ._base import Mutator, Record
+from ._base import Item, ManyMutator, Mutator, Record, Write
 
 __all__ = ["SQLiteStore"]
 
@@ -97,6 +98,27 @@ class SQLiteStore:
 
     def update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> T:
         """See :meth:`stepup.stores.Store.update`."""
+
+        def one(records: list[Record | None]) -> tuple[list[Record | None], T]:
+            new, result = fn(records[0])
+            return [new], result
+
+        return self.update_many([(kind, key, ttl)], one)
+
+    def get_many(self, items: Sequence[Item]) -> list[Record | None]:
+        """See :meth:`stepup.stores.Store.get_many`."""
+        if not items:
+            return []
+        try:
+            rows = self._rows(self._conn(), items)
+        except sqlite3.Error as e:
+            raise self._unavailable(e) from e
+        now = self._clock()
+        found = (rows.get(item) for item in items)
+        return [json.loads(row[0]) if row and (row[1] is None or row[1] > now) else None for row in found]
+
+    def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+        """See :meth:`stepup.stores.Store.update_many`: one write transaction."""
         try:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
@@ -104,19 +126,19 @@ class SQLiteStore:
             raise self._unavailable(e) from e
         try:
             now = self._clock()
-            row = conn.execute(
-                "SELECT value, expires_at FROM stepup_records WHERE kind = ? AND key = ?", (kind, key)
-            ).fetchone()
-            live = row is not None and (row[1] is None or row[1] > now)
-            new, result = fn(json.loads(row[0]) if live else None)
-            if new is None:
-                if row is not None:
-                    conn.execute("DELETE FROM stepup_records WHERE kind = ? AND key = ?", (kind, key))
-            else:
-                expires_at = now + ttl if ttl is not None else (row[1] if live else None)
+            rows = self._rows(conn, [(kind, key) for kind, key, _ in items])
+            stored = [rows.get((kind, key)) for kind, key, _ in items]
+            live = [row is not None and (row[1] is None or row[1] > now) for row in stored]
+            new, result = fn([json.loads(row[0]) if ok and row else None for row, ok in zip(stored, live, strict=True)])
+            for (kind, key, ttl), row, ok, record in zip(items, stored, live, new, strict=True):
+                if record is None:
+                    if row is not None:
+                        conn.execute("DELETE FROM stepup_records WHERE kind = ? AND key = ?", (kind, key))
+                    continue
+                expires_at = now + ttl if ttl is not None else (row[1] if ok and row else None)
                 conn.execute(
                     "INSERT OR REPLACE INTO stepup_records (kind, key, value, expires_at) VALUES (?, ?, ?, ?)",
-                    (kind, key, _encode(new), expires_at),
+                    (kind, key, _encode(record), expires_at),
                 )
             self._writes += 1
             if self._writes % _PURGE_EVERY == 0:
@@ -130,6 +152,17 @@ class SQLiteStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    @staticmethod
+    def _rows(conn: sqlite3.Connection, items: Sequence[Item]) -> dict[Item, tuple[str, float | None]]:
+        """The stored ``(value, expires_at)`` of each of ``items`` that has a row, in one query."""
+        if len(items) == 1:
+            query = "SELECT kind, key, value, expires_at FROM stepup_records WHERE kind = ? AND key = ?"
+        else:
+            pairs = ", ".join(["(?, ?)"] * len(items))
+            query = f"SELECT kind, key, value, expires_at FROM stepup_records WHERE (kind, key) IN (VALUES {pairs})"
+        args: list[Any] = [part for item in items for part in item]
+        return {(kind, key): (value, expires_at) for kind, key, value, expires_at in conn.execute(query, args)}
 
     def delete(self, kind: str, key: str) -> None:
         """See :meth:`stepup.stores.Store.delete`."""

@@ -146,6 +146,76 @@ class StoreContract:
         store.update("subject", "bob", lambda r: _put(r, {"n": 2}))
         assert store.get("subject", "bob") == {"n": 2}
 
+    # -- several records at once --------------------------------------------------------
+
+    def test_get_many_reads_records_in_the_order_asked(self, store: Store) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"n": 1}))
+        store.update("policy", "policy", lambda r: _put(r, {"p": True}))
+        assert store.get_many([("policy", "policy"), ("subject", "nobody"), ("subject", "alice")]) == [
+            {"p": True}, None, {"n": 1},
+        ]  # fmt: skip
+        assert store.get_many([]) == []
+
+    def test_update_many_hands_fn_every_record_and_writes_what_it_returns(self, store: Store) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"n": 1}))
+        store.update("ratelimit", "old", lambda r: _put(r, {"t": [1]}))
+        items = [("subject", "alice", None), ("challenge", "new", 60.0), ("ratelimit", "old", None)]
+
+        def fn(records: list[Record | None]) -> tuple[list[Record | None], Any]:
+            return [{"n": 2}, {"state": "pending"}, None], list(records)
+
+        assert store.update_many(items, fn) == [{"n": 1}, None, {"t": [1]}]
+        assert store.get_many([(kind, key) for kind, key, _ in items]) == [{"n": 2}, {"state": "pending"}, None]
+
+    def test_update_many_gives_each_record_its_own_ttl(self, store: Store, clock: FrozenClock) -> None:
+        store.update("ratelimit", "kept", lambda r: _put(r, {"n": 0}), ttl=100)
+        items = [("challenge", "short", 10.0), ("ratelimit", "long", 1000.0), ("ratelimit", "kept", None)]
+        store.update_many(items, lambda records: ([{"n": 1}, {"n": 2}, {"n": 3}], None))
+        clock.advance(50)
+        assert store.get_many([("challenge", "short"), ("ratelimit", "long"), ("ratelimit", "kept")]) == [
+            None, {"n": 2}, {"n": 3},
+        ]  # fmt: skip
+        clock.advance(50)
+        assert store.get("ratelimit", "kept") is None
+        assert store.get("ratelimit", "long") == {"n": 2}
+
+    def test_an_error_in_update_many_fn_writes_nothing(self, store: Store) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"n": 1}))
+
+        def explode(records: list[Record | None]) -> tuple[list[Record | None], None]:
+            raise ValueError("no")
+
+        with pytest.raises(ValueError):
+            store.update_many([("subject", "alice", None), ("subject", "bob", None)], explode)
+        assert store.get_many([("subject", "alice"), ("subject", "bob")]) == [{"n": 1}, None]
+
+    def test_concurrent_update_many_calls_are_atomic_per_record(self, store: Store) -> None:
+        barrier = threading.Barrier(_THREADS, timeout=30)
+        errors: list[BaseException] = []
+        items = [("counter", "a", None), ("counter", "b", None)]
+
+        def increment(records: list[Record | None]) -> tuple[list[Record | None], None]:
+            return [{"n": (r or {"n": 0})["n"] + 1} for r in records], None
+
+        def work() -> None:
+            try:
+                barrier.wait()
+                for _ in range(_INCREMENTS):
+                    store.update_many(items, increment)
+                    store.update("counter", "a", lambda r: ({"n": (r or {"n": 0})["n"] + 1}, None))
+            except BaseException as e:  # reported by the main thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=work) for _ in range(_THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert store.get_many([("counter", "a"), ("counter", "b")]) == [
+            {"n": 2 * _THREADS * _INCREMENTS}, {"n": _THREADS * _INCREMENTS},
+        ]  # fmt: skip
+
     # -- expiry ---------------------------------------------------------------------------
 
     def test_a_record_expires_after_its_ttl(self, store: Store, clock: FrozenClock) -> None:
