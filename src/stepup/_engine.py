@@ -85,6 +85,8 @@ class _Twins(ResumeFlows):
         without ``get_many``/``update_many`` gets them from ``many``."""
         s = self.settings
         self.store = many(store if store is not None else store_factory(s.store_url, self.clock))
+        #: whether the store's update_many is atomic across records (``atomic_many``).
+        self.store_atomic = bool(getattr(self.store, "atomic_many", False))
         self.sms = sms if sms is not None else sender_factory(s.sms_url)
         self.email = email if email is not None else sender_factory(s.email_url)
         routes = {route: sender_factory(url) for route, url in _route_urls(s).items()}

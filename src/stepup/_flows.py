@@ -36,6 +36,8 @@ _CHALLENGE = "challenge"
 _SUBJECT = "subject"
 _FAILURES = "failures"
 _POLICY = "policy"
+#: seconds a failure record is kept: long enough to count "in a row"; a success deletes it.
+_FAILURES_TTL = 30 * 86400
 #: "not read yet" (a record read already may be ``None``).
 _UNREAD = object()
 #: the route of a code that goes to the subject's email because no SMS could be sent.
@@ -102,23 +104,28 @@ class ChallengeFlows(Core):
         :raises TemporarilyLocked: in the back-off after failures.
         :raises MethodLocked: after too many failures in a row.
         """
-        s, now = self.settings, self.clock()
+        now = self.clock()
 
         def claim(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, Any]:
             error = _lock_error(record, now, backoff=True)
             if error is not None:
                 return record, (record, None, error)
-            count = int((record or {}).get("count", 0)) + 1
-            new: dict[str, Any] = {"count": count, "locked": count >= s.lockout_after}
-            if count >= s.backoff_after:
-                new["until"] = now + min(s.backoff_max, s.backoff_base * 2 ** (count - s.backoff_after))
+            new = self._one_more_failure(record, now)
             return new, (record, new, None)
 
-        # Kept long enough to count "in a row"; a success deletes it.
-        before, after, error = yield from self._io("store", "update", _FAILURES, key, claim, 30 * 86400)
+        before, after, error = yield from self._io("store", "update", _FAILURES, key, claim, _FAILURES_TTL)
         if error is not None:
             raise error
         return before, after
+
+    def _one_more_failure(self, record: dict[str, Any] | None, now: float) -> dict[str, Any]:
+        """A method's failure record with one more wrong code counted."""
+        s = self.settings
+        count = int((record or {}).get("count", 0)) + 1
+        new: dict[str, Any] = {"count": count, "locked": count >= s.lockout_after}
+        if count >= s.backoff_after:
+            new["until"] = now + min(s.backoff_max, s.backoff_base * 2 ** (count - s.backoff_after))
+        return new
 
     def _release_attempt(self, key: str, before: dict[str, Any] | None, after: dict[str, Any]) -> Flow[None]:
         """Give back the claim of a code that was not evaluated after all."""
@@ -438,17 +445,23 @@ class ChallengeFlows(Core):
         if closed is not None and challenge.state != "pending":
             raise closed
         key = self._failure_key(challenge)
-        claimed = yield from self._claim_attempt(key)
-        try:
-            outcome = yield from self._evaluate(challenge, code, closed is None)
-        except StepUpError:
-            yield from self._release_attempt(key, *claimed)
-            raise
+        if self.method(challenge.method).channel and self.store_atomic:
+            outcome, failures = yield from self._evaluate_sent(challenge, code, key)
+            claimed: tuple[dict[str, Any] | None, dict[str, Any]] | None = None
+        else:
+            claimed = yield from self._claim_attempt(key)
+            failures = claimed[1]
+            try:
+                outcome = yield from self._evaluate(challenge, code, closed is None)
+            except StepUpError:
+                yield from self._release_attempt(key, *claimed)
+                raise
         after = outcome.challenge or challenge
         # Only the transition that approved approves: a racing call that finds the
         # challenge approved already gets its error (the verdict names the state).
         if outcome.verdict == "approved" and outcome.error is None:
-            yield from self._io("store", "delete", _FAILURES, key)
+            if claimed is not None:
+                yield from self._io("store", "delete", _FAILURES, key)
             self._emit("verified", after)
             binding = None
             if after.purpose == "bind":
@@ -465,15 +478,54 @@ class ChallengeFlows(Core):
                 binding=binding,
             )
         if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
-            self._audit_failure(after, claimed[1])
+            self._audit_failure(after, failures)
             self._emit("failed", after, detail={"attempts_left": after.attempts_left})
             if outcome.verdict == "exhausted":
                 self._emit("exhausted", after)
         else:
-            yield from self._release_attempt(key, *claimed)
+            if claimed is not None:
+                yield from self._release_attempt(key, *claimed)
             if outcome.changed and outcome.verdict == "expired":
                 self._emit("expired", after)
         raise outcome.error or ChallengeNotFound("No such verification. Start again.")
+
+    def _evaluate_sent(
+        self, challenge: Challenge, code: object, key: str
+    ) -> Flow[tuple[_machine.Outcome, dict[str, Any] | None]]:
+        """Check a sent code (SMS, email) in one atomic step over the challenge and the
+        method's failure record, on a store atomic across records: the back-off and the
+        lock are checked, the code evaluated and the failure counted (or the count
+        cleared by a right code) together, so codes racing in from many sessions are
+        counted one after the other, as :meth:`_claim_attempt` does in three steps.
+
+        :returns: the outcome and the failure record it left.
+        :raises TemporarilyLocked: in the back-off after failures.
+        :raises MethodLocked: after too many failures in a row.
+        """
+        digits, keys, now = ascii_code(code), self.keys, self.clock()
+
+        def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], Any]:
+            failures, record = records
+            error = _lock_error(failures, now, backoff=True)
+            if record is None or error is not None:
+                missing = ChallengeNotFound("No such verification. Start again.")
+                return records, (_machine.Outcome(None, "", error or missing), failures)
+            ch = Challenge.from_record(record)
+            ok = digits is not None and ch.code_digest is not None and keys.matches(ch.code_digest, ch.id, digits)
+            outcome = _machine.evaluate(ch, ok, now)
+            left = failures
+            if outcome.verdict == "approved" and outcome.error is None:
+                left = None
+            elif outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
+                left = self._one_more_failure(failures, now)
+            new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
+            return [left, new], (outcome, left)
+
+        items = [(_FAILURES, key, _FAILURES_TTL), (_CHALLENGE, challenge.id, None)]
+        outcome, left = yield from self._io("store", "update_many", items, step)
+        if outcome.challenge is None and outcome.error is not None:
+            raise outcome.error
+        return outcome, left
 
     def _evaluate(self, challenge: Challenge, code: object, open_: bool) -> Flow[_machine.Outcome]:
         """Apply one code to the stored challenge, atomically."""

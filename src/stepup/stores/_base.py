@@ -116,6 +116,8 @@ class AsyncStoreAdapter:
     def __init__(self, store: Store, *, offload: bool) -> None:
         self.sync = store
         self._offload = offload
+        self._many = with_many(store)
+        self.atomic_many = bool(getattr(self._many, "atomic_many", False))
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._offload:
@@ -136,11 +138,11 @@ class AsyncStoreAdapter:
 
     async def get_many(self, items: Sequence[Item]) -> list[Record | None]:
         """See :meth:`Store.get_many`."""
-        return await self._call(self.sync.get_many, items)
+        return await self._call(self._many.get_many, items)
 
     async def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
         """See :meth:`Store.update_many`."""
-        return await self._call(self.sync.update_many, items, fn)
+        return await self._call(self._many.update_many, items, fn)
 
     async def close(self) -> None:
         """See :meth:`Store.close`."""
@@ -229,6 +231,9 @@ def async_with_many(store: Any) -> Any:
 
 
 class _ManySync:
+    #: the emulation is atomic per record only.
+    atomic_many = False
+
     def __init__(self, store: Any) -> None:
         self.inner = store
 
@@ -243,6 +248,9 @@ class _ManySync:
 
 
 class _ManyAsync:
+    #: the emulation is atomic per record only.
+    atomic_many = False
+
     def __init__(self, store: Any) -> None:
         self.inner = store
 

@@ -27,6 +27,9 @@ class MemoryStore:
     :param clock: the time source for expiry.
     """
 
+    #: ``update_many`` is atomic across records (one lock).
+    atomic_many = True
+
     def __init__(self, clock: Clock = system_clock) -> None:
         self._clock = clock
         self._data: dict[tuple[str, str], tuple[bytes, float | None]] = {}

@@ -97,6 +97,9 @@ class _RedisStoreBase:
         self.target = RedisTarget.parse(url)
         self._clock = clock
         self._cluster = self.target.mode == "cluster"
+        #: ``update_many`` is one script, atomic across records, except on a cluster
+        #: (records on different nodes).
+        self.atomic_many = not self._cluster
         # The raw value last seen per key (None: absent): only what a script expects.
         # Racing threads may interleave here; a wrong value costs one retry.
         self._seen: dict[str, bytes | None] = {}

@@ -48,6 +48,9 @@ class SQLiteStore:
     :raises ConfigurationError: for an in-memory database, which threads could not share.
     """
 
+    #: ``update_many`` is atomic across records (one transaction).
+    atomic_many = True
+
     def __init__(self, path: str | Path, clock: Clock = system_clock, timeout: float = 5.0) -> None:
         if str(path) in {"", ":memory:"}:
             raise ConfigurationError("Use memory:// for an in-memory store; sqlite:/// needs a file path.")
@@ -156,11 +159,9 @@ class SQLiteStore:
     @staticmethod
     def _rows(conn: sqlite3.Connection, items: Sequence[Item]) -> dict[Item, tuple[str, float | None]]:
         """The stored ``(value, expires_at)`` of each of ``items`` that has a row, in one query."""
-        if len(items) == 1:
-            query = "SELECT kind, key, value, expires_at FROM stepup_records WHERE kind = ? AND key = ?"
-        else:
-            pairs = ", ".join(["(?, ?)"] * len(items))
-            query = f"SELECT kind, key, value, expires_at FROM stepup_records WHERE (kind, key) IN (VALUES {pairs})"
+        # OR of key pairs, not a row-value IN, which SQLite answers with a full scan.
+        where = " OR ".join(["(kind = ? AND key = ?)"] * len(items))
+        query = f"SELECT kind, key, value, expires_at FROM stepup_records WHERE {where}"
         args: list[Any] = [part for item in items for part in item]
         return {(kind, key): (value, expires_at) for kind, key, value, expires_at in conn.execute(query, args)}
 
