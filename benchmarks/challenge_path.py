@@ -139,7 +139,8 @@ def _redis_pipeline(store: Any) -> Callable[[list[tuple[str, dict[str, Any]]], f
     def bulk(records: list[tuple[str, dict[str, Any]]], ttl: float) -> None:
         pipe = store._client.pipeline(transaction=False)
         for cid, record in records:
-            args, _ = store._plan(None, lambda _, r=record: (r, None), ttl)
+            # the script's arguments for one new record: expected, value, expiry in ms
+            args, _ = store._plan([None], lambda _, r=record: ([r], None), [ttl], check=False)
             pipe.set(store._name("challenge", cid), args[1], px=int(args[2]))
         pipe.execute()
 
