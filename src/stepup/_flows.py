@@ -545,7 +545,7 @@ class ChallengeFlows(Core):
                 data = method.check(ch.pending or {}, str(code), now, s, keys) if isinstance(code, str) else None
                 outcome = _machine.evaluate(ch, data is not None, now)
                 if data is not None and outcome.challenge is not None and outcome.verdict == "approved":
-                    return dataclasses.replace(outcome, challenge=dataclasses.replace(outcome.challenge, pending=data))
+                    return dataclasses.replace(outcome, challenge=outcome.challenge.evolve(pending=data))
                 return outcome
 
         else:
@@ -662,7 +662,7 @@ class ChallengeFlows(Core):
         """
         challenge = yield from self._load(challenge_id, subject, session)
         if challenge.state == "pending" and self.clock() >= challenge.expires_at:
-            challenge = dataclasses.replace(challenge, state="expired")
+            challenge = challenge.evolve(state="expired")
         return _public(challenge)
 
 
@@ -691,7 +691,7 @@ def _lock_error(record: dict[str, Any] | None, now: float, *, backoff: bool) -> 
 def _public(challenge: Challenge) -> Challenge:
     """The challenge without its code digest, pending secret, saved request body or
     fallback address."""
-    return dataclasses.replace(challenge, code_digest=None, pending=None, request=None, fallback=None)
+    return challenge.evolve(code_digest=None, pending=None, request=None, fallback=None)
 
 
 def _undelivered(failures: list[DeliveryError]) -> DeliveryError:

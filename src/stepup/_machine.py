@@ -16,7 +16,6 @@ never see the same state.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -74,7 +73,7 @@ def _expire_if_due(challenge: Challenge, now: float) -> Outcome | None:
     if error is None:
         return None
     if challenge.state == "pending":
-        return Outcome(dataclasses.replace(challenge, state="expired"), "expired", error, True)
+        return Outcome(challenge.evolve(state="expired"), "expired", error, True)
     return Outcome(challenge, challenge.state, error)
 
 
@@ -89,13 +88,11 @@ def evaluate(challenge: Challenge, matched: bool, now: float) -> Outcome:
     if ended is not None:
         return ended
     if matched:
-        approved = dataclasses.replace(
-            challenge, state="approved", approved_at=now, code_digest=None
-        )
+        approved = challenge.evolve(state="approved", approved_at=now, code_digest=None)
         return Outcome(approved, "approved", changed=True)
     left = challenge.attempts_left - 1
     if left <= 0:
-        exhausted = dataclasses.replace(challenge, state="exhausted", attempts_left=0, code_digest=None)
+        exhausted = challenge.evolve(state="exhausted", attempts_left=0, code_digest=None)
         return Outcome(
             exhausted,
             "exhausted",
@@ -104,7 +101,7 @@ def evaluate(challenge: Challenge, matched: bool, now: float) -> Outcome:
         )
     noun = "attempt" if left == 1 else "attempts"
     return Outcome(
-        dataclasses.replace(challenge, attempts_left=left),
+        challenge.evolve(attempts_left=left),
         "wrong",
         WrongCode(f"That code is not right. {left} {noun} left.", left),
         True,
@@ -134,11 +131,8 @@ def reserve_send(
         return Outcome(challenge, "", NoSendsLeft("No more codes can be sent for this request. Start again."))
     wait = challenge.resend_in(now, cooldown)
     if wait > 0:
-        return Outcome(
-            challenge, "", ResendTooSoon(f"Please wait {wait} s before asking for another code.", wait)
-        )
-    renewed = dataclasses.replace(
-        challenge,
+        return Outcome(challenge, "", ResendTooSoon(f"Please wait {wait} s before asking for another code.", wait))
+    renewed = challenge.evolve(
         code_digest=code_digest,
         sends_left=challenge.sends_left - 1,
         last_sent_at=now,
@@ -158,8 +152,7 @@ def refund_send(challenge: Challenge, before: Challenge, reserved_digest: str) -
     """
     if challenge.state != "pending" or challenge.code_digest != reserved_digest:
         return Outcome(challenge)
-    restored = dataclasses.replace(
-        challenge,
+    restored = challenge.evolve(
         code_digest=before.code_digest,
         sends_left=before.sends_left,
         last_sent_at=before.last_sent_at,
@@ -187,9 +180,7 @@ def redirect(challenge: Challenge, method: str, target: str, notice: str, reserv
     """
     if challenge.state != "pending" or challenge.code_digest != reserved_digest:
         return Outcome(challenge, "", ChallengeClosed("This verification changed meanwhile. Start again."))
-    moved = dataclasses.replace(
-        challenge, method=method, target=target, fallback=None, fallback_from=challenge.method, notice=notice
-    )
+    moved = challenge.evolve(method=method, target=target, fallback=None, fallback_from=challenge.method, notice=notice)
     return Outcome(moved, "redirected", changed=True)
 
 
@@ -202,7 +193,7 @@ def cancel(challenge: Challenge, now: float) -> Outcome:
     ended = _expire_if_due(challenge, now)
     if ended is not None:
         return ended
-    return Outcome(dataclasses.replace(challenge, state="cancelled", code_digest=None), "cancelled", changed=True)
+    return Outcome(challenge.evolve(state="cancelled", code_digest=None), "cancelled", changed=True)
 
 
 def consume(challenge: Challenge) -> Outcome:
@@ -214,5 +205,5 @@ def consume(challenge: Challenge) -> Outcome:
         return Outcome(challenge, "", ChallengeClosed("This verification has not been approved."))
     if challenge.consumed:
         return Outcome(challenge, "", ChallengeClosed("This approval was already used. Approvals work once."))
-    used = dataclasses.replace(challenge, consumed=True, request=None)
+    used = challenge.evolve(consumed=True, request=None)
     return Outcome(used, "consumed", changed=True, released=challenge.request)
