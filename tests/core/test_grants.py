@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from stepup import grants
 
 NOW = 1_700_000_000.0
@@ -27,6 +29,21 @@ def test_recording_a_factor_lifts_the_hold_and_renews_the_nonce():
     assert grants.satisfies(session, "alice", max_age=300, now=NOW)
     after = grants.session_nonce(session, "alice")
     assert after and after != before  # whatever was bound to the old nonce is not trusted
+
+
+def test_each_second_factor_renews_the_nonce_and_still_knows_the_one_it_replaced():
+    # The code page that just passed (reached again with Back) is read with the old nonce.
+    session = _logged_in()
+    nonces = [grants.session_nonce(session, "alice")]
+    assert grants.previous_nonce(session, "alice") is None
+    for at in (NOW, NOW + 10, NOW + 20):
+        grants.record_factor(session, "alice", "sms", at)
+        assert grants.previous_nonce(session, "alice") == nonces[-1]
+        nonces.append(grants.session_nonce(session, "alice"))
+    grants.begin_login(session, "alice", identity_source="password", hold=True)
+    nonces.append(grants.session_nonce(session, "alice"))
+    assert len(set(nonces)) == len(nonces)
+    assert grants.previous_nonce(session, "alice") is None
 
 
 def test_max_age():
@@ -95,8 +112,19 @@ def test_the_log_is_one_short_string_and_any_subject_fits():
     assert grants.previous_nonce(session, "a|b=c,d")
 
 
-def test_a_log_in_another_shape_is_no_log():
-    session = {grants.SESSION_KEY: {"sub": "alice", "hold": False, "amr": {"sms": NOW}}}
+@pytest.mark.parametrize(
+    "log",
+    [
+        {"sub": "alice", "hold": False, "amr": {"sms": NOW}},  # a nested dict, as once kept
+        f"|nonce|previous-nonce|sms={NOW:.0f}|alice",  # the string with two nonces, as once kept
+        f"x|nonce|sms={NOW:.0f}|alice",
+        "|nonce|sms=soon|alice",
+    ],
+)
+def test_a_log_in_another_shape_is_no_log(log):
+    # After an upgrade that changed the log, a signed-in user's login is decided anew.
+    session = {grants.SESSION_KEY: log}
     assert grants.is_held(session, "alice")
+    assert not grants.login_settled(session, "alice")
     assert not grants.satisfies(session, "alice", max_age=300, now=NOW)
     assert grants.login_subject(session) is None

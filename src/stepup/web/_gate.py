@@ -13,20 +13,13 @@ from urllib.parse import quote
 from .. import grants
 from .._core import Flow
 from .._errors import ChallengeForbidden, StepUpError
+from ..grants import login_settled
 from ._base import WebRequest, WebResult
 from ._common import Operation, WebCore, fail_closed, problem
 
 __all__ = ["Gate", "login_settled"]
 
 _APPROVAL_HEADER = "stepup-approval"
-
-
-def login_settled(session: Any, subject: str | None) -> bool:
-    """Whether the login state needs no work for this request (the common case): nobody
-    logged in and no log, or the log is of this subject and not on hold."""
-    if subject is None:
-        return grants.SESSION_KEY not in session
-    return not grants.is_held(session, subject)
 
 
 class Gate(WebCore):
