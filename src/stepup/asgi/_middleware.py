@@ -15,11 +15,11 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .. import grants
 from .._config import Settings
 from .._engine import AsyncEngine
 from .._errors import ConfigurationError
 from .._models import AuditEvent
-from ..web import login_settled
 from ._state import StepUpState
 
 __all__ = ["StepUpMiddleware"]
@@ -72,26 +72,34 @@ class StepUpMiddleware:
         self._code_path = engine.settings.url_prefix + "/code/"
         self._prefix = engine.settings.url_prefix + "/"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Plain code, no coroutine of its own: a request that goes through is handed on
+        # as it is (the server awaits the inner app's coroutine), and only one that must
+        # be held or replayed enters one of the coroutines below. Every request pays for
+        # this layer, most of them for nothing else.
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        st = self.state
+            return self.app(scope, receive, send)
         session = scope.get("session")
         if session is None:
             # Without the session there are no grants and no login hold: fail closed, loudly.
             raise ConfigurationError(_NO_SESSION)
-        scope["stepup"] = st
+        st = scope["stepup"] = self.state
         subject = st.subject(scope)  # type: ignore[arg-type]
-        if not login_settled(session, subject):
-            stop = await self._login(scope, receive, subject)
-            if stop is not None:
-                await stop(scope, receive, send)
-                return
+        if not grants.login_settled(session, subject):
+            return self._holding(scope, receive, send, subject)
         if scope["method"] == "POST" and _app_path(scope).startswith(self._code_path):
+            return self._approving(scope, receive, send)
+        return self.app(scope, receive, send)
+
+    async def _holding(self, scope: Scope, receive: Receive, send: Send, subject: str | None) -> None:
+        """A request whose login is not settled: a new login, a logout, or a held login."""
+        stop = await self._login(scope, receive, subject)
+        if stop is not None:
+            await stop(scope, receive, send)
+        elif scope["method"] == "POST" and _app_path(scope).startswith(self._code_path):
             await self._approving(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
     async def _login(self, scope: Scope, receive: Receive, subject: str | None) -> Any:
         st = self.state

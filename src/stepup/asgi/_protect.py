@@ -27,11 +27,12 @@ def _operation(operation: Operation | str | None, fields: Iterable[str]) -> Oper
 
 def _fresh(request: Request, max_age: float, methods: frozenset[str] | None) -> bool:
     """The hot path: whether the session holds a fresh enough grant. Plain code, no await:
-    a string split and a clock read."""
-    st = state_of(request.scope)
-    subject = st.subject(request.scope)
+    a look-up of the grant log and a clock read."""
+    scope = request.scope
+    st = state_of(scope)
+    subject = st.subject(scope)
     return subject is not None and grants.satisfies(
-        request.session, subject, max_age=max_age, now=st.engine.clock(), methods=methods,
+        scope["session"], subject, max_age=max_age, now=st.engine.clock(), methods=methods,
         grace=st.settings.grant_grace,
     )  # fmt: skip
 

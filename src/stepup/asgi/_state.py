@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.authentication import SimpleUser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -19,6 +20,7 @@ __all__ = ["StepUpState", "state_of"]
 
 Scope = dict[str, Any]
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_NO_USER = object()
 
 
 class StepUpState:
@@ -57,15 +59,19 @@ class StepUpState:
         if self.user_loader is not None:
             found = self.user_loader(scope)
             return None if found is None else str(found)
-        if "user" not in scope:
+        user = scope.get("user", _NO_USER)
+        if type(user) is SimpleUser:
+            # Starlette's own user, signed in by definition: its name, without the two
+            # property calls below (this runs on every request, twice on a protected one).
+            return str(user.username)
+        if user is _NO_USER:
             value = scope.get("session", {}).get(self.settings.session_user_key)
             return None if value is None else str(value)
-        user = scope["user"]
         if user is None or not getattr(user, "is_authenticated", False):
             return None
         try:
             return str(user.identity)
-        except NotImplementedError:  # Starlette's SimpleUser has only a display name
+        except NotImplementedError:  # a user class that has only a display name
             return str(user.display_name)
 
     def identity_source(self, scope: Scope) -> str:
