@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint, Flask
 
-from stepup import ConfigurationError
+from stepup import ConfigurationError, grants
 from stepup.flask import StepUp, state, step_up_required
 
 JSON = {"Accept": "application/json"}
+PAGE = {"Accept": "text/html"}
 
 
 def make_app(name: str, **config: object) -> Flask:
@@ -68,4 +69,52 @@ def test_a_blueprint_protected_as_a_whole_covers_views_added_after(clock, sms, e
     assert asked.status_code == 401
     assert 'error="insufficient_user_authentication"' in asked.headers["WWW-Authenticate"]
     assert client.get("/open").text == "Open to all"
+    state(app).engine.close()
+
+
+def _remembering_app(clock, sms, email) -> Flask:
+    """An app whose users come back through Flask-Login's remember-me cookie."""
+    from flask_login import LoginManager, UserMixin, login_required, login_user
+
+    class User(UserMixin):
+        def __init__(self, uid: str) -> None:
+            self.id = uid
+
+    app = make_app("remembering")
+    manager = LoginManager(app)
+    manager.user_loader(lambda uid: User(uid) if uid in ("erin", "frank") else None)
+    app.add_url_rule("/login/<uid>", "login", lambda uid: str(login_user(User(uid), remember=True)), methods=["POST"])
+    app.add_url_rule("/home", "home", login_required(lambda: "Home"))
+    StepUp(app, clock=clock, sms=sms, email=email)
+    return app
+
+
+def test_a_login_through_the_remember_me_cookie_is_held_too(clock, sms, email):
+    app = _remembering_app(clock, sms, email)
+    browser = app.test_client()
+    assert browser.post("/login/erin").status_code == 200
+    remembered = browser.get_cookie("remember_token")
+    assert remembered is not None
+    # The browser closes: the session cookie goes, the remember-me cookie stays.
+    comeback = app.test_client()
+    comeback.set_cookie("remember_token", remembered.value)
+
+    held = comeback.get("/home", headers=PAGE)
+
+    assert held.status_code == 303 and held.location.startswith("/stepup/")
+    state(app).engine.close()
+
+
+def test_another_users_login_in_the_same_browser_is_held_anew(clock, sms, email):
+    app = _remembering_app(clock, sms, email)
+    browser = app.test_client()
+    browser.post("/login/erin")
+    with browser.session_transaction() as cookie_session:
+        grants.record_factor(cookie_session, "erin", "sms", clock())
+    assert browser.get("/home", headers=PAGE).text == "Home"
+
+    browser.post("/login/frank")  # no logout in between
+
+    held = browser.get("/home", headers=PAGE)
+    assert held.status_code == 303 and held.location.startswith("/stepup/")
     state(app).engine.close()

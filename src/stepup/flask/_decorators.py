@@ -52,10 +52,11 @@ class _Protection:
 
     def check(self) -> Response | None:
         """``None`` when the request may run; otherwise the response that stops it."""
-        st = state()
-        subject = st.subject()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        st = state(app)
+        subject = st.subject(app)
         if subject is None:
-            login_manager = getattr(current_app, "login_manager", None)
+            login_manager = getattr(app, "login_manager", None)
             if login_manager is not None:
                 return login_manager.unauthorized()  # type: ignore[no-any-return]
             abort(401)

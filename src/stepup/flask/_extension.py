@@ -17,6 +17,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -26,11 +27,12 @@ from flask import (
 )
 from flask.sessions import SessionMixin
 
+from .. import grants
 from .._config import Settings
 from .._engine import Engine
 from .._errors import ConfigurationError
 from .._models import AuditEvent
-from ..web import ROUTES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, login_settled, parse_json
+from ..web import ROUTES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, parse_json
 from ._replay import ReplayMiddleware
 
 __all__ = ["StepUp", "request_session", "state"]
@@ -53,16 +55,19 @@ class _State:
         self.admin_check = admin_check
         self.exempt = frozenset(self.settings.login_exempt)
 
-    def subject(self) -> str | None:
-        """The logged-in user's id: the loader, Flask-Login, or the session key."""
+    def subject(self, app: Flask | None = None) -> str | None:
+        """The logged-in user's id: the loader, Flask-Login, or the session key.
+
+        :param app: the current app, when the caller has it at hand.
+        """
         if self.user_loader is not None:
             user = self.user_loader()
             return None if user is None else str(user)
         # This runs on every request: each attribute read through one of Flask's proxies
         # costs more than the rest of the check, so each proxy is resolved once.
-        flask_login = sys.modules.get("flask_login")
-        if flask_login is not None and hasattr(current_app._get_current_object(), "login_manager"):  # type: ignore[attr-defined]
-            user = flask_login.current_user._get_current_object()
+        manager = _login_manager(app or current_app._get_current_object())  # type: ignore[attr-defined]
+        if manager is not None:
+            user = _login_user(manager)
             return str(user.get_id()) if user.is_authenticated else None
         value = session.get(self.settings.session_user_key)
         return None if value is None else str(value)
@@ -133,6 +138,32 @@ class _LowerHeaders:
         return str(self._headers.get(name, default))
 
 
+def _login_manager(app: Flask) -> Any:
+    """Flask-Login's manager of ``app``, if Flask-Login is in use."""
+    return getattr(app, "login_manager", None) if "flask_login" in sys.modules else None
+
+
+def _login_user(manager: Any) -> Any:
+    """The request's user, as Flask-Login's ``current_user`` gives it.
+
+    ``current_user`` reads ``g._login_user``, loading it first with the manager's
+    ``_load_user`` on the request's first read; this does the same without its proxies
+    (``current_user``, ``g`` twice, ``current_app``): through them, the read costs more
+    than the rest of stepup's work on a request it lets through. Should a version of
+    Flask-Login keep the user elsewhere, ``current_user`` itself is read.
+    """
+    found = vars(g._get_current_object())
+    user = found.get("_login_user")
+    if user is None:
+        load = getattr(manager, "_load_user", None)
+        if load is not None:
+            load()
+            user = found.get("_login_user")
+        if user is None:
+            user = sys.modules["flask_login"].current_user._get_current_object()
+    return user
+
+
 def request_session() -> SessionMixin:
     """The session object itself, not Flask's proxy: the hot path reads it a few times,
     and each read through the proxy costs more than the check that needs it."""
@@ -200,9 +231,10 @@ class StepUp:
 def _hold_fresh_logins() -> Response | None:
     """Track logins and logouts; a fresh login reaches only stepup's pages, static files
     and logout until its second factor passes."""
-    st = state()
-    subject = st.subject()
-    if login_settled(request_session(), subject):
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    st = state(app)
+    subject = st.subject(app)
+    if grants.login_settled(request_session(), subject):
         return None
     exempt = request.blueprint == "stepup" or request.endpoint is None or request.endpoint in st.exempt
     req = st.web_request(subject)
