@@ -79,7 +79,10 @@ class StepUpMiddleware:
         # this layer, most of them for nothing else.
         if scope["type"] != "http":
             return self.app(scope, receive, send)
-        session = scope.get("session")
+        try:
+            session = scope["session"]
+        except KeyError:
+            session = None
         if session is None:
             # Without the session there are no grants and no login hold: fail closed, loudly.
             raise ConfigurationError(_NO_SESSION)
