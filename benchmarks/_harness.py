@@ -3,7 +3,7 @@
 Every comparison runs its sides in one process, round after round, in alternating order
 (A B C D, then D C B A, ...), so that a drift of the machine (a noisy neighbour, a CPU
 frequency change) falls on every side alike. Each side's figure is the median of its
-rounds; ratios are ratios of those medians.
+rounds; a ratio is the median of the two sides' ratios within each round.
 """
 
 from __future__ import annotations
