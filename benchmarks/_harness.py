@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 
-__all__ = ["Samples", "fmt_ratio", "fmt_us", "interleave", "machine", "median"]
+__all__ = ["REFERENCE", "Samples", "fmt_ratio", "fmt_us", "interleave", "machine", "median", "reference"]
 
 #: ``run(n)`` performs ``n`` operations (requests, start + verify pairs...).
 Batch = Callable[[int], object]
@@ -84,6 +84,27 @@ def interleave(
                 gc.enable()
             samples[name].append(elapsed / batch)
     return Samples(samples)
+
+
+#: the case name of :func:`reference` among a comparison's cases.
+REFERENCE = "reference loop"
+
+
+def reference(n: int) -> None:
+    """A fixed pure-Python workload, timed in the same rounds as a throughput figure.
+
+    A shared machine's speed changes from one minute to the next (on the 2-core machine
+    these figures come from, this loop's time varies by half), and a throughput in
+    operations per second moves with it, where a ratio of interleaved sides does not. The
+    loop's time beside a figure says how fast the machine was while it was taken, so that
+    figures of two runs can be compared.
+
+    :param n: how many times to run the loop (ten thousand integer multiply-adds each).
+    """
+    for _ in range(n):
+        total = 0
+        for i in range(10_000):
+            total += i * i
 
 
 def median(values: list[float]) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._harness import Samples, fmt_us
+from ._harness import REFERENCE, Samples, fmt_us
 
 __all__ = ["Report"]
 
@@ -113,6 +113,8 @@ class Report:
         self.seconds = 0.0
         self.targets: list[tuple[str, str, str]] = []
         self.sections: dict[str, list[str]] = {"hot": [], "peer": [], "challenge": [], "load": []}
+        #: each store's reference-loop time, seconds per ten thousand multiply-adds.
+        self.speeds: list[tuple[str, float]] = []
 
     # -- 1. hot path ---------------------------------------------------------------------------
 
@@ -179,7 +181,7 @@ class Report:
     def challenges(
         self, kind: str, fills: list[Any], s: Samples, *, rounds: int, batch: int, version: str = ""
     ) -> None:
-        names = list(s.per_round)
+        names = [name for name in s.per_round if name != REFERENCE]
         first = names[0]
         has_key = any(f.key_bytes for f in fills)
         head = (
@@ -201,6 +203,12 @@ class Report:
             if has_key:
                 row += f" {fill.key_bytes:,} |"
             lines.append(row)
+        lines += [
+            "",
+            f"The machine's speed in these rounds: the reference loop took {fmt_us(s.median(REFERENCE))} "
+            "per ten thousand multiply-adds (median).",
+        ]
+        self.speeds.append((STORE_NAMES[kind], s.median(REFERENCE)))
         self.sections["challenge"] += [*lines, ""]
         rate = 1 / s.median(first)
         target = RATE_TARGETS[kind]
@@ -297,6 +305,15 @@ class Report:
             "- In-process timings (parts 1 and 2) are the thread's CPU time, with garbage collection "
             "run between batches, not inside them (as `timeit` does). The challenge path (part 3) is "
             "wall time on one thread: it includes SQLite's and Redis's waits.",
+            "- The challenge path's rates move with the machine's speed, which on a shared machine "
+            "changes from one minute to the next. Its rounds also time a fixed pure-Python loop "
+            "(`reference` in `benchmarks/_harness.py`); compare two runs' rates in proportion to "
+            "their loop times."
+            + (
+                " In this run the loop took " + ", ".join(f"{fmt_us(t)} ({name})" for name, t in self.speeds) + "."
+                if self.speeds
+                else ""
+            ),
             "- No benchmark is a test: `make test` times nothing.",
             "",
         ]

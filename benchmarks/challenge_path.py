@@ -26,7 +26,7 @@ from typing import Any
 import stepup
 from stepup._crypto import new_id
 
-from ._harness import Samples, interleave
+from ._harness import REFERENCE, Samples, interleave, reference
 
 __all__ = ["LEVELS", "Fill", "run_store"]
 
@@ -195,6 +195,7 @@ def run_store(
             fill.key_bytes = key_bytes(engine.store, template["id"])
         fills.append(fill)
         cases[f"{pending:,} pending"] = _start_verify(fill, users)
+    cases[REFERENCE] = reference
     samples = interleave(cases, rounds=rounds, batch=batch, clock=time.perf_counter)
     return fills, samples
 
