@@ -95,12 +95,17 @@ def _parse(value: object) -> _Log | None:
     return log
 
 
+def _log_of(session: Session) -> _Log | None:
+    """The session's log as read, or ``None``: one look-up when it was read lately."""
+    try:
+        return _LOGS[session[SESSION_KEY]]
+    except (KeyError, TypeError):  # no log, or one not read lately
+        return _parse(session.get(SESSION_KEY))
+
+
 def _read(session: Session, subject: str | None) -> _Log | None:
     """The session's log, or ``None`` when there is none (or it is of another subject)."""
-    try:
-        log: _Log | None = _LOGS[session[SESSION_KEY]]
-    except (KeyError, TypeError):  # no log, or one not read lately
-        log = _parse(session.get(SESSION_KEY))
+    log = _log_of(session)
     if log is None or (subject is not None and log.subject != subject):
         return None
     return log
@@ -163,10 +168,7 @@ def login_settled(session: Session, subject: str | None) -> bool:
     # Every request stepup sees runs this: a look-up of the log, one of its reading.
     if subject is None:
         return SESSION_KEY not in session
-    try:
-        log: _Log | None = _LOGS[session[SESSION_KEY]]
-    except (KeyError, TypeError):  # no log, or one not read lately
-        log = _parse(session.get(SESSION_KEY))
+    log = _log_of(session)
     if log is None:
         return False
     return log.subject == subject and not log.held
@@ -219,10 +221,7 @@ def satisfies(
     :param grace: seconds after any step-up in which a route does not ask again.
     """
     # The hot path of every protected request: a look-up of the log and a comparison.
-    try:
-        log: _Log | None = _LOGS[session[SESSION_KEY]]
-    except (KeyError, TypeError):  # no log, or one not read lately
-        log = _parse(session.get(SESSION_KEY))
+    log = _log_of(session)
     if log is None:
         return False
     if log.subject != subject or log.held or log.latest is None:

@@ -49,6 +49,26 @@ def code_from(message: Message) -> str:
     return found.group()
 
 
+def _in_threads(work: Callable[[], None]) -> list[BaseException]:
+    """Run ``work`` in ``_THREADS`` threads released together; what they raised."""
+    barrier = threading.Barrier(_THREADS, timeout=30)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            work()
+        except BaseException as e:  # reported by the caller
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(_THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def _put(record: Record | None, value: Record | None) -> tuple[Record | None, Any]:
     return value, record
 
@@ -190,28 +210,17 @@ class StoreContract:
         assert store.get_many([("subject", "alice"), ("subject", "bob")]) == [{"n": 1}, None]
 
     def test_concurrent_update_many_calls_are_atomic_per_record(self, store: Store) -> None:
-        barrier = threading.Barrier(_THREADS, timeout=30)
-        errors: list[BaseException] = []
         items = [("counter", "a", None), ("counter", "b", None)]
 
         def increment(records: list[Record | None]) -> tuple[list[Record | None], None]:
             return [{"n": (r or {"n": 0})["n"] + 1} for r in records], None
 
         def work() -> None:
-            try:
-                barrier.wait()
-                for _ in range(_INCREMENTS):
-                    store.update_many(items, increment)
-                    store.update("counter", "a", lambda r: ({"n": (r or {"n": 0})["n"] + 1}, None))
-            except BaseException as e:  # reported by the main thread
-                errors.append(e)
+            for _ in range(_INCREMENTS):
+                store.update_many(items, increment)
+                store.update("counter", "a", lambda r: ({"n": (r or {"n": 0})["n"] + 1}, None))
 
-        threads = [threading.Thread(target=work) for _ in range(_THREADS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == []
+        assert _in_threads(work) == []
         assert store.get_many([("counter", "a"), ("counter", "b")]) == [
             {"n": 2 * _THREADS * _INCREMENTS}, {"n": _THREADS * _INCREMENTS},
         ]  # fmt: skip
@@ -250,26 +259,15 @@ class StoreContract:
     # -- atomicity ------------------------------------------------------------------------
 
     def test_concurrent_updates_are_atomic(self, store: Store) -> None:
-        barrier = threading.Barrier(_THREADS, timeout=30)
-        errors: list[BaseException] = []
 
         def increment(record: Record | None) -> tuple[Record, None]:
             return {"n": (record or {"n": 0})["n"] + 1}, None
 
         def work() -> None:
-            try:
-                barrier.wait()
-                for _ in range(_INCREMENTS):
-                    store.update("counter", "hits", increment)
-            except BaseException as e:  # reported by the main thread
-                errors.append(e)
+            for _ in range(_INCREMENTS):
+                store.update("counter", "hits", increment)
 
-        threads = [threading.Thread(target=work) for _ in range(_THREADS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == []
+        assert _in_threads(work) == []
         assert store.get("counter", "hits") == {"n": _THREADS * _INCREMENTS}
 
     # -- with the engine ------------------------------------------------------------------
