@@ -63,6 +63,8 @@ class Limit:
     def take(self, record: Record | None, now: float) -> tuple[Record, float | None]:
         """The record with one more hit, or the record pruned and the time the window
         frees a hit (``reset``) when the limit is full."""
+        if self.hits == 0:  # "0/hour": nothing is allowed
+            return {"t": []}, now + self.window
         if self.hits <= _EXACT_UP_TO:
             times = [t for t in (record or {}).get("t", []) if t > now - self.window]
             if len(times) >= self.hits:
@@ -104,8 +106,10 @@ class Limits:
             new, reset = limit.take(record, now)
             if reset is not None:
                 retry = max(1, int(reset - now + 0.999))
-                return list(records), RateLimited(
-                    f"Too many requests ({limit.spec.replace('/', ' per ')}). Try again in {retry} s.", retry, name
-                )
+                rate = limit.spec.replace("/", " per ")
+                message = f"Too many requests ({rate}). Try again in {retry} s."
+                if not limit.hits:
+                    message = f"Not allowed here ({rate})."
+                return list(records), RateLimited(message, retry, name)
             taken.append(new)
         return taken, None

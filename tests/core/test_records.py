@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from typing import Any
 
 import pytest
 
+import stepup
 from stepup._models import Challenge
+from stepup.testing import code_from
 
 REQUIRED: dict[str, Any] = {
     "id": "c" * 22, "subject": "alice", "method": "sms", "target": "+447400123456", "purpose": "step_up",
@@ -63,3 +66,18 @@ def test_evolve_changes_only_what_it_is_given() -> None:
 def test_a_field_that_is_not_one_is_refused(call: Any) -> None:
     with pytest.raises(TypeError):
         call()
+
+
+class Purpose(enum.StrEnum):
+    STEP_UP = "step_up"
+
+
+def test_a_purpose_from_the_apps_own_str_enum_is_kept_as_its_value() -> None:
+    engine = stepup.Engine(secret_key="s" * 40, store_url="memory://", sms_url="memory://")
+    try:
+        engine.import_binding("alice", "sms", "+44 7400 123456")
+        challenge = engine.start("alice", "sms", Purpose.STEP_UP)
+        approval = engine.verify(challenge.id, code_from(engine.sms.last), subject="alice")
+        assert approval.purpose == "step_up" and type(approval.purpose) is str
+    finally:
+        engine.close()

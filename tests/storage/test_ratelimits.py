@@ -139,3 +139,28 @@ def test_a_store_without_get_many_or_update_many_still_keeps_limits() -> None:
             await engine.close()
 
     assert asyncio.run(main()) == "challenges_per_subject"
+
+
+def test_a_zero_limit_refuses_every_request_and_says_so(store: Store, clock: FrozenClock) -> None:
+    charge = _charger(store, clock, sms="0/day")
+    refused = charge(("sms", "44"))
+    assert refused is not None and refused.message == "Not allowed here (0 per day)."
+    assert refused.retry_after == 86400
+    clock.advance(3 * 86400)
+    assert charge(("sms", "44")) is not None
+
+
+def test_a_zero_sms_limit_stops_sms_and_leaves_email_alone() -> None:
+    engine = stepup.Engine(
+        secret_key=SECRET, store_url="memory://", sms_url="memory://", email_url="memory://",
+        limit_sms_per_country="0/day",
+    )  # fmt: skip
+    try:
+        engine.import_binding("alice", "sms", "+44 7400 123456")
+        engine.import_binding("alice", "email", "alice@example.com")
+        with pytest.raises(stepup.RateLimited) as caught:
+            engine.start("alice", "sms")
+        assert caught.value.limit == "sms_per_country" and caught.value.message == "Not allowed here (0 per day)."
+        assert engine.start("alice", "email").method == "email"
+    finally:
+        engine.close()

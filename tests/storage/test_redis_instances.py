@@ -5,6 +5,7 @@ applies to what Redis holds, never to the stale memory."""
 from __future__ import annotations
 
 import threading
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -151,3 +152,20 @@ def test_an_update_is_one_round_trip_when_the_memory_is_right(
     two.update("challenge", "new", _increment)
     assert one.update("challenge", "new", _increment) == 4  # stale: refused, then written
     assert commands == ["EVALSHA", "EVALSHA"]
+
+
+def test_large_records_do_not_grow_what_an_instance_remembers_past_a_few_mebibytes(
+    instances: tuple[RedisStore, RedisStore],
+) -> None:
+    one, _ = instances
+    body = "x" * 256 * 1024  # a saved request body, as large as an app may allow
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(40):  # 10 MiB of records
+            one.update("challenge", str(i), lambda r: ({"request": body}, None), ttl=60)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 6 * 2**20
+    assert one.update("challenge", "0", lambda r: (None, r == {"request": body})) is True  # forgotten, not lost

@@ -14,6 +14,7 @@ limit it is charged to are one step. A store written before they existed still w
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -165,6 +166,14 @@ def _expecting(read: Record | None, new: Record | None) -> Mutator[None]:
     return put
 
 
+def _writable(records: Sequence[Record | None]) -> None:
+    """Raise the ``TypeError`` of a record JSON cannot write before any record is written,
+    so that such a step writes nothing, as a store's own ``update_many`` does."""
+    for record in records:
+        if record is not None:
+            json.dumps(record)
+
+
 class _Emulation:
     """The steps of ``update_many`` made of single-record calls: read every record, apply
     ``fn``, then write each record only if it is still what was read. Each record is
@@ -187,6 +196,7 @@ def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
     for _ in range(_MAX_ROUNDS):
         records = store.get_many([(kind, key) for kind, key, _ in items])
         new, result = fn(records)
+        _writable(new)
         try:
             while step.done < len(items):
                 kind, key, ttl = items[step.done]
@@ -204,6 +214,7 @@ async def _async_update_each(store: Any, items: Sequence[Write], fn: ManyMutator
     for _ in range(_MAX_ROUNDS):
         records = await store.get_many([(kind, key) for kind, key, _ in items])
         new, result = fn(records)
+        _writable(new)
         try:
             while step.done < len(items):
                 kind, key, ttl = items[step.done]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import json
 import marshal
 import threading
 from collections.abc import Sequence
@@ -15,8 +16,16 @@ __all__ = ["MemoryStore"]
 
 # Records are kept serialized, so no caller can change a stored record by accident, with
 # marshal: a record is JSON-able data, which marshal writes five times faster than JSON.
-_encode = marshal.dumps
 _decode = marshal.loads
+
+
+def _encode(record: Record) -> bytes:
+    try:
+        return marshal.dumps(record)
+    except ValueError:
+        # marshal refuses subclasses of str and int (a str enum) and JSON writes them as
+        # their values, as the other stores do; what JSON cannot write is a TypeError.
+        return marshal.dumps(json.loads(json.dumps(record)))
 
 T = TypeVar("T")
 
@@ -80,7 +89,7 @@ class MemoryStore:
             self._purge(now)
             text = self._live(slot, now)
             new, result = fn(None if text is None else _decode(text))
-            self._put(slot, text is not None, new, ttl, now)
+            self._put(slot, text is not None, None if new is None else _encode(new), ttl, now)
             return result
 
     def get_many(self, items: Sequence[Item]) -> list[Record | None]:
@@ -97,12 +106,13 @@ class MemoryStore:
             self._purge(now)
             texts = [self._live((kind, key), now) for kind, key, _ in items]
             new, result = fn([None if text is None else _decode(text) for text in texts])
-            for (kind, key, ttl), text, record in zip(items, texts, new, strict=True):
-                self._put((kind, key), text is not None, record, ttl, now)
+            encoded = [None if record is None else _encode(record) for record in new]  # all or nothing
+            for (kind, key, ttl), text, value in zip(items, texts, encoded, strict=True):
+                self._put((kind, key), text is not None, value, ttl, now)
             return result
 
-    def _put(self, slot: tuple[str, str], live: bool, new: Record | None, ttl: float | None, now: float) -> None:
-        """Write one record under the lock (``None`` deletes it)."""
+    def _put(self, slot: tuple[str, str], live: bool, new: bytes | None, ttl: float | None, now: float) -> None:
+        """Write one encoded record under the lock (``None`` deletes it)."""
         if new is None:
             self._data.pop(slot, None)
             return
@@ -110,7 +120,7 @@ class MemoryStore:
         expires_at = before if ttl is None else now + ttl
         if ttl is not None and (before is None or now + ttl < before):  # else the entry for `before` comes first
             heapq.heappush(self._expiries, (now + ttl, *slot))
-        self._data[slot] = (_encode(new), expires_at)
+        self._data[slot] = (new, expires_at)
 
     def delete(self, kind: str, key: str) -> None:
         """See :meth:`stepup.stores.Store.delete`."""

@@ -80,9 +80,11 @@ return 1
 """
 #: compare-and-set rounds before an update gives up (only under extreme contention).
 _MAX_ROUNDS = 1000
-#: keys whose last seen value a store remembers before it forgets them all (forgetting
-#: costs a retry at most).
+#: keys, and bytes of their values, that a store remembers before it forgets them all
+#: (forgetting costs a retry at most): a bound on its memory however large the records
+#: (a saved request body can be hundreds of kilobytes).
 _REMEMBERED = 10_000
+_REMEMBERED_BYTES = 4 * 2**20
 
 #: the steps of an update: each yields the script's ARGV (and takes its reply) or ``None``
 #: to read the keys (and takes their values); it returns the caller's result.
@@ -103,14 +105,22 @@ class _RedisStoreBase:
         # The raw value last seen per key (None: absent): only what a script expects.
         # Racing threads may interleave here; a wrong value costs one retry.
         self._seen: dict[str, bytes | None] = {}
+        #: bytes remembered since the memory was last cleared: at least what it holds.
+        self._seen_bytes = 0
 
     def _name(self, kind: str, key: str) -> str:
         return f"{self.target.prefix}:{{{kind}:{key}}}"
 
     def _remember(self, names: Sequence[str], raws: Sequence[bytes | None]) -> None:
-        if len(self._seen) > _REMEMBERED:
-            self._seen.clear()
+        size = sum(len(raw) for raw in raws if raw)
+        if len(self._seen) > _REMEMBERED or self._seen_bytes + size > _REMEMBERED_BYTES:
+            self._forget()
+        self._seen_bytes += size
         self._seen.update(zip(names, raws, strict=True))
+
+    def _forget(self) -> None:
+        self._seen.clear()
+        self._seen_bytes = 0
 
     def _read(self, raw: bytes | None) -> tuple[Record | None, float | None]:
         """The live record in a stored value and its expiry (``None``: none)."""
@@ -269,7 +279,7 @@ class RedisStore(_RedisStoreBase):
 
     def close(self) -> None:
         """Close the connections."""
-        self._seen.clear()
+        self._forget()
         close_all(self._client)
 
     def _mget(self, names: list[str]) -> list[bytes | None]:
@@ -340,7 +350,7 @@ class AsyncRedisStore(_RedisStoreBase):
 
     async def close(self) -> None:
         """Close the connections."""
-        self._seen.clear()
+        self._forget()
         await aclose_all(self._client)
 
     async def _discovered(self) -> None:

@@ -122,6 +122,8 @@ class SQLiteStore:
 
     def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
         """See :meth:`stepup.stores.Store.update_many`: one write transaction."""
+        if not items:
+            return fn([])[1]
         try:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")

@@ -15,6 +15,7 @@ The base class has no ``Test`` prefix, so pytest collects only the subclasses.
 
 from __future__ import annotations
 
+import enum
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -141,6 +142,27 @@ class StoreContract:
         store.update("subject", "ünï", lambda r: _put(r, record))
         assert store.get("subject", "ünï") == record
 
+    def test_str_and_int_subclasses_are_stored_as_their_values(self, store: Store) -> None:
+        class Purpose(enum.StrEnum):
+            STEP_UP = "step_up"
+
+        class Level(enum.IntEnum):
+            HIGH = 2
+
+        store.update("subject", "alice", lambda r: _put(r, {"purpose": Purpose.STEP_UP, "level": [Level.HIGH]}))
+        got = store.get("subject", "alice")
+        assert got == {"purpose": "step_up", "level": [2]}
+        assert type(got["purpose"]) is str and type(got["level"][0]) is int
+
+    def test_a_record_json_cannot_write_is_a_type_error_and_writes_nothing(self, store: Store) -> None:
+        store.update("subject", "alice", lambda r: _put(r, {"n": 1}))
+        items = [("subject", "alice", None), ("subject", "bob", None)]
+        with pytest.raises(TypeError):
+            store.update_many(items, lambda records: ([{"n": 2}, {"when": object()}], None))
+        with pytest.raises(TypeError):
+            store.update("subject", "alice", lambda r: _put(r, {"n": object()}))
+        assert store.get_many([("subject", "alice"), ("subject", "bob")]) == [{"n": 1}, None]
+
     def test_a_returned_record_is_a_copy(self, store: Store) -> None:
         store.update("subject", "alice", lambda r: _put(r, {"bindings": []}))
         got = store.get("subject", "alice")
@@ -186,6 +208,9 @@ class StoreContract:
 
         assert store.update_many(items, fn) == [{"n": 1}, None, {"t": [1]}]
         assert store.get_many([(kind, key) for kind, key, _ in items]) == [{"n": 2}, {"state": "pending"}, None]
+
+    def test_update_many_of_no_records_runs_fn_and_writes_nothing(self, store: Store) -> None:
+        assert store.update_many([], lambda records: ([], ("ran on", records))) == ("ran on", [])
 
     def test_update_many_gives_each_record_its_own_ttl(self, store: Store, clock: FrozenClock) -> None:
         store.update("ratelimit", "kept", lambda r: _put(r, {"n": 0}), ttl=100)
