@@ -60,7 +60,7 @@ def _challenge_path(report: Report, quick: bool) -> None:
     report.challenges("memory", *memory, rounds=rounds, batch=200)
     _log("challenge path, memory: done")
     with tempfile.TemporaryDirectory(prefix="stepup-bench-sqlite-") as folder:
-        sqlite = cp.run_store("sqlite", cp.sqlite_url(Path(folder)), levels[:3], rounds=rounds, batch=100)
+        sqlite = cp.run_store("sqlite", cp.sqlite_url(Path(folder)), levels, rounds=rounds, batch=100)
         report.challenges("sqlite", *sqlite, rounds=rounds, batch=100)
         for fill in sqlite[0]:
             fill.engine.close()
