@@ -166,9 +166,17 @@ def _expecting(read: Record | None, new: Record | None) -> Mutator[None]:
     return put
 
 
-def _writable(records: Sequence[Record | None]) -> None:
-    """Raise the ``TypeError`` of a record JSON cannot write before any record is written,
-    so that such a step writes nothing, as a store's own ``update_many`` does."""
+def _one_each(items: Sequence[Write], records: Sequence[Record | None]) -> None:
+    """Refuse, before anything is written, an ``update_many`` function that did not
+    return one record (or ``None``) for each item."""
+    if len(records) != len(items):
+        raise ValueError(f"update_many's function returned {len(records)} records for {len(items)} items.")
+
+
+def _writable(items: Sequence[Write], records: Sequence[Record | None]) -> None:
+    """Raise the error of a step that a store's own ``update_many`` would refuse (a record
+    JSON cannot write, a record too few or too many) before any record is written."""
+    _one_each(items, records)
     for record in records:
         if record is not None:
             json.dumps(record)
@@ -196,7 +204,7 @@ def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
     for _ in range(_MAX_ROUNDS):
         records = store.get_many([(kind, key) for kind, key, _ in items])
         new, result = fn(records)
-        _writable(new)
+        _writable(items, new)
         try:
             while step.done < len(items):
                 kind, key, ttl = items[step.done]
@@ -214,7 +222,7 @@ async def _async_update_each(store: Any, items: Sequence[Write], fn: ManyMutator
     for _ in range(_MAX_ROUNDS):
         records = await store.get_many([(kind, key) for kind, key, _ in items])
         new, result = fn(records)
-        _writable(new)
+        _writable(items, new)
         try:
             while step.done < len(items):
                 kind, key, ttl = items[step.done]

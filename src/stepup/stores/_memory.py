@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from .._clock import Clock, system_clock
-from ._base import Item, ManyMutator, Mutator, Record, Write
+from ._base import Item, ManyMutator, Mutator, Record, Write, _one_each
 
 __all__ = ["MemoryStore"]
 
@@ -106,6 +106,7 @@ class MemoryStore:
             self._purge(now)
             texts = [self._live((kind, key), now) for kind, key, _ in items]
             new, result = fn([None if text is None else _decode(text) for text in texts])
+            _one_each(items, new)
             encoded = [None if record is None else _encode(record) for record in new]  # all or nothing
             for (kind, key, ttl), text, value in zip(items, texts, encoded, strict=True):
                 self._put((kind, key), text is not None, value, ttl, now)

@@ -105,18 +105,22 @@ class _RedisStoreBase:
         # The raw value last seen per key (None: absent): only what a script expects.
         # Racing threads may interleave here; a wrong value costs one retry.
         self._seen: dict[str, bytes | None] = {}
-        #: bytes remembered since the memory was last cleared: at least what it holds.
+        #: the bytes of the values in ``_seen`` (racing threads may miscount it by a
+        #: value; it starts again from nothing when the memory is cleared).
         self._seen_bytes = 0
 
     def _name(self, kind: str, key: str) -> str:
         return f"{self.target.prefix}:{{{kind}:{key}}}"
 
     def _remember(self, names: Sequence[str], raws: Sequence[bytes | None]) -> None:
-        size = sum(len(raw) for raw in raws if raw)
-        if len(self._seen) > _REMEMBERED or self._seen_bytes + size > _REMEMBERED_BYTES:
+        seen = self._seen
+        if len(seen) > _REMEMBERED or self._seen_bytes > _REMEMBERED_BYTES:
             self._forget()
-        self._seen_bytes += size
-        self._seen.update(zip(names, raws, strict=True))
+        grown = 0
+        for name, raw in zip(names, raws, strict=True):
+            grown += len(raw or b"") - len(seen.get(name) or b"")
+            seen[name] = raw
+        self._seen_bytes += grown
 
     def _forget(self) -> None:
         self._seen.clear()

@@ -209,6 +209,17 @@ class StoreContract:
         assert store.update_many(items, fn) == [{"n": 1}, None, {"t": [1]}]
         assert store.get_many([(kind, key) for kind, key, _ in items]) == [{"n": 2}, {"state": "pending"}, None]
 
+    def test_update_many_with_a_record_too_few_or_too_many_writes_nothing(self, store: Store) -> None:
+        items = [("subject", "alice", None), ("subject", "bob", None)]
+        for count in (1, 3):
+
+            def miscounted(records: list[Record | None], count: int = count) -> tuple[list[Record | None], None]:
+                return [{"n": n} for n in range(count)], None
+
+            with pytest.raises(ValueError):
+                store.update_many(items, miscounted)
+        assert store.get_many([("subject", "alice"), ("subject", "bob")]) == [None, None]
+
     def test_update_many_of_no_records_runs_fn_and_writes_nothing(self, store: Store) -> None:
         assert store.update_many([], lambda records: ([], ("ran on", records))) == ("ran on", [])
 
