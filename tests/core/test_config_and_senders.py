@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pytest
 
 import stepup
 from stepup._crypto import Keyring, Secret
-from stepup.senders import sender_from_url
+from stepup.senders import FileSender, sender_from_url
 
 SECRET = "s" * 40
 OLD, NEW = "o" * 40, "n" * 40
@@ -104,6 +105,30 @@ def test_file_sender_from_url(tmp_path):
     sender = sender_from_url("file:///" + str(tmp_path / "box" / "out.jsonl"))
     sender.send(stepup.Message("sms", "+447400123456", "123456 is your code"))
     assert (tmp_path / "box" / "out.jsonl").read_text().count("\n") == 1
+
+
+def test_a_file_outbox_read_while_it_is_written_gives_whole_messages(tmp_path):
+    path = tmp_path / "out.jsonl"
+    writer, reader = FileSender(path), FileSender(path)
+    body = "Your code is 123456. " * 5000  # 100 KB: more than one write to the file
+    done = threading.Event()
+
+    def send_all() -> None:
+        for n in range(100):
+            writer.send(stepup.Message("sms", f"+4474001{n:05d}", body))
+        done.set()
+
+    thread = threading.Thread(target=send_all)
+    thread.start()
+    try:
+        seen = 0
+        while not done.is_set():
+            messages = reader.messages()  # raised on a half-written line
+            assert all(m["body"] == body for m in messages) and len(messages) >= seen
+            seen = len(messages)
+    finally:
+        thread.join()
+    assert len(reader.messages()) == 100
 
 
 def test_console_sender_prints_the_code(capsys):

@@ -6,7 +6,6 @@ the outbox. The browser suite and the load tests both start their servers here.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import socket
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from stepup.senders import FileSender
 
 #: the example apps: (name, the module that ``python -m`` serves).
 APPS = [
@@ -42,11 +43,8 @@ class Outbox:
         self.path = path
 
     def messages(self) -> list[dict[str, Any]]:
-        """Every message sent so far, oldest first."""
-        if not self.path.exists():
-            return []
-        with self.path.open(encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        """Every message sent so far, oldest first (read as the sender writes: under the file's lock)."""
+        return FileSender(self.path).messages()  # type: ignore[return-value]
 
     def last_to(self, to: str) -> dict[str, Any]:
         """The newest message to ``to``."""

@@ -69,6 +69,7 @@ class FileSender:
         if not self.path.exists():
             return []
         with self.path.open(encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_SH)  # a message being written is read whole, or not yet
             return [json.loads(line) for line in f if line.strip()]
 
 
