@@ -44,6 +44,12 @@ class Samples:
         pairs = zip(self.per_round[case], self.per_round[reference], strict=True)
         return statistics.median(a / b for a, b in pairs)
 
+    def difference(self, case: str, reference: str) -> float:
+        """The seconds ``case`` adds to ``reference`` per operation: the median of the
+        differences within each round, paired as :meth:`ratio` pairs them."""
+        pairs = zip(self.per_round[case], self.per_round[reference], strict=True)
+        return statistics.median(a - b for a, b in pairs)
+
 
 def interleave(
     cases: Mapping[str, Batch],
