@@ -4,11 +4,11 @@ challenges pile up, and the bytes each pending challenge takes.
 For each store, four stores of its kind hold 1,000, 10,000, 100,000 and 1,000,000 pending
 challenges, seeded with copies of a real challenge's record, each under its own id and
 with the expiry the engine gives it (in bulk: exactly the rows or keys the store's own
-update writes). Then rounds of start +
-verify (an SMS code, through :class:`stepup.Engine`, on one thread) run on the four in
-turn, so any difference between them is the number of pending challenges, not the
-moment. Each start is for a user bound to a number of their own, from a pool of users
-that were warmed up first (a real app's users come back).
+update writes). Then rounds of start + verify (an SMS code, through
+:class:`stepup.Engine`, on one thread) run on the four in turn, so any difference between
+them is the number of pending challenges, not the moment. Each start is for a user bound
+to a number of their own, from a pool of users that were warmed up first (a real app's
+users come back).
 
 Limits are the defaults, but for the per-country and per-prefix SMS limits, which every
 benchmark SMS shares (one country, one prefix): they are set to 100 million a day.
