@@ -210,9 +210,12 @@ class BindingFlows(ChallengeFlows):
         :param by: the admin who made the change, for the audit event.
         """
         self.method(method)
-        yield from self._change_policy({"scope": scope_name(scope, name), "method": method, "enabled": bool(enabled)}, by)
+        change = {"scope": scope_name(scope, name), "method": method, "enabled": bool(enabled)}
+        yield from self._change_policy(change, by)
 
-    def _set_login_2fa(self, enabled: bool, scope: str = "global", name: str = "", *, by: str | None = None) -> Flow[None]:
+    def _set_login_2fa(
+        self, enabled: bool, scope: str = "global", name: str = "", *, by: str | None = None
+    ) -> Flow[None]:
         """Require (or stop requiring) a second factor at login, globally, per app, or for
         one subject (enforced 2FA).
 
@@ -251,7 +254,9 @@ class BindingFlows(ChallengeFlows):
         must_bind = password_may_enrol(policy, bindings, login_2fa=True)
         bindable = tuple(m for m in ("sms", "email", "totp") if m in allowed and m in self.methods) if must_bind else ()
         refused = refusal(bindings, usable, may_enrol=must_bind)
-        return LoginDecision(required=True, bindings=usable, must_bind=must_bind, bind_methods=bindable, refused=refused)
+        return LoginDecision(
+            required=True, bindings=usable, must_bind=must_bind, bind_methods=bindable, refused=refused
+        )
 
     # -- trusted devices -----------------------------------------------------------------
 

@@ -61,7 +61,8 @@ async def test_a_websocket_without_a_session_is_refused_as_a_request_is(engine_o
     engine = AsyncEngine(**engine_options)
 
     with pytest.raises(ConfigurationError):
-        await StepUpMiddleware(inner, engine=engine)({"type": "websocket", "path": "/ws", "headers": []}, receive_nothing, send_nowhere)
+        scope = {"type": "websocket", "path": "/ws", "headers": []}
+        await StepUpMiddleware(inner, engine=engine)(scope, receive_nothing, send_nowhere)
     await engine.close()
 
     assert inner.calls == []

@@ -1,9 +1,9 @@
 """``StepUpMiddleware``: pure ASGI, never Starlette's BaseHTTPMiddleware.
 
 Unprotected requests go straight through (a few dictionary look-ups), and so do their
-responses, streamed as they come. WebSocket handshakes pass the login hold too. The middleware puts its state in ``scope["stepup"]``,
-holds fresh logins until their second factor passes, and replays an interrupted request
-once after its approval. It must sit inside SessionMiddleware (and
+responses, streamed as they come. The middleware puts its state in ``scope["stepup"]``,
+holds fresh logins (and their WebSocket handshakes) until their second factor passes,
+and replays an interrupted request once after its approval. It must sit inside SessionMiddleware (and
 AuthenticationMiddleware, when that gives the user), so the replay sees the session with
 the new grant and the session cookie is written once, for the replay's response.
 """
@@ -28,6 +28,8 @@ _NO_SESSION = (
     "StepUpMiddleware found no session in the request: it must sit inside SessionMiddleware "
     "(after it in Starlette(middleware=[...]); with app.add_middleware, add SessionMiddleware last)."
 )
+
+_HELD_SOCKET = "A second factor is needed to sign in."
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -111,7 +113,7 @@ class StepUpMiddleware:
             if stop is not None:
                 message = await receive()
                 if message["type"] == "websocket.connect":
-                    await send({"type": "websocket.close", "code": 1008, "reason": "A second factor is needed to sign in."})
+                    await send({"type": "websocket.close", "code": 1008, "reason": _HELD_SOCKET})
                 return
         await self.app(scope, receive, send)
 

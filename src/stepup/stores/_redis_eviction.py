@@ -75,6 +75,8 @@ def check_eviction(display: str, policies: list[str] | None, *, require: bool) -
     )
     if require:
         logger.error("%s Refused: STEPUP_STORE_REQUIRE_NOEVICTION is on.", text)
-        raise StoreUnavailable(f"The Redis store may lose sign-in methods ({_NAME} is not noeviction); it is refused until that is fixed.")
+        raise StoreUnavailable(
+            f"The Redis store may lose sign-in methods ({_NAME} is not noeviction); it is refused until that is fixed."
+        )
     logger.warning(text)
     return True

@@ -53,7 +53,9 @@ class Gate(WebCore):
                 e._emit("login_refused", None, subject=subject, detail={"reason": decision.refused})
                 if not exempt:
                     error = SignInRefused(decision.refused)
-                    return problem(error) if req.wants_json else self._stopped(req, 403, error.code, "Contact support", error.message)
+                    if req.wants_json:
+                        return problem(error)
+                    return self._stopped(req, error.status, error.code, "Contact support", error.message)
         elif not grants.is_held(session, subject):
             return None
         if exempt:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from .. import grants
 from .._core import Flow
+from .._enrolment import password_may_enrol, refusal
 from .._errors import (
     ChallengeClosed,
     ChallengeError,
@@ -22,7 +23,6 @@ from .._errors import (
     StepUpError,
     WrongCode,
 )
-from .._enrolment import password_may_enrol, refusal
 from .._models import Approval, Binding, Challenge
 from ._base import WebRequest, WebResult, safe_next
 from ._common import fail_closed, problem
@@ -72,7 +72,9 @@ class Pages(Gate):
             return self._message(req, "Please sign in", "Sign in first, then come back to this page.", 401)
         return None
 
-    def _fresh_enough(self, req: WebRequest, *, csrf: bool = True, first_binding: bool = True) -> Flow[WebResult | None]:
+    def _fresh_enough(
+        self, req: WebRequest, *, csrf: bool = True, first_binding: bool = True
+    ) -> Flow[WebResult | None]:
         """Changing bindings needs a fresh second factor, unless the subject may bind with
         a password alone (nothing bound yet: see :mod:`stepup._enrolment`); a subject who
         can do neither is refused.
@@ -101,7 +103,10 @@ class Pages(Gate):
             if refused is not None:
                 return self._sign_in_refused(req, SignInRefused(refused))
         elif not usable:
-            message = "Changing security settings needs a recent second factor. Add a sign-in method under your account first."
+            message = (
+                "Changing security settings needs a recent second factor. "
+                "Add a sign-in method under your account first."
+            )
             return self._message(req, "Add a sign-in method first", message, 403)
         return (
             yield from self.protect(
