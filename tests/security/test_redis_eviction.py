@@ -45,7 +45,8 @@ def use(kind, url, **settings):
 @pytest.mark.parametrize("kind", ["sync", "async"])
 @pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lfu"])
 def test_a_redis_that_may_evict_is_reported_once(redis_factory, caplog, kind, policy):
-    server = redis_factory("--maxmemory-policy", policy)
+    server = redis_factory()
+    command(server.port, "CONFIG", "SET", "maxmemory-policy", policy)
     caplog.set_level(logging.WARNING, logger="stepup.store")
 
     bound = use(kind, server.url)
