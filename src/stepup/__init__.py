@@ -25,6 +25,7 @@ from ._errors import NoSendsLeft as NoSendsLeft
 from ._errors import OperationMismatch as OperationMismatch
 from ._errors import RateLimited as RateLimited
 from ._errors import ResendTooSoon as ResendTooSoon
+from ._errors import SignInRefused as SignInRefused
 from ._errors import StepUpError as StepUpError
 from ._errors import StoreUnavailable as StoreUnavailable
 from ._errors import TemporarilyLocked as TemporarilyLocked
@@ -81,6 +82,7 @@ __all__ = [
     "RateLimited",
     "ResendTooSoon",
     "Settings",
+    "SignInRefused",
     "StepUpError",
     "StoreUnavailable",
     "TemporarilyLocked",

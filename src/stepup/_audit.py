@@ -14,7 +14,7 @@ from ._models import AuditEvent
 __all__ = ["Auditor"]
 
 logger = logging.getLogger("stepup.audit")
-_WARNINGS = frozenset({"failed", "exhausted", "locked", "rate_limited", "delivery_failed"})
+_WARNINGS = frozenset({"failed", "exhausted", "locked", "rate_limited", "delivery_failed", "login_refused"})
 
 
 class Auditor:

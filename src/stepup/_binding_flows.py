@@ -6,6 +6,7 @@ import hmac
 from typing import Any
 
 from ._crypto import new_id
+from ._enrolment import password_may_enrol, refusal
 from ._errors import DeliveryError, InvalidInput, MethodNotAvailable
 from ._flows import _FAILURES, _POLICY, _SUBJECT, ChallengeFlows
 from ._core import Flow
@@ -199,50 +200,63 @@ class BindingFlows(ChallengeFlows):
         """The policy in force: the settings' defaults with the admin's changes over them."""
         return (yield from self._policy())
 
-    def _set_method(self, method: str, enabled: bool, scope: str = "global", name: str = "") -> Flow[None]:
+    def _set_method(
+        self, method: str, enabled: bool, scope: str = "global", name: str = "", *, by: str | None = None
+    ) -> Flow[None]:
         """Switch a method on or off globally or for an app, route or subject; persisted.
 
         :param scope: ``global``, ``app``, ``route`` or ``subject``.
         :param name: the app, route or subject.
+        :param by: the admin who made the change, for the audit event.
         """
         self.method(method)
-        yield from self._change_policy({"scope": scope_name(scope, name), "method": method, "enabled": bool(enabled)})
+        change = {"scope": scope_name(scope, name), "method": method, "enabled": bool(enabled)}
+        yield from self._change_policy(change, by)
 
-    def _set_login_2fa(self, enabled: bool, scope: str = "global", name: str = "") -> Flow[None]:
+    def _set_login_2fa(
+        self, enabled: bool, scope: str = "global", name: str = "", *, by: str | None = None
+    ) -> Flow[None]:
         """Require (or stop requiring) a second factor at login, globally, per app, or for
-        one subject (enforced 2FA)."""
-        yield from self._change_policy({"scope": scope_name(scope, name), "login_2fa": bool(enabled)})
+        one subject (enforced 2FA).
 
-    def _set_identity_source(self, source: str, required: bool) -> Flow[None]:
-        """Whether logins from ``source`` (``password``, ``sso``...) need a second factor."""
+        :param by: the admin who made the change, for the audit event.
+        """
+        yield from self._change_policy({"scope": scope_name(scope, name), "login_2fa": bool(enabled)}, by)
+
+    def _set_identity_source(self, source: str, required: bool, *, by: str | None = None) -> Flow[None]:
+        """Whether logins from ``source`` (``password``, ``sso``...) need a second factor.
+
+        :param by: the admin who made the change, for the audit event.
+        """
         if not source:
             raise InvalidInput("Name the identity source, e.g. password or sso.")
-        yield from self._change_policy({"identity_source": source, "enabled": bool(required)})
+        yield from self._change_policy({"identity_source": source, "enabled": bool(required)}, by)
 
     def _set_bind_on_first_login(self, enabled: bool) -> Flow[None]:
         """Whether a user with nothing bound must bind a method at login."""
         yield from self._change_policy({"bind_on_first_login": bool(enabled)})
 
-    def _change_policy(self, change: dict[str, Any]) -> Flow[None]:
+    def _change_policy(self, change: dict[str, Any], by: str | None = None) -> Flow[None]:
         yield from self._io("store", "update", _POLICY, _POLICY, lambda r: (apply_change(r, change), None), None)
-        self._emit("policy_changed", None, detail=change)
+        self._emit("policy_changed", None, subject=by, detail=change)
 
     def _login_decision(
         self, subject: str, *, identity_source: str | None = None, app: str | None = None
     ) -> Flow[LoginDecision]:
         """What a fresh login of ``subject`` needs: a second factor or not, with which of
-        their bindings, or a binding first."""
+        their bindings, a binding first, or support (``refused``: see :mod:`._enrolment`)."""
         policy = yield from self._policy()
         if not policy.login_2fa(subject=subject, app=app, identity_source=identity_source):
             return LoginDecision(required=False)
         allowed = policy.methods(app=app, subject=subject)
         bindings = yield from self._bindings(subject)
         usable = tuple(b for b in bindings if b.method in allowed and b.remaining != 0)
-        bindable = tuple(m for m in ("sms", "email", "totp") if m in allowed and m in self.methods)
-        must_bind = not any(b.method != "recovery" for b in usable)
-        if must_bind and not policy.bind_on_first_login and not usable:
-            return LoginDecision(required=True, must_bind=False, bind_methods=())
-        return LoginDecision(required=True, bindings=usable, must_bind=must_bind, bind_methods=bindable)
+        must_bind = password_may_enrol(policy, bindings, login_2fa=True)
+        bindable = tuple(m for m in ("sms", "email", "totp") if m in allowed and m in self.methods) if must_bind else ()
+        refused = refusal(bindings, usable, may_enrol=must_bind)
+        return LoginDecision(
+            required=True, bindings=usable, must_bind=must_bind, bind_methods=bindable, refused=refused
+        )
 
     # -- trusted devices -----------------------------------------------------------------
 

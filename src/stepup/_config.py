@@ -29,6 +29,9 @@ class Settings:
     app_name: str = "stepup"
     #: where bindings, challenges and policy live: memory://, sqlite:///path, redis://...
     store_url: str = "sqlite:///stepup.sqlite3"
+    #: refuse a Redis store whose maxmemory-policy may evict stepup's keys (anything but
+    #: noeviction), answering 503 until it is fixed; off: log a warning on first use.
+    store_require_noeviction: bool = False
     #: where SMS go: console://, file:///path, twilio://..., vonage://...
     sms_url: str = "console://"
     #: where emails go: console://, file:///path, smtp://..., smtps://...

@@ -84,7 +84,9 @@ class _Twins(ResumeFlows):
         """Set up the store and senders from the twin's own (sync or async) kind; a store
         without ``get_many``/``update_many`` gets them from ``many``."""
         s = self.settings
-        self.store = many(store if store is not None else store_factory(s.store_url, self.clock))
+        if store is None:
+            store = store_factory(s.store_url, self.clock, require_noeviction=s.store_require_noeviction)
+        self.store = many(store)
         #: whether the store's update_many is atomic across records (``atomic_many``).
         self.store_atomic = bool(getattr(self.store, "atomic_many", False))
         self.sms = sms if sms is not None else sender_factory(s.sms_url)

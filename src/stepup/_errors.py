@@ -22,6 +22,7 @@
     │   ├── ResendTooSoon           the resend cooldown has not passed
     │   └── TemporarilyLocked       back-off after failures, with ``locked_until``
     ├── MethodLocked                423: too many failures in a row; an admin unlocks
+    ├── SignInRefused               403: no method to sign in with, none to bind; with ``reason``
     └── Unavailable                 503: nothing was charged
         ├── StoreUnavailable
         └── DeliveryError           with ``channel`` and a ``reason`` free of credentials
@@ -50,6 +51,7 @@ __all__ = [
     "OperationMismatch",
     "RateLimited",
     "ResendTooSoon",
+    "SignInRefused",
     "StepUpError",
     "StoreUnavailable",
     "TemporarilyLocked",
@@ -247,6 +249,27 @@ class MethodLocked(StepUpError):
 
     status = 423
     code = "method_locked"
+
+
+class SignInRefused(StepUpError):
+    """A login that needs a second factor, of a subject who has none to use and may not
+    bind one with a password alone: support has to help.
+
+    :param reason: ``methods_off`` (every bound sign-in method is switched off) or
+        ``nothing_bound`` (nothing is bound and binding at first login is off).
+    """
+
+    status = 403
+    code = "sign_in_refused"
+
+    _MESSAGES = {
+        "methods_off": "Your sign-in methods are switched off; contact support.",
+        "nothing_bound": "You have no second factor, and one cannot be added with a password alone; contact support.",
+    }
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self._MESSAGES.get(reason, "You cannot sign in here; contact support."))
+        self.reason = reason
 
 
 class Unavailable(StepUpError):

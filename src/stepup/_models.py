@@ -205,7 +205,8 @@ class AuditEvent:
 
     ``type`` is one of ``issued``, ``sent``, ``delivery_failed``, ``verified``, ``failed``,
     ``exhausted``, ``expired``, ``cancelled``, ``locked``, ``rate_limited``, ``bound``,
-    ``unbound``, ``reset``, ``unlocked``, ``policy_changed``.
+    ``unbound``, ``reset``, ``unlocked``, ``policy_changed`` (``subject`` is the admin, when
+    one made it on the admin page), ``login_refused`` (``detail["reason"]``).
     """
 
     type: str
@@ -247,12 +248,15 @@ class LoginDecision:
     :ivar bindings: the bound methods the subject may use now.
     :ivar must_bind: nothing usable is bound: the user binds a method first.
     :ivar bind_methods: the methods the user may bind.
+    :ivar refused: why the login cannot go on (a :class:`~stepup.SignInRefused` reason,
+        ``methods_off`` or ``nothing_bound``), or ``None``.
     """
 
     required: bool
     bindings: tuple[Binding, ...] = ()
     must_bind: bool = False
     bind_methods: tuple[str, ...] = ()
+    refused: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

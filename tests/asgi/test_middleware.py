@@ -1,5 +1,6 @@
-"""StepUpMiddleware as ASGI middleware: what it leaves alone (lifespan, websockets,
-unprotected requests and their streamed bodies) and how it refuses a wrong order."""
+"""StepUpMiddleware as ASGI middleware: what it leaves alone (lifespan, websockets of a
+settled login, unprotected requests and their streamed bodies) and how it refuses a wrong
+order."""
 
 from __future__ import annotations
 
@@ -39,14 +40,10 @@ async def send_nowhere(message) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(
-    "scope",
-    [{"type": "lifespan", "asgi": {"version": "3.0"}}, {"type": "websocket", "path": "/ws", "headers": []}],
-    ids=["lifespan", "websocket"],
-)
-async def test_non_http_scopes_pass_through_untouched(engine_options, scope) -> None:
+async def test_lifespan_scopes_pass_through_untouched(engine_options) -> None:
     inner = Inner()
     engine = AsyncEngine(**engine_options)
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
     original = dict(scope)
 
     await StepUpMiddleware(inner, engine=engine)(scope, receive_nothing, send_nowhere)
@@ -54,6 +51,21 @@ async def test_non_http_scopes_pass_through_untouched(engine_options, scope) -> 
 
     assert inner.calls == [(scope, receive_nothing, send_nowhere)]
     assert scope == original  # no session needed, nothing added
+
+
+@pytest.mark.anyio
+async def test_a_websocket_without_a_session_is_refused_as_a_request_is(engine_options) -> None:
+    """WebSocket handshakes pass the login hold (tests/security/test_websocket_hold.py),
+    which needs the session: without it, nothing is let through unchecked."""
+    inner = Inner()
+    engine = AsyncEngine(**engine_options)
+
+    with pytest.raises(ConfigurationError):
+        scope = {"type": "websocket", "path": "/ws", "headers": []}
+        await StepUpMiddleware(inner, engine=engine)(scope, receive_nothing, send_nowhere)
+    await engine.close()
+
+    assert inner.calls == []
 
 
 @pytest.mark.anyio

@@ -13,8 +13,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 
 from stepup import AsyncEngine, Settings
 from stepup.asgi import StepUpMiddleware, routes, step_up_required
@@ -82,6 +83,11 @@ def build(tmp_path: Path, records: LabRecords, settings: dict[str, Any], **engin
         records.payments.append((data["to"], data["amount"]))
         return JSONResponse({"paid": data["amount"], "to": data["to"]})
 
+    async def feed(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(f"Feed of {websocket.session.get('user_id')}")
+        await websocket.close()
+
     async def locked(request: Request, error: Exception) -> Response:
         return JSONResponse({"error": "This item is locked."}, status_code=423)
 
@@ -92,6 +98,7 @@ def build(tmp_path: Path, records: LabRecords, settings: dict[str, Any], **engin
             Route("/logout", logout, methods=["POST"]),
             Route("/logout-history", page("Where you signed out")),
             Route("/", home),
+            WebSocketRoute("/feed", feed),
             Route("/report", step_up_required(max_age=60)(page("The quarterly report"))),
             Route("/email-only", step_up_required(max_age=60, methods=["email"])(page("Verified by email"))),
             Route("/items/{item}", update_item, methods=["PUT", "PATCH"]),

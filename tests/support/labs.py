@@ -11,6 +11,7 @@ behaviour:
   exception the app's own error handler answers with 423 for ``locked``;
 - ``POST /pay``: a payment operation taking JSON or a form;
 - ``/vault/...`` protected as a whole (the policy's app ``vault``), ``/lobby/report``;
+- on Starlette only, a WebSocket ``/feed`` that sends one line naming the session's user;
 - a hook that records every request it sees, so a replay's pass through the app's own
   machinery shows.
 

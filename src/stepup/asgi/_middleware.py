@@ -2,8 +2,8 @@
 
 Unprotected requests go straight through (a few dictionary look-ups), and so do their
 responses, streamed as they come. The middleware puts its state in ``scope["stepup"]``,
-holds fresh logins until their second factor passes, and replays an interrupted request
-once after its approval. It must sit inside SessionMiddleware (and
+holds fresh logins (and their WebSocket handshakes) until their second factor passes,
+and replays an interrupted request once after its approval. It must sit inside SessionMiddleware (and
 AuthenticationMiddleware, when that gives the user), so the replay sees the session with
 the new grant and the session cookie is written once, for the replay's response.
 """
@@ -28,6 +28,8 @@ _NO_SESSION = (
     "StepUpMiddleware found no session in the request: it must sit inside SessionMiddleware "
     "(after it in Starlette(middleware=[...]); with app.add_middleware, add SessionMiddleware last)."
 )
+
+_HELD_SOCKET = "A second factor is needed to sign in."
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -78,6 +80,8 @@ class StepUpMiddleware:
         # be held or replayed enters one of the coroutines below. Every request pays for
         # this layer, most of them for nothing else.
         if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                return self._websocket(scope, receive, send)
             return self.app(scope, receive, send)
         try:
             session = scope["session"]
@@ -93,6 +97,25 @@ class StepUpMiddleware:
         if scope["method"] == "POST" and _app_path(scope).startswith(self._code_path):
             return self._approving(scope, receive, send)
         return self.app(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket handshake: held like any page, by the same login hold, so a session
+        that passed only a password gets no data over a socket either. A held one is closed
+        before it is accepted (1008, policy violation), which servers answer with 403."""
+        session = scope.get("session")
+        if session is None:
+            raise ConfigurationError(_NO_SESSION)
+        st = scope["stepup"] = self.state
+        subject = st.subject(scope)  # type: ignore[arg-type]
+        if not grants.login_settled(session, subject):
+            # The handshake is a GET of its path: the hold decides it as it decides a page.
+            stop = await self._login({**scope, "type": "http", "method": "GET"}, receive, subject)
+            if stop is not None:
+                message = await receive()
+                if message["type"] == "websocket.connect":
+                    await send({"type": "websocket.close", "code": 1008, "reason": _HELD_SOCKET})
+                return
+        await self.app(scope, receive, send)
 
     async def _holding(self, scope: Scope, receive: Receive, send: Send, subject: str | None) -> None:
         """A request whose login is not settled: a new login, a logout, or a held login."""

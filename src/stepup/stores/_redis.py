@@ -37,10 +37,13 @@ import secrets
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any, TypeVar
 
+import redis
+
 from .._clock import Clock, system_clock
 from .._errors import StoreUnavailable
 from ._base import Item, ManyMutator, Mutator, Record, Write, _async_update_each, _update_each
 from ._redis_client import REDIS_ERRORS, RedisTarget, aclose_all, close_all, one_slot
+from ._redis_eviction import check_eviction, policies_in
 
 __all__ = ["AsyncRedisStore", "RedisStore"]
 
@@ -95,9 +98,12 @@ class _RedisStoreBase:
     """What both twins share: keys, envelopes, the remembered values and the steps of
     every update, without I/O."""
 
-    def __init__(self, url: str, clock: Clock) -> None:
+    def __init__(self, url: str, clock: Clock, require_noeviction: bool) -> None:
         self.target = RedisTarget.parse(url)
         self._clock = clock
+        #: refuse a server whose maxmemory-policy may evict keys (else log a warning).
+        self._require_noeviction = require_noeviction
+        self._eviction_checked = False
         self._cluster = self.target.mode == "cluster"
         #: ``update_many`` is one script, atomic across records, except on a cluster
         #: (records on different nodes).
@@ -194,6 +200,14 @@ class _RedisStoreBase:
             self._remember(names, raws)
         raise self._contended()
 
+    def _config_get_args(self) -> dict[str, Any]:
+        # On a cluster every primary holds some of the records: ask each of them.
+        return {"target_nodes": "primaries"} if self._cluster else {}
+
+    def _judge_eviction(self, reply: Any) -> None:
+        policies = None if isinstance(reply, redis.ResponseError) else policies_in(reply)
+        self._eviction_checked = check_eviction(self.target.display, policies, require=self._require_noeviction)
+
     def _in_one_script(self, names: list[str]) -> bool:
         """Whether one script can update all of ``names`` (on a cluster: one hash slot)."""
         return not self._cluster or one_slot(names)
@@ -233,12 +247,15 @@ class RedisStore(_RedisStoreBase):
     :param url: ``redis://``, ``rediss://``, ``redis+sentinel://`` or ``redis+cluster://``
         (see :mod:`stepup.stores._redis_client`).
     :param clock: the time source for expiry.
+    :param require_noeviction: on first use, refuse (:class:`StoreUnavailable`) a server
+        whose ``maxmemory-policy`` may evict keys, rather than log a warning (see
+        :mod:`stepup.stores._redis_eviction`).
     :raises ConfigurationError: for a URL that cannot be used.
     :raises StoreUnavailable: when a cluster cannot be reached at start-up.
     """
 
-    def __init__(self, url: str, clock: Clock = system_clock) -> None:
-        super().__init__(url, clock)
+    def __init__(self, url: str, clock: Clock = system_clock, *, require_noeviction: bool = False) -> None:
+        super().__init__(url, clock, require_noeviction)
         with self._errors():
             self._client = self.target.client()
         self._script = self._client.register_script(_COMPARE_AND_SET)
@@ -247,6 +264,7 @@ class RedisStore(_RedisStoreBase):
         """See :meth:`stepup.stores.Store.get`."""
         name = self._name(kind, key)
         with self._errors():
+            self._checked()
             raw = self._client.get(name)
         return self._records([name], [raw])[0]
 
@@ -256,6 +274,7 @@ class RedisStore(_RedisStoreBase):
             return []
         names = [self._name(kind, key) for kind, key in items]
         with self._errors():
+            self._checked()
             raws = self._mget(names)
         return self._records(names, raws)
 
@@ -278,6 +297,7 @@ class RedisStore(_RedisStoreBase):
         """See :meth:`stepup.stores.Store.delete`."""
         name = self._name(kind, key)
         with self._errors():
+            self._checked()
             self._client.delete(name)
         self._remember([name], [None])
 
@@ -285,6 +305,16 @@ class RedisStore(_RedisStoreBase):
         """Close the connections."""
         self._forget()
         close_all(self._client)
+
+    def _checked(self) -> None:
+        """Check the server's eviction policy on first use."""
+        if self._eviction_checked:
+            return
+        try:
+            reply: Any = self._client.config_get("maxmemory-policy", **self._config_get_args())
+        except redis.ResponseError as refused:  # CONFIG renamed or not allowed to this user
+            reply = refused
+        self._judge_eviction(reply)
 
     def _mget(self, names: list[str]) -> list[bytes | None]:
         return self._client.mget_nonatomic(names) if self._cluster else self._client.mget(names)  # type: ignore[no-any-return]
@@ -297,6 +327,7 @@ class RedisStore(_RedisStoreBase):
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
             with self._errors():
+                self._checked()
                 reply = self._mget(names) if args is None else self._script(keys=names, args=args)
 
 
@@ -306,8 +337,8 @@ class AsyncRedisStore(_RedisStoreBase):
     Use it from one event loop (the one the app runs on).
     """
 
-    def __init__(self, url: str, clock: Clock = system_clock) -> None:
-        super().__init__(url, clock)
+    def __init__(self, url: str, clock: Clock = system_clock, *, require_noeviction: bool = False) -> None:
+        super().__init__(url, clock, require_noeviction)
         self._client = self.target.async_client()
         self._script = self._client.register_script(_COMPARE_AND_SET)
 
@@ -363,6 +394,12 @@ class AsyncRedisStore(_RedisStoreBase):
         # writer); finding them first, under its own lock, avoids that.
         if self._cluster:
             await self._client.initialize()
+        if not self._eviction_checked:  # the server's eviction policy, on first use
+            try:
+                reply: Any = await self._client.config_get("maxmemory-policy", **self._config_get_args())
+            except redis.ResponseError as refused:
+                reply = refused
+            self._judge_eviction(reply)
 
     async def _mget(self, names: list[str]) -> list[bytes | None]:
         if self._cluster:

@@ -17,11 +17,11 @@ from ._sqlite import SQLiteStore
 __all__ = ["async_store_from_url", "store_from_url"]
 
 
-def _memory(url: str, clock: Clock) -> Store:
+def _memory(url: str, clock: Clock, require_noeviction: bool) -> Store:
     return MemoryStore(clock)
 
 
-def _sqlite(url: str, clock: Clock) -> Store:
+def _sqlite(url: str, clock: Clock, require_noeviction: bool) -> Store:
     # sqlite:///relative/file.db and sqlite:////absolute/file.db, as SQLAlchemy writes them.
     return SQLiteStore(url.split(":///", 1)[1] if ":///" in url else "", clock)
 
@@ -36,18 +36,19 @@ def _redis_module() -> types.ModuleType:
     return _redis
 
 
-def _redis(url: str, clock: Clock) -> Store:
-    return _redis_module().RedisStore(url, clock)  # type: ignore[no-any-return]
+def _redis(url: str, clock: Clock, require_noeviction: bool) -> Store:
+    return _redis_module().RedisStore(url, clock, require_noeviction=require_noeviction)  # type: ignore[no-any-return]
 
 
-def _async_redis(url: str, clock: Clock) -> AsyncStore:
-    return _redis_module().AsyncRedisStore(url, clock)  # type: ignore[no-any-return]
+def _async_redis(url: str, clock: Clock, require_noeviction: bool) -> AsyncStore:
+    return _redis_module().AsyncRedisStore(url, clock, require_noeviction=require_noeviction)  # type: ignore[no-any-return]
 
 
 class _Backend(NamedTuple):
-    sync: Callable[[str, Clock], Store]
+    #: ``(url, clock, require_noeviction)``; only Redis can evict, the others ignore it.
+    sync: Callable[[str, Clock, bool], Store]
     #: a native asyncio store; without one the sync store runs through AsyncStoreAdapter.
-    native_async: Callable[[str, Clock], AsyncStore] | None = None
+    native_async: Callable[[str, Clock, bool], AsyncStore] | None = None
     #: whether the sync store's calls block (they then go to a worker thread in async code).
     blocking: bool = False
 
@@ -66,28 +67,31 @@ def _lookup(url: str) -> _Backend:
     return by_scheme(_SCHEMES, url, "store")
 
 
-def store_from_url(url: str, clock: Clock = system_clock) -> Store:
+def store_from_url(url: str, clock: Clock = system_clock, *, require_noeviction: bool = False) -> Store:
     """The store a URL names.
 
     :param url: ``memory://``, ``sqlite:///path``, ``redis://host:port/db``,
         ``rediss://...``, ``redis+sentinel://host:port/service`` or
         ``redis+cluster://host:port,host:port``.
     :param clock: the time source for expiry.
+    :param require_noeviction: a Redis store refuses a server whose ``maxmemory-policy``
+        may evict keys, rather than log a warning (``STEPUP_STORE_REQUIRE_NOEVICTION``).
     :raises ConfigurationError: for an unknown scheme (naming the known ones), a URL that
         cannot be used, or a driver that is not installed.
     """
-    return _lookup(url).sync(url, clock)
+    return _lookup(url).sync(url, clock, require_noeviction)
 
 
-def async_store_from_url(url: str, clock: Clock = system_clock) -> AsyncStore:
+def async_store_from_url(url: str, clock: Clock = system_clock, *, require_noeviction: bool = False) -> AsyncStore:
     """The async store a URL names: a native asyncio store where there is one (Redis),
     else the sync store, with blocking calls in worker threads.
 
     :param url: as for :func:`store_from_url`.
     :param clock: the time source for expiry.
+    :param require_noeviction: as for :func:`store_from_url`.
     :raises ConfigurationError: as for :func:`store_from_url`.
     """
     backend = _lookup(url)
     if backend.native_async is not None:
-        return backend.native_async(url, clock)
-    return AsyncStoreAdapter(backend.sync(url, clock), offload=backend.blocking)
+        return backend.native_async(url, clock, require_noeviction)
+    return AsyncStoreAdapter(backend.sync(url, clock, require_noeviction), offload=backend.blocking)

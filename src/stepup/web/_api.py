@@ -107,12 +107,12 @@ class Api(Pages):
         usable = yield from self.usable(
             subject, app=resume and resume["app"], route=resume and resume["route"], methods=resume and resume["methods"]
         )
+        purpose = resume["purpose"] if resume else ("login" if grants.is_held(req.session, subject) else "step_up")
+        if purpose == "login" and (yield from self._bind_first(req, usable)) is not None:
+            raise MethodNotAvailable("Bind a phone, an email address or an authenticator app first.")
         binding = next((b for b in usable if (binding_id and b.id == binding_id) or (not binding_id and b.method == method)), None)
         if binding is None:
             raise MethodNotAvailable("That method is not available to you here. GET the status URL for the ones that are.")
-        purpose = resume["purpose"] if resume else ("login" if grants.is_held(req.session, subject) else "step_up")
-        if purpose == "login" and (yield from self._bind_first(subject, usable)) is not None:
-            raise MethodNotAvailable("Bind a phone, an email address or an authenticator app first.")
         challenge = yield from e._start(
             subject, binding.method, purpose, binding_id=binding.id, operation=resume and resume["op"],
             operation_data=resume and resume["opd"], session=self.nonce(req), app=resume and resume["app"],

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from .. import grants
 from .._core import Flow
-from .._errors import ChallengeForbidden, StepUpError
+from .._errors import ChallengeForbidden, SignInRefused, StepUpError
 from ..grants import login_settled
 from ._base import WebRequest, WebResult
 from ._common import Operation, WebCore, fail_closed, problem
@@ -44,9 +44,18 @@ class Gate(WebCore):
             hold = decision.required
             if hold and device_token:
                 hold = not (yield from e._is_trusted_device(subject, device_token))
+            if decision.refused is not None:
+                hold = True  # not even a remembered browser: it stood for a method now off
             grants.begin_login(session, subject, identity_source=identity_source, hold=hold)
             if not hold:
                 return None
+            if decision.refused is not None:
+                e._emit("login_refused", None, subject=subject, detail={"reason": decision.refused})
+                if not exempt:
+                    error = SignInRefused(decision.refused)
+                    if req.wants_json:
+                        return problem(error)
+                    return self._stopped(req, error.status, error.code, "Contact support", error.message)
         elif not grants.is_held(session, subject):
             return None
         if exempt:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from .. import grants
 from .._core import Flow
+from .._enrolment import password_may_enrol, refusal
 from .._errors import (
     ChallengeClosed,
     ChallengeError,
@@ -18,12 +19,13 @@ from .._errors import (
     ChallengeExpired,
     ChallengeForbidden,
     InvalidInput,
+    SignInRefused,
     StepUpError,
     WrongCode,
 )
 from .._models import Approval, Binding, Challenge
 from ._base import WebRequest, WebResult, safe_next
-from ._common import fail_closed
+from ._common import fail_closed, problem
 from ._forms import AdminForm, BindEmailForm, BindPhoneForm, ChooseForm, CodeForm, PlainForm
 from ._gate import Gate
 
@@ -70,13 +72,20 @@ class Pages(Gate):
             return self._message(req, "Please sign in", "Sign in first, then come back to this page.", 401)
         return None
 
-    def _fresh_enough(self, req: WebRequest, *, csrf: bool = True) -> Flow[WebResult | None]:
-        """Changing bindings needs a fresh second factor, unless nothing usable is bound yet
-        (the first binding, at the first login).
+    def _fresh_enough(
+        self, req: WebRequest, *, csrf: bool = True, first_binding: bool = True
+    ) -> Flow[WebResult | None]:
+        """Changing bindings needs a fresh second factor, unless the subject may bind with
+        a password alone (nothing bound yet: see :mod:`stepup._enrolment`); a subject who
+        can do neither is refused.
 
         A form's POST shows its CSRF token first: a forged one must not even start a
         step-up (whose page would name the change to approve). The JSON API passes
-        ``csrf=False``: it takes only JSON bodies, which other sites cannot send."""
+        ``csrf=False``: it takes only JSON bodies, which other sites cannot send.
+
+        :param first_binding: whether a password alone may do this for a subject with
+            nothing bound; the admin page passes ``False``: a policy change always needs
+            a fresh second factor."""
         if csrf and req.method == "POST":
             form = PlainForm.bind(req.form, req.session, self.engine.keys)
             if not form.validate():
@@ -87,8 +96,18 @@ class Pages(Gate):
         if grants.satisfies(req.session, subject, max_age=self.config.sensitive_max_age, now=now):
             return None
         usable = yield from self.usable(subject, app=None, route=None, methods=None)
-        if not any(b.method != "recovery" for b in usable):
-            return None
+        if first_binding:
+            may_enrol, refused = yield from self._enrolment(req, usable)
+            if may_enrol:
+                return None
+            if refused is not None:
+                return self._sign_in_refused(req, SignInRefused(refused))
+        elif not usable:
+            message = (
+                "Changing security settings needs a recent second factor. "
+                "Add a sign-in method under your account first."
+            )
+            return self._message(req, "Add a sign-in method first", message, 403)
         return (
             yield from self.protect(
                 req, max_age=self.config.sensitive_max_age, methods=None, operation=None, app=None,
@@ -96,16 +115,34 @@ class Pages(Gate):
             )
         )  # fmt: skip
 
-    def _bind_first(self, subject: str, usable: list[Binding]) -> Flow[str | None]:
-        """The bind page a login goes to first when nothing but recovery codes is bound
-        (they are no second factor to sign in with): a phone as Authing does, or the first
-        method the policy leaves on; ``None`` when the login may go on."""
-        if any(b.method != "recovery" for b in usable):
+    def _enrolment(self, req: WebRequest, usable: list[Binding]) -> Flow[tuple[bool, str | None]]:
+        """The rule of :mod:`stepup._enrolment` for this session: whether a password alone
+        may bind a method, and why the subject is refused when they can neither verify
+        with one of ``usable`` nor bind."""
+        e, subject = self.engine, req.subject or ""
+        policy = yield from e._get_policy()
+        bindings = yield from e._bindings(subject)
+        may_enrol = password_may_enrol(policy, bindings, login_2fa=grants.is_held(req.session, subject))
+        return may_enrol, refusal(bindings, usable, may_enrol=may_enrol)
+
+    def _sign_in_refused(self, req: WebRequest, error: SignInRefused) -> WebResult:
+        """A problem document for JSON clients; for browsers a page that says who can help."""
+        return problem(error) if req.wants_json else self._message(req, "Contact support", error.message, error.status)
+
+    def _bind_first(self, req: WebRequest, usable: list[Binding]) -> Flow[str | None]:
+        """The bind page a login goes to first when the subject may bind with a password
+        alone: a phone as Authing does, or the first method the policy leaves on; ``None``
+        when the login goes on with a bound method.
+
+        :raises SignInRefused: nothing to verify with, and nothing may be bound.
+        """
+        may_enrol, refused = yield from self._enrolment(req, usable)
+        if refused is not None:
+            raise SignInRefused(refused)
+        if not may_enrol:
             return None
         policy = yield from self.engine._get_policy()
-        if usable and not policy.bind_on_first_login:
-            return None
-        allowed = policy.methods(subject=subject)
+        allowed = policy.methods(subject=req.subject)
         return next((page for method, page in _BIND_PAGES if method in allowed), None)
 
     # -- choose a method ------------------------------------------------------------------
@@ -132,7 +169,10 @@ class Pages(Gate):
         usable = yield from self.usable(
             subject, app=resume and resume["app"], route=resume and resume["route"], methods=resume and resume["methods"]
         )
-        bind = (yield from self._bind_first(subject, usable)) if purpose == "login" else None
+        try:
+            bind = (yield from self._bind_first(req, usable)) if purpose == "login" else None
+        except SignInRefused as refused:
+            return self._sign_in_refused(req, refused)
         if bind is not None:
             return WebResult(status=303, redirect=f"{self.url(bind)}?next={quote(next_url, safe='/')}")
         if not usable:
@@ -416,13 +456,17 @@ class Pages(Gate):
         if grants.is_held(req.session, req.subject or ""):
             # A password alone does not change the security policy: the second factor first.
             return WebResult(status=303, redirect=f"{self.url('choose')}?next={quote(self.url('admin'), safe='/')}")
+        # Nor does a login that passed no second factor lately (a remembered browser, a
+        # login with 2FA off): every change, and the page that offers it, needs a fresh one.
+        if (stop := (yield from self._fresh_enough(req, first_binding=False))) is not None:
+            return stop
         e = self.engine
         form = self._form(req, AdminForm)
         error = None
         if req.method == "POST":
             if form.validate():
                 try:
-                    yield from self._apply_switch(form)
+                    yield from self._apply_switch(form, by=req.subject or "")
                 except StepUpError as failure:
                     error = failure.message
                 else:
@@ -445,16 +489,17 @@ class Pages(Gate):
             saved=req.args.get("saved") == "1", csrf=form.csrf_token, names=_METHOD_NAMES,
         )  # fmt: skip
 
-    def _apply_switch(self, form: Any) -> Flow[None]:
+    def _apply_switch(self, form: Any, *, by: str) -> Flow[None]:
+        """Apply one switch; its audit event names the admin ``by``."""
         e = self.engine
         enabled = form.enabled.data == "on"
         scope, name, setting = form.scope.data, form.name.data or "", form.setting.data
         if setting == "login_2fa":
-            yield from e._set_login_2fa(enabled, scope, name)
+            yield from e._set_login_2fa(enabled, scope, name, by=by)
         elif setting.startswith("method:"):
-            yield from e._set_method(setting.removeprefix("method:"), enabled, scope, name)
+            yield from e._set_method(setting.removeprefix("method:"), enabled, scope, name, by=by)
         elif setting.startswith("source:"):
-            yield from e._set_identity_source(setting.removeprefix("source:"), enabled)
+            yield from e._set_identity_source(setting.removeprefix("source:"), enabled, by=by)
         else:
             raise InvalidInput("Unknown setting.")
 

@@ -1,0 +1,53 @@
+"""Who may bind a second factor with nothing but a password, and who cannot sign in.
+
+A password is the one factor an attacker who phished it has. Binding a method with it
+alone is allowed only where there is no second factor to ask for instead: a subject with
+no sign-in method bound at all, and, at a login that needs a second factor, only while
+the policy binds at first login. A subject whose bound methods are all switched off is
+not such a subject: their methods still say who they are, so they are refused and sent
+to support rather than offered a new method that the password alone would choose.
+
+Every path that could enrol a factor or start a login's challenge reads this one rule:
+the login hold, the choose page, each bind page, the recovery-codes page and the JSON
+API. Pure functions, shared by the sync and async engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ._models import Binding
+from ._policy import Policy
+
+__all__ = ["password_may_enrol", "refusal"]
+
+
+def _signs_in(binding: Binding) -> bool:
+    # Recovery codes are the way back in when a method is lost, not a method to bind
+    # others with: a subject who holds only those binds a first method like one who has none.
+    return binding.method != "recovery"
+
+
+def password_may_enrol(policy: Policy, bindings: Iterable[Binding], *, login_2fa: bool) -> bool:
+    """Whether the subject may bind a method with only a password, no fresh second factor.
+
+    :param policy: the policy in force.
+    :param bindings: every binding of the subject, whether the policy allows it or not.
+    :param login_2fa: this login needs a second factor (its session is held).
+    """
+    if any(_signs_in(b) for b in bindings):
+        return False
+    return policy.bind_on_first_login or not login_2fa
+
+
+def refusal(bindings: Iterable[Binding], usable: Iterable[Binding], *, may_enrol: bool) -> str | None:
+    """Why a subject can neither verify nor bind, as a :class:`~stepup.SignInRefused`
+    reason; ``None`` when they can do one of the two.
+
+    :param bindings: every binding of the subject.
+    :param usable: the bindings the policy allows here (recovery codes included).
+    :param may_enrol: what :func:`password_may_enrol` says.
+    """
+    if may_enrol or any(True for _ in usable):
+        return None
+    return "methods_off" if any(_signs_in(b) for b in bindings) else "nothing_bound"
