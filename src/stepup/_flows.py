@@ -180,7 +180,8 @@ class ChallengeFlows(Core):
 
         def charge(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], StepUpError | None]:
             locked = next((e for r in records[n : n + m] if (e := _lock_error(r, now, backoff=False))), None)
-            new, error = limits.charge(hits, records[:n], now)
+            new, limited = limits.charge(hits, records[:n], now)
+            error: StepUpError | None = limited
             if locked is not None:
                 new, error = list(records[:n]), locked
             new += records[n : n + m]
@@ -528,8 +529,8 @@ class ChallengeFlows(Core):
 
         def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], Any]:
             failures, record, *limited = records
-            charged, error = limits.charge(counted, limited, now)
-            error = error or _lock_error(failures, now, backoff=True)
+            charged, refused = limits.charge(counted, limited, now)
+            error = refused or _lock_error(failures, now, backoff=True)
             if record is None or error is not None:
                 missing = ChallengeNotFound("No such verification. Start again.")
                 return records, (_machine.Outcome(None, "", error or missing), failures)

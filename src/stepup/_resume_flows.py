@@ -137,10 +137,10 @@ class ResumeFlows(BindingFlows):
         resume_id = self._resume_id(token, subject)
         if resume_id is None or subject is None:
             self._check_resume(None, subject, session)
-        expected = self._session_digest(session)
+        wanted, expected = str(resume_id), self._session_digest(session)
 
         def take(stored: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-            record = _entry(stored, resume_id)
+            record = _entry(stored, wanted)
             if stored is None or record is None or record["sub"] != subject or record["ses"] != expected:
                 return stored, record
             kept = [e for e in stored["saved"] if e is not record]

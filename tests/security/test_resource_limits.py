@@ -91,7 +91,8 @@ def test_saving_requests_is_rate_limited_and_a_refused_one_leaves_nothing(make_b
     stored = _stored_bytes(path, "resume")
 
     page = ask_transfer(browser, "bob", "4", note=NOTE)
-    api = browser.post("/transfer", json={"to": "bob", "amount": "4", "note": NOTE}, headers={"Accept": "application/json"})
+    json_body = {"to": "bob", "amount": "4", "note": NOTE}
+    api = browser.post("/transfer", json=json_body, headers={"Accept": "application/json"})
 
     assert page.status_code == 429 and "Too many requests" in page.text
     assert api.status_code == 429 and api.json()["code"] == "rate_limited" and int(api.headers["Retry-After"]) > 0
@@ -201,7 +202,8 @@ def test_guessing_made_up_ids_does_not_cost_a_real_user_their_right_code(make_ba
 
 
 def test_a_trusted_proxy_hop_gives_each_client_its_own_limits(make_bank):
-    bank = make_bank(STEPUP_TRUSTED_PROXY_HOPS="1", STEPUP_LIMIT_UNKNOWN_IDS_PER_CLIENT="2/minute", **CONTACT_VERIFICATION)
+    limits = {"STEPUP_TRUSTED_PROXY_HOPS": "1", "STEPUP_LIMIT_UNKNOWN_IDS_PER_CLIENT": "2/minute"}
+    bank = make_bank(**limits, **CONTACT_VERIFICATION)
     browser = bank.browser()
 
     def guess(forwarded_for: str) -> int:
