@@ -15,7 +15,6 @@ from . import _machine
 from ._charges import contact_failure_hits, issue_hits
 from ._core import Core, Flow
 from ._crypto import ascii_code, new_code, new_id
-from ._keys import failure_key, legacy_failure_key
 from ._errors import (
     ChallengeForbidden,
     ChallengeNotFound,
@@ -28,6 +27,7 @@ from ._errors import (
     StepUpError,
     TemporarilyLocked,
 )
+from ._keys import failure_key, legacy_failure_key
 from ._models import PURPOSES, Approval, Binding, Challenge, Message
 from ._policy import Policy
 from ._targets import sms_region
