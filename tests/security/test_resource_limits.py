@@ -258,7 +258,23 @@ def test_wrong_contact_codes_from_many_clients_cannot_lock_a_number(make_bank):
     assert owner.status_code == 200 and owner.json()["verified"] is True
 
 
-def test_a_contact_lock_from_before_an_upgrade_is_honoured_and_can_be_lifted(make_engine, tmp_path, store_url):
+def test_a_clients_wrong_contact_codes_are_limited_before_the_number_on_every_store(make_engine, sms, last_code):
+    engine = make_engine(limit_contact_failures_per_client="2/day", lockout_after=3, backoff_after=1000)
+    for client in ("203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        request_id = engine.contact.request("sms", "+44 7400 123456", client=client)
+        with pytest.raises(stepup.WrongCode):
+            engine.contact.check(request_id, wrong_for(last_code(sms)), client=client)
+    request_id = engine.contact.request("sms", "+44 7400 123456", client="203.0.113.1")
+
+    with pytest.raises(stepup.RateLimited) as caught:
+        engine.contact.check(request_id, last_code(sms), client="203.0.113.1")
+
+    assert caught.value.limit == "contact_failures_per_client"
+    # Four wrong codes, past the three that lock a user's method: the number is not locked.
+    assert engine.contact.check(request_id, last_code(sms), client="198.51.100.9").to == "+447400123456"
+
+
+def test_a_contact_lock_from_before_an_upgrade_is_honoured_and_can_be_lifted(make_engine):
     engine = make_engine()
     # A lock as the release before wrote it, under the key of that time.
     engine.store.update("failures", "sms:target:+447400123456", lambda _: ({"count": 100, "locked": True}, None), None)
@@ -269,7 +285,7 @@ def test_a_contact_lock_from_before_an_upgrade_is_honoured_and_can_be_lifted(mak
     assert engine.contact.request("sms", "+44 7400 123456")
 
 
-def test_the_cli_lifts_a_contact_lock(tmp_path, capsys, clock):
+def test_the_cli_lifts_a_contact_lock(tmp_path, capsys):
     url = f"sqlite:///{tmp_path}/cli.sqlite3"
     engine = stepup.Engine(secret_key=SECRET, store_url=url, sms=MemorySender(), email=MemorySender())
     engine.store.update("failures", "sms:target:+447400123456", lambda _: ({"count": 100, "locked": True}, None), None)
