@@ -9,6 +9,7 @@ from ._crypto import new_id
 from ._enrolment import password_may_enrol, refusal
 from ._errors import DeliveryError, InvalidInput, MethodNotAvailable
 from ._flows import _FAILURES, _POLICY, _SUBJECT, ChallengeFlows
+from ._keys import failure_key, legacy_failure_key
 from ._core import Flow
 from ._models import Binding, BindStart, Challenge, ContactResult, LoginDecision, Message
 from ._otp import (
@@ -162,8 +163,28 @@ class BindingFlows(ChallengeFlows):
     def _unlock(self, subject: str, method: str | None = None) -> Flow[None]:
         """Lift the failure back-off and lock of one method, or of all."""
         for name in [method] if method else sorted(self.methods):
-            yield from self._io("store", "delete", _FAILURES, f"{name}:{subject}")
+            for key in (failure_key(name, subject, ""), legacy_failure_key(name, subject, "")):
+                yield from self._io("store", "delete", _FAILURES, key)
         self._emit("unlocked", None, subject=subject, method=method)
+
+    def _unlock_target(self, channel: str, target: object) -> Flow[str]:
+        """Lift the back-off (or a lock from before an upgrade) of a phone number's or an
+        email address's contact verification.
+
+        :param channel: ``sms`` or ``email``.
+        :param target: the number or address as typed; it is normalized first.
+        :returns: the normalized target.
+        :raises InvalidPhoneNumber: for a number that cannot be read.
+        :raises MethodNotAvailable: for a method that sends nothing.
+        """
+        m = self.method(channel)
+        if not m.channel:
+            raise MethodNotAvailable("Contact verification works by sms or email.")
+        normalized = m.normalize_target(target, self.settings)
+        for key in (failure_key(m.name, None, normalized), legacy_failure_key(m.name, None, normalized)):
+            yield from self._io("store", "delete", _FAILURES, key)
+        self._emit("unlocked", None, method=m.name, target=m.label(normalized))
+        return normalized
 
     def _generate_recovery_codes(self, subject: str) -> Flow[list[str]]:
         """Make a new set of recovery codes, replacing any old set.

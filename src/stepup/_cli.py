@@ -106,6 +106,10 @@ def _cmd_verify(args: argparse.Namespace) -> None:
         elif args.action == "check":
             result = engine.contact.check(args.request_id, args.code)
             print(f"Verified: {result.to} ({result.channel}).")
+        elif args.action == "unlock":
+            channel = args.channel or ("email" if "@" in args.target else "sms")
+            target = engine.unlock_target(channel, args.target)
+            print(f"Unlocked contact verification of {target} ({channel}).")
         else:
             engine.contact.cancel(args.request_id)
             print("Cancelled.")
@@ -174,6 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("request_id")
     p.add_argument("code")
     actions.add_parser("cancel", help="cancel a request").add_argument("request_id")
+    p = actions.add_parser("unlock", help="lift the back-off or lock of a number's or address's verification")
+    p.add_argument("target", help="phone number (+44...) or email address")
+    p.add_argument("--channel", choices=["sms", "email"], help="default: email when TARGET has an @, else sms")
 
     demo = commands.add_parser("demo", help="a walkthrough of every flow, on a throw-away store")
     demo.add_argument("--interactive", action="store_true", help="type the codes yourself")

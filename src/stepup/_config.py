@@ -92,8 +92,20 @@ class Settings:
     limit_sms_per_prefix: str = "100/day"
     #: digits after the + that make an SMS prefix for ``limit_sms_per_prefix``.
     sms_prefix_digits: int = 7
-    #: codes checked per client address.
+    #: codes checked per client address, against challenges that exist.
     limit_verifications_per_client: str = "30/minute"
+    #: checks of challenge or request ids that do not exist, per client address (guessing).
+    limit_unknown_ids_per_client: str = "30/minute"
+    #: new challenges of any purpose (contact requests included) per client address.
+    limit_challenges_per_client: str = "30/15 minutes"
+    #: contact-verification requests per client address.
+    limit_contact_requests_per_client: str = "10/hour"
+    #: wrong contact-verification codes per client address, before the target backs off.
+    limit_contact_failures_per_client: str = "10/hour"
+    #: SMS across every region together (SMS pumping through many countries).
+    limit_sms_total: str = "1000/hour"
+    #: interrupted requests saved for replay per subject (each up to ``max_resume_body``).
+    limit_resumes_per_subject: str = "60/15 minutes"
     #: failures (across challenges) before the back-off starts.
     backoff_after: int = 3
     #: first back-off in seconds; it doubles with each further failure.
@@ -111,6 +123,8 @@ class Settings:
     max_resume_body: int = 64 * 1024
     #: seconds a resume token stays good.
     resume_ttl: int = 900
+    #: saved requests kept per subject; a new one drops the oldest.
+    max_resume_records: int = 5
 
     #: where the adapters mount stepup's pages and JSON API.
     url_prefix: str = "/stepup"
@@ -133,6 +147,13 @@ class Settings:
     device_cookie: str = "stepup_device"
     #: mark stepup's cookies Secure (set it when the app is served over HTTPS).
     secure_cookies: bool = False
+    #: how many proxies in front of the app append to ``X-Forwarded-For``; the client
+    #: address is the one that many from the right. 0: the peer address, header ignored.
+    trusted_proxy_hops: int = 0
+    #: mount contact verification (``POST /stepup/api/verify`` and its check).
+    contact_verification: bool = False
+    #: let callers who are not signed in use contact verification (registration forms).
+    contact_verification_anonymous: bool = False
     #: apps (blueprints, mounts) the admin page offers switches for.
     admin_apps: tuple[str, ...] = ()
     #: identity sources the admin page offers switches for.
@@ -151,12 +172,12 @@ class Settings:
         positive = (
             "code_ttl", "challenge_lifetime", "max_attempts", "max_sends", "totp_digits",
             "totp_period", "recovery_code_count", "lockout_after", "max_resume_body",
-            "resume_ttl", "sms_prefix_digits",
+            "resume_ttl", "sms_prefix_digits", "max_resume_records",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)!r}.")
-        for name in ("resend_cooldown", "grant_grace", "trusted_device_days", "totp_drift"):
+        for name in ("resend_cooldown", "grant_grace", "trusted_device_days", "totp_drift", "trusted_proxy_hops"):
             if getattr(self, name) < 0:
                 raise ConfigurationError(f"{name} must not be negative.")
         for table in (self.code_length, self.contact_code_length):

@@ -107,6 +107,7 @@ class _Twins(ResumeFlows):
     unbind = _Twin(ResumeFlows._unbind)
     reset = _Twin(ResumeFlows._reset)
     unlock = _Twin(ResumeFlows._unlock)
+    unlock_target = _Twin(ResumeFlows._unlock_target)
     generate_recovery_codes = _Twin(ResumeFlows._generate_recovery_codes)
     import_binding = _Twin(ResumeFlows._import_binding)
     policy = _Twin(ResumeFlows._get_policy)

@@ -12,6 +12,7 @@ import hmac
 from typing import Any
 
 from . import _machine
+from ._charges import contact_failure_hits, issue_hits
 from ._core import Core, Flow
 from ._crypto import ascii_code, new_code, new_id
 from ._errors import (
@@ -26,6 +27,7 @@ from ._errors import (
     StepUpError,
     TemporarilyLocked,
 )
+from ._keys import failure_key, legacy_failure_key
 from ._models import PURPOSES, Approval, Binding, Challenge, Message
 from ._policy import Policy
 from ._targets import sms_region
@@ -38,8 +40,6 @@ _FAILURES = "failures"
 _POLICY = "policy"
 #: seconds a failure record is kept: long enough to count "in a row"; a success deletes it.
 _FAILURES_TTL = 30 * 86400
-#: "not read yet" (a record read already may be ``None``).
-_UNREAD = object()
 #: the route of a code that goes to the subject's email because no SMS could be sent.
 _EMAIL_FALLBACK = "email:fallback"
 
@@ -90,7 +90,7 @@ class ChallengeFlows(Core):
     def _failure_key(challenge: Challenge) -> str:
         return _failure_key(challenge.method, challenge.subject, challenge.target)
 
-    def _claim_attempt(self, key: str) -> Flow[tuple[dict[str, Any] | None, dict[str, Any]]]:
+    def _claim_attempt(self, key: str, *, lock: bool = True) -> Flow[tuple[dict[str, Any] | None, dict[str, Any]]]:
         """Count a code as a failure before it is evaluated, refusing it in a back-off or a
         lock, in one atomic step. A right code then clears the count; a code that was not
         evaluated after all (its challenge ended meanwhile) gives its claim back.
@@ -110,7 +110,7 @@ class ChallengeFlows(Core):
             error = _lock_error(record, now, backoff=True)
             if error is not None:
                 return record, (record, None, error)
-            new = self._one_more_failure(record, now)
+            new = self._one_more_failure(record, now, lock=lock)
             return new, (record, new, None)
 
         before, after, error = yield from self._io("store", "update", _FAILURES, key, claim, _FAILURES_TTL)
@@ -118,11 +118,15 @@ class ChallengeFlows(Core):
             raise error
         return before, after
 
-    def _one_more_failure(self, record: dict[str, Any] | None, now: float) -> dict[str, Any]:
-        """A method's failure record with one more wrong code counted."""
+    def _one_more_failure(self, record: dict[str, Any] | None, now: float, *, lock: bool = True) -> dict[str, Any]:
+        """A method's failure record with one more wrong code counted.
+
+        :param lock: whether enough failures lock it outright; a contact target's do not,
+            since anyone may send its codes: it backs off only.
+        """
         s = self.settings
         count = int((record or {}).get("count", 0)) + 1
-        new: dict[str, Any] = {"count": count, "locked": count >= s.lockout_after}
+        new: dict[str, Any] = {"count": count, "locked": lock and count >= s.lockout_after}
         if count >= s.backoff_after:
             new["until"] = now + min(s.backoff_max, s.backoff_base * 2 ** (count - s.backoff_after))
         return new
@@ -152,29 +156,42 @@ class ChallengeFlows(Core):
         challenge: Challenge | None = None,
         *,
         create: float | None = None,
+        locks: tuple[str, ...] = (),
         **audit: Any,
     ) -> Flow[None]:
         """Charge one hit to each ``(limit, identifier)`` of ``hits``, all or none, in one
         atomic store step; with ``create`` (a TTL), also write ``challenge`` as a new
         record in that step, if every limit took its hit.
 
+        :param locks: keys of failure records read in the same step: when one is locked
+            outright, nothing is charged or written (a lock that lands meanwhile holds).
         :raises RateLimited: a limit is full; nothing was charged or written.
+        :raises MethodLocked: a record of ``locks`` is locked.
         """
         items = self.limits.items(hits)
+        n, m = len(hits), len(locks)
+        items += [(_FAILURES, key, None) for key in locks]
         if create is not None and challenge is not None:
             items.append((_CHALLENGE, challenge.id, create))
             record = challenge.to_record()
         if not items:
             return
-        limits, now, n = self.limits, self.clock(), len(hits)
+        limits, now = self.limits, self.clock()
 
-        def charge(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], RateLimited | None]:
-            new, error = limits.charge(hits, records[:n], now)
-            if len(records) > n:
-                new.append(record if error is None else records[n])
+        def charge(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], StepUpError | None]:
+            locked = next((e for r in records[n : n + m] if (e := _lock_error(r, now, backoff=False))), None)
+            new, limited = limits.charge(hits, records[:n], now)
+            error: StepUpError | None = limited
+            if locked is not None:
+                new, error = list(records[:n]), locked
+            new += records[n : n + m]
+            if len(records) > n + m:
+                new.append(record if error is None else records[n + m])
             return new, error
 
         error = yield from self._io("store", "update_many", items, charge)
+        if isinstance(error, MethodLocked):
+            raise error
         if error is not None:
             self._emit("rate_limited", challenge, detail={"limit": error.limit}, **audit)
             raise error
@@ -183,6 +200,7 @@ class ChallengeFlows(Core):
         hits = [("sends_per_target", target)]
         if method_name == "sms":
             hits += [
+                ("sms_total", "all"),
                 ("sms_per_country", sms_region(target)),
                 ("sms_per_prefix", target[: 1 + self.settings.sms_prefix_digits]),
             ]
@@ -276,21 +294,14 @@ class ChallengeFlows(Core):
         app: str | None = None,
         client: str | None = None,
         fallback: str | None = None,
-        failures: Any = _UNREAD,
     ) -> Flow[Challenge]:
-        """Make a challenge, charge its limits and store it in one step, and send its code.
+        """Make a challenge, check its method's lock, charge its limits and store it in
+        one step, and send its code.
 
-        :param failures: the method's failure record when the caller has read it already.
+        :param client: the client's address: charged for every challenge it starts.
         """
         method = self.method(method_name)
         s, now = self.settings, self.clock()
-        if failures is _UNREAD:
-            failures = yield from self._io("store", "get", _FAILURES, _failure_key(method.name, subject, target))
-        # A new challenge is refused only for a method locked outright: the back-off gates
-        # the codes, so a user who just used up a challenge can ask for a new one at once.
-        error = _lock_error(failures, now, backoff=False)
-        if error is not None:
-            raise error
         challenge_id, code = new_id(), ""
         if method.channel:
             code = new_code(self._code_length(method.channel, purpose))
@@ -314,13 +325,15 @@ class ChallengeFlows(Core):
             app=app,
             fallback=fallback,
         )
-        hits: list[tuple[str, str]] = []
-        if subject is not None:
-            hits.append(("challenges_per_subject", subject))
-        if method.channel:
-            hits.append(("challenges_per_target", target))
-            hits += self._send_hits(method.name, target)
-        yield from self._hit(hits, challenge, create=s.challenge_lifetime + s.challenge_retention)
+        hits = issue_hits(
+            subject=subject, client=client, purpose=purpose, channel=method.channel, target=target,
+            send_hits=self._send_hits(method.name, target) if method.channel else [],
+        )  # fmt: skip
+        # A new challenge is refused only for a method locked outright (under its key or
+        # the one before keys were named by kind): the back-off gates the codes, so a user
+        # who just used up a challenge can ask for a new one at once.
+        locks = (failure_key(method.name, subject, target), legacy_failure_key(method.name, subject, target))
+        yield from self._hit(hits, challenge, create=s.challenge_lifetime + s.challenge_retention, locks=locks)
         self._emit("issued", challenge)
         if method.channel:
             try:
@@ -375,8 +388,7 @@ class ChallengeFlows(Core):
         if purpose == "operation" and not operation:
             raise InvalidInput("An operation challenge needs an operation description.")
         m = self.method(method)
-        reads = [(_POLICY, _POLICY), (_SUBJECT, subject), (_FAILURES, _failure_key(m.name, subject, ""))]
-        stored, record, failures = yield from self._io("store", "get_many", reads)
+        stored, record = yield from self._io("store", "get_many", [(_POLICY, _POLICY), (_SUBJECT, subject)])
         allowed = self.default_policy.merged_with(stored).methods(app=app, route=route, subject=subject)
         if m.name not in allowed:
             raise MethodNotAvailable(f"{m.name} is switched off here. Choose another method.")
@@ -403,7 +415,6 @@ class ChallengeFlows(Core):
                 app=app,
                 client=client,
                 fallback=fallback,
-                failures=failures,
             )
         )
 
@@ -438,18 +449,27 @@ class ChallengeFlows(Core):
         :raises MethodLocked: too many failures in a row.
         :raises RateLimited: too many verifications from this client.
         """
-        if client is not None:
-            yield from self._hit([("verifications_per_client", client)])
-        challenge = yield from self._load(challenge_id, subject, session)
+        try:
+            challenge = yield from self._load(challenge_id, subject, session)
+        except ChallengeNotFound:
+            # Charged only once found unknown, under a limit of its own: guessing ids
+            # never uses up the verifications of a client address others share.
+            if client is not None:
+                yield from self._hit([("unknown_ids_per_client", client)])
+            raise
         closed = _machine.closed_error(challenge, self.clock())
         if closed is not None and challenge.state != "pending":
             raise closed
-        key = self._failure_key(challenge)
+        if client is not None:
+            yield from self._hit([("verifications_per_client", client)], challenge)
+        key, counted = self._failure_key(challenge), contact_failure_hits(challenge.subject, client)
         if self.method(challenge.method).channel and self.store_atomic:
-            outcome, failures = yield from self._evaluate_sent(challenge, code, key)
+            outcome, failures = yield from self._evaluate_sent(challenge, code, key, counted)
             claimed: tuple[dict[str, Any] | None, dict[str, Any]] | None = None
         else:
-            claimed = yield from self._claim_attempt(key)
+            if counted:
+                yield from self._hit(counted, challenge)  # without an atomic store: every code counts
+            claimed = yield from self._claim_attempt(key, lock=challenge.subject is not None)
             failures = claimed[1]
             try:
                 outcome = yield from self._evaluate(challenge, code, closed is None)
@@ -490,7 +510,7 @@ class ChallengeFlows(Core):
         raise outcome.error or ChallengeNotFound("No such verification. Start again.")
 
     def _evaluate_sent(
-        self, challenge: Challenge, code: object, key: str
+        self, challenge: Challenge, code: object, key: str, counted: list[tuple[str, str]]
     ) -> Flow[tuple[_machine.Outcome, dict[str, Any] | None]]:
         """Check a sent code (SMS, email) in one atomic step over the challenge and the
         method's failure record, on a store atomic across records: the back-off and the
@@ -498,15 +518,19 @@ class ChallengeFlows(Core):
         cleared by a right code) together, so codes racing in from many sessions are
         counted one after the other, as :meth:`_claim_attempt` does in three steps.
 
+        :param counted: limits a wrong code is charged to (a contact check's client),
+            refused before the code is evaluated when full.
         :returns: the outcome and the failure record it left.
         :raises TemporarilyLocked: in the back-off after failures.
         :raises MethodLocked: after too many failures in a row.
+        :raises RateLimited: a limit of ``counted`` is full.
         """
-        digits, keys, now = ascii_code(code), self.keys, self.clock()
+        digits, keys, now, limits = ascii_code(code), self.keys, self.clock(), self.limits
 
         def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], Any]:
-            failures, record = records
-            error = _lock_error(failures, now, backoff=True)
+            failures, record, *limited = records
+            charged, refused = limits.charge(counted, limited, now)
+            error = refused or _lock_error(failures, now, backoff=True)
             if record is None or error is not None:
                 missing = ChallengeNotFound("No such verification. Start again.")
                 return records, (_machine.Outcome(None, "", error or missing), failures)
@@ -517,11 +541,12 @@ class ChallengeFlows(Core):
             if outcome.verdict == "approved" and outcome.error is None:
                 left = None
             elif outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
-                left = self._one_more_failure(failures, now)
+                left = self._one_more_failure(failures, now, lock=ch.subject is not None)
+                limited = charged
             new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
-            return [left, new], (outcome, left)
+            return [left, new, *limited], (outcome, left)
 
-        items = [(_FAILURES, key, _FAILURES_TTL), (_CHALLENGE, challenge.id, None)]
+        items = [(_FAILURES, key, _FAILURES_TTL), (_CHALLENGE, challenge.id, None), *limits.items(counted)]
         outcome, left = yield from self._io("store", "update_many", items, step)
         if outcome.challenge is None and outcome.error is not None:
             raise outcome.error
@@ -668,7 +693,7 @@ class ChallengeFlows(Core):
 
 def _failure_key(method: str, subject: str | None, target: str) -> str:
     """The key of a method's failure record: per subject, or per target without one."""
-    return f"{method}:{subject if subject is not None else f'target:{target}'}"
+    return failure_key(method, subject, target)
 
 
 def _lock_error(record: dict[str, Any] | None, now: float, *, backoff: bool) -> StepUpError | None:

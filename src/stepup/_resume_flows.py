@@ -6,6 +6,11 @@ An adapter that stops a request for a second factor saves what it needs to resum
 what is being approved) and hands the client only a signed token. The record is bound to
 the subject and the session, and taking it for the replay is one atomic step, so however
 many challenges were started from it, the request runs at most once.
+
+A subject's saved requests live in one record of kind ``resumes``, keyed by the subject:
+saving one charges ``limit_resumes_per_subject`` and adds it, dropping the oldest beyond
+``max_resume_records``, in one atomic store step. So a held session that posts large
+bodies in a loop keeps at most that many bodies in the store, and then gets 429.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from typing import Any
 from ._binding_flows import BindingFlows
 from ._core import Flow
 from ._crypto import new_id
-from ._errors import ChallengeExpired, ChallengeForbidden, InvalidInput
+from ._errors import ChallengeExpired, ChallengeForbidden, InvalidInput, RateLimited
 
 __all__ = ["ResumeFlows", "SavedRequest"]
 
-_RESUME = "resume"
+#: one record per subject, ``{"saved": [entry, ...]}``, oldest first (records of the
+#: kind ``resume``, one per request, were written before saved requests were capped).
+_RESUMES = "resumes"
 _SALT = "stepup.resume"
+_GONE = "This request has expired or was already completed. Start it again."
 
 
 class SavedRequest(dict[str, Any]):
@@ -65,13 +73,17 @@ class ResumeFlows(BindingFlows):
         :param operation_data: what the approval is bound to.
         :param methods: the methods the route accepts (``None``: any).
         :raises InvalidInput: the body is larger than ``max_resume_body`` (413).
+        :raises RateLimited: the subject saved too many requests lately; nothing is saved.
         """
         if len(body) > self.settings.max_resume_body:
             raise InvalidInput(
                 f"The request is too large to resume after verification "
                 f"(at most {self.settings.max_resume_body // 1024} KiB)."
             )
-        record: dict[str, Any] = {
+        resume_id, now, s = new_id(), self.clock(), self.settings
+        entry: dict[str, Any] = {
+            "id": resume_id,
+            "at": now,
             "sub": subject,
             "ses": self._session_digest(session),
             "next": next_url,
@@ -83,9 +95,24 @@ class ResumeFlows(BindingFlows):
             "route": route,
             "req": None if request is None else {**request, "body64": base64.b64encode(body).decode()},
         }
-        resume_id = new_id()
-        yield from self._io("store", "update", _RESUME, resume_id, lambda _: (record, None), self.settings.resume_ttl)
-        return self.keys.sign(_SALT, resume_id)
+        hits = [("resumes_per_subject", subject)]
+        limits = self.limits
+
+        def save(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], RateLimited | None]:
+            *counted, record = records
+            charged, error = limits.charge(hits, counted, now)
+            if error is not None:
+                return records, error
+            live = [e for e in (record or {}).get("saved", []) if e["at"] + s.resume_ttl > now]
+            # Newest wins: the oldest saved requests go, so the record stays bounded.
+            return [*charged, {"saved": [*live, entry][-s.max_resume_records :]}], None
+
+        items = [*limits.items(hits), (_RESUMES, subject, float(s.resume_ttl))]
+        error = yield from self._io("store", "update_many", items, save)
+        if error is not None:
+            self._emit("rate_limited", None, subject=subject, detail={"limit": error.limit})
+            raise error
+        return self.keys.sign(_SALT, {"i": resume_id, "o": self._owner(subject)})
 
     def _load_resume(self, token: object, *, subject: str | None, session: str | None) -> Flow[dict[str, Any]]:
         """The record behind a resume token.
@@ -93,8 +120,10 @@ class ResumeFlows(BindingFlows):
         :raises ChallengeExpired: forged, tampered, expired or already replayed.
         :raises ChallengeForbidden: another subject's or session's.
         """
-        resume_id = self.keys.unsign(_SALT, token, self.settings.resume_ttl)
-        record = None if not isinstance(resume_id, str) else (yield from self._io("store", "get", _RESUME, resume_id))
+        resume_id = self._resume_id(token, subject)
+        record = None
+        if resume_id is not None and subject is not None:
+            record = _entry((yield from self._io("store", "get", _RESUMES, subject)), resume_id)
         self._check_resume(record, subject, session)
         return record  # type: ignore[return-value]
 
@@ -105,24 +134,47 @@ class ResumeFlows(BindingFlows):
         :raises ChallengeExpired: already taken, or expired.
         :raises ChallengeForbidden: another subject's or session's.
         """
-        resume_id = self.keys.unsign(_SALT, token, self.settings.resume_ttl)
-        if not isinstance(resume_id, str):
+        resume_id = self._resume_id(token, subject)
+        if resume_id is None or subject is None:
             self._check_resume(None, subject, session)
-        expected = self._session_digest(session)
+        wanted, expected = str(resume_id), self._session_digest(session)
 
-        def take(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-            if record is None or record["sub"] != subject or record["ses"] != expected:
-                return record, record
-            return None, {**record, "taken": True}
+        def take(stored: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+            record = _entry(stored, wanted)
+            if stored is None or record is None or record["sub"] != subject or record["ses"] != expected:
+                return stored, record
+            kept = [e for e in stored["saved"] if e is not record]
+            return ({"saved": kept} if kept else None), {**record, "taken": True}
 
-        record = yield from self._io("store", "update", _RESUME, resume_id, take, None)
+        record = yield from self._io("store", "update", _RESUMES, subject, take, None)
         self._check_resume(record, subject, session)
         if not record or not record.get("taken"):
-            raise ChallengeExpired("This request has expired or was already completed. Start it again.")
+            raise ChallengeExpired(_GONE)
         return None if record["req"] is None else SavedRequest(record["req"])
+
+    def _owner(self, subject: str | None) -> str:
+        """Whose a resume token is, as a keyed digest (the token is signed, not secret)."""
+        return self.keys.digest("resume-owner", subject or "")[:22]
+
+    def _resume_id(self, token: object, subject: str | None) -> str | None:
+        """The saved request's id in a resume token, ``None`` for a bad or old token.
+
+        :raises ChallengeForbidden: the token is another subject's.
+        """
+        value = self.keys.unsign(_SALT, token, self.settings.resume_ttl)
+        if not isinstance(value, dict) or not isinstance(value.get("i"), str):
+            return None
+        if value.get("o") != self._owner(subject):
+            raise ChallengeForbidden("This request belongs to another session. Start it again.")
+        return str(value["i"])
 
     def _check_resume(self, record: dict[str, Any] | None, subject: str | None, session: str | None) -> None:
         if record is None:
-            raise ChallengeExpired("This request has expired or was already completed. Start it again.")
+            raise ChallengeExpired(_GONE)
         if record["sub"] != subject or record["ses"] != self._session_digest(session):
             raise ChallengeForbidden("This request belongs to another session. Start it again.")
+
+
+def _entry(stored: dict[str, Any] | None, resume_id: str) -> dict[str, Any] | None:
+    """The saved request ``resume_id`` of a subject's record, if it is still there."""
+    return next((e for e in (stored or {}).get("saved", []) if e.get("id") == resume_id), None)

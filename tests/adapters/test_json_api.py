@@ -9,6 +9,15 @@ import pytest
 from itsdangerous.encoding import base64_decode
 
 from stepup import DeliveryError
+from tests.support.banks import CONTACT_VERIFICATION
+
+
+@pytest.fixture
+def bank(make_bank):
+    """The bank with contact verification switched on (it is off by default): this
+    module drives ``/stepup/api/verify`` too."""
+    return make_bank(**CONTACT_VERIFICATION)
+
 
 PROBLEM = "application/problem+json"
 

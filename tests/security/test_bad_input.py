@@ -11,8 +11,17 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.support.banks import CONTACT_VERIFICATION
 from tests.support.flows import PROBLEM, challenge, held, signed_in
 from tests.support.pages import forms_of
+
+
+@pytest.fixture
+def bank(make_bank):
+    """The bank with contact verification switched on (it is off by default): this
+    module drives ``/stepup/api/verify`` too."""
+    return make_bank(**CONTACT_VERIFICATION)
+
 
 MEGABYTE = "7" * 1024 * 1024
 #: as long as a URL may be (clients refuse a megabyte of URL before it leaves).

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.banks import CONTACT_VERIFICATION
 from tests.support.flows import ask_transfer, challenge, held, signed_in, transfers
+
+
+@pytest.fixture
+def bank(make_bank):
+    """The bank with contact verification switched on (it is off by default): this
+    module drives ``/stepup/api/verify`` too."""
+    return make_bank(**CONTACT_VERIFICATION)
+
 
 #: what a cross-site <form> can post: its three encodings.
 FORM_BODIES = {

@@ -14,6 +14,7 @@ import pytest
 
 from stepup import DeliveryError
 from stepup.stores import SQLiteStore
+from tests.support.banks import CONTACT_VERIFICATION
 from tests.support.faults import FaultyStore, wait_for
 from tests.support.flows import api_url, ask_transfer, challenge, held, signed_in, transfers, wrong_for
 
@@ -39,8 +40,9 @@ def store(tmp_path, clock):
 
 @pytest.fixture
 def faulty(make_bank, store):
-    """The bank on a store the test can take down."""
-    return make_bank(store=store)
+    """The bank on a store the test can take down (contact verification on, to take its
+    endpoints down too)."""
+    return make_bank(store=store, **CONTACT_VERIFICATION)
 
 
 # -- the store down ------------------------------------------------------------------------------

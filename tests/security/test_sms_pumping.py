@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.banks import CONTACT_VERIFICATION
 from tests.support.flows import held
 
 REFUSED = {
@@ -32,7 +33,8 @@ def _door(bank, door, number):
 @pytest.mark.parametrize("door", ["bind page", "bind api", "contact api"])
 @pytest.mark.parametrize("kind", sorted(REFUSED))
 def test_numbers_that_pump_are_refused_at_every_door(make_bank, door, kind):
-    bank = make_bank(**GB_ONLY) if kind != "region" else make_bank(STEPUP_SMS_ALLOWED_REGIONS="GB")
+    regions = GB_ONLY if kind != "region" else {"STEPUP_SMS_ALLOWED_REGIONS": "GB"}
+    bank = make_bank(**regions, **CONTACT_VERIFICATION)
 
     refused = _door(bank, door, REFUSED[kind])
 
@@ -56,7 +58,7 @@ LIMITS = {
 
 @pytest.mark.parametrize("setting", sorted(LIMITS))
 def test_sends_are_limited_per_number_range_and_country_across_doors_and_clients(make_bank, setting):
-    bank = make_bank(**{setting: "3/hour"})
+    bank = make_bank(**{setting: "3/hour"}, **CONTACT_VERIFICATION)
     first, second, third, fourth = LIMITS[setting]
 
     answers = [
@@ -76,7 +78,7 @@ def test_sends_are_limited_per_number_range_and_country_across_doors_and_clients
 
 
 def test_resends_count_against_the_number_too(make_bank):
-    bank = make_bank(STEPUP_LIMIT_SENDS_PER_TARGET="2/hour")
+    bank = make_bank(STEPUP_LIMIT_SENDS_PER_TARGET="2/hour", **CONTACT_VERIFICATION)
     client = bank.browser()
     browser = held(bank, "bob")
     created = browser.post("/stepup/api/bindings", json={"method": "sms", "target": "+447700900888"}).json()

@@ -7,7 +7,7 @@ no other runs: each user's /transfers is exactly what they approved.
 
 The users are the examples' load-test users (``DEMO_EXTRA_USERS``: ``user01``... each with
 a phone of their own, so each reads only their own codes); all clients share one address,
-so the per-client verification limit is raised for the run (``STEPUP_*`` from the
+so the per-client verification and challenge limits are raised for the run (``STEPUP_*`` from the
 environment)."""
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ PLANS = ["approve", "approve twice at once", "give up", "three wrong codes"]
 @pytest.fixture(params=APPS, ids=[name for name, _ in APPS])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     _, module = request.param
-    env = {"DEMO_EXTRA_USERS": str(USERS), "STEPUP_LIMIT_VERIFICATIONS_PER_CLIENT": "10000/minute"}
+    env = {
+        "DEMO_EXTRA_USERS": str(USERS),
+        "STEPUP_LIMIT_VERIFICATIONS_PER_CLIENT": "10000/minute",
+        "STEPUP_LIMIT_CHALLENGES_PER_CLIENT": "10000/minute",
+    }
     with serve_example(module, tmp_path, tmp_path / "server.log", **env) as running:
         yield running
 

@@ -9,7 +9,16 @@ import re
 
 import pytest
 
+from tests.support.banks import CONTACT_VERIFICATION
 from tests.support.flows import held, wrong_for
+
+
+@pytest.fixture
+def bank(make_bank):
+    """The bank with contact verification switched on (it is off by default): this
+    module drives ``/stepup/api/verify`` too."""
+    return make_bank(**CONTACT_VERIFICATION)
+
 
 #: alice's own targets, and ones nobody has.
 TARGETS = {

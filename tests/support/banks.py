@@ -18,6 +18,9 @@ from .sites import FlaskSite, Outboxes, Site, StarletteSite
 
 #: the key of every app the adapter suites build.
 SECRET_KEY = "adapter-suite-secret-key-0123456789abcdef"
+#: contact verification switched on, for callers not signed in too (a registration form):
+#: off by default, so the suites that drive ``/stepup/api/verify`` ask for it.
+CONTACT_VERIFICATION = {"STEPUP_CONTACT_VERIFICATION": "1", "STEPUP_CONTACT_VERIFICATION_ANONYMOUS": "1"}
 #: carol's authenticator secret in the bank (the demo default).
 CAROL_TOTP = "JBSWY3DPEHPK3PXP"
 

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from .._config import Settings
 from .._engine import AsyncEngine
 from .._errors import ConfigurationError
-from ..web import TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, parse_json
+from ..web import TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, client_address, parse_json
 
 __all__ = ["StepUpState", "state_of"]
 
@@ -109,7 +109,11 @@ class StepUpState:
             headers=request.headers,
             session=request.session,
             subject=subject,
-            client=request.client.host if request.client else None,
+            client=client_address(
+                request.client.host if request.client else None,
+                ", ".join(request.headers.getlist("x-forwarded-for")) if self.settings.trusted_proxy_hops else "",
+                self.settings.trusted_proxy_hops,
+            ),
             content_type=content_type,
             body=body,
         )

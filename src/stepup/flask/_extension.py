@@ -32,7 +32,17 @@ from .._config import Settings
 from .._engine import Engine
 from .._errors import ConfigurationError
 from .._models import AuditEvent
-from ..web import ROUTES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, parse_json
+from ..web import (
+    CONTACT_ROUTES,
+    ROUTES,
+    TEMPLATE_DIR,
+    WebConfig,
+    WebFlows,
+    WebRequest,
+    WebResult,
+    client_address,
+    parse_json,
+)
 from ._replay import ReplayMiddleware
 
 __all__ = ["StepUp", "request_session", "state"]
@@ -102,7 +112,9 @@ class _State:
             headers=_LowerHeaders(request.headers),
             session=session,
             subject=subject,
-            client=request.remote_addr,
+            client=client_address(
+                request.remote_addr, request.headers.get("X-Forwarded-For", ""), self.settings.trusted_proxy_hops
+            ),
             content_type=content_type,
             body=body,
         )
@@ -223,7 +235,7 @@ class StepUp:
             config["STEPUP_SECRET_KEY"] = app.config["SECRET_KEY"]
         engine = Engine(Settings.from_mapping(config), **self._engine_options)
         app.extensions["stepup"] = _State(engine, **self._options)  # type: ignore[arg-type]
-        app.register_blueprint(_blueprint(), url_prefix=engine.settings.url_prefix)
+        app.register_blueprint(_blueprint(engine.settings), url_prefix=engine.settings.url_prefix)
         app.before_request(_hold_fresh_logins)
         app.wsgi_app = ReplayMiddleware(app.wsgi_app, engine.settings.url_prefix + "/code/")  # type: ignore[method-assign]
 
@@ -243,9 +255,11 @@ def _hold_fresh_logins() -> Response | None:
     return None if result is None else st.respond(result)
 
 
-def _blueprint() -> Blueprint:
+def _blueprint(settings: Settings) -> Blueprint:
     bp = Blueprint("stepup", __name__, template_folder=str(TEMPLATE_DIR))
     for name, path, methods in ROUTES:
+        if name in CONTACT_ROUTES and not settings.contact_verification:
+            continue  # mounted only when the app asks for it
         bp.add_url_rule(path.replace("{", "<").replace("}", ">"), endpoint=name, view_func=_view(name), methods=list(methods))
     return bp
 

@@ -6,6 +6,8 @@ from ._base import WebRequest as WebRequest
 from ._base import WebResult as WebResult
 from ._base import parse_json as parse_json
 from ._base import safe_next as safe_next
+from ._client import client_address as client_address
+from ._common import CONTACT_ROUTES as CONTACT_ROUTES
 from ._common import ROUTES as ROUTES
 from ._common import Operation as Operation
 from ._common import WebConfig as WebConfig
@@ -15,6 +17,7 @@ from ._gate import login_settled as login_settled
 from ._templates import TEMPLATE_DIR as TEMPLATE_DIR
 
 __all__ = [
+    "CONTACT_ROUTES",
     "ROUTES",
     "PlainForm",
     "StepUpForm",
@@ -24,6 +27,7 @@ __all__ = [
     "WebFlows",
     "WebRequest",
     "WebResult",
+    "client_address",
     "login_settled",
     "parse_json",
     "safe_next",

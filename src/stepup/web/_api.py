@@ -209,9 +209,18 @@ class Api(Pages):
         yield from self._remove(req.subject or "", binding_id)
         return WebResult(status=204)
 
+    def _contact_run(self, req: WebRequest, handler: Any, *args: Any) -> Flow[WebResult]:
+        """Contact verification is there only when the app switches it on, and for
+        signed-in subjects only unless the app lets anonymous callers use it."""
+        s = self.engine.settings
+        if not s.contact_verification:
+            return WebResult(status=404, json={"title": "Not Found", "status": 404, "code": "not_found"},
+                             headers=[("Content-Type", "application/problem+json")])  # fmt: skip
+        return (yield from self._run(req, handler, *args, anonymous=s.contact_verification_anonymous))
+
     def api_contact(self, req: WebRequest) -> Flow[WebResult]:
         """Contact verification: ``{"channel": "sms", "to": "+44..."}`` → ``request_id``."""
-        return (yield from self._run(req, self._contact, anonymous=True))
+        return (yield from self._contact_run(req, self._contact))
 
     def _contact(self, req: WebRequest) -> Flow[WebResult]:
         body = self._json_body(req)
@@ -222,7 +231,7 @@ class Api(Pages):
 
     def api_contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
         """Check the code of a contact verification: ``{"code": "1234"}``."""
-        return (yield from self._run(req, self._contact_check, request_id, anonymous=True))
+        return (yield from self._contact_run(req, self._contact_check, request_id))
 
     def _contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
         body = self._json_body(req)

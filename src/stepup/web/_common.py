@@ -15,7 +15,7 @@ from .._errors import InvalidInput, StepUpError, Throttled
 from .._models import Binding, Challenge
 from ._base import WebRequest, WebResult
 
-__all__ = ["ROUTES", "Operation", "WebConfig", "WebCore", "fail_closed", "problem"]
+__all__ = ["CONTACT_ROUTES", "ROUTES", "Operation", "WebConfig", "WebCore", "fail_closed", "problem"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +42,8 @@ ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("api_contact_check", "/api/verify/{request_id}/check", ("POST",)),
 )
 _PATHS = {name: path for name, path, _ in ROUTES}
+#: the routes of contact verification, mounted only with ``contact_verification`` on.
+CONTACT_ROUTES = frozenset({"api_contact", "api_contact_check"})
 _PAGE_SALT = "stepup.page"
 
 
