@@ -6,7 +6,8 @@ import hmac
 from typing import Any
 
 from ._crypto import new_id
-from ._errors import DeliveryError, InvalidInput, MethodNotAvailable
+from ._delivery import as_delivery_error
+from ._errors import InvalidInput, MethodNotAvailable
 from ._flows import _FAILURES, _POLICY, _SUBJECT, ChallengeFlows
 from ._core import Flow
 from ._models import Binding, BindStart, Challenge, ContactResult, LoginDecision, Message
@@ -118,7 +119,8 @@ class BindingFlows(ChallengeFlows):
                 continue
             try:
                 yield from self._io(channel, "send", Message(channel, b["target"], body, title if channel == "email" else "", "notice"))
-            except DeliveryError as e:
+            except Exception as error:  # best effort, whatever the sender raised
+                e = as_delivery_error(error, channel, channel)
                 self._emit("delivery_failed", None, subject=subject, method=b["method"], detail={"reason": e.reason or e.message})
 
     def _bindings(self, subject: str) -> Flow[list[Binding]]:
