@@ -128,8 +128,13 @@ class Settings:
     sensitive_max_age: int = 300
     #: the cookie of a remembered browser.
     device_cookie: str = "stepup_device"
-    #: mark stepup's cookies Secure (set it when the app is served over HTTPS).
+    #: mark stepup's cookies Secure (set it when the app is served over HTTPS). They are
+    #: also Secure on a request that came over HTTPS, and on Flask when SESSION_COOKIE_SECURE
+    #: is set or PREFERRED_URL_SCHEME is https.
     secure_cookies: bool = False
+    #: who may frame stepup's pages: the source list of CSP ``frame-ancestors``
+    #: (``'none'``, ``'self'``, or origins such as ``https://app.example``).
+    frame_ancestors: str = "'none'"
     #: apps (blueprints, mounts) the admin page offers switches for.
     admin_apps: tuple[str, ...] = ()
     #: identity sources the admin page offers switches for.
@@ -167,6 +172,11 @@ class Settings:
                 raise ConfigurationError(
                     f"sms_routes maps ISO regions to SMS URLs, e.g. {{\"US\": \"twilio://...\"}}; got {region!r}."
                 )
+        if not self.frame_ancestors.strip() or any(c in self.frame_ancestors for c in ";,\r\n"):
+            raise ConfigurationError(
+                "frame_ancestors is a CSP source list such as 'none', 'self' or https://app.example; "
+                f"got {self.frame_ancestors!r}."
+            )
         if not 6 <= self.totp_digits <= 8:
             raise ConfigurationError("totp_digits must be 6, 7 or 8 (RFC 6238).")
         for name in self.limit_names():

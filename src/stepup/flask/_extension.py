@@ -32,7 +32,7 @@ from .._config import Settings
 from .._engine import Engine
 from .._errors import ConfigurationError
 from .._models import AuditEvent
-from ..web import ROUTES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, parse_json
+from ..web import ROUTES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, page_headers, parse_json
 from ._replay import ReplayMiddleware
 
 __all__ = ["StepUp", "request_session", "state"]
@@ -54,6 +54,7 @@ class _State:
         self.identity_source_loader = identity_source_loader
         self.admin_check = admin_check
         self.exempt = frozenset(self.settings.login_exempt)
+        self.headers = page_headers(self.settings)
 
     def subject(self, app: Flask | None = None) -> str | None:
         """The logged-in user's id: the loader, Flask-Login, or the session key.
@@ -83,7 +84,10 @@ class _State:
 
     def web(self) -> WebFlows:
         """The web layer for this request (links carry the script root)."""
-        return WebFlows(self.engine, WebConfig.from_settings(self.settings, root=request.script_root, admin_check=self.admin_check))
+        config = WebConfig.from_settings(
+            self.settings, root=request.script_root, admin_check=self.admin_check, https=request.is_secure
+        )
+        return WebFlows(self.engine, config)
 
     def web_request(self, subject: str | None) -> WebRequest:
         """The current request as the web layer sees it."""
@@ -125,6 +129,9 @@ class _State:
                 response.headers[name] = value
             else:
                 response.headers.add(name, value)
+        for name, value in self.headers:
+            if name not in response.headers:
+                response.headers[name] = value
         return response
 
 
@@ -221,6 +228,10 @@ class StepUp:
         config = dict(app.config)
         if "STEPUP_SECRET_KEY" not in config and isinstance(app.config.get("SECRET_KEY"), str):
             config["STEPUP_SECRET_KEY"] = app.config["SECRET_KEY"]
+        if "STEPUP_SECURE_COOKIES" not in config:
+            # An app that says it runs on HTTPS gets Secure cookies from stepup too.
+            https = bool(config.get("SESSION_COOKIE_SECURE")) or config.get("PREFERRED_URL_SCHEME") == "https"
+            config["STEPUP_SECURE_COOKIES"] = https
         engine = Engine(Settings.from_mapping(config), **self._engine_options)
         app.extensions["stepup"] = _State(engine, **self._options)  # type: ignore[arg-type]
         app.register_blueprint(_blueprint(), url_prefix=engine.settings.url_prefix)

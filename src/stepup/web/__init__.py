@@ -12,6 +12,7 @@ from ._common import WebConfig as WebConfig
 from ._forms import PlainForm as PlainForm
 from ._forms import StepUpForm as StepUpForm
 from ._gate import login_settled as login_settled
+from ._headers import page_headers as page_headers
 from ._templates import TEMPLATE_DIR as TEMPLATE_DIR
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "WebRequest",
     "WebResult",
     "login_settled",
+    "page_headers",
     "parse_json",
     "safe_next",
 ]

@@ -65,10 +65,13 @@ class WebConfig:
     secure_cookies: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, root: str = "", admin_check: Callable[[str], bool] | None = None) -> WebConfig:
+    def from_settings(
+        cls, settings: Settings, *, root: str = "", admin_check: Callable[[str], bool] | None = None, https: bool = False
+    ) -> WebConfig:
         """The web configuration the settings describe.
 
         :param root: the script root or mount path in front of ``url_prefix``.
+        :param https: the request came over HTTPS (stepup's cookies are then Secure).
         """
         return cls(
             prefix=root.rstrip("/") + settings.url_prefix,
@@ -79,7 +82,7 @@ class WebConfig:
             apps=settings.admin_apps,
             identity_sources=settings.admin_identity_sources,
             device_cookie=settings.device_cookie,
-            secure_cookies=settings.secure_cookies,
+            secure_cookies=settings.secure_cookies or https,
         )
 
 
