@@ -104,6 +104,8 @@ class Settings:
     grant_grace: int = 0
     #: days a "remember this browser" token lasts; 0 switches the option off.
     trusted_device_days: int = 0
+    #: browsers one subject may have remembered at once; remembering one more forgets the oldest.
+    trusted_devices_per_subject: int = 5
     #: largest request body kept for replay after a step-up, in bytes.
     max_resume_body: int = 64 * 1024
     #: seconds a resume token stays good.
@@ -153,7 +155,7 @@ class Settings:
         positive = (
             "code_ttl", "challenge_lifetime", "max_attempts", "max_sends", "totp_digits",
             "totp_period", "recovery_code_count", "lockout_after", "max_resume_body",
-            "resume_ttl", "sms_prefix_digits",
+            "resume_ttl", "sms_prefix_digits", "trusted_devices_per_subject",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:

@@ -115,6 +115,7 @@ class StepUpState:
             client=request.client.host if request.client else None,
             content_type=content_type,
             body=body,
+            device_token=request.cookies.get(self.settings.device_cookie),
         )
 
     def respond(self, result: WebResult, scope: Scope) -> Response:

@@ -109,6 +109,7 @@ class _State:
             client=request.remote_addr,
             content_type=content_type,
             body=body,
+            device_token=request.cookies.get(self.settings.device_cookie),
         )
 
     def respond(self, result: WebResult) -> Response:
