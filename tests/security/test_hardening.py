@@ -157,3 +157,33 @@ def test_the_remembered_browser_cookie_is_secure_when_the_app_runs_on_https(make
 def test_flask_apps_that_say_they_run_on_https_get_secure_stepup_cookies(make_bank):
     bank = make_bank(STEPUP_TRUSTED_DEVICE_DAYS=30, PREFERRED_URL_SCHEME="https", SESSION_COOKIE_SECURE=False)
     assert "; Secure" in _remember(bank)
+
+
+@pytest.mark.parametrize("handler", ["stepup's", "FastAPI's default"])
+def test_fastapi_s_401_carries_the_same_headers(tmp_path, outboxes, handler):
+    # Without stepup's exception handler, FastAPI answers a dependency's stop through its
+    # own HTTPException handler, which keeps only the headers stepup hands it.
+    from examples import fastapi_app
+    from stepup.asgi import StepUpRequired
+    from tests.support.banks import SECRET_KEY
+    from tests.support.sites import StarletteSite
+
+    config = {"STEPUP_SECRET_KEY": SECRET_KEY, "STEPUP_STORE_URL": f"sqlite:///{tmp_path}/api.sqlite3"}
+    app = fastapi_app.create_app(config, **outboxes.async_engine_options())
+    if handler != "stepup's":
+        del app.exception_handlers[StepUpRequired]
+    site = StarletteSite(app, outboxes)
+    try:
+        client = site.test_client
+        assert client.post("/login", json={"username": "alice", "password": "alice-password"}).status_code == 200
+        created = client.post("/stepup/api/challenges", json={"method": "sms"}).json()
+        assert client.post(created["verify_url"], json={"code": site.code("sms")}).status_code == 200
+        site.clock.advance(301)  # past the route's max_age: its dependency stops the request
+
+        refused = client.get("/api/balance")
+
+        assert refused.status_code == 401
+        for name, value in FRAMING.items():
+            assert refused.headers.get(name) == value, (name, refused.headers)
+    finally:
+        site.close()

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from .._config import Settings
 
-__all__ = ["page_headers"]
+__all__ = ["PAGE_HEADER_NAMES", "page_headers"]
+
+#: the names of the headers :func:`page_headers` may send, in lower case.
+PAGE_HEADER_NAMES = frozenset({"content-security-policy", "referrer-policy", "x-content-type-options", "x-frame-options"})
 
 
 def page_headers(settings: Settings) -> tuple[tuple[str, str], ...]:
