@@ -14,7 +14,9 @@ from .._config import Settings
 __all__ = ["PAGE_HEADER_NAMES", "page_headers"]
 
 #: the names of the headers :func:`page_headers` may send, in lower case.
-PAGE_HEADER_NAMES = frozenset({"content-security-policy", "referrer-policy", "x-content-type-options", "x-frame-options"})
+PAGE_HEADER_NAMES = frozenset(
+    {"content-security-policy", "referrer-policy", "x-content-type-options", "x-frame-options"}
+)
 
 
 def page_headers(settings: Settings) -> tuple[tuple[str, str], ...]:
