@@ -56,5 +56,8 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> F
     app.add_middleware(
         StepUpMiddleware, engine=engine, user_loader=lambda scope: scope.get("session", {}).get("user_id")
     )
-    app.add_middleware(SessionMiddleware, secret_key=str(values["STEPUP_SECRET_KEY"]), same_site="lax")
+    app.add_middleware(
+        SessionMiddleware, secret_key=str(values["STEPUP_SECRET_KEY"]), same_site="lax",
+        https_only=engine.settings.secure_cookies,
+    )
     return app

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
+from stepup import Settings
 from stepup.flask import StepUp, state, step_up_required
 from stepup.web import PlainForm
 
@@ -133,6 +134,13 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
     # What a login waiting for its second factor may still reach: logout, login, static files.
     app.config["STEPUP_LOGIN_EXEMPT"] = ("bank.logout", "bank.login", "static")
     app.config.update(config or {})
+    # The session cookie: never sent on cross-site posts, never read by scripts, and only
+    # over HTTPS when the bank is served so (STEPUP_SECURE_COOKIES, which stepup's own
+    # cookie follows too).
+    secure = Settings.from_mapping(app.config).secure_cookies
+    flags = {"SAMESITE": "Lax", "HTTPONLY": True, "SECURE": secure}
+    cookies = {f"{cookie}_{flag}": value for cookie in ("SESSION_COOKIE", "REMEMBER_COOKIE") for flag, value in flags.items()}
+    app.config.update({key: value for key, value in cookies.items() if key not in (config or {})})
     login_manager = LoginManager(app)
     login_manager.login_view = "bank.login"
     login_manager.user_loader(lambda username: User(username) if username in _bank.USERS else None)

@@ -168,7 +168,11 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> S
             routes(engine.settings.url_prefix),
         ],
         middleware=[
-            Middleware(SessionMiddleware, secret_key=str(values["STEPUP_SECRET_KEY"]), same_site="lax"),
+            # Lax and HttpOnly (Starlette's session cookie always is); Secure on HTTPS.
+            Middleware(
+                SessionMiddleware, secret_key=str(values["STEPUP_SECRET_KEY"]), same_site="lax",
+                https_only=engine.settings.secure_cookies,
+            ),
             Middleware(AuthenticationMiddleware, backend=SessionUser()),
             Middleware(StepUpMiddleware, engine=engine, admin_check=lambda subject: subject in _bank.ADMINS),
         ],

@@ -42,6 +42,7 @@ from ._models import ContactResult as ContactResult
 from ._models import LoginDecision as LoginDecision
 from ._models import Message as Message
 from ._policy import Policy as Policy
+from ._device_flows import RememberedBrowser as RememberedBrowser
 from . import grants as grants
 
 __version__ = "0.1.0"
@@ -80,6 +81,7 @@ __all__ = [
     "OperationMismatch",
     "Policy",
     "RateLimited",
+    "RememberedBrowser",
     "ResendTooSoon",
     "Settings",
     "SignInRefused",

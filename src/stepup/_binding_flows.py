@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from ._crypto import new_id
+from ._delivery import as_delivery_error
+from ._device_flows import DeviceFlows
 from ._enrolment import password_may_enrol, refusal
-from ._errors import DeliveryError, InvalidInput, MethodNotAvailable
-from ._flows import _FAILURES, _POLICY, _SUBJECT, ChallengeFlows
+from ._errors import InvalidInput, MethodNotAvailable
+from ._flows import _FAILURES, _POLICY, _SUBJECT
 from ._keys import failure_key, legacy_failure_key
 from ._core import Flow
 from ._models import Binding, BindStart, Challenge, ContactResult, LoginDecision, Message
@@ -24,10 +25,7 @@ from ._policy import Policy, apply_change, scope_name
 
 __all__ = ["BindingFlows"]
 
-_DEVICE_SALT = "stepup.trusted-device"
-
-
-class BindingFlows(ChallengeFlows):
+class BindingFlows(DeviceFlows):
     """Flows around a subject's bindings and the app's policy."""
 
     # -- binding -----------------------------------------------------------------------
@@ -120,7 +118,8 @@ class BindingFlows(ChallengeFlows):
                 continue
             try:
                 yield from self._io(channel, "send", Message(channel, b["target"], body, title if channel == "email" else "", "notice"))
-            except DeliveryError as e:
+            except Exception as error:  # best effort, whatever the sender raised
+                e = as_delivery_error(error, channel, channel)
                 self._emit("delivery_failed", None, subject=subject, method=b["method"], detail={"reason": e.reason or e.message})
 
     def _bindings(self, subject: str) -> Flow[list[Binding]]:
@@ -278,33 +277,6 @@ class BindingFlows(ChallengeFlows):
         return LoginDecision(
             required=True, bindings=usable, must_bind=must_bind, bind_methods=bindable, refused=refused
         )
-
-    # -- trusted devices -----------------------------------------------------------------
-
-    def _fingerprint(self, subject: str) -> Flow[str]:
-        record = yield from self._subject(subject)
-        parts = sorted(f"{b['id']}:{b['method']}:{b.get('target', '')}" for b in record.get("bindings", []))
-        return self.keys.digest("bindings", subject, *parts)
-
-    def _remember_device(self, subject: str) -> Flow[str]:
-        """A "remember this browser" token, bound to the subject and their bindings.
-
-        :raises InvalidInput: when ``trusted_device_days`` is 0 (the option is off).
-        """
-        if self.settings.trusted_device_days <= 0:
-            raise InvalidInput("Remembering devices is switched off (trusted_device_days is 0).")
-        fingerprint = yield from self._fingerprint(subject)
-        return self.keys.sign(_DEVICE_SALT, {"s": subject, "f": fingerprint})
-
-    def _is_trusted_device(self, subject: str, token: object) -> Flow[bool]:
-        """Whether ``token`` is a live device token of ``subject`` whose bindings have not
-        changed since it was issued."""
-        days = self.settings.trusted_device_days
-        value = self.keys.unsign(_DEVICE_SALT, token, days * 86400) if days > 0 else None
-        if not isinstance(value, dict) or value.get("s") != subject:
-            return False
-        fingerprint = yield from self._fingerprint(subject)
-        return hmac.compare_digest(fingerprint, str(value.get("f")))
 
     # -- contact verification (Vonage Verify's shape) -------------------------------------
 

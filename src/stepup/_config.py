@@ -119,6 +119,8 @@ class Settings:
     grant_grace: int = 0
     #: days a "remember this browser" token lasts; 0 switches the option off.
     trusted_device_days: int = 0
+    #: browsers one subject may have remembered at once; remembering one more forgets the oldest.
+    trusted_devices_per_subject: int = 5
     #: largest request body kept for replay after a step-up, in bytes.
     max_resume_body: int = 64 * 1024
     #: seconds a resume token stays good.
@@ -145,7 +147,9 @@ class Settings:
     sensitive_max_age: int = 300
     #: the cookie of a remembered browser.
     device_cookie: str = "stepup_device"
-    #: mark stepup's cookies Secure (set it when the app is served over HTTPS).
+    #: mark stepup's cookies Secure (set it when the app is served over HTTPS). They are
+    #: also Secure on a request that came over HTTPS, and on Flask when SESSION_COOKIE_SECURE
+    #: is set or PREFERRED_URL_SCHEME is https.
     secure_cookies: bool = False
     #: how many proxies in front of the app append to ``X-Forwarded-For``; the client
     #: address is the one that many from the right. 0: the peer address, header ignored.
@@ -154,6 +158,9 @@ class Settings:
     contact_verification: bool = False
     #: let callers who are not signed in use contact verification (registration forms).
     contact_verification_anonymous: bool = False
+    #: who may frame stepup's pages: the source list of CSP ``frame-ancestors``
+    #: (``'none'``, ``'self'``, or origins such as ``https://app.example``).
+    frame_ancestors: str = "'none'"
     #: apps (blueprints, mounts) the admin page offers switches for.
     admin_apps: tuple[str, ...] = ()
     #: identity sources the admin page offers switches for.
@@ -172,7 +179,7 @@ class Settings:
         positive = (
             "code_ttl", "challenge_lifetime", "max_attempts", "max_sends", "totp_digits",
             "totp_period", "recovery_code_count", "lockout_after", "max_resume_body",
-            "resume_ttl", "sms_prefix_digits", "max_resume_records",
+            "resume_ttl", "sms_prefix_digits", "max_resume_records", "trusted_devices_per_subject",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:
@@ -191,6 +198,11 @@ class Settings:
                 raise ConfigurationError(
                     f"sms_routes maps ISO regions to SMS URLs, e.g. {{\"US\": \"twilio://...\"}}; got {region!r}."
                 )
+        if not self.frame_ancestors.strip() or any(c in self.frame_ancestors for c in ";,\r\n"):
+            raise ConfigurationError(
+                "frame_ancestors is a CSP source list such as 'none', 'self' or https://app.example; "
+                f"got {self.frame_ancestors!r}."
+            )
         if not 6 <= self.totp_digits <= 8:
             raise ConfigurationError("totp_digits must be 6, 7 or 8 (RFC 6238).")
         for name in self.limit_names():

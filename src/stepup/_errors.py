@@ -33,6 +33,13 @@ stable machine-readable name for problem documents).
 
 from __future__ import annotations
 
+import logging
+import re
+
+#: ``user:password@`` in a URL (``redis://user:secret@host``): never logged or shown.
+_CREDENTIALS = re.compile(r"(\w[\w+.-]*://)[^/@\s]*@")
+_store_log = logging.getLogger("stepup.store")
+
 __all__ = [
     "ChallengeClosed",
     "ChallengeError",
@@ -280,9 +287,26 @@ class Unavailable(StepUpError):
 
 
 class StoreUnavailable(Unavailable):
-    """The store cannot be reached or answered with an error."""
+    """The store cannot be reached or answered with an error.
+
+    What anyone may be told is :attr:`message`, the same plain sentence for every store
+    and fault: pages and problem documents show it to visitors, who must not learn the
+    store's address or its driver's error. Which store and what went wrong is
+    :attr:`detail` (and ``str()``), for the operator: it goes to the ``stepup.store``
+    log when the error is made, with any credentials in a URL stripped.
+
+    :param detail: which store, and what its driver said.
+    """
 
     code = "store_unavailable"
+    #: what a visitor is told, whatever the fault.
+    public_message = "This service is temporarily unavailable. Please try again in a minute."
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(self.public_message)
+        self.detail = _CREDENTIALS.sub(r"\1", detail)
+        self.args = (self.detail or self.message,)
+        _store_log.warning("stepup store unavailable: %s", self.detail or "(no detail)")
 
 
 class DeliveryError(Unavailable):

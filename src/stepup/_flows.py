@@ -15,6 +15,7 @@ from . import _machine
 from ._charges import contact_failure_hits, issue_hits
 from ._core import Core, Flow
 from ._crypto import ascii_code, new_code, new_id
+from ._delivery import GIVEN_BACK, as_delivery_error
 from ._errors import (
     ChallengeForbidden,
     ChallengeNotFound,
@@ -158,25 +159,25 @@ class ChallengeFlows(Core):
         create: float | None = None,
         locks: tuple[str, ...] = (),
         **audit: Any,
-    ) -> Flow[None]:
+    ) -> Flow[float]:
         """Charge one hit to each ``(limit, identifier)`` of ``hits``, all or none, in one
         atomic store step; with ``create`` (a TTL), also write ``challenge`` as a new
         record in that step, if every limit took its hit.
 
         :param locks: keys of failure records read in the same step: when one is locked
             outright, nothing is charged or written (a lock that lands meanwhile holds).
+        :returns: the time the hits were taken at (to give one back: :meth:`_withdraw`).
         :raises RateLimited: a limit is full; nothing was charged or written.
         :raises MethodLocked: a record of ``locks`` is locked.
         """
         items = self.limits.items(hits)
-        n, m = len(hits), len(locks)
+        limits, now, n, m = self.limits, self.clock(), len(hits), len(locks)
         items += [(_FAILURES, key, None) for key in locks]
         if create is not None and challenge is not None:
             items.append((_CHALLENGE, challenge.id, create))
             record = challenge.to_record()
         if not items:
-            return
-        limits, now = self.limits, self.clock()
+            return now
 
         def charge(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], StepUpError | None]:
             locked = next((e for r in records[n : n + m] if (e := _lock_error(r, now, backoff=False))), None)
@@ -195,6 +196,20 @@ class ChallengeFlows(Core):
         if error is not None:
             self._emit("rate_limited", challenge, detail={"limit": error.limit}, **audit)
             raise error
+        return now
+
+    def _withdraw(self, challenge: Challenge, hits: list[tuple[str, str]], at: float) -> Flow[None]:
+        """Remove a challenge whose code could not be sent, and give back the hits of
+        ``hits`` (taken at ``at``) that a failed send does not cost (the rule is
+        :data:`stepup._delivery.GIVEN_BACK`), in one atomic step."""
+        back = [hit for hit in hits if hit[0] in GIVEN_BACK]
+        items = [*self.limits.items(back), (_CHALLENGE, challenge.id, None)]
+        limits = self.limits
+
+        def withdraw(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], None]:
+            return [*limits.give_back(back, records[:-1], at), None], None
+
+        yield from self._io("store", "update_many", items, withdraw)
 
     def _send_hits(self, method_name: str, target: str) -> list[tuple[str, str]]:
         hits = [("sends_per_target", target)]
@@ -237,7 +252,8 @@ class ChallengeFlows(Core):
         ``{"fallback": "email"}``).
 
         :returns: the challenge as delivered: moved to email when the code went there.
-        :raises DeliveryError: every route failed; nothing is charged by this flow.
+        :raises DeliveryError: every route failed (whatever each sender raised); nothing
+            is charged by this flow.
         """
         failures: list[DeliveryError] = []
         for route in self._routes(challenge):
@@ -247,9 +263,11 @@ class ChallengeFlows(Core):
                 if moved is None:
                     continue
                 current, sender = moved, "email"
+            message = self._message(current, code)
             try:
-                yield from self._io(sender, "send", self._message(current, code))
-            except DeliveryError as e:
+                yield from self._io(sender, "send", message)
+            except Exception as error:  # whatever a sender raises is a failed send
+                e = as_delivery_error(error, message.channel, route)
                 self._emit("delivery_failed", current, detail={"reason": e.reason or e.message, "via": route})
                 failures.append(e)
                 continue
@@ -333,14 +351,14 @@ class ChallengeFlows(Core):
         # the one before keys were named by kind): the back-off gates the codes, so a user
         # who just used up a challenge can ask for a new one at once.
         locks = (failure_key(method.name, subject, target), legacy_failure_key(method.name, subject, target))
-        yield from self._hit(hits, challenge, create=s.challenge_lifetime + s.challenge_retention, locks=locks)
+        at = yield from self._hit(hits, challenge, create=s.challenge_lifetime + s.challenge_retention, locks=locks)
         self._emit("issued", challenge)
         if method.channel:
             try:
                 challenge = yield from self._deliver(challenge, code)
             except DeliveryError:
-                # Nothing is charged for a send that failed: the challenge never existed.
-                yield from self._io("store", "delete", _CHALLENGE, challenge.id)
+                # The challenge never existed; its sends stay charged (stepup._delivery).
+                yield from self._withdraw(challenge, hits, at)
                 raise
         return _public(challenge)
 
@@ -379,7 +397,8 @@ class ChallengeFlows(Core):
         :raises TemporarilyLocked: recent failures; ``locked_until`` says until when.
         :raises MethodLocked: too many failures in a row.
         :raises DeliveryError: the message could not be sent, by any fallback either;
-            nothing is charged. When a fallback sent it, the challenge says so in
+            no challenge is left, and only the send limits are charged
+            (:mod:`stepup._delivery`). When a fallback sent it, the challenge says so in
             ``notice`` (and ``fallback_from`` when it went by email instead).
         :raises StoreUnavailable: the store is down.
         """
@@ -614,7 +633,8 @@ class ChallengeFlows(Core):
         :raises ResendTooSoon: the cooldown has not passed; ``retry_after`` says how long.
         :raises NoSendsLeft: every send of this challenge is used.
         :raises RateLimited: too many sends to this target.
-        :raises DeliveryError: the send failed; nothing is charged and the old code still works.
+        :raises DeliveryError: the send failed; the challenge's send is given back and the
+            old code still works (the send limits stay charged: :mod:`stepup._delivery`).
         """
         challenge = yield from self._load(challenge_id, subject, session)
         method = self.method(challenge.method)

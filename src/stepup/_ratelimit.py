@@ -79,6 +79,20 @@ class Limit:
             return {"b": [[start, buckets[0][1] + 1], *buckets[1:]]}, None
         return {"b": [[start, 1], *buckets]}, None
 
+    def give_back(self, record: Record | None, at: float) -> Record | None:
+        """The record without one hit taken at ``at`` (as if it had never been taken)."""
+        if not record:
+            return record
+        if "t" in record:
+            times = list(record["t"])
+            if at in times:
+                times.remove(at)
+            return {"t": times}
+        width = self.window / _BUCKETS
+        start = at - at % width
+        buckets = [[b, n - 1] if b == start else [b, n] for b, n in record.get("b", [])]
+        return {"b": [b for b in buckets if b[1] > 0]}
+
 
 class Limits:
     """The engine's limits by name, and the plan of charging a step to some of them.
@@ -113,3 +127,10 @@ class Limits:
                 return list(records), RateLimited(message, retry, name)
             taken.append(new)
         return taken, None
+
+    def give_back(
+        self, hits: Sequence[tuple[str, str]], records: Sequence[Record | None], at: float
+    ) -> list[Record | None]:
+        """The records of ``hits`` (in the order of :meth:`items`) without the hit each
+        took at ``at``. Pure, as :meth:`charge` is."""
+        return [self.by_name[name].give_back(record, at) for (name, _), record in zip(hits, records, strict=True)]

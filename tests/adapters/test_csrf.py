@@ -106,6 +106,14 @@ def _case_admin(bank):
     return browser, page, "", fields, lambda: "sms" in bank.policy().methods()
 
 
+def _case_forget_browser(bank):
+    browser = _signed_in(bank)
+    browser.set_cookie("stepup_device", "a-remembered-browser-id")
+    page = browser.get("/logout")
+    # a forged post neither expires the cookie nor goes on to the logout
+    return browser, page, "/stepup/forget-browser", {}, lambda: browser.cookie("stepup_device") is not None
+
+
 CASES = {
     "login": _case_login,
     "logout": _case_logout,
@@ -118,6 +126,7 @@ CASES = {
     "recovery": _case_recovery,
     "unbind": _case_unbind,
     "admin": _case_admin,
+    "forget_browser": _case_forget_browser,
 }
 
 

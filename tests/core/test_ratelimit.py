@@ -210,3 +210,16 @@ def test_rate_limited_event_names_the_limit(stepup_kit):
     event = next(e for e in stepup_kit.events if e.type == "rate_limited")
     assert event.detail == {"limit": "challenges_per_target"}
     assert "someone@example.com" not in str(event.as_dict())
+
+
+@pytest.mark.parametrize("spec", ["5/15 minutes", "500/day"])  # an exact window, and buckets
+def test_a_hit_given_back_is_as_if_never_taken(spec):
+    from stepup._ratelimit import Limit
+
+    limit = Limit("challenges_per_subject", spec)
+    record, _ = limit.take(None, 1000.0)
+    record, _ = limit.take(record, 1010.0)
+    taken, _ = limit.take(record, 1020.0)
+
+    assert limit.give_back(taken, 1020.0) == record
+    assert limit.give_back(None, 1020.0) is None

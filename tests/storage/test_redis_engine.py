@@ -177,7 +177,7 @@ def _while_down(calls: list[Callable[[], Any]]) -> list[str]:
     for call in calls:
         with pytest.raises(stepup.StoreUnavailable) as caught:
             call()
-        messages.append(caught.value.message)
+        messages.append(caught.value.detail)
     return messages
 
 

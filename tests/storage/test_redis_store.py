@@ -188,8 +188,8 @@ def test_redis_away_is_a_clear_store_unavailable_without_the_password(unused_por
         for call in calls:
             with pytest.raises(stepup.StoreUnavailable) as caught:
                 call()
-            assert f"The Redis store at redis://127.0.0.1:{unused_port}/0 is unavailable" in caught.value.message
-            assert "hunter2" not in caught.value.message
+            assert f"The Redis store at redis://127.0.0.1:{unused_port}/0 is unavailable" in caught.value.detail
+            assert "hunter2" not in caught.value.detail and "hunter2" not in caught.value.message
             assert caught.value.status == 503
     finally:
         store.close()
@@ -236,7 +236,7 @@ def test_a_redis_that_does_not_answer_hits_the_socket_timeout() -> None:
                 store.get("challenge", "c")
         finally:
             store.close()
-    assert "is unavailable (Timeout" in caught.value.message
+    assert "is unavailable (Timeout" in caught.value.detail
 
 
 def test_the_twins_have_the_same_public_methods() -> None:

@@ -41,6 +41,8 @@ class FaultyStore:
         self.store = store
         #: every call raises StoreUnavailable while set.
         self.down = False
+        #: what the store's driver says while down (the error's detail, for the log).
+        self.fault = "The store is unavailable (a fault injected by the test)."
         self._go = threading.Event()
         self._go.set()
         self._lock = threading.Lock()
@@ -68,7 +70,7 @@ class FaultyStore:
             with self._lock:
                 self.waiting -= 1
         if self.down:
-            raise stepup.StoreUnavailable("The store is unavailable (a fault injected by the test).")
+            raise stepup.StoreUnavailable(self.fault)
 
     def get(self, kind: str, key: str) -> Record | None:
         self._enter()

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import grants
-from ..web import Operation
+from ..web import PAGE_HEADER_NAMES, Operation
 from ._state import state_of
 
 __all__ = ["require", "step_up_required"]
@@ -94,7 +94,8 @@ class StepUpRequired(HTTPException):
     """Raised by the FastAPI dependency; carries the response that stops the request."""
 
     def __init__(self, response: Response) -> None:
-        headers = {k: v for k, v in response.headers.items() if k.lower() in ("www-authenticate", "location", "retry-after")}
+        kept = ("www-authenticate", "location", "retry-after", *PAGE_HEADER_NAMES)
+        headers = {k: v for k, v in response.headers.items() if k.lower() in kept}
         super().__init__(status_code=response.status_code, detail=bytes(response.body).decode() or None, headers=headers)
         self.response = response
 

@@ -14,7 +14,16 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from .._config import Settings
 from .._engine import AsyncEngine
 from .._errors import ConfigurationError
-from ..web import TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, client_address, parse_json
+from ..web import (
+    TEMPLATE_DIR,
+    WebConfig,
+    WebFlows,
+    WebRequest,
+    WebResult,
+    client_address,
+    page_headers,
+    parse_json,
+)
 
 __all__ = ["StepUpState", "state_of"]
 
@@ -50,6 +59,7 @@ class StepUpState:
         self.identity_source_loader = identity_source_loader
         self.admin_check = admin_check
         self.exempt = tuple(p for p in self.settings.login_exempt if p.startswith("/"))
+        self.headers = page_headers(self.settings)
         loaders = [FileSystemLoader(str(d)) for d in template_dirs] + [FileSystemLoader(str(TEMPLATE_DIR))]
         self.templates = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]))
 
@@ -87,7 +97,9 @@ class StepUpState:
         """The web layer for this request (links carry the mount path)."""
         # Inside a Mount, root_path includes the mount; app_root_path is the server's.
         root = scope.get("app_root_path", scope.get("root_path", ""))
-        return WebFlows(self.engine, WebConfig.from_settings(self.settings, root=root, admin_check=self.admin_check))
+        https = scope.get("scheme") == "https"  # as the server reports it (uvicorn --proxy-headers)
+        config = WebConfig.from_settings(self.settings, root=root, admin_check=self.admin_check, https=https)
+        return WebFlows(self.engine, config)
 
     async def web_request(self, request: Request, subject: str | None, *, read_body: bool = True) -> WebRequest:
         """The request as the web layer sees it.
@@ -116,6 +128,7 @@ class StepUpState:
             ),
             content_type=content_type,
             body=body,
+            device_token=request.cookies.get(self.settings.device_cookie),
         )
 
     def respond(self, result: WebResult, scope: Scope) -> Response:
@@ -141,6 +154,9 @@ class StepUpState:
                 response.headers[name] = value
             else:
                 response.headers.append(name, value)
+        for name, value in self.headers:
+            if name not in response.headers:
+                response.headers[name] = value
         return response
 
 

@@ -41,6 +41,7 @@ from ..web import (
     WebRequest,
     WebResult,
     client_address,
+    page_headers,
     parse_json,
 )
 from ._replay import ReplayMiddleware
@@ -64,6 +65,7 @@ class _State:
         self.identity_source_loader = identity_source_loader
         self.admin_check = admin_check
         self.exempt = frozenset(self.settings.login_exempt)
+        self.headers = page_headers(self.settings)
 
     def subject(self, app: Flask | None = None) -> str | None:
         """The logged-in user's id: the loader, Flask-Login, or the session key.
@@ -93,7 +95,10 @@ class _State:
 
     def web(self) -> WebFlows:
         """The web layer for this request (links carry the script root)."""
-        return WebFlows(self.engine, WebConfig.from_settings(self.settings, root=request.script_root, admin_check=self.admin_check))
+        config = WebConfig.from_settings(
+            self.settings, root=request.script_root, admin_check=self.admin_check, https=request.is_secure
+        )
+        return WebFlows(self.engine, config)
 
     def web_request(self, subject: str | None) -> WebRequest:
         """The current request as the web layer sees it."""
@@ -117,6 +122,7 @@ class _State:
             ),
             content_type=content_type,
             body=body,
+            device_token=request.cookies.get(self.settings.device_cookie),
         )
 
     def respond(self, result: WebResult) -> Response:
@@ -137,6 +143,9 @@ class _State:
                 response.headers[name] = value
             else:
                 response.headers.add(name, value)
+        for name, value in self.headers:
+            if name not in response.headers:
+                response.headers[name] = value
         return response
 
 
@@ -233,6 +242,10 @@ class StepUp:
         config = dict(app.config)
         if "STEPUP_SECRET_KEY" not in config and isinstance(app.config.get("SECRET_KEY"), str):
             config["STEPUP_SECRET_KEY"] = app.config["SECRET_KEY"]
+        if "STEPUP_SECURE_COOKIES" not in config:
+            # An app that says it runs on HTTPS gets Secure cookies from stepup too.
+            https = bool(config.get("SESSION_COOKIE_SECURE")) or config.get("PREFERRED_URL_SCHEME") == "https"
+            config["STEPUP_SECURE_COOKIES"] = https
         engine = Engine(Settings.from_mapping(config), **self._engine_options)
         app.extensions["stepup"] = _State(engine, **self._options)  # type: ignore[arg-type]
         app.register_blueprint(_blueprint(engine.settings), url_prefix=engine.settings.url_prefix)

@@ -35,10 +35,15 @@ __all__ = ["REDIS_ERRORS", "RedisTarget", "aclose_all", "close_all", "one_slot"]
 #: what redis-py raises when the server cannot be reached or refuses a command.
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.RedisError, redis.exceptions.RedisClusterException)
 
-#: seconds to wait for a connection or a reply unless the URL says otherwise.
-_TIMEOUT = 5.0
+#: seconds to wait for a connection or a reply unless the URL says otherwise: a Redis that
+#: hangs holds each request this long before its 503, so short (a healthy Redis answers in
+#: milliseconds).
+_TIMEOUT = 1.0
 #: retries of a command whose connection failed; the update script is safe to retry.
 _RETRIES = 2
+#: what is retried: a dropped or refused connection, which shows at once. A timeout is not:
+#: each retry of a hung server would wait the whole timeout again (three times in all).
+_RETRY_ON = (redis.exceptions.ConnectionError,)
 _FLOAT_OPTIONS = ("socket_timeout", "socket_connect_timeout")
 Mode = Literal["basic", "sentinel", "cluster"]
 _MODES: dict[str, Mode] = {
@@ -47,11 +52,11 @@ _MODES: dict[str, Mode] = {
 
 
 def _retry() -> Retry:
-    return Retry(ExponentialBackoff(cap=0.1, base=0.01), _RETRIES)
+    return Retry(ExponentialBackoff(cap=0.1, base=0.01), _RETRIES, supported_errors=_RETRY_ON)
 
 
 def _async_retry() -> AsyncRetry:
-    return AsyncRetry(ExponentialBackoff(cap=0.1, base=0.01), _RETRIES)
+    return AsyncRetry(ExponentialBackoff(cap=0.1, base=0.01), _RETRIES, supported_errors=_RETRY_ON)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,10 +14,13 @@ from ._common import WebConfig as WebConfig
 from ._forms import PlainForm as PlainForm
 from ._forms import StepUpForm as StepUpForm
 from ._gate import login_settled as login_settled
+from ._headers import PAGE_HEADER_NAMES as PAGE_HEADER_NAMES
+from ._headers import page_headers as page_headers
 from ._templates import TEMPLATE_DIR as TEMPLATE_DIR
 
 __all__ = [
     "CONTACT_ROUTES",
+    "PAGE_HEADER_NAMES",
     "ROUTES",
     "PlainForm",
     "StepUpForm",
@@ -29,6 +32,7 @@ __all__ = [
     "WebResult",
     "client_address",
     "login_settled",
+    "page_headers",
     "parse_json",
     "safe_next",
 ]

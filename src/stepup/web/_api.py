@@ -14,13 +14,13 @@ from .. import grants
 from .._core import Flow
 from .._errors import ChallengeNotFound, InvalidInput, MethodNotAvailable, StepUpError
 from ._base import WebRequest, WebResult, safe_next
+from ._browsers import BrowserPages
 from ._common import problem
-from ._pages import Pages
 
 __all__ = ["Api"]
 
 
-class Api(Pages):
+class Api(BrowserPages):
     """The ``/api/...`` handlers."""
 
     def _json_body(self, req: WebRequest) -> dict[str, Any]:

@@ -64,6 +64,8 @@ class WebRequest:
     content_type: str = ""
     body: bytes = b""
     json_error: bool = False
+    #: the remembered-browser cookie, if the request carried one.
+    device_token: str | None = None
 
     @property
     def wants_json(self) -> bool:

@@ -29,6 +29,7 @@ ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("bind_totp", "/bind/totp", ("GET", "POST")),
     ("recovery", "/recovery-codes", ("GET", "POST")),
     ("account", "/account", ("GET",)),
+    ("forget_browser", "/forget-browser", ("POST",)),
     ("unbind", "/account/remove/{binding_id}", ("POST",)),
     ("admin", "/admin", ("GET", "POST")),
     ("api_status", "/api/status", ("GET",)),
@@ -67,10 +68,13 @@ class WebConfig:
     secure_cookies: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, root: str = "", admin_check: Callable[[str], bool] | None = None) -> WebConfig:
+    def from_settings(
+        cls, settings: Settings, *, root: str = "", admin_check: Callable[[str], bool] | None = None, https: bool = False
+    ) -> WebConfig:
         """The web configuration the settings describe.
 
         :param root: the script root or mount path in front of ``url_prefix``.
+        :param https: the request came over HTTPS (stepup's cookies are then Secure).
         """
         return cls(
             prefix=root.rstrip("/") + settings.url_prefix,
@@ -81,7 +85,7 @@ class WebConfig:
             apps=settings.admin_apps,
             identity_sources=settings.admin_identity_sources,
             device_cookie=settings.device_cookie,
-            secure_cookies=settings.secure_cookies,
+            secure_cookies=settings.secure_cookies or https,
         )
 
 
@@ -202,9 +206,10 @@ class WebCore:
             "notice": challenge.notice,
         }
 
-    def device_cookie(self, token: str) -> tuple[str, str]:
-        """The ``Set-Cookie`` header of a remembered browser."""
-        days = self.engine.settings.trusted_device_days
+    def device_cookie(self, token: str, *, max_age: int | None = None) -> tuple[str, str]:
+        """The ``Set-Cookie`` header of a remembered browser (``max_age=0`` expires it)."""
+        if max_age is None:
+            max_age = self.engine.settings.trusted_device_days * 86400
         secure = "; Secure" if self.config.secure_cookies else ""
-        value = f"{self.config.device_cookie}={token}; Max-Age={days * 86400}; Path=/; HttpOnly; SameSite=Lax{secure}"
+        value = f"{self.config.device_cookie}={token}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}"
         return ("Set-Cookie", value)

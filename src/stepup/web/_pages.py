@@ -285,7 +285,8 @@ class Pages(Gate):
         if approval.purpose != "operation":
             grants.record_factor(req.session, subject, approval.method, e.clock())
         if remember and approval.purpose == "login" and e.settings.trusted_device_days > 0:
-            headers.append(self.device_cookie((yield from e._remember_device(subject))))
+            token = yield from e._remember_device(subject, user_agent=req.headers.get("user-agent"))
+            headers.append(self.device_cookie(token))
         if approval.purpose == "bind":
             account = self.url("account")
             target = f"{account}?added=1" if page["n"] == account else safe_next(page["n"], self.config.home)
