@@ -73,7 +73,7 @@ def test_when_required_an_evicting_redis_is_refused_until_it_is_fixed(redis_fact
     with pytest.raises(stepup.StoreUnavailable) as refused:
         use(kind, server.url, store_require_noeviction=True)
 
-    assert refused.value.status == 503 and "noeviction" in refused.value.message
+    assert refused.value.status == 503 and "noeviction" in refused.value.detail
     assert command(server.port, "DBSIZE") == b":0"  # nothing was written
     command(server.port, "CONFIG", "SET", "maxmemory-policy", "noeviction")
     assert [b.method for b in use(kind, server.url, store_require_noeviction=True)] == ["sms"]
