@@ -14,12 +14,13 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from .._config import Settings
 from .._engine import AsyncEngine
 from .._errors import ConfigurationError
-from ..web import TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, parse_json
+from ..web import (
+    FORM_TYPES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, is_json_type, media_type, parse_json,
+)  # fmt: skip
 
 __all__ = ["StepUpState", "state_of"]
 
 Scope = dict[str, Any]
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _NO_USER = object()
 
 
@@ -96,8 +97,12 @@ class StepUpState:
         """
         content_type = request.headers.get("content-type", "") if read_body else ""
         body = await request.body() if read_body and request.method not in ("GET", "HEAD") else b""
-        data, json_error = parse_json(body) if content_type.startswith("application/json") else (None, False)
-        form = await request.form() if content_type.startswith(_FORM_TYPES) else None
+        # Read as Starlette and FastAPI read it: the media type in any case, with or
+        # without parameters, and JSON's "+json" suffixes, so that what stepup approves is
+        # what the app's view reads.
+        media = media_type(content_type)
+        data, json_error = parse_json(body) if is_json_type(media) else (None, False)
+        form = await request.form() if media in FORM_TYPES else None
         return WebRequest(
             method=request.method,
             path=request.url.path,

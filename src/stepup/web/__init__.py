@@ -2,8 +2,11 @@
 free of any framework. It needs the ``flask`` or ``asgi`` extra (WTForms, Jinja2)."""
 
 from ._api import Api as WebFlows
+from ._base import FORM_TYPES as FORM_TYPES
 from ._base import WebRequest as WebRequest
 from ._base import WebResult as WebResult
+from ._base import is_json_type as is_json_type
+from ._base import media_type as media_type
 from ._base import parse_json as parse_json
 from ._base import safe_next as safe_next
 from ._common import ROUTES as ROUTES
@@ -15,6 +18,7 @@ from ._gate import login_settled as login_settled
 from ._templates import TEMPLATE_DIR as TEMPLATE_DIR
 
 __all__ = [
+    "FORM_TYPES",
     "ROUTES",
     "PlainForm",
     "StepUpForm",
@@ -24,7 +28,9 @@ __all__ = [
     "WebFlows",
     "WebRequest",
     "WebResult",
+    "is_json_type",
     "login_settled",
+    "media_type",
     "parse_json",
     "safe_next",
 ]
