@@ -15,7 +15,15 @@ from .._config import Settings
 from .._engine import AsyncEngine
 from .._errors import ConfigurationError
 from ..web import (
-    FORM_TYPES, TEMPLATE_DIR, WebConfig, WebFlows, WebRequest, WebResult, is_json_type, media_type, parse_json,
+    FORM_TYPES,
+    TEMPLATE_DIR,
+    WebConfig,
+    WebFlows,
+    WebRequest,
+    WebResult,
+    is_json_type,
+    media_type,
+    parse_json,
 )  # fmt: skip
 
 __all__ = ["StepUpState", "state_of"]

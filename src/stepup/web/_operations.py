@@ -67,10 +67,11 @@ def check_value(name: str, value: str | None, *, required: bool) -> None:
     """
     if value is None:
         if required:
-            raise OperationUnreadable(f"The field {name!r} is missing; send the request again with it filled in.", "missing", name)
+            message = f"The field {name!r} is missing; send the request again with it."
+            raise OperationUnreadable(message, "missing", name)
         return
     if required and not value.strip():
-        raise OperationUnreadable(f"The field {name!r} is empty; send the request again with it filled in.", "blank", name)
+        raise OperationUnreadable(f"The field {name!r} is empty; fill it in and send the request again.", "blank", name)
     if any(unicodedata.category(c) in _REFUSED_CATEGORIES or c in _BIDI_CONTROLS for c in value):
         raise OperationUnreadable(
             f"The field {name!r} holds characters that cannot be shown in a message (line breaks, control "
