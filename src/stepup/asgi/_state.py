@@ -24,7 +24,7 @@ from ..web import (
     is_json_type,
     media_type,
     parse_json,
-)  # fmt: skip
+)
 
 __all__ = ["StepUpState", "state_of"]
 
