@@ -95,6 +95,7 @@ class Operation:
 
     :param template: the words the message shows, with ``{field}`` places.
     :param fields: the form or JSON fields the approval is bound to.
+    :ivar shown: the fields the template shows, which must not be missing or blank.
     """
 
     def __init__(self, template: str, fields: list[str] | tuple[str, ...]) -> None:
