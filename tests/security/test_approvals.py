@@ -6,6 +6,7 @@ again. On both adapters, and FastAPI where its body parsing differs."""
 
 from __future__ import annotations
 
+import email.message
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -16,10 +17,13 @@ from typing import Any
 import pytest
 from fastapi import Depends, Request
 from pydantic import BaseModel
+from python_multipart.multipart import parse_options_header
+from werkzeug.wrappers import Request as WerkzeugRequest
 
 import stepup
 from examples import fastapi_app
 from stepup.asgi import require
+from stepup.web import FORM_TYPES, is_json_type, media_type
 from tests.support.banks import SECRET_KEY
 from tests.support.flows import PROBLEM, api_url, ask_transfer, challenge, signed_in, token_of, transfers
 from tests.support.sites import Outboxes, StarletteSite
@@ -143,6 +147,33 @@ def test_a_json_body_is_read_whatever_its_json_media_type(lab, lab_records, cont
     assert "approves update of lamp." in lab.sms.last.body
     assert other.status_code == 403 and other.json()["code"] == "operation_mismatch"
     assert done.status_code == 200 and lab_records.items == {"7": {"name": "lamp", "colour": "red"}}
+
+
+CONTENT_TYPES = [
+    "application/json", "Application/JSON", "APPLICATION/JSON; charset=UTF-8", " application/json ; charset=utf-8",
+    "application/merge-patch+json", "application/vnd.api+json; ext=x", "application/json-seq", "text/json",
+    "application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded;charset=latin-1",
+    "multipart/form-data; boundary=x", "MULTIPART/FORM-DATA; boundary=x", "application/x-url-encoded",
+    "text/plain", "application/json, text/plain", "application", "",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("content_type", CONTENT_TYPES)
+def test_stepup_tells_forms_and_json_apart_as_the_frameworks_do(content_type):
+    """What stepup reads as a form or as JSON is what Werkzeug, Starlette (python-multipart)
+    and FastAPI read as one, header by header."""
+    werkzeug = WerkzeugRequest.from_values(content_type=content_type or None)
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    fastapi_json = bool(content_type) and message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )  # fmt: skip
+    starlette_form = parse_options_header(content_type)[0].decode() in FORM_TYPES
+
+    media = media_type(content_type)
+    assert is_json_type(media) == werkzeug.is_json == fastapi_json
+    assert (media in FORM_TYPES) == (werkzeug.mimetype in FORM_TYPES) == starlette_form
 
 
 BODIES = {
