@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import Depends, Request
+from fastapi import Depends
 from pydantic import BaseModel
 from python_multipart.multipart import parse_options_header
 from werkzeug.wrappers import Request as WerkzeugRequest
@@ -243,7 +243,7 @@ def fastapi_site(tmp_path: Path, outboxes: Outboxes) -> Iterator[StarletteSite]:
     done: list[Payment] = []
 
     @app.post("/api/transfer", dependencies=[Depends(require(operation="transfer of {amount} to {to}"))])
-    async def transfer(payment: Payment, request: Request) -> dict[str, str]:
+    async def transfer(payment: Payment) -> dict[str, str]:
         done.append(payment)
         return {"transferred": payment.amount, "to": payment.to}
 
