@@ -94,13 +94,14 @@ class TransferForm(StepUpForm):
 
 
 class Ledger:
-    """Executed transfers, in a SQLite file, so exactly-once can be seen."""
+    """Executed transfers and standing orders, in a SQLite file, so exactly-once can be seen."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._lock = threading.Lock()
         with self._connect() as db:
             db.execute("CREATE TABLE IF NOT EXISTS transfers (id INTEGER PRIMARY KEY, user TEXT, to_ TEXT, amount TEXT)")
+            db.execute("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, user TEXT, to_ TEXT, amount TEXT)")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
@@ -114,6 +115,17 @@ class Ledger:
         """A user's transfers, oldest first: ``(to, amount)``."""
         with self._connect() as db:
             rows = db.execute("SELECT to_, amount FROM transfers WHERE user = ? ORDER BY id", (user,)).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def add_order(self, user: str, to: str, amount: str) -> None:
+        """Record one monthly standing order."""
+        with self._lock, self._connect() as db:
+            db.execute("INSERT INTO orders (user, to_, amount) VALUES (?, ?, ?)", (user, to, amount))
+
+    def orders_of(self, user: str) -> list[tuple[str, str]]:
+        """A user's standing orders, oldest first: ``(to, amount)``."""
+        with self._connect() as db:
+            rows = db.execute("SELECT to_, amount FROM orders WHERE user = ? ORDER BY id", (user,)).fetchall()
         return [(r[0], r[1]) for r in rows]
 
 

@@ -1,8 +1,9 @@
 """The demo bank, as a Flask app with Flask-Login, protected by stepup.
 
 stepup touches the app in four places: ``StepUp(app, ...)``, ``@step_up_required`` on
-``/``, ``/transfer`` and ``/api/balance``, and nothing else: the login view is the app's
-own, and stepup holds the session after it until the second factor passes.
+``/``, ``/transfer``, ``/standing-order`` and ``/api/balance``, and nothing else: the login
+view is the app's own, and stepup holds the session after it until the second factor
+passes.
 """
 
 from __future__ import annotations
@@ -94,6 +95,29 @@ def transfer() -> Any:
         return render_template("bank/transfer.html", user=current_user.id, form=form, error=form.first_error()), 400
     _ledger().add(current_user.id, form.to.data, amount)
     return render_template("bank/transferred.html", user=current_user.id, to=form.to.data, amount=amount)
+
+
+@bank.route("/standing-order", methods=["GET"])
+@login_required
+def standing_order_form() -> Any:
+    form, orders = _form(TransferForm), _ledger().orders_of(current_user.id)
+    return render_template("bank/standing_order.html", user=current_user.id, form=form, orders=orders, error=None)
+
+
+@bank.route("/standing-order", methods=["POST"])
+@login_required
+@step_up_required(operation="monthly standing order of {amount} to {to}")
+def standing_order() -> Any:
+    form = _form(TransferForm)
+    amount = _bank.valid_amount(form.amount.data)
+    if not form.validate() or amount is None:
+        if amount is None and not form.amount.errors:
+            form.amount.errors = ["Enter an amount such as 50.00."]
+        orders, error = _ledger().orders_of(current_user.id), form.first_error()
+        page = render_template("bank/standing_order.html", user=current_user.id, form=form, orders=orders, error=error)
+        return page, 400
+    _ledger().add_order(current_user.id, form.to.data, amount)
+    return render_template("bank/standing_order_set.html", user=current_user.id, to=form.to.data, amount=amount)
 
 
 @bank.route("/transfers")

@@ -3,7 +3,7 @@ and environment variables as the Flask example.
 
 stepup touches the app in three places: ``StepUpMiddleware`` inside the session and
 authentication middleware, ``routes()`` mounted at ``/stepup``, and
-``@step_up_required`` on ``/``, ``/transfer`` and ``/api/balance``.
+``@step_up_required`` on ``/``, ``/transfer``, ``/standing-order`` and ``/api/balance``.
 """
 
 from __future__ import annotations
@@ -120,6 +120,26 @@ async def transfer(request: Request) -> Response:
 
 
 @login_required
+async def standing_order_form(request: Request) -> Response:
+    orders = await asyncio.to_thread(_ledger(request).orders_of, request.user.display_name)
+    return _page(request, "standing_order", form=await _form(request, TransferForm), orders=orders, error=None)
+
+
+@login_required
+@step_up_required(operation="monthly standing order of {amount} to {to}", app="bank")
+async def standing_order(request: Request) -> Response:
+    form = await _form(request, TransferForm)
+    amount = _bank.valid_amount(form.amount.data)
+    if not form.validate() or amount is None:
+        if amount is None and not form.amount.errors:
+            form.amount.errors = ["Enter an amount such as 50.00."]
+        orders = await asyncio.to_thread(_ledger(request).orders_of, request.user.display_name)
+        return _page(request, "standing_order", 400, form=form, orders=orders, error=form.first_error())
+    await asyncio.to_thread(_ledger(request).add_order, request.user.display_name, form.to.data, amount)
+    return _page(request, "standing_order_set", to=form.to.data, amount=amount)
+
+
+@login_required
 async def transfers(request: Request) -> Response:
     rows = await asyncio.to_thread(_ledger(request).of, request.user.display_name)
     return _page(request, "transfers", transfers=rows)
@@ -162,6 +182,8 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> S
             Route("/account", account),
             Route("/transfer", transfer_form, methods=["GET"]),
             Route("/transfer", transfer, methods=["POST"]),
+            Route("/standing-order", standing_order_form, methods=["GET"]),
+            Route("/standing-order", standing_order, methods=["POST"]),
             Route("/transfers", transfers),
             Route("/admin/security", admin_security),
             Mount("/api", routes=[Route("/balance", balance)]),

@@ -8,6 +8,7 @@ from ._config import Settings as Settings
 from ._engine import AsyncEngine as AsyncEngine
 from ._engine import ContactVerification as ContactVerification
 from ._engine import Engine as Engine
+from ._errors import ApprovalUsed as ApprovalUsed
 from ._errors import ChallengeClosed as ChallengeClosed
 from ._errors import ChallengeError as ChallengeError
 from ._errors import ChallengeExhausted as ChallengeExhausted
@@ -52,6 +53,7 @@ _logging.getLogger("stepup").addHandler(_logging.NullHandler())
 
 __all__ = [
     "Approval",
+    "ApprovalUsed",
     "AsyncEngine",
     "AuditEvent",
     "BindStart",

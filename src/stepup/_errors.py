@@ -15,6 +15,7 @@
     │   ├── ChallengeExpired        410
     │   ├── ChallengeExhausted      410: no attempts left
     │   ├── ChallengeClosed         410: already approved, used or cancelled
+    │   │   └── ApprovalUsed        410: an operation approval was used already
     │   ├── OperationMismatch       403: the approval is for another operation
     │   └── NoSendsLeft             429: every send of this challenge is used
     ├── Throttled                   429: with ``retry_after`` (seconds)
@@ -41,6 +42,7 @@ _CREDENTIALS = re.compile(r"(\w[\w+.-]*://)[^/@\s]*@")
 _store_log = logging.getLogger("stepup.store")
 
 __all__ = [
+    "ApprovalUsed",
     "ChallengeClosed",
     "ChallengeError",
     "ChallengeExhausted",
@@ -189,6 +191,13 @@ class ChallengeClosed(ChallengeError):
 
     status = 410
     code = "challenge_closed"
+
+
+class ApprovalUsed(ChallengeClosed):
+    """An operation approval was presented again after it was used: the operation may
+    have run, or its run may have been cut short (the process died after the approval was
+    used), so the user is told to check rather than to try again. Its problem ``code`` is
+    ``challenge_closed``, as before."""
 
 
 class OperationMismatch(ChallengeError):

@@ -682,16 +682,21 @@ class ChallengeFlows(Core):
     ) -> Flow[dict[str, Any] | None]:
         """Use an approval once and hand back the saved request to replay, if any.
 
-        :param operation_data: for operation approvals: the operation about to run; it
-            must be the one approved.
-        :raises OperationMismatch: the approval is for another operation.
-        :raises ChallengeClosed: not approved, or already used.
+        Only a challenge started for an operation (purpose ``operation``) approves one,
+        and only the operation whose digest it holds: a login or step-up code, verified in
+        the same session, approves nothing.
+
+        :param operation_data: the operation about to run; it must be the one approved.
+        :raises OperationMismatch: the challenge approves no operation, or another one.
+        :raises ApprovalUsed: the approval was used already.
+        :raises ChallengeClosed: not approved.
         """
         challenge = yield from self._load(challenge_id, subject, session)
-        if challenge.operation_digest is not None:
-            offered = "" if operation_data is None else self.operation_digest(operation_data)
-            if not hmac.compare_digest(offered, challenge.operation_digest):
-                raise OperationMismatch("This approval is for a different operation. Approve this one.")
+        if challenge.purpose != "operation" or challenge.operation_digest is None:
+            raise OperationMismatch("This verification approves no operation. Approve this one first.")
+        offered = "" if operation_data is None else self.operation_digest(operation_data)
+        if not hmac.compare_digest(offered, challenge.operation_digest):
+            raise OperationMismatch("This approval is for a different operation. Approve this one.")
         outcome = yield from self._transition(challenge, _machine.consume)
         if outcome.error is not None:
             raise outcome.error

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._errors import (
+    ApprovalUsed,
     ChallengeClosed,
     ChallengeError,
     ChallengeExhausted,
@@ -31,7 +32,9 @@ from ._errors import (
 )
 from ._models import Challenge
 
-__all__ = ["Outcome", "cancel", "closed_error", "consume", "evaluate", "redirect", "refund_send", "reserve_send"]
+__all__ = [
+    "Outcome", "cancel", "closed_error", "consume", "evaluate", "redirect", "refund_send", "reserve_send", "used_error",
+]  # fmt: skip
 
 Verdict = Literal["approved", "wrong", "exhausted"]
 
@@ -65,7 +68,21 @@ def closed_error(challenge: Challenge, now: float) -> ChallengeError | None:
         return ChallengeExhausted("Too many wrong codes: this code no longer works. Ask for a new one.")
     if challenge.state == "cancelled":
         return ChallengeClosed("This verification was cancelled. Start again.")
+    if challenge.consumed:
+        return used_error(challenge)
     return ChallengeClosed("This code was already used. Codes work once.")
+
+
+def used_error(challenge: Challenge) -> ApprovalUsed:
+    """The error for an operation approval presented again after it was used.
+
+    Using it and running the operation are two steps: the process may have died between
+    them. So the user is told to check what happened, not that the code stopped working.
+
+    :param challenge: the stored challenge, used already.
+    """
+    what = challenge.operation or "operation"
+    return ApprovalUsed(f"This approval was already used. Check whether the {what} went through before you try again.")
 
 
 def _expire_if_due(challenge: Challenge, now: float) -> Outcome | None:
@@ -204,6 +221,6 @@ def consume(challenge: Challenge) -> Outcome:
     if challenge.state != "approved":
         return Outcome(challenge, "", ChallengeClosed("This verification has not been approved."))
     if challenge.consumed:
-        return Outcome(challenge, "", ChallengeClosed("This approval was already used. Approvals work once."))
+        return Outcome(challenge, "", used_error(challenge))
     used = challenge.evolve(consumed=True, request=None)
     return Outcome(used, "consumed", changed=True, released=challenge.request)

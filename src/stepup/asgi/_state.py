@@ -15,12 +15,15 @@ from .._config import Settings
 from .._engine import AsyncEngine
 from .._errors import ConfigurationError
 from ..web import (
+    FORM_TYPES,
     TEMPLATE_DIR,
     WebConfig,
     WebFlows,
     WebRequest,
     WebResult,
     client_address,
+    is_json_type,
+    media_type,
     page_headers,
     parse_json,
 )
@@ -28,7 +31,6 @@ from ..web import (
 __all__ = ["StepUpState", "state_of"]
 
 Scope = dict[str, Any]
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _NO_USER = object()
 
 
@@ -108,8 +110,12 @@ class StepUpState:
         """
         content_type = request.headers.get("content-type", "") if read_body else ""
         body = await request.body() if read_body and request.method not in ("GET", "HEAD") else b""
-        data, json_error = parse_json(body) if content_type.startswith("application/json") else (None, False)
-        form = await request.form() if content_type.startswith(_FORM_TYPES) else None
+        # Read as Starlette and FastAPI read it: the media type in any case, with or
+        # without parameters, and JSON's "+json" suffixes, so that what stepup approves is
+        # what the app's view reads.
+        media = media_type(content_type)
+        data, json_error = parse_json(body) if is_json_type(media) else (None, False)
+        form = await request.form() if media in FORM_TYPES else None
         return WebRequest(
             method=request.method,
             path=request.url.path,

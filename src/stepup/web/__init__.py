@@ -2,8 +2,11 @@
 free of any framework. It needs the ``flask`` or ``asgi`` extra (WTForms, Jinja2)."""
 
 from ._api import Api as WebFlows
+from ._base import FORM_TYPES as FORM_TYPES
 from ._base import WebRequest as WebRequest
 from ._base import WebResult as WebResult
+from ._base import is_json_type as is_json_type
+from ._base import media_type as media_type
 from ._base import parse_json as parse_json
 from ._base import safe_next as safe_next
 from ._client import client_address as client_address
@@ -20,6 +23,7 @@ from ._templates import TEMPLATE_DIR as TEMPLATE_DIR
 
 __all__ = [
     "CONTACT_ROUTES",
+    "FORM_TYPES",
     "PAGE_HEADER_NAMES",
     "ROUTES",
     "PlainForm",
@@ -31,7 +35,9 @@ __all__ = [
     "WebRequest",
     "WebResult",
     "client_address",
+    "is_json_type",
     "login_settled",
+    "media_type",
     "page_headers",
     "parse_json",
     "safe_next",

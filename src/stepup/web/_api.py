@@ -13,7 +13,7 @@ from typing import Any
 from .. import grants
 from .._core import Flow
 from .._errors import ChallengeNotFound, InvalidInput, MethodNotAvailable, StepUpError
-from ._base import WebRequest, WebResult, safe_next
+from ._base import WebRequest, WebResult, is_json_type, safe_next
 from ._browsers import BrowserPages
 from ._common import problem
 
@@ -24,7 +24,7 @@ class Api(BrowserPages):
     """The ``/api/...`` handlers."""
 
     def _json_body(self, req: WebRequest) -> dict[str, Any]:
-        if not req.content_type.startswith("application/json"):
+        if not is_json_type(req.media_type):
             raise _BadRequest("Send a JSON body with Content-Type: application/json.", 415)
         if req.json_error or not isinstance(req.json, dict):
             raise _BadRequest("The body must be a JSON object.", 400)

@@ -17,9 +17,31 @@ from urllib.parse import unquote, urlsplit
 
 from .._resume_flows import SavedRequest
 
-__all__ = ["WebRequest", "WebResult", "parse_json", "safe_next"]
+__all__ = ["FORM_TYPES", "WebRequest", "WebResult", "is_json_type", "media_type", "parse_json", "safe_next"]
 
 _NO_JSON = object()
+#: the media types whose bodies frameworks read as forms (Werkzeug, Starlette).
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def media_type(content_type: str) -> str:
+    """The media type of a ``Content-Type`` header, as Werkzeug and Starlette read it:
+    without its parameters, in lower case (``Application/JSON; charset=utf-8`` is
+    ``application/json``).
+
+    :param content_type: the header's value; empty when there is none.
+    """
+    return content_type.partition(";")[0].strip(" \t").lower()
+
+
+def is_json_type(media: str) -> bool:
+    """Whether a body of this media type is JSON to the frameworks: ``application/json``
+    or a ``+json`` suffix such as ``application/merge-patch+json`` (Werkzeug's
+    ``is_json``, FastAPI's body parsing).
+
+    :param media: a media type from :func:`media_type`.
+    """
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 def parse_json(body: bytes) -> tuple[Any, bool]:
@@ -75,13 +97,18 @@ class WebRequest:
         names both, the kind of body it sent; when it names neither (no header, ``*/*``:
         curl, httpx, ``fetch``), JSON unless it sent a form, for browsers name
         ``text/html`` in every page they ask for."""
-        accept = self.headers.get("accept", "")
+        accept = self.headers.get("accept", "").lower()
         json, html = "application/json" in accept, "text/html" in accept
         if json != html:
             return json
         if html:
-            return self.content_type.startswith("application/json")
-        return not self.content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+            return is_json_type(self.media_type)
+        return self.media_type not in FORM_TYPES
+
+    @property
+    def media_type(self) -> str:
+        """The body's media type (:func:`media_type` of ``content_type``)."""
+        return media_type(self.content_type)
 
     @property
     def full_path(self) -> str:

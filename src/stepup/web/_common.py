@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import string
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
@@ -14,6 +15,7 @@ from .._engine import AsyncEngine, Engine
 from .._errors import InvalidInput, StepUpError, Throttled
 from .._models import Binding, Challenge
 from ._base import WebRequest, WebResult
+from ._operations import check_value
 
 __all__ = ["CONTACT_ROUTES", "ROUTES", "Operation", "WebConfig", "WebCore", "fail_closed", "problem"]
 
@@ -93,22 +95,31 @@ class Operation:
     """Describes a risky operation from the request's fields, for the message and the
     approval's digest: ``Operation("transfer of {amount} to {to}", ["to", "amount"])``.
 
+    Every field the template shows must be given, and not blank: a message that reads
+    "approves transfer of  to ." approves nothing a person could check. A field that is
+    bound but not shown may be left out (a ``PATCH`` that changes some fields only).
+
     :param template: the words the message shows, with ``{field}`` places.
     :param fields: the form or JSON fields the approval is bound to.
+    :ivar shown: the fields the template shows, which must not be missing or blank.
     """
 
     def __init__(self, template: str, fields: list[str] | tuple[str, ...]) -> None:
         self.template = template
         self.fields = tuple(fields)
+        self.shown = frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
     def __call__(self, values: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
-        """``(description, data)`` for the request's values (missing fields are empty).
+        """``(description, data)`` for the request's values.
 
         The approval is bound to each field whole; only the description, the words of the
         message, is shortened.
 
         :raises InvalidInput: a field is given more than once (``to=bob&to=mallory``):
             frameworks disagree on which one the app reads, so neither is approved.
+        :raises OperationUnreadable: a field the template shows is missing or blank, or a
+            field holds characters no message can carry (line breaks, control characters,
+            lone surrogates): 400, before anything is started or charged.
         """
         data: dict[str, str] = {}
         for name in self.fields:
@@ -118,6 +129,7 @@ class Operation:
                 raise InvalidInput(f"The field {name!r} is given more than once; send it once.")
             value = given[0] if given else None
             data[name] = "" if value is None else str(value)
+            check_value(name, None if value is None else data[name], required=name in self.shown)
         return self.template.format_map({name: value[:200] for name, value in data.items()}), data
 
 

@@ -16,6 +16,7 @@ from .._errors import ChallengeForbidden, SignInRefused, StepUpError
 from ..grants import login_settled
 from ._base import WebRequest, WebResult
 from ._common import Operation, WebCore, fail_closed, problem
+from ._operations import read_operation
 
 __all__ = ["Gate", "login_settled"]
 
@@ -85,12 +86,16 @@ class Gate(WebCore):
         e, subject = self.engine, req.subject
         if subject is None:
             return self._stopped(req, 401, "not_signed_in", "Please sign in", "Sign in first, then try again.")
-        values = req.json if isinstance(req.json, dict) else (req.form or {})
-        description, data = operation(values) if operation is not None else (None, None)
+        description: str | None = None
+        data: dict[str, Any] | None = None
         if operation is None:
             if grants.satisfies(req.session, subject, max_age=max_age, now=e.clock(), methods=methods, grace=e.settings.grant_grace):
                 return None
         else:
+            # The fields are read (or the request refused, 415 or 400) before any approval
+            # is used or challenge started; the approval is bound to them with the
+            # operation's text, app, route, method and path.
+            description, data = read_operation(req, operation, app=app, route=route)
             # The replay of a request approved on the code page, or a request bearing the
             # approval header: either way the approval is used up here, atomically and for
             # this very operation, so one approval runs one operation once.

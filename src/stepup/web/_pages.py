@@ -23,6 +23,7 @@ from .._errors import (
     StepUpError,
     WrongCode,
 )
+from .._machine import used_error
 from .._models import Approval, Binding, Challenge
 from ._base import WebRequest, WebResult, safe_next
 from ._common import fail_closed, problem
@@ -249,6 +250,8 @@ class Pages(Gate):
         view = self.challenge_view(challenge)
         if challenge.state != "pending":
             ended = True
+            if challenge.consumed and error is None:
+                error = used_error(challenge).message
             error = error or {
                 "expired": "This code has expired.",
                 "exhausted": "Too many wrong codes: this code no longer works.",
@@ -261,6 +264,7 @@ class Pages(Gate):
             token=token, restart=restart, sent=req.args.get("sent") == "1",
             # An approved challenge (reached again with Back, or its form re-sent) has nothing to restart.
             used=challenge.state == "approved", done_url=safe_next(page["n"], self.config.home),
+            consumed=challenge.consumed,
             resend_form=self._form(req, PlainForm) if req.method == "GET" else PlainForm.bind(None, req.session, self.engine.keys),
             remember_offered=self.engine.settings.trusted_device_days > 0 and challenge.purpose == "login",
             remember_days=self.engine.settings.trusted_device_days,

@@ -1,0 +1,124 @@
+"""Reading a protected operation from its request, and what its approval is bound to.
+
+An approval must approve exactly what the view runs. So the fields are read only from a
+body that stepup and the frameworks read alike (a form, or a JSON object, by the media
+type in any case), each field once, whole, not blank and in characters a message can
+carry; anything else is refused before a challenge is started, a limit charged or an
+approval used. And an approval is bound to more than the fields: to the operation's text,
+the app, route, method and path that run it, so an approval of one operation passes no
+other that happens to share its fields.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from .._errors import InvalidInput
+from ._base import WebRequest, is_json_type
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ._common import Operation
+
+__all__ = ["OperationUnreadable", "UnsupportedMediaType", "check_value", "read_operation"]
+
+#: characters a message cannot carry, or would carry to mislead: control characters (CR
+#: and LF among them), lone surrogates, line and paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: the bidirectional overrides and isolates, which reorder what the message shows.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class OperationUnreadable(InvalidInput):
+    """The fields a protected operation is bound to cannot be read for its approval.
+
+    :param reason: ``body`` (not the JSON object it claims to be), ``missing``, ``blank``,
+        ``characters`` (a value no message can carry) or ``media_type``.
+    :param field: the field at fault, when one is.
+    """
+
+    status = 400
+    code = "operation_unreadable"
+
+    def __init__(self, message: str, reason: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.field = field
+
+
+class UnsupportedMediaType(OperationUnreadable):
+    """The body of a protected operation is neither a form nor JSON: the app might read it
+    some other way, so stepup approves nothing from it."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+def check_value(name: str, value: str | None, *, required: bool) -> None:
+    """Refuse a bound field that holds characters a message cannot carry, or, when the
+    message shows it, that is missing or blank.
+
+    :param name: the field's name, for the message.
+    :param value: its value, ``None`` when it was not sent.
+    :param required: the message shows the field.
+    :raises OperationUnreadable: with ``reason`` ``missing``, ``blank`` or ``characters``.
+    """
+    if value is None:
+        if required:
+            message = f"The field {name!r} is missing; send the request again with it."
+            raise OperationUnreadable(message, "missing", name)
+        return
+    if required and not value.strip():
+        raise OperationUnreadable(f"The field {name!r} is empty; fill it in and send the request again.", "blank", name)
+    if any(unicodedata.category(c) in _REFUSED_CATEGORIES or c in _BIDI_CONTROLS for c in value):
+        raise OperationUnreadable(
+            f"The field {name!r} holds characters that cannot be shown in a message (line breaks, control "
+            "characters or broken Unicode). Remove them and send the request again.",
+            "characters",
+            name,
+        )
+
+
+def read_operation(
+    req: WebRequest, operation: Operation, *, app: str | None, route: str | None
+) -> tuple[str, dict[str, Any]]:
+    """What a request to a protected operation asks for, in words, and what its approval
+    is bound to: the operation's text (its template, with the ``{field}`` places), the
+    app, the route, the method, the path, and every bound field, whole.
+
+    :param req: the request.
+    :param operation: the route's operation.
+    :param app: the policy's app of the route (blueprint, mount).
+    :param route: the route (endpoint).
+    :raises UnsupportedMediaType: a body that is neither a form nor JSON (415).
+    :raises OperationUnreadable: a JSON body that is not an object; a bound field that is
+        missing, blank or unfit for a message (400).
+    :raises InvalidInput: a bound field given more than once (422).
+    """
+    description, fields = operation(_values(req) if operation.fields else {})
+    bound = {
+        "operation": operation.template, "app": app, "route": route, "method": req.method, "path": req.path,
+        "fields": fields,
+    }  # fmt: skip
+    return description, bound
+
+
+def _values(req: WebRequest) -> Mapping[str, Any]:
+    """The form or the JSON object the operation's fields are read from."""
+    if req.form is not None:
+        return req.form  # type: ignore[no-any-return]
+    if is_json_type(req.media_type):
+        if isinstance(req.json, dict):
+            return req.json
+        if req.body:
+            raise OperationUnreadable("The body must be a JSON object holding the operation's fields.", "body")
+        return {}
+    if req.body:
+        raise UnsupportedMediaType(
+            "Send this request as a form or as JSON (Content-Type: application/json): "
+            f"a body of type {req.media_type or 'unknown'!r} cannot be approved.",
+            "media_type",
+        )
+    return {}
