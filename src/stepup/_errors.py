@@ -26,7 +26,7 @@
     ├── SignInRefused               403: no method to sign in with, none to bind; with ``reason``
     └── Unavailable                 503: nothing was charged
         ├── StoreUnavailable
-        └── DeliveryError           with ``channel`` and a ``reason`` free of credentials
+        └── DeliveryError           with ``channel`` and a ``reason`` for the audit log only
 
 Each error carries ``status`` (the HTTP status adapters answer with) and ``code`` (a
 stable machine-readable name for problem documents).
@@ -331,3 +331,10 @@ class DeliveryError(Unavailable):
         super().__init__(message)
         self.channel = channel
         self.reason = reason or None
+
+    def problem(self) -> dict[str, object]:
+        """The problem document without :attr:`reason`: what a provider or mail server
+        said (its host, its account, its error) is for the audit log, not for visitors."""
+        body = super().problem()
+        body.pop("reason", None)
+        return body

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+import stepup
 from stepup.stores import SQLiteStore
 from tests.support.faults import FaultyStore
 from tests.support.flows import held, signed_in
@@ -187,3 +188,22 @@ def test_fastapi_s_401_carries_the_same_headers(tmp_path, outboxes, handler):
             assert refused.headers.get(name) == value, (name, refused.headers)
     finally:
         site.close()
+
+
+def test_a_failed_send_tells_visitors_nothing_of_the_provider(bank, caplog):
+    # What a mail server or SMS provider said names hosts and accounts: the audit log keeps
+    # it for the operator; the visitor's problem document and page say only what to do.
+    inside = "cannot connect to smtp.internal.example:25 as relay-admin"
+    caplog.set_level(logging.INFO, logger="stepup.audit")
+    bank.sms.fail_with = stepup.DeliveryError("The SMS could not be sent.", "sms", inside)
+    api, page = held(bank), held(bank)
+    choose = page.follow(page.get("/"))
+
+    problem = api.post("/stepup/api/challenges", json={"method": "sms"})
+    shown = page.submit(choose, "/stepup/", binding=page.form(choose, "/stepup/").radios["binding"][0][0])
+
+    assert problem.status_code == shown.status_code == 503
+    assert problem.json()["code"] == "delivery_failed" and "reason" not in problem.json()
+    for answer in (problem, shown):
+        assert "smtp.internal" not in answer.text and "relay-admin" not in answer.text
+    assert "smtp.internal.example:25" in caplog.text  # the operator still learns why
