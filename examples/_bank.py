@@ -92,6 +92,14 @@ class TransferForm(StepUpForm):
     to = StringField("To", validators=[DataRequired("Who is the money for?"), Length(max=64)])
     amount = StringField("Amount", validators=[DataRequired("Enter an amount."), Length(max=12)])
 
+    def checked_amount(self) -> str | None:
+        """The amount (``50.00``) when the whole form is valid; else ``None``, with the
+        form's errors saying what to fix."""
+        valid, amount = self.validate(), valid_amount(self.amount.data)
+        if amount is None and not self.amount.errors:
+            self.amount.errors = ["Enter an amount such as 50.00."]
+        return amount if valid else None
+
 
 class Ledger:
     """Executed transfers and standing orders, in a SQLite file, so exactly-once can be seen."""

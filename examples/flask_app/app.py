@@ -88,10 +88,8 @@ def transfer_form() -> Any:
 @step_up_required(operation="transfer of {amount} to {to}")
 def transfer() -> Any:
     form = _form(TransferForm)
-    amount = _bank.valid_amount(form.amount.data)
-    if not form.validate() or amount is None:
-        if amount is None and not form.amount.errors:
-            form.amount.errors = ["Enter an amount such as 50.00."]
+    amount = form.checked_amount()
+    if amount is None:
         return render_template("bank/transfer.html", user=current_user.id, form=form, error=form.first_error()), 400
     _ledger().add(current_user.id, form.to.data, amount)
     return render_template("bank/transferred.html", user=current_user.id, to=form.to.data, amount=amount)
@@ -109,10 +107,8 @@ def standing_order_form() -> Any:
 @step_up_required(operation="monthly standing order of {amount} to {to}")
 def standing_order() -> Any:
     form = _form(TransferForm)
-    amount = _bank.valid_amount(form.amount.data)
-    if not form.validate() or amount is None:
-        if amount is None and not form.amount.errors:
-            form.amount.errors = ["Enter an amount such as 50.00."]
+    amount = form.checked_amount()
+    if amount is None:
         orders, error = _ledger().orders_of(current_user.id), form.first_error()
         page = render_template("bank/standing_order.html", user=current_user.id, form=form, orders=orders, error=error)
         return page, 400

@@ -110,10 +110,8 @@ async def transfer_form(request: Request) -> Response:
 @step_up_required(operation="transfer of {amount} to {to}", app="bank")
 async def transfer(request: Request) -> Response:
     form = await _form(request, TransferForm)
-    amount = _bank.valid_amount(form.amount.data)
-    if not form.validate() or amount is None:
-        if amount is None and not form.amount.errors:
-            form.amount.errors = ["Enter an amount such as 50.00."]
+    amount = form.checked_amount()
+    if amount is None:
         return _page(request, "transfer", 400, form=form, error=form.first_error())
     await asyncio.to_thread(_ledger(request).add, request.user.display_name, form.to.data, amount)
     return _page(request, "transferred", to=form.to.data, amount=amount)
@@ -129,10 +127,8 @@ async def standing_order_form(request: Request) -> Response:
 @step_up_required(operation="monthly standing order of {amount} to {to}", app="bank")
 async def standing_order(request: Request) -> Response:
     form = await _form(request, TransferForm)
-    amount = _bank.valid_amount(form.amount.data)
-    if not form.validate() or amount is None:
-        if amount is None and not form.amount.errors:
-            form.amount.errors = ["Enter an amount such as 50.00."]
+    amount = form.checked_amount()
+    if amount is None:
         orders = await asyncio.to_thread(_ledger(request).orders_of, request.user.display_name)
         return _page(request, "standing_order", 400, form=form, orders=orders, error=form.first_error())
     await asyncio.to_thread(_ledger(request).add_order, request.user.display_name, form.to.data, amount)
