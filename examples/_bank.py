@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -142,15 +143,15 @@ def ledger_path() -> str:
     return os.environ.get("DEMO_BANK_DB", "demo-bank.sqlite3")
 
 
+#: what a person writes as an amount: ASCII digits, an optional point and two decimals.
+_AMOUNT = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,2})?", re.ASCII)
+
+
 def valid_amount(raw: object) -> str | None:
-    """An amount such as ``50.00``, or ``None``."""
-    if not isinstance(raw, str):
+    """An amount such as ``50.00`` (ASCII digits, at most two decimals, under a million),
+    or ``None``. Strict on purpose: ``float`` would also read ``1e3``, ``10_00`` and other
+    scripts' digits, and the bank must run the amount its user read in the message."""
+    if not isinstance(raw, str) or not _AMOUNT.fullmatch(raw.strip()):
         return None
-    text = raw.strip()
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    if not 0 < value < 1_000_000 or len(text) > 12:
-        return None
-    return f"{value:.2f}"
+    value = float(raw.strip())
+    return f"{value:.2f}" if 0 < value < 1_000_000 else None

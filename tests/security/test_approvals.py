@@ -351,6 +351,12 @@ UNFIT = {
     "tab": "bob\tmallory",
     "line separator": "bob\u2028mallory",
     "bidi override": "\u202ebob",
+    # invisible: two payees a message shows alike would be two values to the app
+    "zero-width space": "bo\u200bb",
+    "right-to-left mark": "\u200fbob\u200e",
+    "arabic letter mark": "bob\u061c",
+    "soft hyphen": "b\u00adob",
+    "byte-order mark": "bob\ufeff",
 }
 
 
@@ -362,6 +368,18 @@ def test_a_field_no_message_can_carry_is_refused_before_anything_is_kept(bank, t
     refused = ask_transfer(browser, value, "50")
 
     assert refused.status_code == 400 and "cannot be shown in a message" in refused.text
+    assert len(bank.sms.outbox) == sent and stored(tmp_path / "stepup.sqlite3") == before
+    assert transfers(browser) == []
+
+
+def test_digits_other_than_ascii_are_refused_as_the_app_would_read_them_otherwise(bank, tmp_path):
+    # float("10\u066000") is 10000.0: the message would show "10٠00", the bank would run 10000.00.
+    browser = signed_in(bank)
+    sent, before = len(bank.sms.outbox), stored(tmp_path / "stepup.sqlite3")
+
+    refused = ask_transfer(browser, "bob", "10\u066000")
+
+    assert refused.status_code == 400 and "digits other than 0-9" in refused.text
     assert len(bank.sms.outbox) == sent and stored(tmp_path / "stepup.sqlite3") == before
     assert transfers(browser) == []
 

@@ -25,10 +25,20 @@ if TYPE_CHECKING:
 __all__ = ["OperationUnreadable", "UnsupportedMediaType", "check_value", "read_operation"]
 
 #: characters a message cannot carry, or would carry to mislead: control characters (CR
-#: and LF among them), lone surrogates, line and paragraph separators.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
-#: the bidirectional overrides and isolates, which reorder what the message shows.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: and LF among them), lone surrogates, line and paragraph separators, and the invisible
+#: format characters (zero-width spaces and joiners, soft hyphens, byte-order marks, the
+#: bidirectional marks, overrides and isolates that reorder what the message shows), so
+#: that two values a message shows alike are one value.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp", "Cf"})
+
+
+def _unfit(c: str) -> bool:
+    """A character no approval message should carry. Digits other than 0-9 count: Python's
+    ``int``, ``float`` and ``Decimal`` read ``"10\u066000"`` (an Arabic-Indic zero, which
+    a message shows like a dot) as 10000, so the amount an app runs would not be the one
+    its user read."""
+    category = unicodedata.category(c)
+    return category in _REFUSED_CATEGORIES or (category == "Nd" and not c.isascii())
 
 
 class OperationUnreadable(InvalidInput):
@@ -72,10 +82,10 @@ def check_value(name: str, value: str | None, *, required: bool) -> None:
         return
     if required and not value.strip():
         raise OperationUnreadable(f"The field {name!r} is empty; fill it in and send the request again.", "blank", name)
-    if any(unicodedata.category(c) in _REFUSED_CATEGORIES or c in _BIDI_CONTROLS for c in value):
+    if any(_unfit(c) for c in value):
         raise OperationUnreadable(
-            f"The field {name!r} holds characters that cannot be shown in a message (line breaks, control "
-            "characters or broken Unicode). Remove them and send the request again.",
+            f"The field {name!r} holds characters that cannot be shown in a message (line breaks, control or "
+            "invisible characters, digits other than 0-9, or broken Unicode). Remove them and send the request again.",
             "characters",
             name,
         )
