@@ -1,7 +1,8 @@
-"""A Redis that may evict keys loses bindings, and a subject whose SMS binding is gone
-looks like one with nothing bound. The Redis store reads ``maxmemory-policy`` on its
-first use: anything but ``noeviction`` is logged as a warning, or, with
-``STEPUP_STORE_REQUIRE_NOEVICTION``, refused (503) until it is fixed."""
+"""A Redis that may evict keys, or that forgets its writes when it restarts, loses
+bindings, and a subject whose SMS binding is gone looks like one with nothing bound. The
+Redis store reads ``maxmemory-policy`` and ``appendonly`` on its first use: an evicting
+policy is logged as a warning, or, with ``STEPUP_STORE_REQUIRE_NOEVICTION``, refused (503)
+until it is fixed; a Redis without ``appendonly yes`` is logged as a warning."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def use(kind, url, **settings):
 @pytest.mark.parametrize("kind", ["sync", "async"])
 @pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lfu"])
 def test_a_redis_that_may_evict_is_reported_once(redis_factory, caplog, kind, policy):
-    server = redis_factory()
+    server = redis_factory("--appendonly", "yes")
     command(server.port, "CONFIG", "SET", "maxmemory-policy", policy)
     caplog.set_level(logging.WARNING, logger="stepup.store")
 
@@ -57,8 +58,8 @@ def test_a_redis_that_may_evict_is_reported_once(redis_factory, caplog, kind, po
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
-def test_a_redis_with_noeviction_is_quiet(redis_factory, caplog, kind):
-    server = redis_factory("--maxmemory-policy", "noeviction")
+def test_a_redis_with_noeviction_and_appendonly_is_quiet(redis_factory, caplog, kind):
+    server = redis_factory("--maxmemory-policy", "noeviction", "--appendonly", "yes")
     caplog.set_level(logging.DEBUG, logger="stepup.store")
 
     assert [b.method for b in use(kind, server.url)] == ["sms"]
@@ -77,6 +78,19 @@ def test_when_required_an_evicting_redis_is_refused_until_it_is_fixed(redis_fact
     assert command(server.port, "DBSIZE") == b":0"  # nothing was written
     command(server.port, "CONFIG", "SET", "maxmemory-policy", "noeviction")
     assert [b.method for b in use(kind, server.url, store_require_noeviction=True)] == ["sms"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_redis_that_loses_its_writes_on_a_restart_is_reported_once(redis_factory, caplog, kind):
+    # Without appendonly a restart forgets bindings: a subject whose phone is forgotten
+    # looks like one with nothing bound. Reported, not refused (test and demo Redis run so).
+    server = redis_factory("--maxmemory-policy", "noeviction")
+    caplog.set_level(logging.WARNING, logger="stepup.store")
+
+    assert [b.method for b in use(kind, server.url)] == ["sms"]
+    assert [b.method for b in use(kind, server.url, store_require_noeviction=True)] == ["sms"]
+    logs = store_logs(caplog)
+    assert len(logs) == 2 and all("appendonly yes" in line and "restart" in line for line in logs)
 
 
 def test_the_setting_is_read_from_the_environment():

@@ -43,7 +43,7 @@ from .._clock import Clock, system_clock
 from .._errors import StoreUnavailable
 from ._base import Item, ManyMutator, Mutator, Record, Write, _async_update_each, _update_each
 from ._redis_client import REDIS_ERRORS, RedisTarget, aclose_all, close_all, one_slot
-from ._redis_eviction import check_eviction, policies_in
+from ._redis_eviction import CONFIG_NAMES, check_eviction, check_persistence, policies_in
 
 __all__ = ["AsyncRedisStore", "RedisStore"]
 
@@ -207,6 +207,7 @@ class _RedisStoreBase:
     def _judge_eviction(self, reply: Any) -> None:
         policies = None if isinstance(reply, redis.ResponseError) else policies_in(reply)
         self._eviction_checked = check_eviction(self.target.display, policies, require=self._require_noeviction)
+        check_persistence(self.target.display, reply)
 
     def _in_one_script(self, names: list[str]) -> bool:
         """Whether one script can update all of ``names`` (on a cluster: one hash slot)."""
@@ -311,7 +312,7 @@ class RedisStore(_RedisStoreBase):
         if self._eviction_checked:
             return
         try:
-            reply: Any = self._client.config_get("maxmemory-policy", **self._config_get_args())
+            reply: Any = self._client.config_get(*CONFIG_NAMES, **self._config_get_args())
         except redis.ResponseError as refused:  # CONFIG renamed or not allowed to this user
             reply = refused
         self._judge_eviction(reply)
@@ -396,7 +397,7 @@ class AsyncRedisStore(_RedisStoreBase):
             await self._client.initialize()
         if not self._eviction_checked:  # the server's eviction policy, on first use
             try:
-                reply: Any = await self._client.config_get("maxmemory-policy", **self._config_get_args())
+                reply: Any = await self._client.config_get(*CONFIG_NAMES, **self._config_get_args())
             except redis.ResponseError as refused:
                 reply = refused
             self._judge_eviction(reply)

@@ -1,4 +1,5 @@
-"""Whether a Redis server may evict stepup's keys: its ``maxmemory-policy``, judged.
+"""Whether a Redis server may lose stepup's keys: its ``maxmemory-policy`` and
+``appendonly``, judged.
 
 Bindings and the policy are kept without a TTL; challenges, resume records, rate-limit
 counters, failure counts and locks, remembered browsers and TOTP replay markers carry
@@ -12,7 +13,11 @@ one (they end by themselves). So:
 - ``noeviction`` evicts nothing: a full Redis refuses writes, which stepup answers with
   503 (fail closed).
 
-Pure; :mod:`stepup.stores._redis` reads the policy on the store's first use.
+And a Redis without ``appendonly yes`` loses every write since its last snapshot (all of
+them without one) when it restarts: bindings and the policy too. That is logged as a
+warning, never refused: a Redis for tests or a demo runs that way on purpose.
+
+Pure; :mod:`stepup.stores._redis` reads both settings on the store's first use.
 """
 
 from __future__ import annotations
@@ -22,26 +27,45 @@ from typing import Any
 
 from .._errors import StoreUnavailable
 
-__all__ = ["check_eviction", "policies_in"]
+__all__ = ["CONFIG_NAMES", "check_eviction", "policies_in"]
 
 logger = logging.getLogger("stepup.store")
 _SAFE = "noeviction"
 _NAME = "maxmemory-policy"
+_PERSISTENCE = "appendonly"
+#: what the store asks ``CONFIG GET`` for, in one command.
+CONFIG_NAMES = (_NAME, _PERSISTENCE)
 
 
-def policies_in(reply: Any) -> list[str]:
-    """The ``maxmemory-policy`` values in a ``CONFIG GET`` reply: one server's
-    ``{name: value}``, or a cluster's ``{node: {name: value}}``."""
+def policies_in(reply: Any, name: str = _NAME) -> list[str]:
+    """The values of ``name`` (``maxmemory-policy`` by default) in a ``CONFIG GET``
+    reply: one server's ``{name: value}``, or a cluster's ``{node: {name: value}}``."""
     if not isinstance(reply, dict):
         return []
     found: list[str] = []
     for key, value in reply.items():
-        name = key.decode() if isinstance(key, bytes) else key
+        key = key.decode() if isinstance(key, bytes) else key
         if isinstance(value, dict):
-            found += policies_in(value)
-        elif name == _NAME and value is not None:
+            found += policies_in(value, name)
+        elif key == name and value is not None:
             found.append(value.decode() if isinstance(value, bytes) else str(value))
     return found
+
+
+def check_persistence(display: str, reply: Any) -> None:
+    """Log a warning when a server (or a node of a cluster) runs without ``appendonly yes``.
+
+    :param display: the store's URL without credentials, for the log.
+    :param reply: what ``CONFIG GET`` gave (an error when it was refused: nothing is said,
+        the eviction check reports that already).
+    """
+    if any(value != "yes" for value in policies_in(reply, _PERSISTENCE)):
+        logger.warning(
+            "The Redis store at %s runs without appendonly yes: a restart loses the writes since the last "
+            "snapshot, bindings and policy included, and a subject whose binding is lost may be sent to bind "
+            "a new one. See docs/redis.md.",
+            display,
+        )
 
 
 def _risk(policy: str | None) -> str | None:
