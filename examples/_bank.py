@@ -155,3 +155,43 @@ def valid_amount(raw: object) -> str | None:
         return None
     value = float(raw.strip())
     return f"{value:.2f}" if 0 < value < 1_000_000 else None
+
+
+#: what the bank's own pages send (stepup's pages send their own): not framed by other
+#: sites, no referrer to them, balances and transfer lists never kept in a shared cache.
+PAGE_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", "frame-ancestors 'none'"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cache-Control", "no-store"),
+)
+#: the largest request body the bank accepts (its forms are a few hundred bytes).
+MAX_BODY = 1024 * 1024
+
+
+class BankHeaders:
+    """Pure ASGI middleware for the ASGI banks: :data:`PAGE_HEADERS` on every answer that
+    does not set one of them itself (an answer with its own CSP, as stepup's pages have,
+    keeps its framing rule)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._raw = [(name.lower().encode(), value.encode()) for name, value in PAGE_HEADERS]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                if b"content-security-policy" in present:  # it says who may frame it
+                    present.add(b"x-frame-options")
+                extra = [(name, value) for name, value in self._raw if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+

@@ -8,6 +8,7 @@ before ``GET /api/balance``.
     POST /stepup/api/challenges        {"method": "sms"}            -> {"id": ..., "verify_url": ...}
     POST /stepup/api/challenges/ID/verify  {"code": "123456"}
     GET  /api/balance                  200
+    POST /logout                       204
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Credentials(BaseModel):
 def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> FastAPI:
     """The API. ``config`` overrides ``STEPUP_*`` settings; ``engine_options`` go to the engine."""
     values = {**_bank.settings_from_env("sqlite:///demo-stepup.sqlite3"), **(config or {})}
+    # A login waiting for its second factor may still sign in again (as someone else) or out.
+    values.setdefault("STEPUP_LOGIN_EXEMPT", ("/login", "/logout"))
     engine = AsyncEngine(Settings.from_mapping(values), **engine_options)
     app = FastAPI(title="Demo Bank API")
 
@@ -45,6 +48,10 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> F
             if user == credentials.username and not any(b.method == method for b in await engine.bindings(user)):
                 await engine.import_binding(user, method, target, secret=secret)
         return {"user": credentials.username}
+
+    @app.post("/logout", status_code=204)
+    async def logout(request: Request) -> None:
+        request.session.clear()  # stepup sees the user gone and ends the login's grants
 
     @app.get("/api/balance", dependencies=[Depends(require(max_age=300))])
     async def balance(request: Request) -> dict[str, str]:
@@ -60,4 +67,5 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> F
         SessionMiddleware, secret_key=str(values["STEPUP_SECRET_KEY"]), same_site="lax",
         https_only=engine.settings.secure_cookies,
     )
+    app.add_middleware(_bank.BankHeaders)
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from stepup import Settings
@@ -141,6 +141,15 @@ def _ledger() -> _bank.Ledger:
     return current_app.extensions["demo_ledger"]  # type: ignore[no-any-return]
 
 
+def _headers(response: Response) -> Response:
+    """The bank's own pages: not framed, no referrer to other sites, not cached."""
+    own_framing = "Content-Security-Policy" in response.headers  # stepup's pages say who may frame them
+    for name, value in _bank.PAGE_HEADERS:
+        if not (own_framing and name == "X-Frame-Options"):
+            response.headers.setdefault(name, value)
+    return response
+
+
 def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, Any] | None = None) -> Flask:
     """The demo bank.
 
@@ -153,6 +162,8 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
     app.config["SECRET_KEY"] = app.config["STEPUP_SECRET_KEY"]
     # What a login waiting for its second factor may still reach: logout, login, static files.
     app.config["STEPUP_LOGIN_EXEMPT"] = ("bank.logout", "bank.login", "static")
+    # A request body larger than any of the bank's forms is refused (413) before it is read.
+    app.config["MAX_CONTENT_LENGTH"] = _bank.MAX_BODY
     app.config.update(config or {})
     # The session cookie: never sent on cross-site posts, never read by scripts, and only
     # over HTTPS when the bank is served so (STEPUP_SECURE_COOKIES, which stepup's own
@@ -165,6 +176,7 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
     login_manager.login_view = "bank.login"
     login_manager.user_loader(lambda username: User(username) if username in _bank.USERS else None)
     app.register_blueprint(bank)
+    app.after_request(_headers)
     # Every page's "Log out" button is a form with its CSRF token.
     app.context_processor(lambda: {"logout_form": _form(PlainForm)})
     app.register_blueprint(api)

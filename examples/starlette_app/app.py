@@ -186,6 +186,7 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> S
             routes(engine.settings.url_prefix),
         ],
         middleware=[
+            Middleware(_bank.BankHeaders),
             # Lax and HttpOnly (Starlette's session cookie always is); Secure on HTTPS.
             Middleware(
                 SessionMiddleware, secret_key=str(values["STEPUP_SECRET_KEY"]), same_site="lax",

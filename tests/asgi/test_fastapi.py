@@ -79,3 +79,16 @@ def test_a_wrong_code_is_a_problem_document_and_the_balance_stays_shut(api):
     assert answer.status_code == 400 and answer.headers["Content-Type"] == PROBLEM
     assert answer.json()["attempts_left"] == 2
     assert client.get("/api/balance").status_code == 401
+
+
+def test_a_held_login_may_sign_in_as_someone_else_or_out(api):
+    # alice's login waits for its second factor; the client may still change its mind.
+    client = api.test_client
+    assert client.get("/api/balance").status_code == 401
+
+    again = client.post("/login", json={"username": "bob", "password": "bob-password"})
+    out = client.post("/logout")
+
+    assert again.status_code == 200 and again.json() == {"user": "bob"}
+    assert out.status_code == 204
+    assert client.get("/api/balance").status_code == 401  # signed out: nothing is open

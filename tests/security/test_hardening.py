@@ -104,10 +104,23 @@ def test_every_stepup_answer_forbids_framing_and_cross_site_referrers(bank):
             assert answer.headers.get(name) == value, (what, answer.status_code, name, answer.headers.get(name))
 
 
-def test_the_app_s_own_pages_are_left_as_they_are(bank):
+def test_the_app_s_own_pages_are_left_as_they_are(lab):
+    browser = lab.browser()
+    browser.sign_in("dana", "sms")
+    page = browser.get("/report")
+    assert page.text == "The quarterly report" and page.headers.get("X-Frame-Options") is None
+
+
+def test_the_demo_bank_s_own_pages_cannot_be_framed_or_cached(bank):
+    # The example is what a new user copies: its balance and transfer pages guard
+    # themselves as stepup's pages do, and are never kept in a shared cache.
     browser = signed_in(bank)
-    page = browser.get("/transfers")
-    assert page.status_code == 200 and page.headers.get("X-Frame-Options") is None
+    for path in ("/", "/transfers", "/api/balance"):
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        assert page.headers.get("X-Frame-Options") == "DENY", path
+        assert page.headers.get("Content-Security-Policy") == "frame-ancestors 'none'", path
+        assert page.headers.get("Cache-Control") == "no-store", path
 
 
 @pytest.mark.parametrize(
