@@ -148,3 +148,10 @@ def test_docs_extending_shows_the_example_plugin_as_it_is():
 
     assert entry is not None and entry.group(0) in docs
     assert source in docs
+
+
+def test_the_docs_example_runs_as_written(voice_plugin):
+    docs = DOCS.read_text(encoding="utf-8")
+    example = next(b for b in re.findall(r"```python\n(.*?)```", docs, re.S) if 'senders={"voice"' in b)
+
+    exec(compile(example, str(DOCS), "exec"), {})
