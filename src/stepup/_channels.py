@@ -50,7 +50,8 @@ def make_senders(settings: Settings, factory: Callable[[str], Any], given: Mappi
     for route in given:
         if not isinstance(route, str) or not _ROUTE.fullmatch(route):
             raise ConfigurationError(
-                f"senders maps channels to senders, e.g. {{'voice': sender}} or {{'voice:fallback': sender}}; got {route!r}."
+                "senders maps channels to senders, e.g. {'voice': sender} or {'voice:fallback': sender}; "
+                f"got {route!r}."
             )
     senders = {route: given[route] if route in given else factory(url) for route, url in _urls(settings).items()}
     senders.update({route: sender for route, sender in given.items() if route not in senders})

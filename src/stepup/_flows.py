@@ -232,7 +232,8 @@ class ChallengeFlows(Core):
         if channel != "sms":
             return channel_routes(channel, self.senders)
         region = sms_region(challenge.target)
-        routes = channel_routes("sms", self.senders, first=f"sms:{region}" if region in self.settings.sms_routes else None)
+        first = f"sms:{region}" if region in self.settings.sms_routes else None
+        routes = channel_routes("sms", self.senders, first=first)
         if challenge.fallback:
             routes.append(_EMAIL_FALLBACK)
         return routes

@@ -68,7 +68,8 @@ def test_the_account_page_adds_the_plugin_method_and_names_it(voice_bank, calls)
     browser.sign_in("alice", "sms")
     account = browser.get("/stepup/account")
     assert account.status_code == 200
-    assert '<a class="button secondary" href="/stepup/bind/method/voice">Add a phone for voice calls</a>' in account.text
+    link = '<a class="button secondary" href="/stepup/bind/method/voice">Add a phone for voice calls</a>'
+    assert link in account.text
 
     voice_page = browser.get("/stepup/bind/method/voice")
     assert "Or use" in voice_page.text and "a mobile number</a>" in voice_page.text

@@ -107,9 +107,8 @@ class _Down:
 def test_a_channel_s_fallback_sender_takes_the_code_when_its_first_fails(voice_plugin):
     events: list[stepup.AuditEvent] = []
     backup = MemorySender()
-    engine = _engine(
-        stepup.Engine, senders={"voice": _Down(), "voice:fallback": backup}, methods=METHODS, audit_hooks=[events.append]
-    )
+    senders = {"voice": _Down(), "voice:fallback": backup}
+    engine = _engine(stepup.Engine, senders=senders, methods=METHODS, audit_hooks=[events.append])
     started = engine.begin_bind("alice", "voice", PHONE)
 
     assert backup.last.to == PHONE
@@ -143,7 +142,8 @@ def test_a_channel_given_twice_in_code_is_refused():
 
 def test_docs_extending_shows_the_example_plugin_as_it_is():
     source = (PLUGINS / "voice" / "stepup_voice.py").read_text(encoding="utf-8")
-    entry = re.search(r'\[project\.entry-points\."stepup\.methods"\]\n.*\n', (PLUGINS / "voice" / "pyproject.toml").read_text())
+    pyproject = (PLUGINS / "voice" / "pyproject.toml").read_text(encoding="utf-8")
+    entry = re.search(r'\[project\.entry-points\."stepup\.methods"\]\n.*\n', pyproject)
     docs = DOCS.read_text(encoding="utf-8")
 
     assert entry is not None and entry.group(0) in docs

@@ -25,9 +25,9 @@ from .._errors import (
 )
 from .._machine import used_error
 from .._models import Approval, Binding, Challenge
+from ..methods import target_input
 from ._base import WebRequest, WebResult, safe_next
 from ._common import fail_closed, problem
-from ..methods import target_input
 from ._forms import AdminForm, BindEmailForm, BindPhoneForm, ChooseForm, CodeForm, PlainForm, bind_target_form
 from ._gate import Gate
 from ._methods import BUILTIN_BIND_PAGES, BindOffer, bind_offers, method_titles
@@ -355,7 +355,8 @@ class Pages(Gate):
         if m is None or entry is None:
             return self._message(req, "Not found", "There is no such sign-in method to add.", 404)
         title = entry.heading or f"Add {method_titles({method: m})[method]}"
-        return (yield from self._bind_target(req, method, bind_target_form(entry), "target", "bind_target.html", title, entry=entry))
+        form = bind_target_form(entry)
+        return (yield from self._bind_target(req, method, form, "target", "bind_target.html", title, entry=entry))
 
     def _bind_target(
         self, req: WebRequest, method: str, cls: Any, field: str, template: str, title: str, **extra: Any
@@ -385,7 +386,9 @@ class Pages(Gate):
                 status = 400
                 error = form.errors.get("csrf_token", [None])[0]
         others = [o for o in (yield from self._bind_offers(req)) if o.method != method]
-        return self._page(req, template, status, title=title, form=form, error=error, next=next_url, others=others, **extra)
+        return self._page(
+            req, template, status, title=title, form=form, error=error, next=next_url, others=others, **extra
+        )
 
     @fail_closed
     def bind_totp(self, req: WebRequest) -> Flow[WebResult]:
