@@ -97,3 +97,20 @@ def test_a_method_with_no_page_of_its_own_is_not_found(voice_bank):
 
     assert browser.get("/stepup/bind/method/sms").status_code == 404
     assert browser.get("/stepup/bind/method/nothing").status_code == 404
+
+
+@pytest.mark.parametrize("token", ["missing", "wrong"])
+def test_the_plugin_bind_form_needs_its_csrf_token(voice_bank, calls, token):
+    browser = voice_bank.browser()
+    browser.sign_in("alice", "sms")
+    fields = {**browser.form(browser.get("/stepup/bind/method/voice")).fields, "target": "+447700900555"}
+    if token == "missing":
+        fields.pop("csrf_token")
+    else:
+        good = fields["csrf_token"]
+        fields["csrf_token"] = good[:-4] + ("wxyz" if good.endswith("abcd") else "abcd")
+
+    forged = browser.post("/stepup/bind/method/voice", data=fields)
+
+    assert forged.status_code == 400
+    assert not calls.exists() and [b.method for b in voice_bank.bindings("alice")] == ["sms", "email"]
