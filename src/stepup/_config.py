@@ -205,6 +205,8 @@ class Settings:
                 raise ConfigurationError(
                     f"sms_routes maps ISO regions to SMS URLs, e.g. {{\"US\": \"twilio://...\"}}; got {region!r}."
                 )
+        if not isinstance(self.sender_urls, Mapping):
+            raise ConfigurationError('sender_urls is a table from channel to sender URL, e.g. {"voice": "console://"}.')
         for route, url in self.sender_urls.items():
             channel = route.split(":", 1)[0] if isinstance(route, str) else ""
             if not isinstance(route, str) or not _SENDER_ROUTE.fullmatch(route) or not isinstance(url, str) or not url:

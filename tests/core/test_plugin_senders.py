@@ -134,6 +134,11 @@ def test_sender_urls_names_only_plugin_channels_and_their_fallbacks(urls):
         stepup.Settings(secret_key=SECRET, sender_urls=urls)
 
 
+def test_stepup_sender_urls_must_be_a_table():
+    with pytest.raises(stepup.ConfigurationError, match="table from channel to sender URL"):
+        stepup.Settings.from_mapping({"STEPUP_SECRET_KEY": SECRET, "STEPUP_SENDER_URLS": '["console://"]'})
+
+
 def test_a_channel_given_twice_in_code_is_refused():
     sms = MemorySender()
     with pytest.raises(stepup.ConfigurationError, match="given twice"):
