@@ -114,3 +114,18 @@ def test_the_plugin_bind_form_needs_its_csrf_token(voice_bank, calls, token):
 
     assert forged.status_code == 400
     assert not calls.exists() and [b.method for b in voice_bank.bindings("alice")] == ["sms", "email"]
+
+
+def test_the_json_api_binds_the_plugin_method_to_the_target_it_needs(voice_bank, calls):
+    browser = voice_bank.browser()
+    browser.sign_in("alice", "sms")
+
+    untargeted = browser.post("/stepup/api/bindings", json={"method": "voice"})
+    started = browser.post("/stepup/api/bindings", json={"method": "voice", "target": "+44 7700 900666"})
+    to, code = last_call(calls)
+    verified = browser.post(started.json()["verify_url"], json={"code": code})
+
+    assert untargeted.status_code == 422 and "'target'" in untargeted.json()["title"]
+    assert started.status_code == 201 and to == "+447700900666"
+    assert verified.status_code == 200
+    assert ("voice", "+44 •••• ••0666") in [(b.method, b.label) for b in voice_bank.bindings("alice")]
