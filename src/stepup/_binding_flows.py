@@ -272,7 +272,9 @@ class BindingFlows(DeviceFlows):
         bindings = yield from self._bindings(subject)
         usable = tuple(b for b in bindings if b.method in allowed and b.remaining != 0)
         must_bind = password_may_enrol(policy, bindings, login_2fa=True)
-        bindable = tuple(m for m in ("sms", "email", "totp") if m in allowed and m in self.methods) if must_bind else ()
+        # Every method but recovery codes (made, not bound), plug-ins included, in the
+        # order they were registered: the built-in ones first.
+        bindable = tuple(m for m in self.methods if m != "recovery" and m in allowed) if must_bind else ()
         refused = refusal(bindings, usable, may_enrol=must_bind)
         return LoginDecision(
             required=True, bindings=usable, must_bind=must_bind, bind_methods=bindable, refused=refused

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,9 @@ from limits import parse
 from ._errors import ConfigurationError
 
 __all__ = ["Settings"]
+
+#: a channel's name, or its fallback route: ``voice``, ``voice:fallback``.
+_SENDER_ROUTE = re.compile(r"[a-z][a-z0-9_]{0,31}(:fallback)?")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,9 @@ class Settings:
     sms_fallback_url: str = ""
     #: when no SMS provider can send a login, step-up or operation code, email it to the subject's bound address.
     fallback_to_email: bool = False
+    #: channel -> where its messages go, for channels of plug-in methods, e.g.
+    #: {"voice": "console://"}; "voice:fallback" names the sender tried when it fails.
+    sender_urls: Mapping[str, str] = field(default_factory=dict)
 
     #: digits of a delivered code, per channel.
     code_length: Mapping[str, int] = field(default_factory=lambda: {"sms": 6, "email": 6})
@@ -197,6 +204,20 @@ class Settings:
             if not (len(region) == 2 and region.isalpha() and region.isupper()) or not isinstance(url, str) or not url:
                 raise ConfigurationError(
                     f"sms_routes maps ISO regions to SMS URLs, e.g. {{\"US\": \"twilio://...\"}}; got {region!r}."
+                )
+        if not isinstance(self.sender_urls, Mapping):
+            raise ConfigurationError('sender_urls is a table from channel to sender URL, e.g. {"voice": "console://"}.')
+        for route, url in self.sender_urls.items():
+            channel = route.split(":", 1)[0] if isinstance(route, str) else ""
+            if not isinstance(route, str) or not _SENDER_ROUTE.fullmatch(route) or not isinstance(url, str) or not url:
+                raise ConfigurationError(
+                    "sender_urls maps channels to sender URLs, e.g. {\"voice\": \"console://\"} "
+                    f"(or \"voice:fallback\" for a second sender); got {route!r}."
+                )
+            if channel in ("sms", "email"):
+                raise ConfigurationError(
+                    f"sender_urls names {route!r}: the {channel} senders are set by {channel}_url"
+                    + (", sms_routes and sms_fallback_url." if channel == "sms" else ".")
                 )
         if not self.frame_ancestors.strip() or any(c in self.frame_ancestors for c in ";,\r\n"):
             raise ConfigurationError(

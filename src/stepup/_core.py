@@ -53,6 +53,9 @@ class Core:
     :raises ConfigurationError: for a missing or weak secret key or a bad setting.
     """
 
+    #: every sender by route (``sms``, ``sms:fallback``, ``voice``...), set by the engine.
+    senders: Mapping[str, Any]
+
     def __init__(
         self,
         settings: Settings | None = None,

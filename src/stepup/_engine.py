@@ -8,11 +8,12 @@ awaited. The async engine's store and senders never block the event loop.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Mapping
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from ._config import Settings
+from ._channels import check_channels, make_senders
 from ._core import Io
+from ._errors import ConfigurationError
 from ._resume_flows import ResumeFlows
 from .senders import AsyncSender, Sender, async_sender_from_url, sender_from_url
 from .stores import AsyncStore, Store, async_store_from_url, store_from_url
@@ -78,21 +79,30 @@ class _Twins(ResumeFlows):
     """The public methods both engines share; see each flow for its documentation."""
 
     def _wire(
-        self, store: Any, sms: Any, email: Any, store_factory: Callable[..., Any],
-        sender_factory: Callable[[str], Any], many: Callable[[Any], Any],
+        self, store: Any, sms: Any, email: Any, senders: Mapping[str, Any] | None,
+        store_factory: Callable[..., Any], sender_factory: Callable[[str], Any], many: Callable[[Any], Any],
     ) -> None:  # fmt: skip
         """Set up the store and senders from the twin's own (sync or async) kind; a store
-        without ``get_many``/``update_many`` gets them from ``many``."""
+        without ``get_many``/``update_many`` gets them from ``many``.
+
+        :raises ConfigurationError: a channel given twice, or a method whose channel has
+            no sender (:mod:`stepup._channels`).
+        """
         s = self.settings
+        given = dict(senders or {})
+        for channel, sender in (("sms", sms), ("email", email)):
+            if sender is not None:
+                if channel in given:
+                    raise ConfigurationError(f"The {channel} sender is given twice: as {channel}= and in senders=.")
+                given[channel] = sender
+        self.senders = make_senders(s, sender_factory, given)
+        check_channels(self.methods, self.senders)
+        self.sms, self.email = self.senders["sms"], self.senders["email"]
         if store is None:
             store = store_factory(s.store_url, self.clock, require_noeviction=s.store_require_noeviction)
         self.store = many(store)
         #: whether the store's update_many is atomic across records (``atomic_many``).
         self.store_atomic = bool(getattr(self.store, "atomic_many", False))
-        self.sms = sms if sms is not None else sender_factory(s.sms_url)
-        self.email = email if email is not None else sender_factory(s.email_url)
-        routes = {route: sender_factory(url) for route, url in _route_urls(s).items()}
-        self.senders = {"sms": self.sms, "email": self.email, **routes}
         self.contact = ContactVerification(self)  # type: ignore[arg-type]
         self._components: dict[str, Any] = {"store": self.store, **self.senders}
 
@@ -127,15 +137,6 @@ class _Twins(ResumeFlows):
     save_resume = _Twin(ResumeFlows._save_resume)
     load_resume = _Twin(ResumeFlows._load_resume)
     take_resume = _Twin(ResumeFlows._take_resume)
-
-
-def _route_urls(settings: Settings) -> dict[str, str]:
-    """The senders beyond ``sms`` and ``email``, by route: ``sms:GB`` for each country in
-    ``sms_routes``, ``sms:fallback`` for ``sms_fallback_url``."""
-    routes = {f"sms:{region}": url for region, url in settings.sms_routes.items()}
-    if settings.sms_fallback_url:
-        routes["sms:fallback"] = settings.sms_fallback_url
-    return routes
 
 
 class ContactVerification:
@@ -173,9 +174,13 @@ class Engine(_Twins):
     :param store: a store object instead of ``store_url``.
     :param sms: a sender for SMS instead of ``sms_url``.
     :param email: a sender for email instead of ``email_url``.
+    :param senders: senders by channel, for the channels of plug-in methods:
+        ``{"voice": sender}``, and ``{"voice:fallback": other}`` for one tried when the
+        first fails; they replace those ``sender_urls`` names for the same channel.
     :param kwargs: see :class:`stepup._core.Core` (``clock``, ``methods``, ``audit_hooks``,
         ``messages``) and the fields of :class:`Settings`.
-    :raises ConfigurationError: for a missing or weak key or an unknown URL.
+    :raises ConfigurationError: for a missing or weak key, an unknown URL, or a method
+        whose channel has no sender.
     """
 
     def __init__(
@@ -185,14 +190,15 @@ class Engine(_Twins):
         store: Store | None = None,
         sms: Sender | None = None,
         email: Sender | None = None,
+        senders: Mapping[str, Sender] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
-        self._wire(store, sms, email, store_from_url, sender_from_url, with_many)
+        self._wire(store, sms, email, senders, store_from_url, sender_from_url, with_many)
         self.store: Store
         self.sms: Sender
         self.email: Sender
-        #: every sender by route (``sms``, ``email``, ``sms:GB``, ``sms:fallback``).
+        #: every sender by route (``sms``, ``email``, ``sms:GB``, ``sms:fallback``, ``voice``).
         self.senders: dict[str, Sender]
 
     def _run(self, flow: Generator[Io, Any, R]) -> R:
@@ -220,6 +226,7 @@ class AsyncEngine(_Twins):
     :param store: an async store instead of ``store_url``.
     :param sms: an async SMS sender instead of ``sms_url``.
     :param email: an async email sender instead of ``email_url``.
+    :param senders: async senders by channel, as on :class:`Engine`.
     """
 
     def __init__(
@@ -229,10 +236,11 @@ class AsyncEngine(_Twins):
         store: AsyncStore | None = None,
         sms: AsyncSender | None = None,
         email: AsyncSender | None = None,
+        senders: Mapping[str, AsyncSender] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
-        self._wire(store, sms, email, async_store_from_url, async_sender_from_url, async_with_many)
+        self._wire(store, sms, email, senders, async_store_from_url, async_sender_from_url, async_with_many)
         self.store: AsyncStore
         self.sms: AsyncSender
         self.email: AsyncSender

@@ -12,6 +12,7 @@ import hmac
 from typing import Any
 
 from . import _machine
+from ._channels import channel_routes
 from ._charges import contact_failure_hits, issue_hits
 from ._core import Core, Flow
 from ._crypto import ascii_code, new_code, new_id
@@ -224,15 +225,15 @@ class ChallengeFlows(Core):
     # -- delivery --------------------------------------------------------------------------
 
     def _routes(self, challenge: Challenge) -> list[str]:
-        """The senders to try in turn: for SMS, the provider of the number's country (or
-        the default one), then the SMS fallback, then the subject's email."""
+        """The senders to try in turn: the channel's own (for SMS, the provider of the
+        number's country, or the default one), its fallback, then for SMS the subject's
+        email (:mod:`stepup._channels`)."""
         channel = self.method(challenge.method).channel or ""
         if channel != "sms":
-            return [channel]
+            return channel_routes(channel, self.senders)
         region = sms_region(challenge.target)
-        routes = [f"sms:{region}" if region in self.settings.sms_routes else "sms"]
-        if self.settings.sms_fallback_url:
-            routes.append("sms:fallback")
+        first = f"sms:{region}" if region in self.settings.sms_routes else None
+        routes = channel_routes("sms", self.senders, first=first)
         if challenge.fallback:
             routes.append(_EMAIL_FALLBACK)
         return routes

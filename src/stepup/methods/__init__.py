@@ -2,7 +2,10 @@
 
 from ._base import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
 from ._base import Method as Method
+from ._base import TargetInput as TargetInput
 from ._base import load_methods as load_methods
+from ._base import method_title as method_title
+from ._base import target_input as target_input
 from ._builtin import BUILTIN_METHODS as BUILTIN_METHODS
 from ._builtin import EmailMethod as EmailMethod
 from ._builtin import RecoveryMethod as RecoveryMethod
@@ -16,6 +19,9 @@ __all__ = [
     "Method",
     "RecoveryMethod",
     "SmsMethod",
+    "TargetInput",
     "TotpMethod",
     "load_methods",
+    "method_title",
+    "target_input",
 ]

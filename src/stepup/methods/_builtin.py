@@ -9,7 +9,7 @@ from .._crypto import Keyring, ascii_code
 from .._errors import InvalidInput
 from .._otp import new_totp_secret, normalize_recovery_code, totp_match
 from .._targets import mask_email, mask_phone, normalize_email, normalize_phone
-from ._base import Method
+from ._base import Method, TargetInput
 
 __all__ = ["BUILTIN_METHODS", "EmailMethod", "RecoveryMethod", "SmsMethod", "TotpMethod"]
 
@@ -34,6 +34,11 @@ class SmsMethod(_Delivered):
 
     name = "sms"
     channel = "sms"
+    title = "Text message"
+    target_input = TargetInput(
+        "Mobile number", type="tel", autocomplete="tel", placeholder="+44 7400 123456",
+        hint="Include the country code, e.g. +44 for the UK.", heading="Add a phone",
+    )  # fmt: skip
 
     def normalize_target(self, raw: object, settings: Settings) -> str:
         return normalize_phone(raw, settings)
@@ -47,6 +52,8 @@ class EmailMethod(_Delivered):
 
     name = "email"
     channel = "email"
+    title = "Email"
+    target_input = TargetInput("Email address", type="email", autocomplete="email", heading="Add an email")
 
     def normalize_target(self, raw: object, settings: Settings) -> str:
         return normalize_email(raw)
@@ -75,6 +82,7 @@ class TotpMethod(_Held):
     """A code from an authenticator app (RFC 6238), each time step accepted once."""
 
     name = "totp"
+    title = "Authenticator app"
     _label = "authenticator app"
 
     def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
@@ -97,6 +105,7 @@ class RecoveryMethod(_Held):
     """Single-use recovery codes, kept as keyed digests."""
 
     name = "recovery"
+    title = "Recovery code"
     _label = "recovery codes"
 
     def enrol(self, target: str, settings: Settings) -> dict[str, Any]:

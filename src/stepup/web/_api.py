@@ -188,7 +188,9 @@ class Api(BrowserPages):
             return WebResult(json={"bindings": rows})
         body = self._json_body(req)
         method = self._string(body, "method", limit=32)
-        target = self._string(body, "target", required=method in ("sms", "email"), limit=320)
+        # A method whose codes stepup delivers (a plug-in's too) is bound to a target.
+        delivered = method in e.methods and bool(e.methods[method].channel)
+        target = self._string(body, "target", required=delivered, limit=320)
         if (stop := (yield from self._fresh_enough(req, csrf=False))) is not None:
             return stop
         started = yield from e._begin_bind(subject, method or "", target, session=self.nonce(req), client=req.client)

@@ -29,6 +29,7 @@ ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("bind_phone", "/bind/phone", ("GET", "POST")),
     ("bind_email", "/bind/email", ("GET", "POST")),
     ("bind_totp", "/bind/totp", ("GET", "POST")),
+    ("bind_method", "/bind/method/{method}", ("GET", "POST")),
     ("recovery", "/recovery-codes", ("GET", "POST")),
     ("account", "/account", ("GET",)),
     ("forget_browser", "/forget-browser", ("POST",)),

@@ -7,6 +7,7 @@ site, from another session, or without the token fails validation.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from collections.abc import MutableMapping
@@ -17,6 +18,7 @@ from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
 from .._crypto import Keyring
+from ..methods import TargetInput
 
 __all__ = [
     "AdminForm",
@@ -26,6 +28,7 @@ __all__ = [
     "CodeForm",
     "PlainForm",
     "StepUpForm",
+    "bind_target_form",
 ]
 
 _SESSION_KEY = "_stepup_csrf"
@@ -125,6 +128,24 @@ class BindEmailForm(StepUpForm):
         validators=[DataRequired("Enter an email address."), Length(max=254, message="That is too long.")],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
+
+
+@functools.cache
+def bind_target_form(entry: TargetInput) -> type[StepUpForm]:
+    """The form binding a plug-in method's target, as its :class:`TargetInput` describes
+    it; its field is ``target``. The method's ``normalize_target`` checks the value."""
+    render_kw = {"autocomplete": entry.autocomplete, "placeholder": entry.placeholder or None}
+
+    class BindTargetForm(StepUpForm):
+        target = StringField(
+            entry.label,
+            validators=[
+                DataRequired(f"Enter your {entry.label.lower()}."), Length(max=320, message="That is too long.")
+            ],
+            render_kw={key: value for key, value in render_kw.items() if value},
+        )
+
+    return BindTargetForm
 
 
 class AdminForm(StepUpForm):

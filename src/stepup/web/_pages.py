@@ -25,10 +25,12 @@ from .._errors import (
 )
 from .._machine import used_error
 from .._models import Approval, Binding, Challenge
+from ..methods import target_input
 from ._base import WebRequest, WebResult, safe_next
 from ._common import fail_closed, problem
-from ._forms import AdminForm, BindEmailForm, BindPhoneForm, ChooseForm, CodeForm, PlainForm
+from ._forms import AdminForm, BindEmailForm, BindPhoneForm, ChooseForm, CodeForm, PlainForm, bind_target_form
 from ._gate import Gate
+from ._methods import BUILTIN_BIND_PAGES, BindOffer, bind_offers, method_titles
 
 __all__ = ["LastMethod", "Pages"]
 
@@ -132,7 +134,8 @@ class Pages(Gate):
 
     def _bind_first(self, req: WebRequest, usable: list[Binding]) -> Flow[str | None]:
         """The bind page a login goes to first when the subject may bind with a password
-        alone: a phone as Authing does, or the first method the policy leaves on; ``None``
+        alone: a phone as Authing does, or the first method the policy leaves on (built-in
+        ones first, then plug-ins); ``None``
         when the login goes on with a bound method.
 
         :raises SignInRefused: nothing to verify with, and nothing may be bound.
@@ -142,9 +145,13 @@ class Pages(Gate):
             raise SignInRefused(refused)
         if not may_enrol:
             return None
+        offers = yield from self._bind_offers(req)
+        return next((offer.url for offer in offers), None)
+
+    def _bind_offers(self, req: WebRequest) -> Flow[list[BindOffer]]:
+        """The methods the subject may bind, built-in and plug-in (:mod:`._methods`)."""
         policy = yield from self.engine._get_policy()
-        allowed = policy.methods(subject=req.subject)
-        return next((page for method, page in _BIND_PAGES if method in allowed), None)
+        return bind_offers(self.engine.methods, policy.methods(subject=req.subject), self.url)
 
     # -- choose a method ------------------------------------------------------------------
 
@@ -175,11 +182,12 @@ class Pages(Gate):
         except SignInRefused as refused:
             return self._sign_in_refused(req, refused)
         if bind is not None:
-            return WebResult(status=303, redirect=f"{self.url(bind)}?next={quote(next_url, safe='/')}")
+            return WebResult(status=303, redirect=f"{bind}?next={quote(next_url, safe='/')}")
         if not usable:
             return self._message(req, "No method available", "None of your methods can be used here. Add one under your account.", 409)
         form = self._form(req, ChooseForm)
-        form.binding.choices = [(b.id, _choice_label(b.method, b.label)) for b in usable]
+        titles = method_titles(e.methods)
+        form.binding.choices = [(b.id, _choice_label(titles.get(b.method, b.method), b.label)) for b in usable]
         if form.binding.data is None:
             form.binding.data = usable[0].id
         status, error = 200, None
@@ -337,7 +345,22 @@ class Pages(Gate):
         """Bind an email address: its first code confirms it."""
         return (yield from self._bind_target(req, "email", BindEmailForm, "email", "bind_email.html", "Add an email address"))
 
-    def _bind_target(self, req: WebRequest, method: str, cls: Any, field: str, template: str, title: str) -> Flow[WebResult]:
+    @fail_closed
+    def bind_method(self, req: WebRequest, method: str) -> Flow[WebResult]:
+        """Bind the target of a plug-in method whose codes stepup delivers (a phone for
+        voice calls): the field is as the method's ``target_input`` describes, its first
+        code confirms it."""
+        m = self.engine.methods.get(method)
+        entry = target_input(m) if m is not None and method not in BUILTIN_BIND_PAGES else None
+        if m is None or entry is None:
+            return self._message(req, "Not found", "There is no such sign-in method to add.", 404)
+        title = entry.heading or f"Add {method_titles({method: m})[method]}"
+        form = bind_target_form(entry)
+        return (yield from self._bind_target(req, method, form, "target", "bind_target.html", title, entry=entry))
+
+    def _bind_target(
+        self, req: WebRequest, method: str, cls: Any, field: str, template: str, title: str, **extra: Any
+    ) -> Flow[WebResult]:
         if (stop := self._signed_in(req)) is not None:
             return stop
         if (stop := (yield from self._fresh_enough(req))) is not None:
@@ -362,7 +385,10 @@ class Pages(Gate):
             else:
                 status = 400
                 error = form.errors.get("csrf_token", [None])[0]
-        return self._page(req, template, status, title=title, form=form, error=error, next=next_url)
+        others = [o for o in (yield from self._bind_offers(req)) if o.method != method]
+        return self._page(
+            req, template, status, title=title, form=form, error=error, next=next_url, others=others, **extra
+        )
 
     @fail_closed
     def bind_totp(self, req: WebRequest) -> Flow[WebResult]:
@@ -415,7 +441,8 @@ class Pages(Gate):
         shown = next((text for key, text in notice.items() if req.args.get(key) == "1"), None)
         return self._page(
             req, "account.html", title="Sign-in methods", bindings=bindings, allowed=allowed, notice=shown,
-            remove_form=PlainForm.bind(None, req.session, self.engine.keys), names=_METHOD_NAMES,
+            remove_form=PlainForm.bind(None, req.session, self.engine.keys), names=method_titles(self.engine.methods),
+            offers=bind_offers(self.engine.methods, allowed, self.url),
         )  # fmt: skip
 
     @fail_closed
@@ -491,7 +518,7 @@ class Pages(Gate):
         return self._page(
             req, "admin.html", 400 if error else 200, title="Security settings", rows=rows, methods=methods,
             sources=[(s, policy.record["identity_sources"].get(s, True)) for s in sources], error=error,
-            saved=req.args.get("saved") == "1", csrf=form.csrf_token, names=_METHOD_NAMES,
+            saved=req.args.get("saved") == "1", csrf=form.csrf_token, names=method_titles(e.methods),
         )  # fmt: skip
 
     def _apply_switch(self, form: Any, *, by: str) -> Flow[None]:
@@ -509,12 +536,7 @@ class Pages(Gate):
             raise InvalidInput("Unknown setting.")
 
 
-_METHOD_NAMES = {"sms": "Text message", "email": "Email", "totp": "Authenticator app", "recovery": "Recovery code"}
-#: where a user with nothing bound binds a method at login, in order of preference.
-_BIND_PAGES = (("sms", "bind_phone"), ("email", "bind_email"), ("totp", "bind_totp"))
-
-
-def _choice_label(method: str, label: str) -> str:
-    """"Text message: +44 •••• ••0001"; just "Authenticator app" when the label only repeats it."""
-    name = _METHOD_NAMES.get(method, method)
+def _choice_label(name: str, label: str) -> str:
+    """"Text message: +44 •••• ••0001"; just "Authenticator app" when the label only repeats
+    the method's ``name`` (its title)."""
     return f"{name}: {label}" if label and label.lower().rstrip("s") != name.lower().rstrip("s") else name
