@@ -166,8 +166,6 @@ PAGE_HEADERS: tuple[tuple[str, str], ...] = (
     ("X-Content-Type-Options", "nosniff"),
     ("Cache-Control", "no-store"),
 )
-#: the largest request body the bank accepts (its forms are a few hundred bytes).
-MAX_BODY = 1024 * 1024
 
 
 class BankHeaders:

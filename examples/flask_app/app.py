@@ -162,8 +162,6 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
     app.config["SECRET_KEY"] = app.config["STEPUP_SECRET_KEY"]
     # What a login waiting for its second factor may still reach: logout, login, static files.
     app.config["STEPUP_LOGIN_EXEMPT"] = ("bank.logout", "bank.login", "static")
-    # A request body larger than any of the bank's forms is refused (413) before it is read.
-    app.config["MAX_CONTENT_LENGTH"] = _bank.MAX_BODY
     app.config.update(config or {})
     # The session cookie: never sent on cross-site posts, never read by scripts, and only
     # over HTTPS when the bank is served so (STEPUP_SECURE_COOKIES, which stepup's own
