@@ -125,7 +125,9 @@ def load_app(path: str) -> Any:
     except ImportError as e:
         raise ConfigurationError(f"--app {path}: the module {module_name} cannot be imported ({e}).") from e
     names = (name,) if name else _APP_NAMES
-    found = next((getattr(module, n) for n in names if hasattr(module, n)), None)
+    # A submodule called ``app`` (a package's app.py) is not the app.
+    candidates = (getattr(module, n, None) for n in names)
+    found = next((c for c in candidates if c is not None and not inspect.ismodule(c)), None)
     if found is None:
         raise ConfigurationError(f"--app {path}: {module_name} has no {' or '.join(names)}.")
     if inspect.isfunction(found) or inspect.ismethod(found):
@@ -141,6 +143,10 @@ def app_settings(app: Any) -> tuple[Settings, Mapping[str, Method]]:
     :param app: the app.
     :raises ConfigurationError: when stepup is not set up on it.
     """
+    if not callable(app):
+        raise ConfigurationError(
+            f"--app names a {type(app).__name__}: give a Flask or ASGI app, or a function that makes one."
+        )
     if isinstance(getattr(app, "extensions", None), dict) and hasattr(app, "wsgi_app"):
         from .flask import state
 
@@ -150,7 +156,7 @@ def app_settings(app: Any) -> tuple[Settings, Mapping[str, Method]]:
     try:
         from .asgi import state_of_app
     except ImportError as e:  # Starlette is not installed, so this cannot be an ASGI app of stepup's
-        raise ConfigurationError(f"{type(app).__name__} is not a Flask app nor an ASGI app with stepup.") from e
+        raise ConfigurationError(f"--app names a {type(app).__name__}: give a Flask or ASGI app.") from e
     async_engine = state_of_app(app).engine
     asyncio.run(async_engine.close())
     return async_engine.settings, async_engine.methods

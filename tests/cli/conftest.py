@@ -23,6 +23,12 @@ from tests.support.redis_servers import RedisServer, command
 KEY = "cli-test-secret-key-0123456789abcdef"
 
 
+@pytest.fixture
+def key() -> str:
+    """The secret key of the config files and engines here."""
+    return KEY
+
+
 @dataclass
 class Ran:
     status: int
