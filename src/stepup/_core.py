@@ -136,7 +136,7 @@ class Core:
         """
         return self.keys.digest("operation", _canonical(operation))
 
-    def operation_matches(self, digest: str, operation: Any) -> bool:
+    def _operation_matches(self, digest: str, operation: Any) -> bool:
         """Whether ``operation`` is the one ``digest`` was made of, under any key.
 
         :param digest: an approval's :meth:`operation_digest`.

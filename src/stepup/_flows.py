@@ -693,7 +693,7 @@ class ChallengeFlows(Core):
         challenge = yield from self._load(challenge_id, subject, session)
         if challenge.purpose != "operation" or challenge.operation_digest is None:
             raise OperationMismatch("This verification approves no operation. Approve this one first.")
-        if operation_data is None or not self.operation_matches(challenge.operation_digest, operation_data):
+        if operation_data is None or not self._operation_matches(challenge.operation_digest, operation_data):
             raise OperationMismatch("This approval is for a different operation. Approve this one.")
         outcome = yield from self._transition(challenge, _machine.consume)
         if outcome.error is not None:
