@@ -156,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the app whose settings to use: a Flask app with StepUp or an ASGI app with StepUpMiddleware, "
         "or a function that makes one (myapp:create_app)",
     )  # fmt: skip
-    source.add_argument("--config", metavar="FILE", help="a TOML file of STEPUP_* keys (the environment fills the rest)")
+    source.add_argument("--config", metavar="FILE", help="a TOML file of STEPUP_* keys (the environment: the rest)")
     parser.add_argument("--store", help="store URL (default: from the app, the file or $STEPUP_STORE_URL)")
     parser.add_argument(
         "--secret-key", help='the secret key, or a JSON list of keys, newest last: \'["OLD", "NEW"]\''

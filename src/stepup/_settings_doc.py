@@ -87,9 +87,8 @@ def settings_table() -> str:
         if not meaning:
             raise ConfigurationError(f"The setting {f.name} has no #: comment in src/stepup/_config.py.")
         kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-        rows.append(
-            f"| `{f.name}` | `STEPUP_{f.name.upper()}` | {_cell(f'`{kind}`')} | {_cell(_default(f))} | {_cell(meaning)} |"
-        )
+        cells = (f"`{f.name}`", f"`STEPUP_{f.name.upper()}`", _cell(f"`{kind}`"), _cell(_default(f)), _cell(meaning))
+        rows.append(f"| {' | '.join(cells)} |")
     return "\n".join(rows) + "\n"
 
 
