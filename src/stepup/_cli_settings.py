@@ -78,9 +78,9 @@ def load_settings(
         settings, source = Settings.from_mapping(values), f"config {config}"
     else:
         settings, source = Settings.from_mapping(env), "environment"
-    given = {name: value for name, value in (overrides or {}).items() if value}
+    given: dict[str, Any] = {name: value for name, value in (overrides or {}).items() if value}
     if "secret_key" in given:
-        given["secret_key"] = secret_keys_from_string(given["secret_key"])  # type: ignore[assignment]
+        given["secret_key"] = secret_keys_from_string(given["secret_key"])
     return Loaded(settings.replace(**given) if given else settings, methods, source)
 
 
