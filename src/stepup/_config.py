@@ -278,8 +278,9 @@ def secret_keys_from_string(value: str) -> str | tuple[str, ...]:
         return tuple(keys)
     if any(c.isspace() or c in ",;" for c in value) or value[:1] in ("'", '"'):
         raise ConfigurationError(
-            "STEPUP_SECRET_KEY holds whitespace, a comma, a semicolon or quotes, so it may be a list of "
-            f"keys; one key has none of these (`stepup secret` makes one), several keys are {SECRET_KEY_LIST_FORM}."
+            "STEPUP_SECRET_KEY holds whitespace, a comma or a semicolon, or starts with a quote, so it may be "
+            "a list of keys; one key has none of these (`stepup secret` makes one), several keys are "
+            f"{SECRET_KEY_LIST_FORM}."
         )
     return value
 
@@ -291,7 +292,7 @@ def _convert(name: str, value: Any, default: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
     if isinstance(value, list) and isinstance(default, tuple):
         return tuple(value)  # a TOML array
-    if not isinstance(value, str) or isinstance(default, str) or name == "secret_key":
+    if not isinstance(value, str) or isinstance(default, str):
         return frozenset(value) if isinstance(default, frozenset) else value
     try:
         if isinstance(default, bool):
