@@ -131,6 +131,15 @@ def load_app(path: str) -> Any:
     if found is None:
         raise ConfigurationError(f"--app {path}: {module_name} has no {' or '.join(names)}.")
     if inspect.isfunction(found) or inspect.ismethod(found):
+        required = [
+            p.name for p in inspect.signature(found).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]  # fmt: skip
+        if required:
+            raise ConfigurationError(
+                f"--app {path}: {found.__name__} needs {', '.join(required)}; name an app, or a function "
+                "that makes one without arguments."
+            )
         found = found()
     return found
 

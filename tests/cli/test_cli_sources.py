@@ -88,6 +88,7 @@ def test_a_module_alone_finds_its_create_app(cli, bank_environment):
         ("examples.flask_app:no_such_factory", "has no no_such_factory"),
         (":create_app", "MODULE:NAME"),
         ("examples._bank:USERS", "--app names a dict: give a Flask or ASGI app, or a function that makes one."),
+        ("examples._bank:valid_amount", "valid_amount needs raw; name an app, or a function that makes one"),
     ],
 )
 def test_an_app_that_cannot_be_loaded_is_explained(cli, bank_environment, app, says):
