@@ -102,7 +102,8 @@ def _cmd_verify(args: argparse.Namespace) -> None:
         if args.action == "request":
             request_id = engine.contact.request(args.channel, args.to)
             print(f"request_id: {request_id}")
-            print(f"Check it with: stepup verify check {request_id} CODE")
+            source = f"--app {args.app_path} " if args.app_path else f"--config {args.config} " if args.config else ""
+            print(f"Check it with: stepup {source}verify check {request_id} CODE")
         elif args.action == "check":
             result = engine.contact.check(args.request_id, args.code)
             print(f"Verified: {result.to} ({result.channel}).")

@@ -125,6 +125,7 @@ def test_verify_request_and_check_through_the_configured_sender(cli, site):
     requested = cli("--config", str(site.config), "verify", "request", "sms", "+447700900777")
     assert requested.status == 0
     request_id = re.search(r"request_id: (\S+)", requested.out).group(1)
+    assert f"Check it with: stepup --config {site.config} verify check {request_id} CODE" in requested.out
     checked = cli("--config", str(site.config), "verify", "check", request_id, _code(site))
     assert checked.status == 0 and "Verified: +447700900777 (sms)." in checked.out
     again = cli("--config", str(site.config), "verify", "check", request_id, _code(site))
