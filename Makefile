@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean redis-server bench
+.PHONY: demo test lint docs install clean redis-server bench
 
 $(VENV)/bin/python:
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q python3-venv)
@@ -47,6 +47,11 @@ $(BENCH_STAMP): pyproject.toml | $(VENV)/bin/python
 
 bench: $(BENCH_STAMP) redis-server
 	$(PY) -m benchmarks
+
+# The settings table of docs/configuration.md is made from the Settings dataclass
+# (src/stepup/_config.py); run this after adding or changing a setting. A test fails until then.
+docs: $(STAMP)
+	$(VENV)/bin/stepup config table --write docs/configuration.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests

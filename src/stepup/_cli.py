@@ -1,38 +1,38 @@
 """The ``stepup`` admin command.
 
-Settings come from the environment (``STEPUP_SECRET_KEY``, ``STEPUP_STORE_URL``,
-``STEPUP_SMS_URL``, ``STEPUP_EMAIL_URL``, every other ``STEPUP_*`` setting) or from the
-options; the command acts on the same store as the app.
+Settings come from the options, then the app (``--app MODULE:NAME``) or a TOML file
+(``--config FILE``), then the environment (``STEPUP_*``), then the defaults (see
+:mod:`stepup._cli_settings`); the command acts on the same store as the app.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
 import secrets
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._config import Settings
+from ._cli_settings import Loaded, load_settings
 from ._engine import Engine
 from ._errors import StepUpError
+from ._settings_doc import rewrite_table, settings_table
 
 __all__ = ["main"]
 
 
-def _engine(args: argparse.Namespace) -> Engine:
-    settings = Settings.from_mapping(os.environ)
-    overrides = {
-        name: value
-        for name, value in (
-            ("secret_key", args.secret_key), ("store_url", args.store),
-            ("sms_url", args.sms_url), ("email_url", args.email_url),
-        )
-        if value
+def _loaded(args: argparse.Namespace) -> Loaded:
+    options = {
+        "secret_key": args.secret_key, "store_url": args.store, "sms_url": args.sms_url, "email_url": args.email_url,
     }  # fmt: skip
-    return Engine(settings, **overrides)
+    return load_settings(app=args.app_path, config=args.config, overrides=options)
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    loaded = _loaded(args)
+    return Engine(loaded.settings, methods=loaded.methods)
 
 
 def _on(value: str) -> bool:
@@ -102,7 +102,8 @@ def _cmd_verify(args: argparse.Namespace) -> None:
         if args.action == "request":
             request_id = engine.contact.request(args.channel, args.to)
             print(f"request_id: {request_id}")
-            print(f"Check it with: stepup verify check {request_id} CODE")
+            source = f"--app {args.app_path} " if args.app_path else f"--config {args.config} " if args.config else ""
+            print(f"Check it with: stepup {source}verify check {request_id} CODE")
         elif args.action == "check":
             result = engine.contact.check(args.request_id, args.code)
             print(f"Verified: {result.to} ({result.channel}).")
@@ -117,6 +118,27 @@ def _cmd_verify(args: argparse.Namespace) -> None:
         engine.close()
 
 
+def _cmd_config(args: argparse.Namespace) -> None:
+    if args.action == "table":
+        if args.write:
+            changed = rewrite_table(args.write)
+            print(f"{'Rewrote' if changed else 'Kept'} the settings table of {args.write}.")
+        else:
+            print(settings_table(), end="")
+        return
+    loaded = _loaded(args)
+    shown: dict[str, Any] = {}
+    for f in dataclasses.fields(loaded.settings):
+        value = getattr(loaded.settings, f.name)
+        if f.name == "secret_key":
+            count = 1 if isinstance(value, str) else len(value)
+            value = f"({count} key{'s' if count != 1 else ''}, not shown)" if value else "(none)"
+        elif isinstance(value, frozenset):
+            value = sorted(value)
+        shown[f.name] = value
+    _print({"source": loaded.source, "settings": shown})
+
+
 def _cmd_demo(args: argparse.Namespace) -> None:
     from ._demo import run_demo
 
@@ -127,12 +149,21 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stepup",
         description="Administer stepup: keys, policy, bindings, contact verification.",
-        epilog="Settings also come from STEPUP_* environment variables.",
+        epilog="Settings: the options, then --app or --config, then STEPUP_* environment variables, then the defaults.",
     )
-    parser.add_argument("--store", help="store URL (default: $STEPUP_STORE_URL or sqlite:///stepup.sqlite3)")
-    parser.add_argument("--secret-key", help="the app's secret key (default: $STEPUP_SECRET_KEY)")
-    parser.add_argument("--sms-url", help="SMS sender URL (default: $STEPUP_SMS_URL or console://)")
-    parser.add_argument("--email-url", help="email sender URL (default: $STEPUP_EMAIL_URL or console://)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--app", dest="app_path", metavar="MODULE:NAME",
+        help="the app whose settings to use: a Flask app with StepUp or an ASGI app with StepUpMiddleware, "
+        "or a function that makes one (myapp:create_app)",
+    )  # fmt: skip
+    source.add_argument("--config", metavar="FILE", help="a TOML file of STEPUP_* keys (the environment: the rest)")
+    parser.add_argument("--store", help="store URL (default: from the app, the file or $STEPUP_STORE_URL)")
+    parser.add_argument(
+        "--secret-key", help='the secret key, or a JSON list of keys, newest last: \'["OLD", "NEW"]\''
+    )  # fmt: skip
+    parser.add_argument("--sms-url", help="SMS sender URL (default: from the app, the file or $STEPUP_SMS_URL)")
+    parser.add_argument("--email-url", help="email sender URL (default: from the app, the file or $STEPUP_EMAIL_URL)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("secret", help="print a new secret key").set_defaults(func=_cmd_secret)
@@ -147,7 +178,7 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("name", help="sms, email, totp or recovery")
         p.add_argument("state", type=_on, help="on or off")
         where = p.add_mutually_exclusive_group()
-        where.add_argument("--app", help="only for this app (blueprint or mount)")
+        where.add_argument("--app", help="only for this app (blueprint or mount; not the --app before COMMAND)")
         where.add_argument("--route", help="only for this route")
         where.add_argument("--subject", help="only for this user")
     p = actions.add_parser("identity-source", help="whether logins from a source need a second factor")
@@ -181,6 +212,13 @@ def _parser() -> argparse.ArgumentParser:
     p = actions.add_parser("unlock", help="lift the back-off or lock of a number's or address's verification")
     p.add_argument("target", help="phone number (+44...) or email address")
     p.add_argument("--channel", choices=["sms", "email"], help="default: email when TARGET has an @, else sms")
+
+    config = commands.add_parser("config", help="the settings: their reference table, or those in force")
+    config.set_defaults(func=_cmd_config)
+    actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = actions.add_parser("table", help="print every setting as a Markdown table")
+    p.add_argument("--write", metavar="FILE", help="put the table between the markers of FILE instead")
+    actions.add_parser("show", help="print the settings the command would act with (the key hidden), as JSON")
 
     demo = commands.add_parser("demo", help="a walkthrough of every flow, on a throw-away store")
     demo.add_argument("--interactive", action="store_true", help="type the codes yourself")

@@ -17,7 +17,7 @@ from limits import parse
 
 from ._errors import ConfigurationError
 
-__all__ = ["Settings"]
+__all__ = ["SECRET_KEY_LIST_FORM", "Settings", "secret_keys_from_string"]
 
 #: a channel's name, or its fallback route: ``voice``, ``voice:fallback``.
 _SENDER_ROUTE = re.compile(r"[a-z][a-z0-9_]{0,31}(:fallback)?")
@@ -27,7 +27,8 @@ _SENDER_ROUTE = re.compile(r"[a-z][a-z0-9_]{0,31}(:fallback)?")
 class Settings:
     """stepup's settings. Every field has a safe default except ``secret_key``."""
 
-    #: the app's secret key, or a list with the newest last (rotation). 32+ characters.
+    #: the app's secret key, or a list with the newest last (rotation). 32+ characters. From
+    #: the environment, a config file or ``--secret-key``: one key, or a JSON list of keys.
     secret_key: str | Sequence[str] = field(default="", repr=False)
     #: the name users know the app by; it appears in messages and authenticator apps.
     app_name: str = "stepup"
@@ -156,7 +157,7 @@ class Settings:
     device_cookie: str = "stepup_device"
     #: mark stepup's cookies Secure (set it when the app is served over HTTPS). They are
     #: also Secure on a request that came over HTTPS, and on Flask when SESSION_COOKIE_SECURE
-    #: is set or PREFERRED_URL_SCHEME is https.
+    #: is set or PREFERRED_URL_SCHEME is https. They are always HttpOnly and SameSite=Lax.
     secure_cookies: bool = False
     #: how many proxies in front of the app append to ``X-Forwarded-For``; the client
     #: address is the one that many from the right. 0: the peer address, header ignored.
@@ -166,7 +167,8 @@ class Settings:
     #: let callers who are not signed in use contact verification (registration forms).
     contact_verification_anonymous: bool = False
     #: who may frame stepup's pages: the source list of CSP ``frame-ancestors``
-    #: (``'none'``, ``'self'``, or origins such as ``https://app.example``).
+    #: (``'none'``, ``'self'``, or origins such as ``https://app.example``). ``'none'`` also
+    #: sends ``X-Frame-Options: DENY``, ``'self'`` ``SAMEORIGIN``.
     frame_ancestors: str = "'none'"
     #: apps (blueprints, mounts) the admin page offers switches for.
     admin_apps: tuple[str, ...] = ()
@@ -179,7 +181,8 @@ class Settings:
     login_2fa: bool = True
     #: identity source -> whether its logins need a second factor; unnamed sources do.
     identity_sources: Mapping[str, bool] = field(default_factory=dict)
-    #: ask users with nothing bound to bind a method at login (policy default).
+    #: ask users with nothing bound to bind a method at login (policy default); off, their
+    #: logins that need a second factor are refused.
     bind_on_first_login: bool = True
 
     def __post_init__(self) -> None:
@@ -269,8 +272,48 @@ class Settings:
         return cls(**values)
 
 
+#: how several keys are written where a setting is a string (environment, ``--secret-key``).
+SECRET_KEY_LIST_FORM = 'a JSON list with the newest key last: STEPUP_SECRET_KEY=\'["OLD-KEY", "NEW-KEY"]\''
+
+
+def secret_keys_from_string(value: str) -> str | tuple[str, ...]:
+    """``STEPUP_SECRET_KEY`` as a string gives it: one key, or a JSON list of keys, newest last.
+
+    A plain value with whitespace, a comma or a semicolon in it, or in quotes, looks like a
+    list of another form; it is refused rather than taken as one literal key (which would
+    silently invalidate every code and token made with the keys it lists). The error never
+    repeats the value: it is a secret.
+
+    :param value: the string from the environment, a config file or the command line.
+    :raises ConfigurationError: for a malformed JSON list or a value that looks like a list.
+    """
+    if value.lstrip().startswith("["):
+        try:
+            keys = json.loads(value)
+        except ValueError as e:
+            raise ConfigurationError(
+                f"STEPUP_SECRET_KEY starts with [ but is not a JSON list; write {SECRET_KEY_LIST_FORM}."
+            ) from e
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ConfigurationError(f"STEPUP_SECRET_KEY must be a list of strings: {SECRET_KEY_LIST_FORM}.")
+        return tuple(keys)
+    if any(c.isspace() or c in ",;" for c in value) or value[:1] in ("'", '"'):
+        raise ConfigurationError(
+            "STEPUP_SECRET_KEY holds whitespace, a comma or a semicolon, or starts with a quote, so it may be "
+            "a list of keys; one key has none of these (`stepup secret` makes one), several keys are "
+            f"{SECRET_KEY_LIST_FORM}."
+        )
+    return value
+
+
 def _convert(name: str, value: Any, default: Any) -> Any:
-    if not isinstance(value, str) or isinstance(default, str) or name == "secret_key":
+    if name == "secret_key":
+        if isinstance(value, str):
+            return secret_keys_from_string(value)
+        return tuple(value) if isinstance(value, list) else value
+    if isinstance(value, list) and isinstance(default, tuple):
+        return tuple(value)  # a TOML array
+    if not isinstance(value, str) or isinstance(default, str):
         return frozenset(value) if isinstance(default, frozenset) else value
     try:
         if isinstance(default, bool):

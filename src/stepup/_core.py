@@ -124,14 +124,28 @@ class Core:
             digest = self._session_digests[session] = self.keys.digest("session", session)
         return digest
 
+    def _same_session(self, digest: str | None, session: str | None) -> bool:
+        """Whether ``digest`` (kept with a challenge or a saved request) is of ``session``,
+        under any key, so a rotation does not cut a session off its pending work."""
+        if digest is None or session is None:
+            return digest is None and session is None
+        return self._session_digest(session) == digest or self.keys.matches(digest, "session", session)
+
     def operation_digest(self, operation: Any) -> str:
         """The digest an operation approval is bound to.
 
         :param operation: any JSON-able description of the operation, e.g.
             ``{"to": "bob", "amount": "50.00"}``; keys are sorted before hashing.
         """
-        canonical = json.dumps(operation, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return self.keys.digest("operation", canonical)
+        return self.keys.digest("operation", _canonical(operation))
+
+    def _operation_matches(self, digest: str, operation: Any) -> bool:
+        """Whether ``operation`` is the one ``digest`` was made of, under any key.
+
+        :param digest: an approval's :meth:`operation_digest`.
+        :param operation: the operation about to run.
+        """
+        return self.keys.matches(digest, "operation", _canonical(operation))
 
     # -- I/O, as effects ---------------------------------------------------------------
 
@@ -139,3 +153,7 @@ class Core:
     def _io(component: str, name: str, *args: Any) -> Flow[Any]:
         """Yield one call and return its result (``yield from core._io(...)``)."""
         return (yield Io(component, name, args))
+
+
+def _canonical(operation: Any) -> str:
+    return json.dumps(operation, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

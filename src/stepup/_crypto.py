@@ -146,17 +146,21 @@ class Keyring:
         message = "\x1f".join(parts).encode("utf-8", "surrogatepass")
         return hmac.digest(key, message, "sha256").hex()
 
-    def matches(self, expected: str, *parts: str) -> bool:
+    def matches(self, expected: object, *parts: str, size: int | None = None) -> bool:
         """Whether ``parts`` digest to ``expected`` under any key, in constant time.
 
-        Every key is tried even after a match so the time taken does not tell which.
+        Every key is tried even after a match so the time taken does not tell which. Any
+        key, not only the newest: what an older key made keeps working through a rotation.
 
-        :param expected: a digest made by :meth:`digest`.
+        :param expected: a digest made by :meth:`digest` (anything else never matches).
         :param parts: the candidate's parts.
+        :param size: compare only the first ``size`` characters (a digest kept shortened).
         """
+        if not isinstance(expected, str):
+            return False
         found = False
         for key in self._digest_keys:
-            found |= hmac.compare_digest(self._digest_with(key, parts), expected)
+            found |= hmac.compare_digest(self._digest_with(key, parts)[:size], expected)
         return found
 
     def serializer(self, salt: str) -> URLSafeTimedSerializer:

@@ -49,15 +49,17 @@ class RememberedBrowser:
 class DeviceFlows(ChallengeFlows):
     """The flows of remembered browsers."""
 
-    def _fingerprint(self, subject: str) -> Flow[str]:
+    def _fingerprint(self, subject: str) -> Flow[tuple[str, ...]]:
+        """What a browser's fingerprint digests: the subject's bindings as they are now."""
         record = yield from self._subject(subject)
         parts = sorted(f"{b['id']}:{b['method']}:{b.get('target', '')}" for b in record.get("bindings", []))
-        return self.keys.digest("bindings", subject, *parts)
+        return ("bindings", subject, *parts)
 
-    def _live(self, browsers: list[dict[str, Any]], fingerprint: str, now: float) -> list[dict[str, Any]]:
-        """The browsers still remembered: within their period, bindings unchanged."""
-        period = self.settings.trusted_device_days * 86400
-        return [b for b in browsers if b["created"] + period >= now and b["fingerprint"] == fingerprint]
+    def _live(self, browsers: list[dict[str, Any]], fingerprint: tuple[str, ...], now: float) -> list[dict[str, Any]]:
+        """The browsers still remembered: within their period, bindings unchanged (the
+        fingerprint made under any key, so a key rotation forgets no browser)."""
+        period, keys = self.settings.trusted_device_days * 86400, self.keys
+        return [b for b in browsers if b["created"] + period >= now and keys.matches(b["fingerprint"], *fingerprint)]
 
     def _remember_device(self, subject: str, *, user_agent: str | None = None) -> Flow[str]:
         """Remember a browser of ``subject`` for ``trusted_device_days``.
@@ -77,7 +79,7 @@ class DeviceFlows(ChallengeFlows):
             "created": now,
             "seen": now,
             "agent": (user_agent or "")[:_AGENT_CHARS],
-            "fingerprint": fingerprint,
+            "fingerprint": self.keys.digest(*fingerprint),
         }
         live, cap = self._live, s.trusted_devices_per_subject
 

@@ -8,7 +8,6 @@ function of :mod:`stepup._machine`.
 from __future__ import annotations
 
 import dataclasses
-import hmac
 from typing import Any
 
 from . import _machine
@@ -70,7 +69,7 @@ class ChallengeFlows(Core):
         # subject) is nobody's login or step-up.
         if subject != challenge.subject:
             raise ChallengeForbidden("This verification belongs to someone else.")
-        if challenge.session is not None and self._session_digest(session) != challenge.session:
+        if challenge.session is not None and not self._same_session(challenge.session, session):
             raise ChallengeForbidden("This verification was started in another session.")
         return challenge
 
@@ -695,8 +694,7 @@ class ChallengeFlows(Core):
         challenge = yield from self._load(challenge_id, subject, session)
         if challenge.purpose != "operation" or challenge.operation_digest is None:
             raise OperationMismatch("This verification approves no operation. Approve this one first.")
-        offered = "" if operation_data is None else self.operation_digest(operation_data)
-        if not hmac.compare_digest(offered, challenge.operation_digest):
+        if operation_data is None or not self._operation_matches(challenge.operation_digest, operation_data):
             raise OperationMismatch("This approval is for a different operation. Approve this one.")
         outcome = yield from self._transition(challenge, _machine.consume)
         if outcome.error is not None:

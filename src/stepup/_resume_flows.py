@@ -137,11 +137,11 @@ class ResumeFlows(BindingFlows):
         resume_id = self._resume_id(token, subject)
         if resume_id is None or subject is None:
             self._check_resume(None, subject, session)
-        wanted, expected = str(resume_id), self._session_digest(session)
+        wanted, same_session = str(resume_id), self._same_session
 
         def take(stored: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
             record = _entry(stored, wanted)
-            if stored is None or record is None or record["sub"] != subject or record["ses"] != expected:
+            if stored is None or record is None or record["sub"] != subject or not same_session(record["ses"], session):
                 return stored, record
             kept = [e for e in stored["saved"] if e is not record]
             return ({"saved": kept} if kept else None), {**record, "taken": True}
@@ -164,14 +164,14 @@ class ResumeFlows(BindingFlows):
         value = self.keys.unsign(_SALT, token, self.settings.resume_ttl)
         if not isinstance(value, dict) or not isinstance(value.get("i"), str):
             return None
-        if value.get("o") != self._owner(subject):
+        if not self.keys.matches(value.get("o"), "resume-owner", subject or "", size=22):
             raise ChallengeForbidden("This request belongs to another session. Start it again.")
         return str(value["i"])
 
     def _check_resume(self, record: dict[str, Any] | None, subject: str | None, session: str | None) -> None:
         if record is None:
             raise ChallengeExpired(_GONE)
-        if record["sub"] != subject or record["ses"] != self._session_digest(session):
+        if record["sub"] != subject or not self._same_session(record["ses"], session):
             raise ChallengeForbidden("This request belongs to another session. Start it again.")
 
 

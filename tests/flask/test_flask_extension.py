@@ -35,6 +35,20 @@ def test_one_extension_sets_up_apps_made_later_each_with_its_own_state(clock, sm
         state(app).engine.close()
 
 
+def test_key_lists_in_app_config_and_flasks_own_secret_key(clock, sms, email):
+    old, new = "o" * 40, "n" * 40
+    rotating = make_app("rotating", STEPUP_SECRET_KEY=f'["{old}", "{new}"]')  # as from_prefixed_env leaves it
+    StepUp(rotating, clock=clock, sms=sms, email=email)
+    assert state(rotating).settings.secret_key == (old, new)
+    # Flask's SECRET_KEY stands in for STEPUP_SECRET_KEY as one key, whatever it holds.
+    passphrase = Flask("passphrase")
+    passphrase.config.update(SECRET_KEY="a passphrase, with spaces and commas, long enough", STEPUP_STORE_URL="memory://")
+    StepUp(passphrase, clock=clock, sms=sms, email=email)
+    assert state(passphrase).settings.secret_key == ("a passphrase, with spaces and commas, long enough",)
+    for app in (rotating, passphrase):
+        state(app).engine.close()
+
+
 def test_an_app_without_the_extension_is_told_how_to_set_it_up():
     with pytest.raises(ConfigurationError, match=r"StepUp\(app\) or init_app\(app\)"):
         state(make_app("bare"))

@@ -1,6 +1,7 @@
 """stepup for ASGI apps: Starlette, and FastAPI on top of it."""
 
 from ..web import Operation as Operation
+from ._lookup import state_of_app as state_of_app
 from ._middleware import StepUpMiddleware as StepUpMiddleware
 from ._protect import StepUpRequired as StepUpRequired
 from ._protect import require as require
@@ -18,6 +19,7 @@ __all__ = [
     "require",
     "routes",
     "state_of",
+    "state_of_app",
     "step_up_required",
     "stepup_exception_handler",
 ]

@@ -241,7 +241,8 @@ class StepUp:
         """
         config = dict(app.config)
         if "STEPUP_SECRET_KEY" not in config and isinstance(app.config.get("SECRET_KEY"), str):
-            config["STEPUP_SECRET_KEY"] = app.config["SECRET_KEY"]
+            # Flask's own key, whatever characters it holds: one key, never read as a list.
+            config["STEPUP_SECRET_KEY"] = (app.config["SECRET_KEY"],)
         if "STEPUP_SECURE_COOKIES" not in config:
             # An app that says it runs on HTTPS gets Secure cookies from stepup too.
             https = bool(config.get("SESSION_COOKIE_SECURE")) or config.get("PREFERRED_URL_SCHEME") == "https"
