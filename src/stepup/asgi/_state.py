@@ -27,6 +27,7 @@ from ..web import (
     page_headers,
     parse_json,
 )
+from ._body import body_of
 
 __all__ = ["StepUpState", "state_of"]
 
@@ -109,7 +110,9 @@ class StepUpState:
         :param read_body: read (and keep) the body and form; the login hold needs neither.
         """
         content_type = request.headers.get("content-type", "") if read_body else ""
-        body = await request.body() if read_body and request.method not in ("GET", "HEAD") else b""
+        body = b""
+        if read_body and request.method not in ("GET", "HEAD"):
+            body, content_type = await body_of(request)
         # Read as Starlette and FastAPI read it: the media type in any case, with or
         # without parameters, and JSON's "+json" suffixes, so that what stepup approves is
         # what the app's view reads.

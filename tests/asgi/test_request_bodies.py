@@ -1,0 +1,220 @@
+"""Protected endpoints read their own bodies: forms, multipart uploads, JSON and no body at
+all, under FastAPI's ``Depends(require(...))`` (which runs after FastAPI has read the body)
+and Starlette's ``@step_up_required`` (which runs before the endpoint reads it). stepup
+stops the request, and after the code the endpoint runs once on the very body sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import pytest
+from fastapi import Depends, FastAPI, Form, UploadFile
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from stepup import AsyncEngine
+from stepup.asgi import StepUpMiddleware, StepUpRequired, require, routes, step_up_required, stepup_exception_handler
+from tests.support.browser import PAGE_ACCEPT
+from tests.support.sites import StarletteSite
+
+SESSION_KEY = "session-key-of-the-body-tests-0123456789"
+JSON = {"Accept": "application/json"}
+BOUNDARY = "form-boundary-4f2a"
+#: a multipart upload: a text field, and a file whose bytes hold CR LF, dashes and non-UTF-8.
+SCAN = b"%PDF-1.7\r\n--form-boundary\r\n\xff\xfe end"
+MULTIPART = (
+    (
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="title"\r\n\r\n'
+        "Zoë's passport\r\n"
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="scan"; filename="passport scan.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    + SCAN
+    + f"\r\n--{BOUNDARY}--\r\n".encode()
+)
+MULTIPART_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+class Payment(BaseModel):
+    to: str
+    amount: str
+
+
+def fastapi_app(engine: AsyncEngine, done: list[Any]) -> FastAPI:
+    """Endpoints whose bodies FastAPI reads: forms, an upload, JSON, nothing."""
+    app = FastAPI()
+
+    @app.post("/login")
+    async def login(request: Request) -> dict[str, str]:
+        request.session["user_id"] = "dana"
+        return {}
+
+    @app.post("/pay", dependencies=[Depends(require(operation="payment of {amount} to {to}"))])
+    async def pay(to: Annotated[str, Form()], amount: Annotated[str, Form()]) -> dict[str, str]:
+        done.append(("pay", to, amount))
+        return {"paid": amount, "to": to}
+
+    @app.post("/note", dependencies=[Depends(require(max_age=60))])
+    async def note(text: Annotated[str, Form()]) -> dict[str, str]:
+        done.append(("note", text))
+        return {"noted": text}
+
+    @app.post("/upload", dependencies=[Depends(require(operation="upload of {title}"))])
+    async def upload(title: Annotated[str, Form()], scan: UploadFile) -> dict[str, Any]:
+        data = await scan.read()
+        done.append(("upload", title, scan.filename, data))
+        return {"title": title, "filename": scan.filename, "type": scan.content_type, "size": len(data)}
+
+    @app.post("/pay-json", dependencies=[Depends(require(operation="payment of {amount} to {to}"))])
+    async def pay_json(payment: Payment) -> dict[str, str]:
+        done.append(("pay", payment.to, payment.amount))
+        return {"paid": payment.amount, "to": payment.to}
+
+    @app.post("/ping", dependencies=[Depends(require(max_age=60))])
+    async def ping() -> dict[str, str]:
+        done.append(("ping",))
+        return {"pong": "yes"}
+
+    app.router.routes.append(routes())
+    app.add_exception_handler(StepUpRequired, stepup_exception_handler)
+    app.add_middleware(StepUpMiddleware, engine=engine)
+    app.add_middleware(SessionMiddleware, secret_key=SESSION_KEY)
+    return app
+
+
+def starlette_app(engine: AsyncEngine, done: list[Any]) -> Starlette:
+    """The same endpoints on Starlette, each reading its own body after stepup (a form as
+    Starlette's documentation reads one, closing its files when done)."""
+
+    async def login(request: Request) -> Response:
+        request.session["user_id"] = "dana"
+        return JSONResponse({})
+
+    @step_up_required(operation="payment of {amount} to {to}")
+    async def pay(request: Request) -> Response:
+        async with request.form() as form:
+            done.append(("pay", form["to"], form["amount"]))
+        return JSONResponse({"paid": form["amount"], "to": form["to"]})
+
+    @step_up_required(max_age=60)
+    async def note(request: Request) -> Response:
+        async with request.form() as form:
+            text = form["text"]
+        done.append(("note", text))
+        return JSONResponse({"noted": text})
+
+    @step_up_required(operation="upload of {title}")
+    async def upload(request: Request) -> Response:
+        async with request.form() as form:
+            title, scan = form["title"], form["scan"]
+            assert not isinstance(scan, str)
+            data = await scan.read()
+        done.append(("upload", title, scan.filename, data))
+        answer = {"title": title, "filename": scan.filename, "type": scan.content_type, "size": len(data)}
+        return JSONResponse(answer)
+
+    @step_up_required(operation="payment of {amount} to {to}")
+    async def pay_json(request: Request) -> Response:
+        payment = await request.json()
+        done.append(("pay", payment["to"], payment["amount"]))
+        return JSONResponse({"paid": payment["amount"], "to": payment["to"]})
+
+    @step_up_required(max_age=60)
+    async def ping(request: Request) -> Response:
+        done.append(("ping",))
+        return JSONResponse({"pong": "yes"})
+
+    endpoints = {"/login": login, "/pay": pay, "/note": note, "/upload": upload, "/pay-json": pay_json, "/ping": ping}
+    return Starlette(
+        routes=[*(Route(path, endpoint, methods=["POST"]) for path, endpoint in endpoints.items()), routes()],
+        middleware=[Middleware(SessionMiddleware, secret_key=SESSION_KEY), Middleware(StepUpMiddleware, engine=engine)],
+    )
+
+
+@pytest.fixture(params=["fastapi", "starlette"])
+def site(
+    request: pytest.FixtureRequest, serve: Callable[..., StarletteSite], engine_options: dict[str, Any]
+) -> StarletteSite:
+    """An app of each framework; dana signed in with her password only, a phone bound, no
+    second factor passed yet (so every protected endpoint stops her)."""
+    engine = AsyncEngine(**engine_options, login_2fa=False, test_number_prefixes=("+447700900",))
+    done: list[Any] = []
+    build = fastapi_app if request.param == "fastapi" else starlette_app
+    served = serve(build(engine, done))
+    served.records = done
+    served.call("import_binding", "dana", "sms", "+447700900001")
+    return served
+
+
+#: (path, how the body is sent, what the endpoint answers, what it did) for each kind of body.
+BODIES: dict[str, tuple[str, dict[str, Any], dict[str, Any], tuple[Any, ...]]] = {
+    "form, operation": (
+        "/pay", {"data": {"to": "Zoë", "amount": "12.50"}}, {"paid": "12.50", "to": "Zoë"}, ("pay", "Zoë", "12.50"),
+    ),
+    "form, max_age": ("/note", {"data": {"text": "call back"}}, {"noted": "call back"}, ("note", "call back")),
+    "multipart with a file": (
+        "/upload", {"content": MULTIPART, "content_type": MULTIPART_TYPE},
+        {"title": "Zoë's passport", "filename": "passport scan.pdf", "type": "application/pdf", "size": len(SCAN)},
+        ("upload", "Zoë's passport", "passport scan.pdf", SCAN),
+    ),
+    "json": (
+        "/pay-json", {"json": {"to": "Zoë", "amount": "12.50"}, "headers": {"Accept": PAGE_ACCEPT}},
+        {"paid": "12.50", "to": "Zoë"}, ("pay", "Zoë", "12.50"),
+    ),
+    "no body": ("/ping", {}, {"pong": "yes"}, ("ping",)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(BODIES))
+def test_a_stopped_request_runs_once_on_its_own_body_after_the_code(site, kind):
+    path, body, answer, did = BODIES[kind]
+    browser = site.browser()
+    browser.post("/login")
+
+    asked = browser.post(path, **body)
+    assert asked.status_code == 303 and asked.location.startswith("/stepup/?r="), (asked.status_code, asked.text)
+    ran = browser.pass_challenge(browser.follow(asked), "sms")
+
+    assert ran.status_code == 200, ran.text
+    assert ran.json() == answer
+    assert site.records == [did]
+
+
+def test_a_json_client_steps_up_for_a_form_endpoint_and_sends_it_again(site):
+    client = site.test_client
+    client.post("/login")
+
+    asked = client.post("/note", data={"text": "call back"}, headers=JSON)
+    assert asked.status_code == 401 and asked.json()["code"] == "insufficient_user_authentication"
+    created = client.post("/stepup/api/challenges", json={"method": "sms", "resume": asked.json()["resume"]}).json()
+    assert client.post(created["verify_url"], json={"code": site.code("sms")}).json()["approved"] is True
+    again = client.post("/note", data={"text": "call back"}, headers=JSON)
+
+    assert again.status_code == 200 and again.json() == {"noted": "call back"}
+    assert site.records == [("note", "call back")]
+
+
+@pytest.mark.parametrize("kind", ["form, operation", "multipart with a file"])
+def test_a_form_operation_runs_with_its_approval_header(site, kind):
+    path, body, answer, did = BODIES[kind]
+    client = site.test_client
+    client.post("/login")
+    sent = {"data": body.get("data"), "content": body.get("content")}
+    headers = {**JSON, **({"Content-Type": body["content_type"]} if "content_type" in body else {})}
+
+    asked = client.post(path, **sent, headers=headers)
+    assert asked.status_code == 401, asked.text
+    created = client.post("/stepup/api/challenges", json={"method": "sms", "resume": asked.json()["resume"]}).json()
+    approval = client.post(created["verify_url"], json={"code": site.code("sms")}).json()["approval"]
+    ran = client.post(path, **sent, headers={**headers, "Stepup-Approval": approval})
+
+    assert ran.status_code == 200 and ran.json() == answer
+    assert site.records == [did]
