@@ -5,10 +5,14 @@ stops the request, and after the code the endpoint runs once on the very body se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
+import httpx
 import pytest
+import uvicorn
 from fastapi import Depends, FastAPI, Form, UploadFile
 from pydantic import BaseModel
 from starlette.applications import Starlette
@@ -21,6 +25,7 @@ from starlette.routing import Route
 from stepup import AsyncEngine
 from stepup.asgi import StepUpMiddleware, StepUpRequired, require, routes, step_up_required, stepup_exception_handler
 from tests.support.browser import PAGE_ACCEPT
+from tests.support.servers import free_port
 from tests.support.sites import StarletteSite
 
 SESSION_KEY = "session-key-of-the-body-tests-0123456789"
@@ -218,3 +223,32 @@ def test_a_form_operation_runs_with_its_approval_header(site, kind):
 
     assert ran.status_code == 200 and ran.json() == answer
     assert site.records == [did]
+
+
+@pytest.fixture
+def served_by_uvicorn(engine_options: dict[str, Any]) -> Iterator[str]:
+    """The FastAPI app behind a real uvicorn on loopback, in a thread; its base URL."""
+    engine = AsyncEngine(**engine_options, login_2fa=False)
+    server = uvicorn.Server(uvicorn.Config(fastapi_app(engine, []), port=free_port(), log_level="critical"))
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    for _ in range(500):  # until it listens (it starts in well under a second)
+        if server.started or not thread.is_alive():
+            break
+        time.sleep(0.01)
+    assert server.started
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join()
+
+
+def test_a_stopped_form_leaves_the_connection_open_for_the_next_request(served_by_uvicorn):
+    with httpx.Client(base_url=served_by_uvicorn) as client:
+        client.post("/login")
+
+        stopped = client.post("/note", data={"text": "call back"}, headers=JSON)
+        # The same keep-alive connection carries the next request.
+        next_one = client.post("/ping", headers=JSON)
+
+    assert stopped.status_code == 401 and stopped.json()["code"] == "insufficient_user_authentication"
+    assert next_one.status_code == 401 and "resume" in next_one.json()
