@@ -16,8 +16,9 @@ from ._core import Io
 from ._errors import ConfigurationError
 from ._resume_flows import ResumeFlows
 from .senders import AsyncSender, Sender, async_sender_from_url, sender_from_url
+from .senders._base import as_async_sender, sync_sender
 from .stores import AsyncStore, Store, async_store_from_url, store_from_url
-from .stores._base import async_with_many, with_many
+from .stores._base import as_async_store, async_with_many, sync_store, with_many
 
 __all__ = ["AsyncEngine", "ContactVerification", "Engine"]
 
@@ -180,7 +181,8 @@ class Engine(_Twins):
     :param kwargs: see :class:`stepup._core.Core` (``clock``, ``methods``, ``audit_hooks``,
         ``messages``) and the fields of :class:`Settings`.
     :raises ConfigurationError: for a missing or weak key, an unknown URL, or a method
-        whose channel has no sender.
+        whose channel has no sender; for an async store or sender, which this engine could
+        not await (give those to :class:`AsyncEngine`).
     """
 
     def __init__(
@@ -194,6 +196,10 @@ class Engine(_Twins):
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
+        store = None if store is None else sync_store(store)
+        sms = None if sms is None else sync_sender(sms, "sms")
+        email = None if email is None else sync_sender(email, "email")
+        senders = None if senders is None else {name: sync_sender(s, name) for name, s in senders.items()}
         self._wire(store, sms, email, senders, store_from_url, sender_from_url, with_many)
         self.store: Store
         self.sms: Sender
@@ -223,24 +229,36 @@ class Engine(_Twins):
 class AsyncEngine(_Twins):
     """stepup's core for asyncio: the methods of :class:`Engine`, awaited.
 
-    :param store: an async store instead of ``store_url``.
-    :param sms: an async SMS sender instead of ``sms_url``.
-    :param email: an async email sender instead of ``email_url``.
-    :param senders: async senders by channel, as on :class:`Engine`.
+    A plain (sync) store or sender is accepted too: its calls run in worker threads
+    (:class:`~stepup.stores.AsyncStoreAdapter`, :class:`~stepup.senders.AsyncSenderAdapter`),
+    so they never block the event loop.
+
+    :param store: a store instead of ``store_url``, async or plain.
+    :param sms: an SMS sender instead of ``sms_url``, async or plain.
+    :param email: an email sender instead of ``email_url``, async or plain.
+    :param senders: senders by channel, as on :class:`Engine`, async or plain.
+    :raises ConfigurationError: as :class:`Engine`; for a store or sender without the
+        protocol's methods, or a store whose methods are partly async.
     """
 
     def __init__(
         self,
         settings: Any = None,
         *,
-        store: AsyncStore | None = None,
-        sms: AsyncSender | None = None,
-        email: AsyncSender | None = None,
-        senders: Mapping[str, AsyncSender] | None = None,
+        store: AsyncStore | Store | None = None,
+        sms: AsyncSender | Sender | None = None,
+        email: AsyncSender | Sender | None = None,
+        senders: Mapping[str, AsyncSender | Sender] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
-        self._wire(store, sms, email, senders, async_store_from_url, async_sender_from_url, async_with_many)
+        # A plain sender here once failed at its first send (a TypeError, a 500), after the
+        # challenge had been started: each is fitted to the async protocol up front.
+        store = None if store is None else as_async_store(store)
+        sms = None if sms is None else as_async_sender(sms, "sms")
+        email = None if email is None else as_async_sender(email, "email")
+        fitted = None if senders is None else {name: as_async_sender(s, name) for name, s in senders.items()}
+        self._wire(store, sms, email, fitted, async_store_from_url, async_sender_from_url, async_with_many)
         self.store: AsyncStore
         self.sms: AsyncSender
         self.email: AsyncSender

@@ -160,3 +160,20 @@ def test_the_docs_example_runs_as_written(voice_plugin):
     example = next(b for b in re.findall(r"```python\n(.*?)```", docs, re.S) if 'senders={"voice"' in b)
 
     exec(compile(example, str(DOCS), "exec"), {})
+
+
+def test_a_plain_sender_for_a_plugin_channel_on_the_async_engine_delivers(voice_plugin):
+    # As for sms= and email=: a plain sender of a plug-in's channel runs in a worker
+    # thread, rather than failing at its first send after the challenge was started.
+    calls = MemorySender()
+    engine = stepup.AsyncEngine(
+        secret_key=SECRET, store_url="memory://", clock=stepup.FrozenClock(), sms=MemorySender(),
+        email=MemorySender(), test_number_prefixes=("+447700900",), senders={"voice": calls}, methods=METHODS,
+    )  # fmt: skip
+    try:
+        started = _run(engine.begin_bind("alice", "voice", "+44 7700 900123"))
+        assert calls.last.to == PHONE
+        bound = _run(engine.verify(started.challenge.id, _code(calls.last.body), subject="alice"))
+        assert bound.binding.method == "voice"
+    finally:
+        _run(engine.close())

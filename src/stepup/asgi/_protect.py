@@ -58,7 +58,12 @@ async def _check(
             replay_grant=request.scope.get("stepup.replay_grant"),
         )
     )  # fmt: skip
-    return None if result is None else st.respond(result, request.scope)
+    if result is None:
+        return None
+    # No endpoint reads this request now: the files of a multipart form stepup parsed are
+    # closed here (the replay after approval parses its own).
+    await request.close()
+    return st.respond(result, request.scope)
 
 
 def step_up_required(

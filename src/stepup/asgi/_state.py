@@ -27,6 +27,7 @@ from ..web import (
     page_headers,
     parse_json,
 )
+from ._body import body_of
 
 __all__ = ["StepUpState", "state_of"]
 
@@ -106,16 +107,20 @@ class StepUpState:
     async def web_request(self, request: Request, subject: str | None, *, read_body: bool = True) -> WebRequest:
         """The request as the web layer sees it.
 
-        :param read_body: read (and keep) the body and form; the login hold needs neither.
+        :param read_body: read (and keep) the body and form. The login hold needs neither,
+            only the ``Content-Type``, by which a client that names no page in ``Accept``
+            (curl, httpx) is told a form from an API call, as on Flask.
         """
-        content_type = request.headers.get("content-type", "") if read_body else ""
-        body = await request.body() if read_body and request.method not in ("GET", "HEAD") else b""
+        content_type = request.headers.get("content-type", "")
+        body = b""
+        if read_body and request.method not in ("GET", "HEAD"):
+            body, content_type = await body_of(request)
         # Read as Starlette and FastAPI read it: the media type in any case, with or
         # without parameters, and JSON's "+json" suffixes, so that what stepup approves is
         # what the app's view reads.
         media = media_type(content_type)
         data, json_error = parse_json(body) if is_json_type(media) else (None, False)
-        form = await request.form() if media in FORM_TYPES else None
+        form = await request.form() if read_body and media in FORM_TYPES else None
         return WebRequest(
             method=request.method,
             path=request.url.path,

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar, overload
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, current_app, request
 
 from .. import grants
 from ..web import Operation
@@ -59,9 +59,10 @@ class _Protection:
             login_manager = getattr(app, "login_manager", None)
             if login_manager is not None:
                 return login_manager.unauthorized()  # type: ignore[no-any-return]
-            abort(401)
+            # Without Flask-Login the web layer answers, as on ASGI: a "sign in" page for
+            # browsers, a problem document for JSON clients.
         # The hot path: a fresh grant in the session is a string split and a clock read.
-        if self.operation is None and grants.satisfies(
+        elif self.operation is None and grants.satisfies(
             request_session(), subject, max_age=self.max_age, now=st.engine.clock(),
             methods=self.methods, grace=st.settings.grant_grace,
         ):  # fmt: skip

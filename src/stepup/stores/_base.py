@@ -14,15 +14,16 @@ limit it is charged to are one step. A store written before they existed still w
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from .._errors import StoreUnavailable
+from .._errors import ConfigurationError, StoreUnavailable
 
 __all__ = [
     "AsyncStore", "AsyncStoreAdapter", "Item", "ManyMutator", "Mutator", "Record", "Store", "Write",
-    "async_with_many", "with_many",
+    "as_async_store", "async_with_many", "sync_store", "with_many",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -148,6 +149,53 @@ class AsyncStoreAdapter:
     async def close(self) -> None:
         """See :meth:`Store.close`."""
         await self._call(self.sync.close)
+
+
+#: the methods every store has, sync or async alike.
+_STORE_METHODS = ("get", "update", "delete")
+
+
+def _is_async_store(store: object) -> bool:
+    """Whether ``store``'s methods are coroutine functions (all of them) or plain (none).
+
+    :raises ConfigurationError: for a store that lacks one of them or mixes the two kinds.
+    """
+    missing = [name for name in _STORE_METHODS if not callable(getattr(store, name, None))]
+    if missing:
+        raise ConfigurationError(f"The store {type(store).__name__} has no {', '.join(missing)} method.")
+    kinds = {name: inspect.iscoroutinefunction(getattr(store, name)) for name in _STORE_METHODS}
+    if len(set(kinds.values())) > 1:
+        coroutines = ", ".join(name for name, is_async in kinds.items() if is_async)
+        raise ConfigurationError(
+            f"The store {type(store).__name__} mixes async and plain methods ({coroutines} async): "
+            "make every method async (an AsyncStore) or none (a Store)."
+        )
+    return kinds["get"]
+
+
+def as_async_store(store: Store | AsyncStore) -> AsyncStore:
+    """The store an :class:`~stepup.AsyncEngine` uses: ``store`` itself when it is an
+    :class:`AsyncStore`, else ``store`` in an :class:`AsyncStoreAdapter` whose calls run
+    in worker threads, so a plain store that blocks never holds up the event loop.
+
+    :raises ConfigurationError: for a store that lacks a method or mixes async and plain ones.
+    """
+    if _is_async_store(store):
+        return store  # type: ignore[return-value]
+    return AsyncStoreAdapter(store, offload=True)  # type: ignore[arg-type]
+
+
+def sync_store(store: Any) -> Store:
+    """``store``, checked to be a plain :class:`Store` for an :class:`~stepup.Engine`, which
+    cannot await an :class:`AsyncStore`.
+
+    :raises ConfigurationError: for an async store, one that lacks a method or mixes kinds.
+    """
+    if _is_async_store(store):
+        raise ConfigurationError(
+            f"The store {type(store).__name__} is async: give it to AsyncEngine, or give Engine a plain Store."
+        )
+    return store  # type: ignore[no-any-return]
 
 
 # -- several records on a store that is atomic per record ------------------------------------

@@ -1,0 +1,105 @@
+"""The body of a request that stepup stops, even when FastAPI has parsed it already.
+
+Starlette's ``Request`` keeps the body it reads (``request.body()``) and the form it
+parses, and FastAPI hands its dependencies the very ``Request`` its route reads, so a
+JSON body read by FastAPI is there for stepup too. A form (``Form(...)``, ``File(...)``)
+is different: FastAPI parses it from the stream *before* the dependencies run and keeps
+only the parsed form, so ``require()`` found the stream consumed ("Stream consumed", a
+500). For such a request stepup writes the form out again, each field whole and in
+order, files included, and keeps those bytes where Starlette keeps a body, so whatever
+reads the request afterwards sees the same body; the replay after approval sends them
+through the app again, which parses the same fields from them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import secrets
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+
+from ..web import media_type
+
+# The parser Starlette reads a multipart body's Content-Type with, under either of its names.
+if TYPE_CHECKING:
+    from python_multipart.multipart import parse_options_header
+else:
+    try:
+        from python_multipart.multipart import parse_options_header
+    except ModuleNotFoundError:  # python-multipart before 0.0.13
+        from multipart.multipart import parse_options_header
+
+__all__ = ["body_of"]
+
+
+async def body_of(request: Request) -> tuple[bytes, str]:
+    """The request's body and its ``Content-Type``, as stepup keeps them to replay it.
+
+    :param request: the request (in FastAPI, the route's own ``Request`` object).
+    :raises RuntimeError: Starlette's own, for a stream that something other than a form
+        parser consumed (an app's middleware that read it through a ``Request`` of its own).
+    """
+    content_type = request.headers.get("content-type", "")
+    form = getattr(request, "_form", None)
+    if hasattr(request, "_body") or form is None or not getattr(request, "_stream_consumed", False):
+        return await request.body(), content_type
+    body, written_type = await _write_form(form, content_type)
+    if written_type == content_type:
+        # Where Starlette's Request keeps the body it read: later reads get these bytes.
+        request._body = body
+    return body, written_type
+
+
+async def _write_form(form: FormData, content_type: str) -> tuple[bytes, str]:
+    """A parsed form as a body of its own media type, and that body's ``Content-Type``."""
+    if media_type(content_type) != "multipart/form-data":
+        # Starlette reads field names and values percent-decoded as UTF-8, as urlencode writes them.
+        return urlencode(list(form.multi_items())).encode("ascii"), content_type
+    _, params = parse_options_header(content_type)
+    charset = _charset(params.get(b"charset"))
+    parts = [await _part(name, value, charset) for name, value in form.multi_items()]
+    boundary = params.get(b"boundary", b"")
+    if not boundary or any(b"\r\n--" + boundary in data for _, data in parts):
+        # Only for a charset that is not ASCII-compatible could a value written again hold
+        # the original delimiter: such a body gets a boundary of its own.
+        boundary = secrets.token_hex(16).encode("ascii")
+        content_type = f"multipart/form-data; boundary={boundary.decode('ascii')}"
+        if charset != "utf-8":
+            content_type += f"; charset={charset}"
+    body = b"".join(b"--%s\r\n%s\r\n%s\r\n" % (boundary, head, data) for head, data in parts)
+    return body + b"--%s--\r\n" % boundary, content_type
+
+
+def _charset(value: bytes | None) -> str:
+    """The codec Starlette decodes a multipart body's fields with."""
+    if not value:
+        return "utf-8"
+    try:
+        return codecs.lookup(value.decode("latin-1")).name
+    except LookupError:
+        return "latin-1"
+
+
+def _encode(text: str, charset: str) -> bytes:
+    # A field Starlette could not decode with the charset it read as Latin-1; written as
+    # Latin-1 it is read back as the same text.
+    try:
+        return text.encode(charset)
+    except UnicodeEncodeError:
+        return text.encode("latin-1")
+
+
+async def _part(name: str, value: Any, charset: str) -> tuple[bytes, bytes]:
+    """One part: its header lines, and its content."""
+    if isinstance(value, UploadFile):
+        # The part's own headers as they came (name, file name, content type).
+        head = b"".join(b"%s: %s\r\n" % (key, val) for key, val in value.headers.raw)
+        await value.seek(0)
+        data = await value.read()
+        await value.seek(0)  # the endpoint reads the file from its start
+        return head, data
+    quoted = _encode(name, charset).replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+    return b'content-disposition: form-data; name="%s"\r\n' % quoted, _encode(str(value), charset)
