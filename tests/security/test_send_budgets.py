@@ -180,9 +180,11 @@ def test_an_ipv6_client_is_one_client_across_its_64(make_bank):
 
 
 def test_an_ipv4_mapped_address_is_the_ipv4_client(make_bank):
-    bank = make_bank(STEPUP_TRUSTED_PROXY_HOPS="1", STEPUP_LIMIT_CONTACT_REQUESTS_PER_CLIENT="2/hour", **CONTACT_VERIFICATION)
+    limits = {"STEPUP_TRUSTED_PROXY_HOPS": "1", "STEPUP_LIMIT_CONTACT_REQUESTS_PER_CLIENT": "2/hour"}
+    bank = make_bank(**limits, **CONTACT_VERIFICATION)
+    spellings = ["203.0.113.5", "::ffff:203.0.113.5", "::ffff:cb00:7105"]
 
-    answers = [_contact_from(bank, client, n) for n, client in enumerate(["203.0.113.5", "::ffff:203.0.113.5", "::ffff:cb00:7105"])]
+    answers = [_contact_from(bank, client, n) for n, client in enumerate(spellings)]
 
     assert answers == [201, 201, 429]
 
