@@ -92,9 +92,9 @@ class Settings:
     limit_bound_challenges_per_target: str = "5/15 minutes"
     #: login, step-up and operation messages per bound phone number or email address, resends included.
     limit_bound_sends_per_target: str = "10/hour"
-    #: SMS per destination country (SMS pumping).
+    #: SMS to numbers not yet verified, per destination country (SMS pumping).
     limit_sms_per_country: str = "1000/day"
-    #: SMS per number prefix (SMS pumping through a range of numbers).
+    #: SMS to numbers not yet verified, per number prefix (SMS pumping through a range of numbers).
     limit_sms_per_prefix: str = "100/day"
     #: digits after the + that make an SMS prefix for ``limit_sms_per_prefix``.
     sms_prefix_digits: int = 7
