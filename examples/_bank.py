@@ -58,6 +58,10 @@ def settings_from_env(default_store: str) -> dict[str, Any]:
         "STEPUP_LIMIT_CHALLENGES_PER_SUBJECT": env.get("STEPUP_LIMIT_CHALLENGES_PER_SUBJECT", "30/15 minutes"),
         "STEPUP_LIMIT_CHALLENGES_PER_TARGET": env.get("STEPUP_LIMIT_CHALLENGES_PER_TARGET", "30/15 minutes"),
         "STEPUP_LIMIT_SENDS_PER_TARGET": env.get("STEPUP_LIMIT_SENDS_PER_TARGET", "60/hour"),
+        "STEPUP_LIMIT_BOUND_CHALLENGES_PER_TARGET": env.get(
+            "STEPUP_LIMIT_BOUND_CHALLENGES_PER_TARGET", "30/15 minutes"
+        ),
+        "STEPUP_LIMIT_BOUND_SENDS_PER_TARGET": env.get("STEPUP_LIMIT_BOUND_SENDS_PER_TARGET", "60/hour"),
         **{key: value for key, value in env.items() if key.startswith("STEPUP_")},
     }
 

@@ -83,6 +83,8 @@ class Settings:
     sms_denied_regions: frozenset[str] = frozenset()
     #: refuse VoIP numbers as SMS targets.
     sms_refuse_voip: bool = False
+    #: accept non-geographic numbers (satellite phones, international networks) as SMS targets.
+    sms_allow_non_geographic: bool = False
     #: region used to read numbers written without +country; empty means + is required.
     default_region: str = ""
     #: E.164 prefixes accepted without validation (demo and test numbers such as +447700900).
@@ -90,13 +92,17 @@ class Settings:
 
     #: new challenges per subject (``limits`` notation, as every ``limit_*``).
     limit_challenges_per_subject: str = "5/15 minutes"
-    #: new challenges per phone number or email address.
+    #: new challenges per phone number or email address not yet verified (binding, contact).
     limit_challenges_per_target: str = "5/15 minutes"
-    #: messages per phone number or email address, resends included.
+    #: messages per phone number or email address not yet verified, resends included.
     limit_sends_per_target: str = "10/hour"
-    #: SMS per destination country (SMS pumping).
+    #: new login, step-up and operation challenges per bound phone number or email address.
+    limit_bound_challenges_per_target: str = "5/15 minutes"
+    #: login, step-up and operation messages per bound phone number or email address, resends included.
+    limit_bound_sends_per_target: str = "10/hour"
+    #: SMS to numbers not yet verified, per destination country (SMS pumping).
     limit_sms_per_country: str = "1000/day"
-    #: SMS per number prefix (SMS pumping through a range of numbers).
+    #: SMS to numbers not yet verified, per number prefix (SMS pumping through a range of numbers).
     limit_sms_per_prefix: str = "100/day"
     #: digits after the + that make an SMS prefix for ``limit_sms_per_prefix``.
     sms_prefix_digits: int = 7
@@ -110,8 +116,12 @@ class Settings:
     limit_contact_requests_per_client: str = "10/hour"
     #: wrong contact-verification codes per client address, before the target backs off.
     limit_contact_failures_per_client: str = "10/hour"
-    #: SMS across every region together (SMS pumping through many countries).
+    #: SMS to numbers not yet verified, across every region together (SMS pumping).
     limit_sms_total: str = "1000/hour"
+    #: emails to addresses not yet verified, all together.
+    limit_email_total: str = "1000/hour"
+    #: login, step-up and operation SMS to bound numbers, all together.
+    limit_bound_sms_total: str = "1000/hour"
     #: interrupted requests saved for replay per subject (each up to ``max_resume_body``).
     limit_resumes_per_subject: str = "60/15 minutes"
     #: failures (across challenges) before the back-off starts.
@@ -162,6 +172,9 @@ class Settings:
     #: how many proxies in front of the app append to ``X-Forwarded-For``; the client
     #: address is the one that many from the right. 0: the peer address, header ignored.
     trusted_proxy_hops: int = 0
+    #: leading bits of an IPv6 client address that name one client for per-client limits
+    #: (a host is usually given a whole /64); 128: each address on its own.
+    client_ipv6_prefix: int = 64
     #: mount contact verification (``POST /stepup/api/verify`` and its check).
     contact_verification: bool = False
     #: let callers who are not signed in use contact verification (registration forms).
@@ -227,6 +240,8 @@ class Settings:
                 "frame_ancestors is a CSP source list such as 'none', 'self' or https://app.example; "
                 f"got {self.frame_ancestors!r}."
             )
+        if not 1 <= self.client_ipv6_prefix <= 128:
+            raise ConfigurationError(f"client_ipv6_prefix must be 1 to 128 bits, got {self.client_ipv6_prefix!r}.")
         if not 6 <= self.totp_digits <= 8:
             raise ConfigurationError("totp_digits must be 6, 7 or 8 (RFC 6238).")
         for name in self.limit_names():

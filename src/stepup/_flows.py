@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _machine
 from ._channels import channel_routes
-from ._charges import contact_failure_hits, issue_hits
+from ._charges import contact_failure_hits, issue_hits, send_hits
 from ._core import Core, Flow
 from ._crypto import ascii_code, new_code, new_id
 from ._delivery import GIVEN_BACK, as_delivery_error
@@ -211,15 +211,8 @@ class ChallengeFlows(Core):
 
         yield from self._io("store", "update_many", items, withdraw)
 
-    def _send_hits(self, method_name: str, target: str) -> list[tuple[str, str]]:
-        hits = [("sends_per_target", target)]
-        if method_name == "sms":
-            hits += [
-                ("sms_total", "all"),
-                ("sms_per_country", sms_region(target)),
-                ("sms_per_prefix", target[: 1 + self.settings.sms_prefix_digits]),
-            ]
-        return hits
+    def _send_hits(self, method_name: str, target: str, purpose: str) -> list[tuple[str, str]]:
+        return send_hits(method_name, target, purpose, self.settings.sms_prefix_digits)
 
     # -- delivery --------------------------------------------------------------------------
 
@@ -280,7 +273,7 @@ class ChallengeFlows(Core):
         address's own send limit is full)."""
         address = challenge.fallback or ""
         try:
-            yield from self._hit(self._send_hits("email", address), challenge)
+            yield from self._hit(self._send_hits("email", address, challenge.purpose), challenge)
         except RateLimited:
             return None
         notice = self.messages.fallback_notice("sms", "email", self.method("email").label(address))
@@ -345,7 +338,7 @@ class ChallengeFlows(Core):
         )
         hits = issue_hits(
             subject=subject, client=client, purpose=purpose, channel=method.channel, target=target,
-            send_hits=self._send_hits(method.name, target) if method.channel else [],
+            send_hits=self._send_hits(method.name, target, purpose) if method.channel else [],
         )  # fmt: skip
         # A new challenge is refused only for a method locked outright (under its key or
         # the one before keys were named by kind): the back-off gates the codes, so a user
@@ -654,7 +647,7 @@ class ChallengeFlows(Core):
         before = challenge
         reserved = outcome.challenge or challenge
         try:
-            yield from self._hit(self._send_hits(method.name, reserved.target), reserved)
+            yield from self._hit(self._send_hits(method.name, reserved.target, reserved.purpose), reserved)
             reserved = yield from self._deliver(reserved, code)
         except (RateLimited, DeliveryError):
             yield from self._transition(challenge, _machine.refund_send, before, digest)

@@ -15,6 +15,8 @@ key of today has no ``:``, and an old one always has one, so the two never meet.
 
 from __future__ import annotations
 
+from ._targets import limit_target
+
 __all__ = ["failure_key", "legacy_failure_key", "part"]
 
 
@@ -25,10 +27,11 @@ def part(value: str) -> str:
 
 def failure_key(method: str, subject: str | None, target: str) -> str:
     """The key of a method's failure record: per subject (``sms/subject/alice``), or
-    per target for a contact verification (``sms/target/+447700900001``)."""
+    per target for a contact verification (``sms/target/+447700900001``), one record for
+    every spelling of an address (:func:`stepup._targets.limit_target`)."""
     if subject is not None:
         return f"{part(method)}/subject/{part(subject)}"
-    return f"{part(method)}/target/{part(target)}"
+    return f"{part(method)}/target/{part(limit_target(target))}"
 
 
 def legacy_failure_key(method: str, subject: str | None, target: str) -> str:

@@ -2,7 +2,11 @@
 
 Numbers are parsed with ``phonenumbers`` and kept in E.164. Only types that can take an
 SMS pass; premium-rate and shared-cost numbers, the usual targets of SMS pumping, are
-refused with a reason a person can act on.
+refused with a reason a person can act on, and so are non-geographic numbers (satellite
+phones, international networks: region ``001``) unless ``sms_allow_non_geographic`` is on.
+
+Limits and failure records key a target by :func:`limit_target`, one key for every
+spelling that reaches the same mailbox; messages go to the address as it was given.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from phonenumbers import PhoneNumberType
 from ._config import Settings
 from ._errors import InvalidEmail, InvalidPhoneNumber
 
-__all__ = ["mask_email", "mask_phone", "normalize_email", "normalize_phone", "sms_region"]
+__all__ = ["limit_target", "mask_email", "mask_phone", "normalize_email", "normalize_phone", "sms_region"]
 
 _MAX_PHONE_INPUT = 32
 _MAX_EMAIL_INPUT = 254
@@ -30,6 +34,8 @@ _REFUSED = {
     PhoneNumberType.VOIP: ("voip", "Internet (VoIP) numbers cannot receive codes here."),
 }
 _DOT = "\u2022"
+#: the region phonenumbers gives numbers of no country (Iridium +8816, Inmarsat +870...).
+_NON_GEOGRAPHIC = "001"
 
 
 def normalize_phone(raw: object, settings: Settings) -> str:
@@ -38,7 +44,7 @@ def normalize_phone(raw: object, settings: Settings) -> str:
     :param raw: what the user typed.
     :param settings: regions, VoIP rule and test prefixes.
     :raises InvalidPhoneNumber: with ``reason`` ``format``, ``invalid``, ``type``,
-        ``premium_rate``, ``shared_cost``, ``voip`` or ``region``.
+        ``premium_rate``, ``shared_cost``, ``voip``, ``non_geographic`` or ``region``.
     """
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidPhoneNumber("Enter a phone number, starting with + and the country code.", "format")
@@ -65,6 +71,11 @@ def normalize_phone(raw: object, settings: Settings) -> str:
     if kind not in _SMS_TYPES and kind != PhoneNumberType.VOIP:
         raise InvalidPhoneNumber("That number cannot receive text messages. Use a mobile number.", "type")
     region = phonenumbers.region_code_for_number(number) or ""
+    if region == _NON_GEOGRAPHIC and not settings.sms_allow_non_geographic:
+        raise InvalidPhoneNumber(
+            "Satellite and other non-geographic numbers cannot receive codes. Use a mobile number.",
+            "non_geographic",
+        )
     if region in settings.sms_denied_regions or (
         settings.sms_allowed_regions and region not in settings.sms_allowed_regions
     ):
@@ -103,6 +114,17 @@ def normalize_email(raw: object) -> str:
     except EmailNotValidError as e:
         raise InvalidEmail(f"That email address is not valid: {e}") from e
     return str(result.normalized)
+
+
+def limit_target(target: str) -> str:
+    """The key of a number or address for limits and failure records.
+
+    An email address is case-folded whole: RFC 5321 lets the local part be
+    case-sensitive, but mail providers deliver ``Victim@`` and ``victim@`` to one
+    mailbox, so a limit that told them apart could be walked around by changing case. A
+    phone number is already one string (E.164).
+    """
+    return target.casefold() if "@" in target else target
 
 
 @functools.lru_cache(maxsize=_CACHED_NUMBERS)

@@ -178,7 +178,7 @@ def test_a_success_clears_the_failure_count(stepup_kit, alice):
 
 def test_lockout_after_failures_in_a_row_until_an_admin_unlocks(stepup_kit, alice):
     engine = alice(lockout_after=10, backoff_max=1, limit_challenges_per_subject="20/hour",
-                   limit_challenges_per_target="20/hour")  # fmt: skip
+                   limit_bound_challenges_per_target="20/hour", limit_bound_sends_per_target="20/hour")  # fmt: skip
     failures = 0
     while failures < 10:
         challenge = _start(engine)

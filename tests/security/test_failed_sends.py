@@ -123,7 +123,7 @@ def test_failed_sends_charge_the_number_but_not_the_subject(engine_factory):
     with pytest.raises(RateLimited) as limited:
         engine.start("alice", "sms", "login")
 
-    assert limited.value.limit == "challenges_per_target"
+    assert limited.value.limit == "bound_challenges_per_target"  # a login code goes to a bound number
     for _ in range(5):  # the subject's own limit (5/15 minutes) is untouched
         engine.cancel(engine.start("alice", "totp", "login").id, subject="alice")
 

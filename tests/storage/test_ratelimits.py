@@ -153,13 +153,16 @@ def test_a_zero_limit_refuses_every_request_and_says_so(store: Store, clock: Fro
 def test_a_zero_sms_limit_stops_sms_and_leaves_email_alone() -> None:
     engine = stepup.Engine(
         secret_key=SECRET, store_url="memory://", sms_url="memory://", email_url="memory://",
-        limit_sms_per_country="0/day",
+        limit_sms_per_country="0/day", limit_bound_sms_total="0/day",
     )  # fmt: skip
     try:
         engine.import_binding("alice", "sms", "+44 7400 123456")
         engine.import_binding("alice", "email", "alice@example.com")
         with pytest.raises(stepup.RateLimited) as caught:
             engine.start("alice", "sms")
+        assert caught.value.limit == "bound_sms_total" and caught.value.message == "Not allowed here (0 per day)."
+        with pytest.raises(stepup.RateLimited) as caught:
+            engine.contact.request("sms", "+44 7400 654321")
         assert caught.value.limit == "sms_per_country" and caught.value.message == "Not allowed here (0 per day)."
         assert engine.start("alice", "email").method == "email"
     finally:

@@ -57,6 +57,7 @@ def lab_settings(tmp_path: Path, config: dict[str, Any]) -> dict[str, Any]:
         "STEPUP_ADMIN_APPS": ("vault",),
         "STEPUP_LIMIT_CHALLENGES_PER_SUBJECT": "100/15 minutes",
         "STEPUP_LIMIT_CHALLENGES_PER_TARGET": "100/15 minutes",
+        "STEPUP_LIMIT_BOUND_CHALLENGES_PER_TARGET": "100/15 minutes",
         **config,
     }
 

@@ -136,6 +136,7 @@ class StepUpState:
                 request.client.host if request.client else None,
                 ", ".join(request.headers.getlist("x-forwarded-for")) if self.settings.trusted_proxy_hops else "",
                 self.settings.trusted_proxy_hops,
+                self.settings.client_ipv6_prefix,
             ),
             content_type=content_type,
             body=body,

@@ -118,7 +118,8 @@ class _State:
             session=session,
             subject=subject,
             client=client_address(
-                request.remote_addr, request.headers.get("X-Forwarded-For", ""), self.settings.trusted_proxy_hops
+                request.remote_addr, request.headers.get("X-Forwarded-For", ""), self.settings.trusted_proxy_hops,
+                self.settings.client_ipv6_prefix,
             ),
             content_type=content_type,
             body=body,
