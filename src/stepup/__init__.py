@@ -25,6 +25,7 @@ from ._errors import MethodNotAvailable as MethodNotAvailable
 from ._errors import NoSendsLeft as NoSendsLeft
 from ._errors import OperationMismatch as OperationMismatch
 from ._errors import RateLimited as RateLimited
+from ._errors import RequestTooLarge as RequestTooLarge
 from ._errors import ResendTooSoon as ResendTooSoon
 from ._errors import SignInRefused as SignInRefused
 from ._errors import StepUpError as StepUpError
@@ -84,6 +85,7 @@ __all__ = [
     "Policy",
     "RateLimited",
     "RememberedBrowser",
+    "RequestTooLarge",
     "ResendTooSoon",
     "Settings",
     "SignInRefused",

@@ -7,6 +7,7 @@
     ├── InvalidInput                422: the caller's input cannot be used
     │   ├── InvalidPhoneNumber      with ``reason`` (invalid, premium_rate, region, ...)
     │   ├── InvalidEmail
+    │   ├── RequestTooLarge         413: a body larger than stepup reads (``limit`` bytes)
     │   └── MethodNotAvailable      the method is unknown, switched off or not bound
     ├── ChallengeError              about one challenge
     │   ├── ChallengeNotFound       404: unknown or long gone
@@ -109,6 +110,24 @@ class InvalidInput(StepUpError):
 
     status = 422
     code = "invalid_input"
+
+
+class RequestTooLarge(InvalidInput):
+    """A request body larger than stepup reads: refused before more than ``limit`` bytes
+    of it are read, so no client can make the server hold a body of any size.
+
+    :param limit: the most bytes stepup reads of a body (``max_resume_body``).
+    """
+
+    status = 413
+    code = "request_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This request is too large: at most {limit // 1024} KiB can be sent here. "
+            "Send less, or split it into smaller requests."
+        )
+        self.limit = limit
 
 
 class InvalidPhoneNumber(InvalidInput):

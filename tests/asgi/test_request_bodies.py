@@ -310,7 +310,7 @@ async def test_a_form_parsed_before_stepup_is_written_out_to_a_body_with_the_sam
     content_type, body = FORMS[kind]
     request, fields = await _parsed(content_type, body)
 
-    written, written_type = await body_of(request)
+    written, written_type = await body_of(request, 1 << 20)
     again, read_again = await _parsed(written_type, written)
     # The request's own Content-Type still describes the body: kept where Starlette keeps one.
     later_read = await request.body() if written_type == content_type else None

@@ -35,22 +35,48 @@ else:
 __all__ = ["body_of"]
 
 
-async def body_of(request: Request) -> tuple[bytes, str]:
-    """The request's body and its ``Content-Type``, as stepup keeps them to replay it.
+async def body_of(request: Request, limit: int) -> tuple[bytes, str] | None:
+    """The request's body and its ``Content-Type``, as stepup keeps them to replay it, or
+    ``None`` for a body over ``limit`` bytes, of which no more than ``limit`` bytes were
+    read (a declared ``Content-Length`` over it: none at all), so that no client can make
+    the server hold a body of any size.
 
     :param request: the request (in FastAPI, the route's own ``Request`` object).
+    :param limit: the most bytes stepup reads (``max_resume_body``).
     :raises RuntimeError: Starlette's own, for a stream that something other than a form
         parser consumed (an app's middleware that read it through a ``Request`` of its own).
     """
     content_type = request.headers.get("content-type", "")
     form = getattr(request, "_form", None)
-    if hasattr(request, "_body") or form is None or not getattr(request, "_stream_consumed", False):
-        return await request.body(), content_type
-    body, written_type = await _write_form(form, content_type)
-    if written_type == content_type:
-        # Where Starlette's Request keeps the body it read: later reads get these bytes.
-        request._body = body
-    return body, written_type
+    if hasattr(request, "_body"):  # read already, by the app or FastAPI
+        body: bytes = request._body
+    elif form is None or not getattr(request, "_stream_consumed", False):
+        read = await _read(request, limit)
+        if read is None:
+            return None
+        body = request._body = read  # where Starlette's Request keeps it: the view reads it too
+    else:
+        body, written_type = await _write_form(form, content_type)
+        if written_type == content_type and len(body) <= limit:
+            # Where Starlette's Request keeps the body it read: later reads get these bytes.
+            request._body = body
+        content_type = written_type
+    return (body, content_type) if len(body) <= limit else None
+
+
+async def _read(request: Request, limit: int) -> bytes | None:
+    """The body from the stream, or ``None`` once it is found longer than ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def _write_form(form: FormData, content_type: str) -> tuple[bytes, str]:

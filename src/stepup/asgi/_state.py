@@ -112,15 +112,19 @@ class StepUpState:
             (curl, httpx) is told a form from an API call, as on Flask.
         """
         content_type = request.headers.get("content-type", "")
-        body = b""
+        body, too_large = b"", False
         if read_body and request.method not in ("GET", "HEAD"):
-            body, content_type = await body_of(request)
+            read = await body_of(request, self.settings.max_resume_body)
+            if read is None:
+                too_large = True  # not read past the limit; every handler answers 413
+            else:
+                body, content_type = read
         # Read as Starlette and FastAPI read it: the media type in any case, with or
         # without parameters, and JSON's "+json" suffixes, so that what stepup approves is
         # what the app's view reads.
         media = media_type(content_type)
         data, json_error = parse_json(body) if is_json_type(media) else (None, False)
-        form = await request.form() if read_body and media in FORM_TYPES else None
+        form = await request.form() if read_body and not too_large and media in FORM_TYPES else None
         return WebRequest(
             method=request.method,
             path=request.url.path,
@@ -140,6 +144,7 @@ class StepUpState:
             ),
             content_type=content_type,
             body=body,
+            too_large=too_large,
             device_token=request.cookies.get(self.settings.device_cookie),
         )
 

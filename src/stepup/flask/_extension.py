@@ -26,6 +26,7 @@ from flask import (
     session,
 )
 from flask.sessions import SessionMixin
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import grants
 from .._config import Settings
@@ -100,12 +101,20 @@ class _State:
         )
         return WebFlows(self.engine, config)
 
-    def web_request(self, subject: str | None) -> WebRequest:
-        """The current request as the web layer sees it."""
+    def web_request(self, subject: str | None, *, read_body: bool = True) -> WebRequest:
+        """The current request as the web layer sees it.
+
+        :param read_body: read (and keep) the body and form, at most ``max_resume_body``
+            bytes of it: a larger one is not read at all (``too_large``). The login hold
+            needs neither, only the ``Content-Type``.
+        """
         content_type = request.content_type or ""
-        body = request.get_data(cache=True) if request.method not in ("GET", "HEAD") else b""
-        data, json_error = parse_json(body) if request.is_json else (None, False)
-        form = request.form if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") else None
+        body, too_large = b"", False
+        if read_body and request.method not in ("GET", "HEAD"):
+            body, too_large = _capped_body(self.settings.max_resume_body)
+        readable = read_body and not too_large
+        data, json_error = parse_json(body) if readable and request.is_json else (None, False)
+        form = request.form if readable and request.mimetype in _FORM_TYPES else None
         return WebRequest(
             method=request.method,
             path=request.script_root + request.path,
@@ -123,6 +132,7 @@ class _State:
             ),
             content_type=content_type,
             body=body,
+            too_large=too_large,
             device_token=request.cookies.get(self.settings.device_cookie),
         )
 
@@ -255,6 +265,28 @@ class StepUp:
         app.wsgi_app = ReplayMiddleware(app.wsgi_app, engine.settings.url_prefix + "/code/")  # type: ignore[method-assign]
 
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _capped_body(limit: int) -> tuple[bytes, bool]:
+    """The request body, read (and kept for the view) only up to ``limit`` bytes:
+    ``(body, False)``, or ``(b"", True)`` for a larger one, of which no more than
+    ``limit`` bytes were read (a declared ``Content-Length`` over it: none at all)."""
+    if (request.content_length or 0) > limit:
+        return b"", True
+    before = request.max_content_length
+    # One byte over the limit: a body sent without a length (chunked) is cut there by
+    # Werkzeug, so a longer one shows as one byte too many.
+    request.max_content_length = limit + 1 if before is None else min(before, limit + 1)
+    try:
+        body = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        return b"", True
+    finally:
+        request.max_content_length = before
+    return (b"", True) if len(body) > limit else (body, False)
+
+
 def _hold_fresh_logins() -> Response | None:
     """Track logins and logouts; a fresh login reaches only stepup's pages, static files
     and logout until its second factor passes."""
@@ -264,7 +296,7 @@ def _hold_fresh_logins() -> Response | None:
     if grants.login_settled(request_session(), subject):
         return None
     exempt = request.blueprint == "stepup" or request.endpoint is None or request.endpoint in st.exempt
-    req = st.web_request(subject)
+    req = st.web_request(subject, read_body=False)
     device = request.cookies.get(st.settings.device_cookie)
     result = st.engine._run(st.web().login(req, exempt=exempt, identity_source=st.identity_source(), device_token=device))
     return None if result is None else st.respond(result)

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import grants
 from .._core import Flow
-from .._errors import ChallengeNotFound, InvalidInput, MethodNotAvailable, StepUpError
+from .._errors import ChallengeNotFound, InvalidInput, MethodNotAvailable, RequestTooLarge, StepUpError
 from ._base import WebRequest, WebResult, is_json_type, safe_next
 from ._browsers import BrowserPages
 from ._common import problem
@@ -45,6 +45,8 @@ class Api(BrowserPages):
             verification at registration).
         """
         try:
+            if req.too_large:  # not read: the adapter stopped at the limit
+                raise RequestTooLarge(self.engine.settings.max_resume_body)
             if req.subject is None and not anonymous:
                 return self._unauthorized_login()
             return (yield from handler(req, *args))

@@ -86,6 +86,9 @@ class WebRequest:
     content_type: str = ""
     body: bytes = b""
     json_error: bool = False
+    #: the body was larger than stepup reads (``max_resume_body``): it was not read, and
+    #: every handler answers 413 (:class:`~stepup.RequestTooLarge`).
+    too_large: bool = False
     #: the remembered-browser cookie, if the request carried one.
     device_token: str | None = None
 

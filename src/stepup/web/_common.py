@@ -12,7 +12,7 @@ from .. import grants
 from .._config import Settings
 from .._core import Flow
 from .._engine import AsyncEngine, Engine
-from .._errors import InvalidInput, StepUpError, Throttled
+from .._errors import InvalidInput, RequestTooLarge, StepUpError, Throttled
 from .._models import Binding, Challenge
 from ._base import WebRequest, WebResult
 from ._operations import check_value
@@ -146,10 +146,13 @@ def fail_closed(handler: F) -> F:
     """Let no :class:`StepUpError` escape a page handler or the route gate: one that does
     (the store or a sender went away in the middle of a request) is answered with its
     status (503 for those) by the handler's ``refused``, a problem document or a message
-    page. Never a 500, and never the page or the protected view it guards."""
+    page. Never a 500, and never the page or the protected view it guards. A request whose
+    body was too large to read is answered 413 before the handler runs."""
 
     @functools.wraps(handler)
     def guarded(self: Any, req: WebRequest, *args: Any, **kwargs: Any) -> Flow[Any]:
+        if req.too_large:  # the adapter stopped reading it: nothing here can use it
+            return self.refused(req, RequestTooLarge(self.engine.settings.max_resume_body))
         try:
             return (yield from handler(self, req, *args, **kwargs))
         except StepUpError as error:

@@ -113,10 +113,6 @@ class Gate(WebCore):
                 except StepUpError as error:
                     return self.refused(req, error) if replayed else problem(error)
                 return None
-        if req.method not in ("GET", "HEAD", "OPTIONS") and len(req.body) > e.settings.max_resume_body:
-            limit = e.settings.max_resume_body // 1024
-            message = f"This request is too large to resume after verification (at most {limit} KiB)."
-            return self._stopped(req, 413, "request_too_large", "Too large", message)
         replayable = req.method not in ("GET", "HEAD")
         try:
             resume = yield from e._save_resume(
