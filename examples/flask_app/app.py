@@ -54,6 +54,7 @@ def login() -> Any:
 def logout() -> Any:
     form = _form(PlainForm)
     if request.method == "POST" and form.validate():
+        state().end_login()  # before the session is cleared: it names the login to end
         logout_user()
         session.clear()
         return redirect(url_for("bank.login"), 303)

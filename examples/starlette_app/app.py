@@ -83,6 +83,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     form = await _form(request, PlainForm)
     if request.method == "POST" and form.validate():
+        await state_of(request.scope).end_login(request.session)  # before the session is cleared
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
     error = form.first_error() if request.method == "POST" else None

@@ -20,6 +20,7 @@ from ._errors import DeliveryError as DeliveryError
 from ._errors import InvalidEmail as InvalidEmail
 from ._errors import InvalidInput as InvalidInput
 from ._errors import InvalidPhoneNumber as InvalidPhoneNumber
+from ._errors import LoginEnded as LoginEnded
 from ._errors import MethodLocked as MethodLocked
 from ._errors import MethodNotAvailable as MethodNotAvailable
 from ._errors import NoSendsLeft as NoSendsLeft
@@ -76,6 +77,7 @@ __all__ = [
     "InvalidInput",
     "InvalidPhoneNumber",
     "LoginDecision",
+    "LoginEnded",
     "Message",
     "MessageCatalog",
     "MethodLocked",

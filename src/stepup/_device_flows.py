@@ -23,10 +23,13 @@ from ._crypto import new_id
 from ._errors import InvalidInput
 from ._flows import ChallengeFlows
 
-__all__ = ["DEVICE", "DeviceFlows", "RememberedBrowser"]
+__all__ = ["BROWSER", "DEVICE", "DeviceFlows", "RememberedBrowser"]
 
 #: the store kind of a subject's remembered browsers.
 DEVICE = "device"
+#: the store kind that finds a remembered browser's subject by its cookie (a keyed digest
+#: of it), so that the cookie alone forgets its browser, signed in or not.
+BROWSER = "browser"
 #: characters of a user agent kept (enough to tell browsers apart in a list).
 _AGENT_CHARS = 200
 
@@ -90,6 +93,9 @@ class DeviceFlows(ChallengeFlows):
         # The period's last second included, as for every browser in the record.
         ttl = float(s.trusted_device_days * 86400 + 1)
         yield from self._io("store", "update", DEVICE, subject, add, ttl)
+        owner = {"subject": subject}
+        key = self.keys.digest("browser", token)
+        yield from self._io("store", "update", BROWSER, key, lambda _: (owner, None), ttl)
         return token
 
     def _is_trusted_device(self, subject: str, token: object) -> Flow[bool]:
@@ -142,6 +148,25 @@ class DeviceFlows(ChallengeFlows):
             return ({"browsers": kept} if kept else None), len(kept) < len(browsers)
 
         forgot: bool = yield from self._io("store", "update", DEVICE, subject, forget, None)
+        return forgot
+
+    def _forget_browser(self, token: str, *, subject: str | None = None) -> Flow[bool]:
+        """Forget the remembered browser whose cookie is ``token``, whoever is signed in
+        (the cookie alone names it): "sign out and forget this browser".
+
+        :param subject: the signed-in subject, for a browser remembered before its cookie
+            could find its subject.
+        :returns: whether such a browser was remembered.
+        """
+        if not isinstance(token, str) or not 16 <= len(token) <= 64:
+            return False
+        key = self.keys.digest("browser", token)
+        owner = yield from self._io("store", "get", BROWSER, key)
+        found = owner.get("subject") if owner else subject
+        if not isinstance(found, str):
+            return False
+        forgot = yield from self._forget_device(found, token=token)
+        yield from self._io("store", "delete", BROWSER, key)
         return forgot
 
     def _forget_devices(self, subject: str) -> Flow[None]:

@@ -131,6 +131,7 @@ class _Twins(ResumeFlows):
     is_trusted_device = _Twin(ResumeFlows._is_trusted_device)
     devices = _Twin(ResumeFlows._devices)
     forget_device = _Twin(ResumeFlows._forget_device)
+    forget_browser = _Twin(ResumeFlows._forget_browser)
     forget_devices = _Twin(ResumeFlows._forget_devices)
     request_contact = _Twin(ResumeFlows._request_contact)
     check_contact = _Twin(ResumeFlows._check_contact)
@@ -138,6 +139,7 @@ class _Twins(ResumeFlows):
     save_resume = _Twin(ResumeFlows._save_resume)
     load_resume = _Twin(ResumeFlows._load_resume)
     take_resume = _Twin(ResumeFlows._take_resume)
+    end_login = _Twin(ResumeFlows._end_login)
 
 
 class ContactVerification:

@@ -12,6 +12,7 @@
     ├── ChallengeError              about one challenge
     │   ├── ChallengeNotFound       404: unknown or long gone
     │   ├── ChallengeForbidden      403: another subject's or session's challenge
+    │   │   └── LoginEnded          403: the session's login was ended by a logout
     │   ├── WrongCode               400: with ``attempts_left``
     │   ├── ChallengeExpired        410
     │   ├── ChallengeExhausted      410: no attempts left
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidEmail",
     "InvalidInput",
     "InvalidPhoneNumber",
+    "LoginEnded",
     "MethodLocked",
     "MethodNotAvailable",
     "NoSendsLeft",
@@ -174,6 +176,13 @@ class ChallengeForbidden(ChallengeError):
 
     status = 403
     code = "challenge_forbidden"
+
+
+class LoginEnded(ChallengeForbidden):
+    """The session's login was ended (a logout): nothing bound to it works any more, for
+    the session or a copy of it."""
+
+    code = "login_ended"
 
 
 class WrongCode(ChallengeError):

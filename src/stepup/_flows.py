@@ -13,9 +13,10 @@ from typing import Any
 from . import _machine
 from ._channels import channel_routes
 from ._charges import contact_failure_hits, issue_hits, send_hits
-from ._core import Core, Flow
+from ._core import Flow
 from ._crypto import ascii_code, new_code, new_id
 from ._delivery import GIVEN_BACK, as_delivery_error
+from ._ended import ENDED, LoginEnding, ended_refused
 from ._errors import (
     ChallengeForbidden,
     ChallengeNotFound,
@@ -45,7 +46,7 @@ _FAILURES_TTL = 30 * 86400
 _EMAIL_FALLBACK = "email:fallback"
 
 
-class ChallengeFlows(Core):
+class ChallengeFlows(LoginEnding):
     """The flows of one challenge's life."""
 
     # -- reading -----------------------------------------------------------------------
@@ -61,7 +62,9 @@ class ChallengeFlows(Core):
     def _load(self, challenge_id: object, subject: str | None, session: str | None) -> Flow[Challenge]:
         if not isinstance(challenge_id, str) or not 16 <= len(challenge_id) <= 64:
             raise ChallengeNotFound("No such verification. Start again.")
-        record = yield from self._io("store", "get", _CHALLENGE, challenge_id)
+        # The login's end is read in the same round trip: a logout ends its challenges.
+        items = [(_CHALLENGE, challenge_id)] + ([(ENDED, self._ended_key(session))] if session is not None else [])
+        record, *ended = yield from self._io("store", "get_many", items)
         if record is None:
             raise ChallengeNotFound("No such verification. Start again.")
         challenge = Challenge.from_record(record)
@@ -71,6 +74,7 @@ class ChallengeFlows(Core):
             raise ChallengeForbidden("This verification belongs to someone else.")
         if challenge.session is not None and not self._same_session(challenge.session, session):
             raise ChallengeForbidden("This verification was started in another session.")
+        ended_refused(ended[0] if ended else None)
         return challenge
 
     def _transition(self, challenge: Challenge, step: Any, *args: Any, **kwargs: Any) -> Flow[_machine.Outcome]:
@@ -312,6 +316,7 @@ class ChallengeFlows(Core):
         :param client: the client's address: charged for every challenge it starts.
         """
         method = self.method(method_name)
+        yield from self._refuse_ended(session)  # a logout ends the login's new challenges too
         s, now = self.settings, self.clock()
         challenge_id, code = new_id(), ""
         if method.channel:
@@ -389,6 +394,7 @@ class ChallengeFlows(Core):
         :raises RateLimited: a limit is full; ``retry_after`` says when to retry.
         :raises TemporarilyLocked: recent failures; ``locked_until`` says until when.
         :raises MethodLocked: too many failures in a row.
+        :raises LoginEnded: the session's login was ended by a logout.
         :raises DeliveryError: the message could not be sent, by any fallback either;
             no challenge is left, and only the send limits are charged
             (:mod:`stepup._delivery`). When a fallback sent it, the challenge says so in
@@ -456,6 +462,7 @@ class ChallengeFlows(Core):
         :raises ChallengeExpired: too late.
         :raises ChallengeClosed: already approved, used or cancelled.
         :raises ChallengeForbidden: another subject's or session's challenge.
+        :raises LoginEnded: the session's login was ended by a logout.
         :raises ChallengeNotFound: no such challenge.
         :raises TemporarilyLocked: back-off after failures.
         :raises MethodLocked: too many failures in a row.
@@ -682,6 +689,7 @@ class ChallengeFlows(Core):
         :param operation_data: the operation about to run; it must be the one approved.
         :raises OperationMismatch: the challenge approves no operation, or another one.
         :raises ApprovalUsed: the approval was used already.
+        :raises LoginEnded: the session's login was ended by a logout.
         :raises ChallengeClosed: not approved.
         """
         challenge = yield from self._load(challenge_id, subject, session)

@@ -74,12 +74,14 @@ class ResumeFlows(BindingFlows):
         :param methods: the methods the route accepts (``None``: any).
         :raises InvalidInput: the body is larger than ``max_resume_body`` (413).
         :raises RateLimited: the subject saved too many requests lately; nothing is saved.
+        :raises LoginEnded: the session's login was ended by a logout.
         """
         if len(body) > self.settings.max_resume_body:
             raise InvalidInput(
                 f"The request is too large to resume after verification "
                 f"(at most {self.settings.max_resume_body // 1024} KiB)."
             )
+        yield from self._refuse_ended(session)
         resume_id, now, s = new_id(), self.clock(), self.settings
         entry: dict[str, Any] = {
             "id": resume_id,
@@ -119,12 +121,14 @@ class ResumeFlows(BindingFlows):
 
         :raises ChallengeExpired: forged, tampered, expired or already replayed.
         :raises ChallengeForbidden: another subject's or session's.
+        :raises LoginEnded: the session's login was ended by a logout.
         """
         resume_id = self._resume_id(token, subject)
         record = None
         if resume_id is not None and subject is not None:
             record = _entry((yield from self._io("store", "get", _RESUMES, subject)), resume_id)
         self._check_resume(record, subject, session)
+        yield from self._refuse_ended(session)
         return record  # type: ignore[return-value]
 
     def _take_resume(self, token: object, *, subject: str | None, session: str | None) -> Flow[SavedRequest | None]:
@@ -133,10 +137,12 @@ class ResumeFlows(BindingFlows):
         :returns: the saved request, or ``None`` for a resume by redirect.
         :raises ChallengeExpired: already taken, or expired.
         :raises ChallengeForbidden: another subject's or session's.
+        :raises LoginEnded: the session's login was ended by a logout.
         """
         resume_id = self._resume_id(token, subject)
         if resume_id is None or subject is None:
             self._check_resume(None, subject, session)
+        yield from self._refuse_ended(session)
         wanted, same_session = str(resume_id), self._same_session
 
         def take(stored: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

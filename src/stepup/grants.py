@@ -37,6 +37,7 @@ __all__ = [
     "end_login",
     "is_held",
     "last_verified",
+    "login_of",
     "login_settled",
     "login_subject",
     "previous_nonce",
@@ -142,6 +143,17 @@ def session_nonce(session: Session, subject: str | None = None) -> str | None:
     """The per-login nonce that challenges and resume tokens are bound to."""
     log = _read(session, subject)
     return None if log is None else _nonce(log, log.renewals)
+
+
+def login_of(nonce: str) -> str:
+    """The login a session nonce belongs to: the nonce before any renewal (``abc.2`` is
+    ``abc``), so that ending a login ends every nonce a second factor renewed it to.
+
+    :param nonce: a nonce of :func:`session_nonce`, or any session identifier an app
+        passes to the engine (one ending in ``.`` and digits is read as a renewal).
+    """
+    head, dot, renewals = nonce.rpartition(".")
+    return head if dot and renewals.isascii() and renewals.isdigit() else nonce
 
 
 def previous_nonce(session: Session, subject: str | None = None) -> str | None:

@@ -164,3 +164,14 @@ def test_a_lock_that_lands_before_a_challenge_is_written_is_honoured(store_url, 
         assert engine.start("alice", "sms").id
     finally:
         engine.close()
+
+
+def test_ended_logins_ending_one_login_reaches_no_other(engine, sms):
+    engine.import_binding("alice", "sms", NUMBER)
+    engine.end_login("login-a.1")  # any renewal names its login
+
+    with pytest.raises(stepup.LoginEnded):
+        engine.start("alice", "sms", session="login-a.3")
+    for other in ("login-a2", "login-a.1x", "login-b"):
+        started = engine.start("alice", "sms", session=other)
+        engine.verify(started.id, _last_code(sms), subject="alice", session=other)

@@ -22,6 +22,7 @@ from ..web import (
     WebRequest,
     WebResult,
     client_address,
+    end_login,
     is_json_type,
     media_type,
     page_headers,
@@ -86,6 +87,16 @@ class StepUpState:
             return str(user.identity)
         except NotImplementedError:  # a user class that has only a display name
             return str(user.display_name)
+
+    async def end_login(self, session: dict[str, Any]) -> bool:
+        """End the login of ``session`` at logout: its pending challenges, unused approvals
+        and saved requests stop working, for the session and any copy of its cookie. Call
+        it in your logout view before you clear the session.
+
+        :param session: ``request.session``.
+        :returns: ``False`` when the store is down and the end could not be recorded.
+        """
+        return await self.engine._run(end_login(self.engine, session))
 
     def identity_source(self, scope: Scope) -> str:
         """How the user logged in."""

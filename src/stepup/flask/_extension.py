@@ -42,6 +42,7 @@ from ..web import (
     WebRequest,
     WebResult,
     client_address,
+    end_login,
     page_headers,
     parse_json,
 )
@@ -84,6 +85,15 @@ class _State:
             return str(user.get_id()) if user.is_authenticated else None
         value = session.get(self.settings.session_user_key)
         return None if value is None else str(value)
+
+    def end_login(self) -> bool:
+        """End the current session's login at logout: its pending challenges, unused
+        approvals and saved requests stop working, for the session and any copy of its
+        cookie. Call it in your logout view before you clear the session.
+
+        :returns: ``False`` when the store is down and the end could not be recorded.
+        """
+        return self.engine._run(end_login(self.engine, request_session()))
 
     def identity_source(self) -> str:
         """How the user logged in."""

@@ -2,7 +2,7 @@
 browser".
 
 The form posts to ``{prefix}/forget-browser`` with its CSRF token. stepup forgets the
-browser whose cookie came with it (for the signed-in subject), expires the cookie, and
+browser whose cookie came with it (signed in or not: the cookie names it), expires the cookie, and
 hands the same POST on to the app's logout (a 307 keeps the method and the body, CSRF
 token included), so one click signs out and forgets.
 """
@@ -27,6 +27,8 @@ class BrowserPages(Pages):
         form = self._form(req, PlainForm)
         if not form.validate():
             return self._message(req, "Cannot continue", form.first_error(), 400)
-        if req.subject is not None and req.device_token:
-            yield from self.engine._forget_device(req.subject, token=req.device_token)
+        if req.device_token:
+            # Signed in or not: the cookie alone names its browser, so a copy of it is
+            # forgotten too (CSRF still guards the form).
+            yield from self.engine._forget_browser(req.device_token, subject=req.subject)
         return WebResult(status=307, redirect=self.config.logout, headers=[self.device_cookie("", max_age=0)])

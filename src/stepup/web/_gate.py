@@ -12,13 +12,14 @@ from urllib.parse import quote
 
 from .. import grants
 from .._core import Flow
-from .._errors import ChallengeForbidden, SignInRefused, StepUpError
+from .._engine import AsyncEngine, Engine
+from .._errors import ChallengeForbidden, SignInRefused, StepUpError, StoreUnavailable
 from ..grants import login_settled
 from ._base import WebRequest, WebResult
 from ._common import Operation, WebCore, fail_closed, problem
 from ._operations import read_operation
 
-__all__ = ["Gate", "login_settled"]
+__all__ = ["Gate", "end_login", "login_settled"]
 
 _APPROVAL_HEADER = "stepup-approval"
 
@@ -37,7 +38,8 @@ class Gate(WebCore):
         session, subject = req.session, req.subject
         if subject is None:
             if grants.SESSION_KEY in session:
-                grants.end_login(session)  # logout ends grants and pending challenges
+                # A logout the app did not tell stepup of: end the login here.
+                yield from end_login(self.engine, session)
             return None
         if grants.login_subject(session) != subject:
             e = self.engine
@@ -175,6 +177,27 @@ class Gate(WebCore):
         if resume:
             body["resume"] = resume
         return WebResult(status=401, json=body, headers=[("WWW-Authenticate", header), ("Content-Type", "application/problem+json")])
+
+
+def end_login(engine: Engine | AsyncEngine, session: grants.Session) -> Flow[bool]:
+    """End the session's login at logout: recorded as ended in the store (its pending
+    challenges, unused approvals and saved requests stop working, for this session and any
+    copy of it), then its log is taken out of the session.
+
+    While the store is down the end cannot be recorded: the log stays in the session, so
+    that the login hold records it on a later request, and this answers ``False``.
+
+    :param session: the app's session, before the app clears it.
+    :returns: whether the end was recorded (also ``True`` for a session with no login).
+    """
+    nonce = grants.session_nonce(session)
+    if nonce is not None:
+        try:
+            yield from engine._end_login(nonce)
+        except StoreUnavailable:
+            return False
+    grants.end_login(session)
+    return True
 
 
 def _quote(path: str) -> str:
