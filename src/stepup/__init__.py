@@ -23,6 +23,7 @@ from ._errors import InvalidPhoneNumber as InvalidPhoneNumber
 from ._errors import MethodLocked as MethodLocked
 from ._errors import MethodNotAvailable as MethodNotAvailable
 from ._errors import NoSendsLeft as NoSendsLeft
+from ._errors import NothingToBackUp as NothingToBackUp
 from ._errors import OperationMismatch as OperationMismatch
 from ._errors import RateLimited as RateLimited
 from ._errors import ResendTooSoon as ResendTooSoon
@@ -80,6 +81,7 @@ __all__ = [
     "MethodLocked",
     "MethodNotAvailable",
     "NoSendsLeft",
+    "NothingToBackUp",
     "OperationMismatch",
     "Policy",
     "RateLimited",

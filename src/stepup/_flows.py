@@ -345,7 +345,7 @@ class ChallengeFlows(Core):
         )
         hits = issue_hits(
             subject=subject, client=client, purpose=purpose, channel=method.channel, target=target,
-            send_hits=self._send_hits(method.name, target) if method.channel else [],
+            send_hits=self._send_hits(method.name, target) if method.channel else [], session=challenge.session,
         )  # fmt: skip
         # A new challenge is refused only for a method locked outright (under its key or
         # the one before keys were named by kind): the back-off gates the codes, so a user
