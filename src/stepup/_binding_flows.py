@@ -201,7 +201,9 @@ class BindingFlows(DeviceFlows):
         """
         bindings = yield from self._bindings(subject)
         if recovery_codes_refusal(bindings, fresh=True) is not None:
-            raise NothingToBackUp("Recovery codes back up a sign-in method: add a phone, an email address or an authenticator app first.")
+            raise NothingToBackUp(
+                "Recovery codes back up a sign-in method: add a phone, an email address or an authenticator app first."
+            )
         binding_id = new_id()
         codes = new_recovery_codes(self.settings.recovery_code_count)
         digests = [recovery_digest(self.keys, binding_id, normalize_recovery_code(c) or "") for c in codes]

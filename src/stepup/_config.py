@@ -82,7 +82,7 @@ class Settings:
 
     #: new challenges per subject (``limits`` notation, as every ``limit_*``).
     limit_challenges_per_subject: str = "5/15 minutes"
-    #: login challenges per login (per-login nonce), so one held login cannot spend all of ``limit_challenges_per_subject``.
+    #: login challenges per login (per-login nonce): one held login cannot spend the subject's whole budget.
     limit_challenges_per_login: str = "3/15 minutes"
     #: new challenges per phone number or email address.
     limit_challenges_per_target: str = "5/15 minutes"

@@ -218,7 +218,8 @@ class Api(BrowserPages):
         if not s.contact_verification:
             return WebResult(status=404, json={"title": "Not Found", "status": 404, "code": "not_found"},
                              headers=[("Content-Type", "application/problem+json")])  # fmt: skip
-        if not s.contact_verification_anonymous and req.subject is not None and grants.is_held(req.session, req.subject):
+        held = req.subject is not None and grants.is_held(req.session, req.subject)
+        if held and not s.contact_verification_anonymous:
             return self._unauthorized(req, max_age=0, resume=None, login=True)  # a password alone is not signed in
         return (yield from self._run(req, handler, *args, anonymous=s.contact_verification_anonymous))
 

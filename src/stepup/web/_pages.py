@@ -407,7 +407,9 @@ class Pages(Gate):
             return stop
         bindings = yield from self.engine._bindings(subject)
         if recovery_codes_refusal(bindings, fresh=fresh) is not None:
-            message = "Recovery codes back up a sign-in method. Add a phone, an email address or an authenticator app first."
+            message = (
+                "Recovery codes back up a sign-in method. Add a phone, an email address or an authenticator app first."
+            )
             return self._message(req, "Add a sign-in method first", message, 409)
         form = self._form(req, PlainForm)
         if req.method == "POST":
