@@ -26,13 +26,12 @@ from collections.abc import Iterable
 from ._models import Binding
 from ._policy import Policy
 
-__all__ = ["password_may_enrol", "recovery_codes_refusal", "refusal", "signs_in"]
+__all__ = ["password_may_enrol", "recovery_codes_refusal", "refusal"]
 
 
-def signs_in(binding: Binding) -> bool:
-    """Whether ``binding`` is a sign-in method: recovery codes are the way back in when a
-    method is lost, not a method to bind others with, so a subject who holds only those
-    binds a first method like one who has none (and that binding drops the codes)."""
+def _signs_in(binding: Binding) -> bool:
+    # Recovery codes are the way back in when a method is lost, not a method to bind
+    # others with: a subject who holds only those binds a first method like one who has none.
     return binding.method != "recovery"
 
 
@@ -45,7 +44,7 @@ def recovery_codes_refusal(bindings: Iterable[Binding], *, fresh: bool) -> str |
     :returns: ``"nothing_to_back_up"`` without a sign-in method bound, ``"second_factor"``
         without a fresh second factor.
     """
-    if not any(signs_in(b) for b in bindings):
+    if not any(_signs_in(b) for b in bindings):
         return "nothing_to_back_up"
     return None if fresh else "second_factor"
 
@@ -57,7 +56,7 @@ def password_may_enrol(policy: Policy, bindings: Iterable[Binding], *, login_2fa
     :param bindings: every binding of the subject, whether the policy allows it or not.
     :param login_2fa: this login needs a second factor (its session is held).
     """
-    if any(signs_in(b) for b in bindings):
+    if any(_signs_in(b) for b in bindings):
         return False
     return policy.bind_on_first_login or not login_2fa
 
@@ -72,4 +71,4 @@ def refusal(bindings: Iterable[Binding], usable: Iterable[Binding], *, may_enrol
     """
     if may_enrol or any(True for _ in usable):
         return None
-    return "methods_off" if any(signs_in(b) for b in bindings) else "nothing_bound"
+    return "methods_off" if any(_signs_in(b) for b in bindings) else "nothing_bound"

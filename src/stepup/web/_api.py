@@ -213,7 +213,8 @@ class Api(BrowserPages):
 
     def _contact_run(self, req: WebRequest, handler: Any, *args: Any) -> Flow[WebResult]:
         """Contact verification is there only when the app switches it on, and for
-        signed-in subjects (a login that is not held) only unless the app lets anonymous callers use it."""
+        signed-in subjects (a login that is not held) only unless the app lets anonymous
+        callers use it."""
         s = self.engine.settings
         if not s.contact_verification:
             return WebResult(status=404, json={"title": "Not Found", "status": 404, "code": "not_found"},
