@@ -92,7 +92,10 @@ def test_a_held_session_cannot_give_itself_a_second_factor(bank):
     phone_api = browser.post("/stepup/api/bindings", json={"method": "sms", "target": "+447700900666"})
 
     # Sent to the login's own second factor; nothing is saved for the subject (no ?r=).
-    assert [page.location for page in pages] == ["/stepup/?next=/stepup/recovery-codes", "/stepup/?next=/stepup/bind/totp"]
+    assert [page.location for page in pages] == [
+        "/stepup/?next=/stepup/recovery-codes",
+        "/stepup/?next=/stepup/bind/totp",
+    ]
     assert recovery.status_code == 303 and recovery.location == "/stepup/?next=/"
     assert totp_page.status_code == 303 and totp_page.location == "/stepup/?next=/"
     assert totp_api.status_code == 401 and phone_api.status_code == 401 and "resume" not in totp_api.json()
