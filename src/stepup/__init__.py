@@ -24,6 +24,7 @@ from ._errors import LoginEnded as LoginEnded
 from ._errors import MethodLocked as MethodLocked
 from ._errors import MethodNotAvailable as MethodNotAvailable
 from ._errors import NoSendsLeft as NoSendsLeft
+from ._errors import NothingToBackUp as NothingToBackUp
 from ._errors import OperationMismatch as OperationMismatch
 from ._errors import RateLimited as RateLimited
 from ._errors import RequestTooLarge as RequestTooLarge
@@ -83,6 +84,7 @@ __all__ = [
     "MethodLocked",
     "MethodNotAvailable",
     "NoSendsLeft",
+    "NothingToBackUp",
     "OperationMismatch",
     "Policy",
     "RateLimited",

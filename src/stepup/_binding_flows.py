@@ -7,8 +7,8 @@ from typing import Any
 from ._crypto import new_id
 from ._delivery import as_delivery_error
 from ._device_flows import DeviceFlows
-from ._enrolment import password_may_enrol, refusal
-from ._errors import InvalidInput, MethodNotAvailable
+from ._enrolment import password_may_enrol, recovery_codes_refusal, refusal
+from ._errors import InvalidInput, MethodNotAvailable, NothingToBackUp
 from ._flows import _FAILURES, _POLICY, _SUBJECT
 from ._keys import failure_key, legacy_failure_key
 from ._core import Flow
@@ -86,12 +86,17 @@ class BindingFlows(DeviceFlows):
 
         def add(record: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
             bindings = list((record or {}).get("bindings", []))
+            first = new["method"] != "recovery" and all(b["method"] == "recovery" for b in bindings)
             for b in bindings:
                 if b["method"] == new["method"] and method.channel and b["target"] == new["target"]:
                     return record or {}, b  # already bound: nothing changes
             # One authenticator app and one set of recovery codes at a time: a new one replaces the old.
             if not method.channel:
                 bindings = [b for b in bindings if b["method"] != new["method"]]
+            # Codes from before a first sign-in method back up nothing the password does not
+            # (stepup._enrolment): the first method drops them.
+            if first:
+                bindings = [b for b in bindings if b["method"] != "recovery"]
             return {**(record or {}), "bindings": [*bindings, new]}, new
 
         stored = yield from self._io("store", "update", _SUBJECT, subject, add, None)
@@ -188,8 +193,17 @@ class BindingFlows(DeviceFlows):
     def _generate_recovery_codes(self, subject: str) -> Flow[list[str]]:
         """Make a new set of recovery codes, replacing any old set.
 
-        The codes are returned once; only their keyed digests are stored.
+        The codes are returned once; only their keyed digests are stored. The caller
+        vouches for a fresh second factor (the pages ask one); the engine checks that
+        there is a sign-in method to back up (:mod:`stepup._enrolment`).
+
+        :raises NothingToBackUp: the subject has no sign-in method bound.
         """
+        bindings = yield from self._bindings(subject)
+        if recovery_codes_refusal(bindings, fresh=True) is not None:
+            raise NothingToBackUp(
+                "Recovery codes back up a sign-in method: add a phone, an email address or an authenticator app first."
+            )
         binding_id = new_id()
         codes = new_recovery_codes(self.settings.recovery_code_count)
         digests = [recovery_digest(self.keys, binding_id, normalize_recovery_code(c) or "") for c in codes]

@@ -54,7 +54,14 @@ def send_hits(method: str, target: str, purpose: str, prefix_digits: int) -> lis
 
 
 def issue_hits(
-    *, subject: str | None, client: str | None, purpose: str, channel: str | None, target: str, send_hits: list[Hit]
+    *,
+    subject: str | None,
+    client: str | None,
+    purpose: str,
+    channel: str | None,
+    target: str,
+    send_hits: list[Hit],
+    session: str | None = None,
 ) -> list[Hit]:
     """The limits a new challenge is charged to.
 
@@ -68,8 +75,14 @@ def issue_hits(
     :param channel: ``sms``, ``email``, or ``None`` for a method that sends nothing.
     :param target: the phone number or address a code goes to.
     :param send_hits: the limits of one send to ``target`` (:func:`send_hits`).
+    :param session: the digest of the login's nonce. A login's own challenges (those of a
+        held session, which has only the password) are charged to it first, with a
+        smaller limit than the subject's: one held login cannot spend the subject's
+        whole budget and keep the user from their own codes.
     """
     hits: list[Hit] = []
+    if purpose == "login" and session is not None:
+        hits.append(("challenges_per_login", session))
     if subject is not None:
         hits.append(("challenges_per_subject", subject))
     if client is not None:

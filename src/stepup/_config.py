@@ -92,6 +92,8 @@ class Settings:
 
     #: new challenges per subject (``limits`` notation, as every ``limit_*``).
     limit_challenges_per_subject: str = "5/15 minutes"
+    #: login challenges per login (per-login nonce): one held login cannot spend the subject's whole budget.
+    limit_challenges_per_login: str = "3/15 minutes"
     #: new challenges per phone number or email address not yet verified (binding, contact).
     limit_challenges_per_target: str = "5/15 minutes"
     #: messages per phone number or email address not yet verified, resends included.
@@ -124,6 +126,8 @@ class Settings:
     limit_bound_sms_total: str = "1000/hour"
     #: interrupted requests saved for replay per subject (each up to ``max_resume_body``).
     limit_resumes_per_subject: str = "60/15 minutes"
+    #: interrupted requests saved for replay per login (per-login nonce), below ``limit_resumes_per_subject``.
+    limit_resumes_per_login: str = "20/15 minutes"
     #: failures (across challenges) before the back-off starts.
     backoff_after: int = 3
     #: first back-off in seconds; it doubles with each further failure.
@@ -143,7 +147,7 @@ class Settings:
     max_resume_body: int = 64 * 1024
     #: seconds a resume token stays good.
     resume_ttl: int = 900
-    #: saved requests kept per subject; a new one drops the oldest.
+    #: saved requests kept per login; a new one drops that login's oldest, never another login's.
     max_resume_records: int = 5
 
     #: where the adapters mount stepup's pages and JSON API.

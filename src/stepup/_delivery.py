@@ -28,7 +28,7 @@ __all__ = ["GIVEN_BACK", "as_delivery_error"]
 logger = logging.getLogger("stepup.delivery")
 
 #: the limits a challenge whose code could not be sent gives back (see the module's text).
-GIVEN_BACK = frozenset({"challenges_per_subject"})
+GIVEN_BACK = frozenset({"challenges_per_subject", "challenges_per_login"})
 
 
 def as_delivery_error(error: Exception, channel: str, route: str) -> DeliveryError:

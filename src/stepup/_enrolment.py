@@ -7,6 +7,13 @@ the policy binds at first login. A subject whose bound methods are all switched 
 not such a subject: their methods still say who they are, so they are refused and sent
 to support rather than offered a new method that the password alone would choose.
 
+Recovery codes are a backup of a sign-in method, never a first factor of their own: they
+are made (and shown, once) only for a subject with a sign-in method bound, and only with
+a fresh second factor. Made with a password alone, they would let whoever holds the
+password sign in after the real user binds a phone. Codes left from before a first
+sign-in method (made before this rule, or kept when every method was removed) stand for
+nothing the password does not, so binding a first method drops them.
+
 Every path that could enrol a factor or start a login's challenge reads this one rule:
 the login hold, the choose page, each bind page, the recovery-codes page and the JSON
 API. Pure functions, shared by the sync and async engines.
@@ -19,13 +26,27 @@ from collections.abc import Iterable
 from ._models import Binding
 from ._policy import Policy
 
-__all__ = ["password_may_enrol", "refusal"]
+__all__ = ["password_may_enrol", "recovery_codes_refusal", "refusal"]
 
 
 def _signs_in(binding: Binding) -> bool:
     # Recovery codes are the way back in when a method is lost, not a method to bind
     # others with: a subject who holds only those binds a first method like one who has none.
     return binding.method != "recovery"
+
+
+def recovery_codes_refusal(bindings: Iterable[Binding], *, fresh: bool) -> str | None:
+    """Why recovery codes may not be made now, or ``None`` when they may.
+
+    :param bindings: every binding of the subject.
+    :param fresh: the session passed a second factor within ``sensitive_max_age`` (a
+        held login, or one that passed only its password, never has).
+    :returns: ``"nothing_to_back_up"`` without a sign-in method bound, ``"second_factor"``
+        without a fresh second factor.
+    """
+    if not any(_signs_in(b) for b in bindings):
+        return "nothing_to_back_up"
+    return None if fresh else "second_factor"
 
 
 def password_may_enrol(policy: Policy, bindings: Iterable[Binding], *, login_2fa: bool) -> bool:

@@ -60,6 +60,7 @@ __all__ = [
     "MethodLocked",
     "MethodNotAvailable",
     "NoSendsLeft",
+    "NothingToBackUp",
     "OperationMismatch",
     "RateLimited",
     "ResendTooSoon",
@@ -156,6 +157,14 @@ class MethodNotAvailable(InvalidInput):
     """The method is unknown, switched off by policy, or not bound to the subject."""
 
     code = "method_not_available"
+
+
+class NothingToBackUp(MethodNotAvailable):
+    """Recovery codes were asked for a subject with no sign-in method bound: they back up
+    a method, and made with a password alone they would outlast the method bound later."""
+
+    status = 409
+    code = "nothing_to_back_up"
 
 
 class ChallengeError(StepUpError):

@@ -344,6 +344,7 @@ class ChallengeFlows(LoginEnding):
         hits = issue_hits(
             subject=subject, client=client, purpose=purpose, channel=method.channel, target=target,
             send_hits=self._send_hits(method.name, target, purpose) if method.channel else [],
+            session=challenge.session,
         )  # fmt: skip
         # A new challenge is refused only for a method locked outright (under its key or
         # the one before keys were named by kind): the back-off gates the codes, so a user

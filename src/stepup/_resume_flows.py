@@ -8,9 +8,12 @@ the subject and the session, and taking it for the replay is one atomic step, so
 many challenges were started from it, the request runs at most once.
 
 A subject's saved requests live in one record of kind ``resumes``, keyed by the subject:
-saving one charges ``limit_resumes_per_subject`` and adds it, dropping the oldest beyond
-``max_resume_records``, in one atomic store step. So a held session that posts large
-bodies in a loop keeps at most that many bodies in the store, and then gets 429.
+saving one charges ``limit_resumes_per_login`` (the login's nonce) and
+``limit_resumes_per_subject`` and adds it, dropping that login's oldest beyond
+``max_resume_records``, in one atomic store step. So a session that posts large bodies
+in a loop keeps at most that many bodies in the store, and then gets 429, while the
+saved requests of the user's other logins stay. (A held login saves none at all: the
+web layer sends it to its second factor.)
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ __all__ = ["ResumeFlows", "SavedRequest"]
 #: kind ``resume``, one per request, were written before saved requests were capped).
 _RESUMES = "resumes"
 _SALT = "stepup.resume"
+#: the logins whose saved requests a subject's record keeps, ``max_resume_records`` each.
+_LOGINS_KEPT = 4
 _GONE = "This request has expired or was already completed. Start it again."
 
 
@@ -97,7 +102,8 @@ class ResumeFlows(BindingFlows):
             "route": route,
             "req": None if request is None else {**request, "body64": base64.b64encode(body).decode()},
         }
-        hits = [("resumes_per_subject", subject)]
+        login = entry["ses"] or subject
+        hits = [("resumes_per_login", login), ("resumes_per_subject", subject)]
         limits = self.limits
 
         def save(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], RateLimited | None]:
@@ -105,9 +111,13 @@ class ResumeFlows(BindingFlows):
             charged, error = limits.charge(hits, counted, now)
             if error is not None:
                 return records, error
-            live = [e for e in (record or {}).get("saved", []) if e["at"] + s.resume_ttl > now]
-            # Newest wins: the oldest saved requests go, so the record stays bounded.
-            return [*charged, {"saved": [*live, entry][-s.max_resume_records :]}], None
+            live = [*(e for e in (record or {}).get("saved", []) if e["at"] + s.resume_ttl > now), entry]
+            # Newest wins within a login: its oldest go, never another login's, and the
+            # record keeps the requests of a few logins at most, so it stays bounded.
+            mine = [e["id"] for e in live if e["ses"] == entry["ses"]]
+            dropped = set(mine[: -s.max_resume_records])
+            kept = [e for e in live if e["id"] not in dropped][-s.max_resume_records * _LOGINS_KEPT :]
+            return [*charged, {"saved": kept}], None
 
         items = [*limits.items(hits), (_RESUMES, subject, float(s.resume_ttl))]
         error = yield from self._io("store", "update_many", items, save)

@@ -138,8 +138,10 @@ def test_import_accepts_spaced_lower_case_secret(engine_factory: Any, clock: ste
 
 @pytest.fixture
 def recovery(engine_factory: Any) -> tuple[stepup.Engine, list[str]]:
-    """An engine (that lets a subject start many challenges) and dave's recovery codes."""
+    """An engine (that lets a subject start many challenges) and dave's recovery codes,
+    the backup of his authenticator app."""
     engine = engine_factory(limit_challenges_per_subject="100/minute")
+    engine.import_binding("dave", "totp")
     return engine, engine.generate_recovery_codes("dave")
 
 
@@ -147,14 +149,14 @@ def test_ten_distinct_codes(recovery: tuple[stepup.Engine, list[str]]) -> None:
     engine, codes = recovery
     assert len(codes) == len(set(codes)) == 10
     assert all(len(c) == 14 and c.count("-") == 2 for c in codes)
-    assert [(b.method, b.remaining) for b in engine.bindings("dave")] == [("recovery", 10)]
+    assert [(b.method, b.remaining) for b in engine.bindings("dave")] == [("totp", None), ("recovery", 10)]
 
 
 def test_each_code_works_once(recovery: tuple[stepup.Engine, list[str]]) -> None:
     engine, codes = recovery
     for used, code in enumerate(codes, 1):
         assert login(engine, "dave", "recovery", code).method == "recovery"
-        assert engine.bindings("dave")[0].remaining == 10 - used
+        assert engine.bindings("dave")[-1].remaining == 10 - used
     with pytest.raises(stepup.MethodNotAvailable):
         engine.start("dave", "recovery", "login")
 
@@ -179,6 +181,20 @@ def test_new_set_replaces_old(recovery: tuple[stepup.Engine, list[str]]) -> None
     with pytest.raises(stepup.WrongCode):
         login(engine, "dave", "recovery", old[0])
     assert login(engine, "dave", "recovery", new[0]).method == "recovery"
+
+
+def test_codes_back_up_a_sign_in_method_and_a_first_one_ends_those_left_before_it(engine_factory: Any) -> None:
+    engine = engine_factory()
+    with pytest.raises(stepup.NothingToBackUp) as refused:
+        engine.generate_recovery_codes("erin")
+    assert refused.value.status == 409 and engine.bindings("erin") == []
+
+    app = engine.import_binding("erin", "totp")
+    engine.generate_recovery_codes("erin")
+    engine.unbind("erin", app.id)  # the codes outlive the only method they backed up
+    engine.import_binding("erin", "totp")
+
+    assert [b.method for b in engine.bindings("erin")] == ["totp"]
 
 
 def test_recovery_codes_stored_only_as_digests(recovery: tuple[stepup.Engine, list[str]]) -> None:

@@ -91,10 +91,14 @@ def test_a_held_session_cannot_give_itself_a_second_factor(bank):
     totp_api = browser.post("/stepup/api/bindings", json={"method": "totp"})
     phone_api = browser.post("/stepup/api/bindings", json={"method": "sms", "target": "+447700900666"})
 
-    assert all(page.status_code == 303 and page.location.startswith("/stepup/?r=") for page in pages)
-    assert recovery.status_code == 303 and recovery.location.startswith("/stepup/?r=")
-    assert totp_page.status_code == 303 and totp_page.location.startswith("/stepup/?r=")
-    assert totp_api.status_code == 401 and phone_api.status_code == 401
+    # Sent to the login's own second factor; nothing is saved for the subject (no ?r=).
+    assert [page.location for page in pages] == [
+        "/stepup/?next=/stepup/recovery-codes",
+        "/stepup/?next=/stepup/bind/totp",
+    ]
+    assert recovery.status_code == 303 and recovery.location == "/stepup/?next=/"
+    assert totp_page.status_code == 303 and totp_page.location == "/stepup/?next=/"
+    assert totp_api.status_code == 401 and phone_api.status_code == 401 and "resume" not in totp_api.json()
     assert "<li><code>" not in recovery.text and "<svg" not in totp_page.text
     assert "secret" not in totp_api.json()
     assert [b.method for b in bank.bindings("alice")] == ["sms", "email"]

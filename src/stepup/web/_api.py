@@ -184,7 +184,9 @@ class Api(BrowserPages):
 
     def _bindings_api(self, req: WebRequest) -> Flow[WebResult]:
         subject, e = req.subject or "", self.engine
-        if req.method == "GET":
+        if req.method in ("GET", "HEAD"):
+            if grants.is_held(req.session, subject):
+                return self.finish_login(req)  # a held login's methods: the status URL's, masked
             bindings = yield from e._bindings(subject)
             rows = [{"id": b.id, "method": b.method, "label": b.label, "remaining": b.remaining} for b in bindings]
             return WebResult(json={"bindings": rows})
@@ -215,11 +217,15 @@ class Api(BrowserPages):
 
     def _contact_run(self, req: WebRequest, handler: Any, *args: Any) -> Flow[WebResult]:
         """Contact verification is there only when the app switches it on, and for
-        signed-in subjects only unless the app lets anonymous callers use it."""
+        signed-in subjects (a login that is not held) only unless the app lets anonymous
+        callers use it."""
         s = self.engine.settings
         if not s.contact_verification:
             return WebResult(status=404, json={"title": "Not Found", "status": 404, "code": "not_found"},
                              headers=[("Content-Type", "application/problem+json")])  # fmt: skip
+        held = req.subject is not None and grants.is_held(req.session, req.subject)
+        if held and not s.contact_verification_anonymous:
+            return self._unauthorized(req, max_age=0, resume=None, login=True)  # a password alone is not signed in
         return (yield from self._run(req, handler, *args, anonymous=s.contact_verification_anonymous))
 
     def api_contact(self, req: WebRequest) -> Flow[WebResult]:

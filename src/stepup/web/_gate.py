@@ -115,6 +115,10 @@ class Gate(WebCore):
                 except StepUpError as error:
                     return self.refused(req, error) if replayed else problem(error)
                 return None
+        if grants.is_held(req.session, subject):
+            # A login that passed only its password saves nothing for the subject: its
+            # requests could push the user's own saved ones out (see _resume_flows).
+            return self.finish_login(req)
         replayable = req.method not in ("GET", "HEAD")
         try:
             resume = yield from e._save_resume(
@@ -137,6 +141,14 @@ class Gate(WebCore):
         if req.wants_json:
             return self._unauthorized(req, max_age=max_age, resume=resume, login=False)
         return WebResult(status=303, redirect=f"{self.url('choose')}?r={resume}")
+
+    def finish_login(self, req: WebRequest) -> WebResult:
+        """Where a held login is sent instead of what it asked: its second factor on the
+        choose page, or a 401 for JSON clients. Nothing is saved or charged for it."""
+        if req.wants_json:
+            return self._unauthorized(req, max_age=0, resume=None, login=True)
+        next_url = req.full_path if req.method in ("GET", "HEAD") else self.config.home
+        return WebResult(status=303, redirect=f"{self.url('choose')}?next={_quote(next_url)}")
 
     def refused(self, req: WebRequest, error: StepUpError) -> WebResult:
         """A request stopped by an error: its problem document for JSON clients, a message

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from .. import grants
 from .._core import Flow
-from .._enrolment import password_may_enrol, refusal
+from .._enrolment import password_may_enrol, recovery_codes_refusal, refusal
 from .._errors import (
     ChallengeClosed,
     ChallengeError,
@@ -105,7 +105,11 @@ class Pages(Gate):
                 return None
             if refused is not None:
                 return self._sign_in_refused(req, SignInRefused(refused))
-        elif not usable:
+        if grants.is_held(req.session, subject):
+            # Its second factor is the login's own, on the choose page: a step-up here
+            # would save a request for the subject with nothing but the password.
+            return self.finish_login(req)
+        if not first_binding and not usable:
             message = (
                 "Changing security settings needs a recent second factor. "
                 "Add a sign-in method under your account first."
@@ -416,11 +420,23 @@ class Pages(Gate):
 
     @fail_closed
     def recovery(self, req: WebRequest) -> Flow[WebResult]:
-        """Make a new set of recovery codes and show them once."""
+        """Make a new set of recovery codes and show them once: they back up a sign-in
+        method, so only with one bound and a fresh second factor (:mod:`stepup._enrolment`),
+        never with a password alone."""
         if (stop := self._signed_in(req)) is not None:
             return stop
-        if (stop := (yield from self._fresh_enough(req))) is not None:
+        subject = req.subject or ""
+        fresh = grants.satisfies(req.session, subject, max_age=self.config.sensitive_max_age, now=self.engine.clock())
+        # Not fresh: a step-up, a held login sent to its own second factor, or a refusal
+        # for one whose methods are off; it lets through only a subject with nothing bound.
+        if not fresh and (stop := (yield from self._fresh_enough(req))) is not None:
             return stop
+        bindings = yield from self.engine._bindings(subject)
+        if recovery_codes_refusal(bindings, fresh=fresh) is not None:
+            message = (
+                "Recovery codes back up a sign-in method. Add a phone, an email address or an authenticator app first."
+            )
+            return self._message(req, "Add a sign-in method first", message, 409)
         form = self._form(req, PlainForm)
         if req.method == "POST":
             if not form.validate():
@@ -431,9 +447,12 @@ class Pages(Gate):
 
     @fail_closed
     def account(self, req: WebRequest) -> Flow[WebResult]:
-        """The subject's bindings, with forms to add and remove them."""
+        """The subject's bindings, with forms to add and remove them; not for a held login
+        (the choose page shows it what it needs)."""
         if (stop := self._signed_in(req)) is not None:
             return stop
+        if grants.is_held(req.session, req.subject or ""):
+            return self.finish_login(req)
         bindings = yield from self.engine._bindings(req.subject or "")
         policy = yield from self.engine._get_policy()
         allowed = policy.methods(subject=req.subject)
