@@ -21,6 +21,7 @@ from ._errors import InvalidEmail as InvalidEmail
 from ._errors import InvalidInput as InvalidInput
 from ._errors import InvalidPhoneNumber as InvalidPhoneNumber
 from ._errors import MethodLocked as MethodLocked
+from ._errors import MethodNotAccepted as MethodNotAccepted
 from ._errors import MethodNotAvailable as MethodNotAvailable
 from ._errors import NoSendsLeft as NoSendsLeft
 from ._errors import OperationMismatch as OperationMismatch
@@ -78,6 +79,7 @@ __all__ = [
     "Message",
     "MessageCatalog",
     "MethodLocked",
+    "MethodNotAccepted",
     "MethodNotAvailable",
     "NoSendsLeft",
     "OperationMismatch",

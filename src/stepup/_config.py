@@ -174,6 +174,10 @@ class Settings:
     identity_sources: Mapping[str, bool] = field(default_factory=dict)
     #: ask users with nothing bound to bind a method at login (policy default).
     bind_on_first_login: bool = True
+    #: seconds a process keeps the policy it read before reading it from the store again:
+    #: how long a change made by another process (instance, ``stepup`` command) may take
+    #: to reach this one. Changes made through this process's engine apply at once.
+    policy_refresh: float = 5.0
 
     def __post_init__(self) -> None:
         positive = (
@@ -184,7 +188,10 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)!r}.")
-        for name in ("resend_cooldown", "grant_grace", "trusted_device_days", "totp_drift", "trusted_proxy_hops"):
+        for name in (
+            "resend_cooldown", "grant_grace", "trusted_device_days", "totp_drift", "trusted_proxy_hops",
+            "policy_refresh",
+        ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ConfigurationError(f"{name} must not be negative.")
         for table in (self.code_length, self.contact_code_length):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+from collections.abc import Iterable
 from typing import Any
 
 from . import _machine
+from ._accepted import accepts, check_accepted
 from ._charges import contact_failure_hits, issue_hits
 from ._core import Core, Flow
 from ._crypto import ascii_code, new_code, new_id
@@ -26,6 +28,7 @@ from ._errors import (
     OperationMismatch,
     RateLimited,
     StepUpError,
+    StoreUnavailable,
     TemporarilyLocked,
 )
 from ._keys import failure_key, legacy_failure_key
@@ -51,8 +54,21 @@ class ChallengeFlows(Core):
     # -- reading -----------------------------------------------------------------------
 
     def _policy(self) -> Flow[Policy]:
-        stored = yield from self._io("store", "get", _POLICY, _POLICY)
-        return self.default_policy.merged_with(stored)
+        """The policy in force: as last read, or read again once ``policy_refresh`` passed
+        (:mod:`stepup._policy_cache`). A store that cannot be read keeps the last one read
+        in force: no change can reach the store meanwhile either."""
+        cache, now = self.policy_cache, self.clock()
+        policy = cache.current(now)
+        if policy is not None:
+            return policy
+        try:
+            stored = yield from self._io("store", "get", _POLICY, _POLICY)
+        except StoreUnavailable:
+            if cache.read_at is None:
+                raise
+            cache.postpone(now)
+            return cache.policy
+        return cache.keep(stored, now)
 
     def _subject(self, subject: str) -> Flow[dict[str, Any]]:
         record = yield from self._io("store", "get", _SUBJECT, subject)
@@ -312,6 +328,7 @@ class ChallengeFlows(Core):
         app: str | None = None,
         client: str | None = None,
         fallback: str | None = None,
+        accepted: list[str] | None = None,
     ) -> Flow[Challenge]:
         """Make a challenge, check its method's lock, charge its limits and store it in
         one step, and send its code.
@@ -342,6 +359,7 @@ class ChallengeFlows(Core):
             pending=pending,
             app=app,
             fallback=fallback,
+            accepts=accepted,
         )
         hits = issue_hits(
             subject=subject, client=client, purpose=purpose, channel=method.channel, target=target,
@@ -376,6 +394,7 @@ class ChallengeFlows(Core):
         app: str | None = None,
         route: str | None = None,
         client: str | None = None,
+        methods: Iterable[str] | None = None,
     ) -> Flow[Challenge]:
         """Start a challenge for a subject's bound method and send its code.
 
@@ -392,7 +411,9 @@ class ChallengeFlows(Core):
         :param app: the app (blueprint, mount) asking, for policy.
         :param route: the route asking, for policy.
         :param client: the client's address, for rate limits.
-        :raises MethodNotAvailable: unknown, switched off, or not bound.
+        :param methods: the methods the route accepts (``None``: any): the challenge is of
+            one of them and its code falls back only to another of them.
+        :raises MethodNotAvailable: unknown, switched off, not bound, or not accepted here.
         :raises RateLimited: a limit is full; ``retry_after`` says when to retry.
         :raises TemporarilyLocked: recent failures; ``locked_until`` says until when.
         :raises MethodLocked: too many failures in a row.
@@ -407,8 +428,11 @@ class ChallengeFlows(Core):
         if purpose == "operation" and not operation:
             raise InvalidInput("An operation challenge needs an operation description.")
         m = self.method(method)
+        accepted = None if methods is None else sorted(set(methods))
+        if not accepts(accepted, m.name):
+            raise MethodNotAvailable(f"{m.name} is not accepted here. Choose another method.")
         stored, record = yield from self._io("store", "get_many", [(_POLICY, _POLICY), (_SUBJECT, subject)])
-        allowed = self.default_policy.merged_with(stored).methods(app=app, route=route, subject=subject)
+        allowed = self.policy_cache.keep(stored, self.clock()).methods(app=app, route=route, subject=subject)
         if m.name not in allowed:
             raise MethodNotAvailable(f"{m.name} is switched off here. Choose another method.")
         record = record or {"bindings": []}
@@ -416,7 +440,8 @@ class ChallengeFlows(Core):
         if binding is None:
             raise MethodNotAvailable(f"Nothing is bound for {m.name}. Choose another method or add one.")
         # Only to a method this route accepts, so the grant never says more than was proved.
-        email = _find_binding(record, "email", None) if "email" in allowed and "email" in self.methods else None
+        fits = "email" in allowed and "email" in self.methods and accepts(accepted, "email")
+        email = _find_binding(record, "email", None) if fits else None
         fallback = email["target"] if email and m.name == "sms" and self.settings.fallback_to_email else None
         digest = None
         if purpose == "operation":
@@ -434,6 +459,7 @@ class ChallengeFlows(Core):
                 app=app,
                 client=client,
                 fallback=fallback,
+                accepted=accepted,
             )
         )
 
@@ -688,6 +714,7 @@ class ChallengeFlows(Core):
 
         :param operation_data: the operation about to run; it must be the one approved.
         :raises OperationMismatch: the challenge approves no operation, or another one.
+        :raises MethodNotAccepted: it was approved by a method the route does not accept.
         :raises ApprovalUsed: the approval was used already.
         :raises ChallengeClosed: not approved.
         """
@@ -697,6 +724,7 @@ class ChallengeFlows(Core):
         offered = "" if operation_data is None else self.operation_digest(operation_data)
         if not hmac.compare_digest(offered, challenge.operation_digest):
             raise OperationMismatch("This approval is for a different operation. Approve this one.")
+        check_accepted(challenge.accepts, challenge.method)
         outcome = yield from self._transition(challenge, _machine.consume)
         if outcome.error is not None:
             raise outcome.error

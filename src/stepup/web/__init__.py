@@ -16,6 +16,7 @@ from ._common import Operation as Operation
 from ._common import WebConfig as WebConfig
 from ._forms import PlainForm as PlainForm
 from ._forms import StepUpForm as StepUpForm
+from ._gate import grant_holds as grant_holds
 from ._gate import login_settled as login_settled
 from ._headers import PAGE_HEADER_NAMES as PAGE_HEADER_NAMES
 from ._headers import page_headers as page_headers
@@ -36,6 +37,7 @@ __all__ = [
     "WebResult",
     "client_address",
     "is_json_type",
+    "grant_holds",
     "login_settled",
     "media_type",
     "page_headers",
