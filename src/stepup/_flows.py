@@ -705,6 +705,7 @@ class ChallengeFlows(Core):
         subject: str | None = None,
         session: str | None = None,
         operation_data: Any = None,
+        methods: Iterable[str] | None = None,
     ) -> Flow[dict[str, Any] | None]:
         """Use an approval once and hand back the saved request to replay, if any.
 
@@ -713,6 +714,9 @@ class ChallengeFlows(Core):
         the same session, approves nothing.
 
         :param operation_data: the operation about to run; it must be the one approved.
+        :param methods: the methods the route running it accepts (``None``: any); the
+            method that approved must be one of them, and of those the challenge was
+            started for.
         :raises OperationMismatch: the challenge approves no operation, or another one.
         :raises MethodNotAccepted: it was approved by a method the route does not accept.
         :raises ApprovalUsed: the approval was used already.
@@ -724,6 +728,7 @@ class ChallengeFlows(Core):
         offered = "" if operation_data is None else self.operation_digest(operation_data)
         if not hmac.compare_digest(offered, challenge.operation_digest):
             raise OperationMismatch("This approval is for a different operation. Approve this one.")
+        check_accepted(None if methods is None else frozenset(methods), challenge.method)
         check_accepted(challenge.accepts, challenge.method)
         outcome = yield from self._transition(challenge, _machine.consume)
         if outcome.error is not None:

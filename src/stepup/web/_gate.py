@@ -167,7 +167,9 @@ class Gate(WebCore):
                 if token is None:
                     return problem(ChallengeForbidden("The approval token is not valid."))
                 try:
-                    yield from e._consume(token["c"], subject=subject, session=self.nonce(req), operation_data=data)
+                    yield from e._consume(
+                        token["c"], subject=subject, session=self.nonce(req), operation_data=data, methods=methods
+                    )
                 except StepUpError as error:
                     return self.refused(req, error) if replayed else problem(error)
                 return None
