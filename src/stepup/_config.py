@@ -161,7 +161,8 @@ class Settings:
     #: who may frame stepup's pages: the source list of CSP ``frame-ancestors``
     #: (``'none'``, ``'self'``, or origins such as ``https://app.example``).
     frame_ancestors: str = "'none'"
-    #: apps (blueprints, mounts) the admin page offers switches for.
+    #: apps the admin page offers switches for besides those it finds in the app (Flask
+    #: blueprints; ASGI mounts and routes given ``app=``): for an app it cannot find.
     admin_apps: tuple[str, ...] = ()
     #: identity sources the admin page offers switches for.
     admin_identity_sources: tuple[str, ...] = ("password", "sso")
@@ -176,7 +177,8 @@ class Settings:
     bind_on_first_login: bool = True
     #: seconds a process keeps the policy it read before reading it from the store again:
     #: how long a change made by another process (instance, ``stepup`` command) may take
-    #: to reach this one. Changes made through this process's engine apply at once.
+    #: to reach this one. Changes made through this process's engine apply at once; 0
+    #: reads it on every protected request.
     policy_refresh: float = 5.0
 
     def __post_init__(self) -> None:
