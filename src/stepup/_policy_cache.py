@@ -24,6 +24,36 @@ __all__ = ["PolicyCache"]
 _MEMO_MAX = 4096
 
 
+class _View:
+    """One policy as read, with what the grant check derives from it. Replaced whole when
+    the policy changes, so that a thread checking a grant meanwhile sees the old one or
+    the new one, never a mix of the two."""
+
+    __slots__ = ("all_on", "memo", "policy", "subjects", "uniform")
+
+    def __init__(self, policy: Policy) -> None:
+        scopes = policy.record["scopes"]
+        scoped = any(name != "global" and values.get("methods") for name, values in scopes.items())
+        self.policy = policy
+        #: the methods allowed everywhere, when no app, route or subject scope switches one.
+        self.uniform: frozenset[str] | None = None if scoped else policy.methods()
+        #: every method is on everywhere: a grant of any method counts wherever it is fresh.
+        self.all_on = self.uniform is not None and self.uniform >= set(scopes["global"]["methods"])
+        self.subjects = frozenset(s.removeprefix("subject:") for s in scopes if s.startswith("subject:"))
+        self.memo: dict[tuple[str | None, ...], frozenset[str]] = {}
+
+    def allowed(self, app: str | None, route: str | None, subject: str) -> frozenset[str]:
+        if self.uniform is not None:
+            return self.uniform
+        key: tuple[str | None, ...] = (app, route, subject) if subject in self.subjects else (app, route)
+        found = self.memo.get(key)
+        if found is None:
+            if len(self.memo) >= _MEMO_MAX:
+                self.memo.clear()
+            found = self.memo[key] = self.policy.methods(app=app, route=route, subject=subject)
+        return found
+
+
 class PolicyCache:
     """The policy last read, and the methods it allows where routes ask.
 
@@ -34,37 +64,29 @@ class PolicyCache:
     def __init__(self, defaults: Policy, refresh: float) -> None:
         self.defaults = defaults
         self.refresh = refresh
-        self.policy = defaults
+        #: the policy as last read, and what the grant check derives from it.
+        self.view = _View(defaults)
         #: when the policy was last read from the store (``None``: never).
         self.read_at: float | None = None
-        self._memo: dict[tuple[str | None, ...], frozenset[str]] = {}
-        self._subjects: frozenset[str] = frozenset()
-        #: the methods allowed everywhere, when no app, route or subject scope switches one.
-        self.uniform: frozenset[str] | None = defaults.methods()
-        #: every method is on everywhere: a grant of any method counts wherever it is fresh.
-        self.all_on = self._all_on(defaults)
+
+    @property
+    def policy(self) -> Policy:
+        """The policy as last read (the settings' defaults before any read)."""
+        return self.view.policy
 
     def current(self, now: float) -> Policy | None:
         """The policy, or ``None`` when it is due to be read again."""
         if self.read_at is None or now - self.read_at >= self.refresh:
             return None
-        return self.policy
+        return self.view.policy
 
     def keep(self, stored: dict[str, Any] | None, now: float) -> Policy:
         """Take the stored policy record as read at ``now``; returns the policy in force."""
         policy = self.defaults.merged_with(stored)
-        scopes = policy.record["scopes"]
-        if policy.record != self.policy.record:
-            self._memo = {}
-            self._subjects = frozenset(s.removeprefix("subject:") for s in scopes if s.startswith("subject:"))
-            scoped = any(name != "global" and values.get("methods") for name, values in scopes.items())
-            self.uniform = None if scoped else policy.methods()
-            self.all_on = self._all_on(policy)
-        self.policy, self.read_at = policy, now
-        return policy
-
-    def _all_on(self, policy: Policy) -> bool:
-        return self.uniform is not None and self.uniform >= set(policy.record["scopes"]["global"]["methods"])
+        if policy.record != self.view.policy.record:
+            self.view = _View(policy)
+        self.read_at = now
+        return self.view.policy
 
     def postpone(self, now: float) -> None:
         """Keep the policy last read for another ``refresh`` seconds: the store could not be
@@ -80,12 +102,4 @@ class PolicyCache:
         """
         if self.read_at is None or now - self.read_at >= self.refresh:
             return None
-        if self.uniform is not None:
-            return self.uniform
-        key: tuple[str | None, ...] = (app, route, subject) if subject in self._subjects else (app, route)
-        found = self._memo.get(key)
-        if found is None:
-            if len(self._memo) >= _MEMO_MAX:
-                self._memo.clear()
-            found = self._memo[key] = self.policy.methods(app=app, route=route, subject=subject)
-        return found
+        return self.view.allowed(app, route, subject)

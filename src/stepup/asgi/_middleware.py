@@ -142,8 +142,9 @@ class StepUpMiddleware:
         app = None if exempt else app_of(routes_of(self.app), dict(scope))
         result = await st.engine._run(
             st.web(scope).login(  # type: ignore[arg-type]
-                req, exempt=exempt, identity_source=st.identity_source(scope), device_token=device, app=app
-            )
+                req, exempt=exempt, identity_source=st.identity_source(scope),  # type: ignore[arg-type]
+                device_token=device, app=app,
+            )  # fmt: skip
         )
         return None if result is None else st.respond(result, scope)  # type: ignore[arg-type]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -37,7 +37,7 @@ def _fresh(request: Request, max_age: float, methods: frozenset[str] | None, app
     )
 
 
-def _where(context: tuple[dict[str, Any], str | None]) -> tuple[str | None, str | None]:
+def _where(context: tuple[MutableMapping[str, Any], str | None]) -> tuple[str | None, str | None]:
     """The policy's app and route of a routed request: the name given, else its mount."""
     scope, app = context
     route = getattr(scope.get("route"), "name", None) or scope["path"]

@@ -49,11 +49,12 @@ def grant_holds(
     read_at = cache.read_at
     if read_at is None or now - read_at >= cache.refresh:
         return False
-    allowed = cache.uniform
+    view = cache.view
+    allowed = view.uniform
     if allowed is None:
         app, route = where(context)
-        allowed = cache.allowed(now, app, route, subject)
-    elif cache.all_on:
+        allowed = view.allowed(app, route, subject)
+    elif view.all_on:
         allowed = None  # every method on everywhere: nothing to filter
     return grants.satisfies(
         session, subject, max_age=max_age, now=now, methods=methods, grace=engine.settings.grant_grace, allowed=allowed
