@@ -24,6 +24,8 @@ def test_login_2fa_on_for_one_app_holds_a_password_login_there_only(make_lab):
 
     assert held.status_code == 303 and held.location == "/stepup/?next=/lobby/"
     assert elsewhere.status_code == 200 and "Home of dana" in elsewhere.text
+    vault = browser.get("/vault/")  # another app, which asks none at login: its routes' step-up
+    assert vault.status_code == 303 and vault.location.startswith("/stepup/?r=")
     # Held in the lobby, then another app: the hold stays with the login, and one second
     # factor lifts it for every app.
     choose = browser.follow(browser.get("/lobby/"))
