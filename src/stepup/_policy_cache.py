@@ -14,6 +14,7 @@ Pure: no I/O here; the engine's flows read the store and hand the record to :met
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._policy import Policy
@@ -68,6 +69,9 @@ class PolicyCache:
         self.view = _View(defaults)
         #: when the policy was last read from the store (``None``: never).
         self.read_at: float | None = None
+        #: until when every method is on everywhere as far as this process knows: before
+        #: then, a grant check needs no look-up at all (the common case).
+        self.open_until = -math.inf
 
     @property
     def policy(self) -> Policy:
@@ -86,6 +90,7 @@ class PolicyCache:
         if policy.record != self.view.policy.record:
             self.view = _View(policy)
         self.read_at = now
+        self.open_until = now + self.refresh if self.view.all_on else -math.inf
         return self.view.policy
 
     def postpone(self, now: float) -> None:
@@ -93,6 +98,7 @@ class PolicyCache:
         read (it is down), and no change can be written to it meanwhile either."""
         if self.read_at is not None:
             self.read_at = now
+            self.open_until = now + self.refresh if self.view.all_on else -math.inf
 
     def allowed(self, now: float, app: str | None, route: str | None, subject: str) -> frozenset[str] | None:
         """The methods switched on for ``subject`` at ``route`` of ``app``, or ``None`` when

@@ -116,6 +116,8 @@ def test_a_grant_of_a_method_switched_off_for_an_app_no_longer_opens_it(lab):
     assert browser.offered(browser.follow(stopped)) == ["Email: d•••@example.com"]
     assert browser.get("/report").text == "The quarterly report"  # SMS is still on elsewhere
     assert browser.get("/vault/keys", headers=JSON).status_code == 401
+    lab.call("set_method", "sms", True, "subject", "dana")  # the most specific scope wins
+    assert browser.get("/vault/keys").text == "The keys"
 
 
 def test_a_method_switched_off_for_an_app_by_its_admin_page_applies_at_once(lab):

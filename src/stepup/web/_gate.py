@@ -46,16 +46,16 @@ def grant_holds(
     """
     now = engine.clock()
     cache = engine.policy_cache
-    read_at = cache.read_at
-    if read_at is None or now - read_at >= cache.refresh:
-        return False
-    view = cache.view
-    allowed = view.uniform
-    if allowed is None:
-        app, route = where(context)
-        allowed = view.allowed(app, route, subject)
-    elif view.all_on:
-        allowed = None  # every method on everywhere: nothing to filter
+    allowed: frozenset[str] | None = None  # every method on everywhere: nothing to filter
+    if now >= cache.open_until:
+        read_at = cache.read_at
+        if read_at is None or now - read_at >= cache.refresh:
+            return False
+        view = cache.view
+        allowed = view.uniform
+        if allowed is None:
+            app, route = where(context)
+            allowed = view.allowed(app, route, subject)
     return grants.satisfies(
         session, subject, max_age=max_age, now=now, methods=methods, grace=engine.settings.grant_grace, allowed=allowed
     )
