@@ -22,6 +22,7 @@ from ._errors import InvalidInput as InvalidInput
 from ._errors import InvalidPhoneNumber as InvalidPhoneNumber
 from ._errors import LoginEnded as LoginEnded
 from ._errors import MethodLocked as MethodLocked
+from ._errors import MethodNotAccepted as MethodNotAccepted
 from ._errors import MethodNotAvailable as MethodNotAvailable
 from ._errors import NoSendsLeft as NoSendsLeft
 from ._errors import NothingToBackUp as NothingToBackUp
@@ -82,6 +83,7 @@ __all__ = [
     "Message",
     "MessageCatalog",
     "MethodLocked",
+    "MethodNotAccepted",
     "MethodNotAvailable",
     "NoSendsLeft",
     "NothingToBackUp",

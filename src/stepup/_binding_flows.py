@@ -271,16 +271,40 @@ class BindingFlows(DeviceFlows):
         yield from self._change_policy({"bind_on_first_login": bool(enabled)})
 
     def _change_policy(self, change: dict[str, Any], by: str | None = None) -> Flow[None]:
-        yield from self._io("store", "update", _POLICY, _POLICY, lambda r: (apply_change(r, change), None), None)
+        def change_it(record: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+            new = apply_change(record, change)
+            return new, new
+
+        stored = yield from self._io("store", "update", _POLICY, _POLICY, change_it, None)
+        # In force at once in this process; other processes read it within policy_refresh.
+        self.policy_cache.keep(stored, self.clock())
         self._emit("policy_changed", None, subject=by, detail=change)
 
     def _login_decision(
         self, subject: str, *, identity_source: str | None = None, app: str | None = None
     ) -> Flow[LoginDecision]:
         """What a fresh login of ``subject`` needs: a second factor or not, with which of
-        their bindings, a binding first, or support (``refused``: see :mod:`._enrolment`)."""
+        their bindings, a binding first, or support (``refused``: see :mod:`._enrolment`).
+
+        :param app: the app (blueprint, mount) the login is for; ``None``: a request that
+            belongs to no app, which the global setting decides.
+        """
         policy = yield from self._policy()
-        if not policy.login_2fa(subject=subject, app=app, identity_source=identity_source):
+        required = policy.login_2fa(subject=subject, app=app, identity_source=identity_source)
+        return (yield from self._decide_login(policy, subject, required, app))
+
+    def _login_somewhere(self, subject: str, *, identity_source: str | None = None) -> Flow[LoginDecision]:
+        """What a fresh login needs for the requests that ask most: a second factor when the
+        policy asks one globally or in any app (the login hold then lets a held login into
+        the apps that ask none), with the methods on globally."""
+        policy = yield from self._policy()
+        required = policy.login_2fa_somewhere(subject=subject, identity_source=identity_source)
+        return (yield from self._decide_login(policy, subject, required))
+
+    def _decide_login(
+        self, policy: Policy, subject: str, required: bool, app: str | None = None
+    ) -> Flow[LoginDecision]:
+        if not required:
             return LoginDecision(required=False)
         allowed = policy.methods(app=app, subject=subject)
         bindings = yield from self._bindings(subject)

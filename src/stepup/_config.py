@@ -187,7 +187,8 @@ class Settings:
     #: (``'none'``, ``'self'``, or origins such as ``https://app.example``). ``'none'`` also
     #: sends ``X-Frame-Options: DENY``, ``'self'`` ``SAMEORIGIN``.
     frame_ancestors: str = "'none'"
-    #: apps (blueprints, mounts) the admin page offers switches for.
+    #: apps the admin page offers switches for besides those it finds in the app (Flask
+    #: blueprints; ASGI mounts and routes given ``app=``): for an app it cannot find.
     admin_apps: tuple[str, ...] = ()
     #: identity sources the admin page offers switches for.
     admin_identity_sources: tuple[str, ...] = ("password", "sso")
@@ -201,6 +202,11 @@ class Settings:
     #: ask users with nothing bound to bind a method at login (policy default); off, their
     #: logins that need a second factor are refused.
     bind_on_first_login: bool = True
+    #: seconds a process keeps the policy it read before reading it from the store again:
+    #: how long a change made by another process (instance, ``stepup`` command) may take
+    #: to reach this one. Changes made through this process's engine apply at once; 0
+    #: reads it on every protected request.
+    policy_refresh: float = 5.0
 
     def __post_init__(self) -> None:
         positive = (
@@ -211,7 +217,10 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)!r}.")
-        for name in ("resend_cooldown", "grant_grace", "trusted_device_days", "totp_drift", "trusted_proxy_hops"):
+        for name in (
+            "resend_cooldown", "grant_grace", "trusted_device_days", "totp_drift", "trusted_proxy_hops",
+            "policy_refresh",
+        ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ConfigurationError(f"{name} must not be negative.")
         for table in (self.code_length, self.contact_code_length):

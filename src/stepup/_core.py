@@ -21,6 +21,7 @@ from ._errors import MethodNotAvailable
 from ._messages import MessageCatalog
 from ._models import AuditEvent, Challenge
 from ._policy import Policy
+from ._policy_cache import PolicyCache
 from ._ratelimit import Limit, Limits
 from .methods import BUILTIN_METHODS, Method, load_methods
 
@@ -79,6 +80,8 @@ class Core:
         self._session_digests: dict[str, str] = {}
         self.messages = messages or MessageCatalog(self.settings.app_name)
         self.default_policy = Policy.defaults(self.settings, self.methods)
+        #: the policy as this process last read it (:mod:`stepup._policy_cache`).
+        self.policy_cache = PolicyCache(self.default_policy, self.settings.policy_refresh)
         self.limits = Limits({
             name.removeprefix("limit_"): Limit(name.removeprefix("limit_"), getattr(self.settings, name))
             for name in self.settings.limit_names()

@@ -19,6 +19,7 @@
     │   ├── ChallengeClosed         410: already approved, used or cancelled
     │   │   └── ApprovalUsed        410: an operation approval was used already
     │   ├── OperationMismatch       403: the approval is for another operation
+    │   │   └── MethodNotAccepted   403: approved by a method the route does not accept
     │   └── NoSendsLeft             429: every send of this challenge is used
     ├── Throttled                   429: with ``retry_after`` (seconds)
     │   ├── RateLimited             a limit of the ``limits`` library was hit
@@ -58,6 +59,7 @@ __all__ = [
     "InvalidPhoneNumber",
     "LoginEnded",
     "MethodLocked",
+    "MethodNotAccepted",
     "MethodNotAvailable",
     "NoSendsLeft",
     "NothingToBackUp",
@@ -242,6 +244,22 @@ class OperationMismatch(ChallengeError):
 
     status = 403
     code = "operation_mismatch"
+
+
+class MethodNotAccepted(OperationMismatch):
+    """An approval was given by a method the protected route does not accept (its
+    ``methods=``), e.g. by email after a fallback on a route that takes only SMS.
+
+    :param method: the method that approved.
+    :param accepted: the methods the route accepts.
+    """
+
+    code = "method_not_accepted"
+
+    def __init__(self, message: str, *, method: str, accepted: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.method = method
+        self.accepted = accepted
 
 
 class NoSendsLeft(ChallengeError):

@@ -8,9 +8,11 @@ function of :mod:`stepup._machine`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 from . import _machine
+from ._accepted import accepts, check_accepted
 from ._channels import channel_routes
 from ._charges import contact_failure_hits, issue_hits, send_hits
 from ._core import Flow
@@ -27,6 +29,7 @@ from ._errors import (
     OperationMismatch,
     RateLimited,
     StepUpError,
+    StoreUnavailable,
     TemporarilyLocked,
 )
 from ._keys import failure_key, legacy_failure_key
@@ -52,8 +55,21 @@ class ChallengeFlows(LoginEnding):
     # -- reading -----------------------------------------------------------------------
 
     def _policy(self) -> Flow[Policy]:
-        stored = yield from self._io("store", "get", _POLICY, _POLICY)
-        return self.default_policy.merged_with(stored)
+        """The policy in force: as last read, or read again once ``policy_refresh`` passed
+        (:mod:`stepup._policy_cache`). A store that cannot be read keeps the last one read
+        in force: no change can reach the store meanwhile either."""
+        cache, now = self.policy_cache, self.clock()
+        policy = cache.current(now)
+        if policy is not None:
+            return policy
+        try:
+            stored = yield from self._io("store", "get", _POLICY, _POLICY)
+        except StoreUnavailable:
+            if cache.read_at is None:
+                raise
+            cache.postpone(now)
+            return cache.policy
+        return cache.keep(stored, now)
 
     def _subject(self, subject: str) -> Flow[dict[str, Any]]:
         record = yield from self._io("store", "get", _SUBJECT, subject)
@@ -309,6 +325,7 @@ class ChallengeFlows(LoginEnding):
         app: str | None = None,
         client: str | None = None,
         fallback: str | None = None,
+        accepted: list[str] | None = None,
     ) -> Flow[Challenge]:
         """Make a challenge, check its method's lock, charge its limits and store it in
         one step, and send its code.
@@ -340,6 +357,7 @@ class ChallengeFlows(LoginEnding):
             pending=pending,
             app=app,
             fallback=fallback,
+            accepts=accepted,
         )
         hits = issue_hits(
             subject=subject, client=client, purpose=purpose, channel=method.channel, target=target,
@@ -375,6 +393,7 @@ class ChallengeFlows(LoginEnding):
         app: str | None = None,
         route: str | None = None,
         client: str | None = None,
+        methods: Iterable[str] | None = None,
     ) -> Flow[Challenge]:
         """Start a challenge for a subject's bound method and send its code.
 
@@ -391,7 +410,9 @@ class ChallengeFlows(LoginEnding):
         :param app: the app (blueprint, mount) asking, for policy.
         :param route: the route asking, for policy.
         :param client: the client's address, for rate limits.
-        :raises MethodNotAvailable: unknown, switched off, or not bound.
+        :param methods: the methods the route accepts (``None``: any): the challenge is of
+            one of them and its code falls back only to another of them.
+        :raises MethodNotAvailable: unknown, switched off, not bound, or not accepted here.
         :raises RateLimited: a limit is full; ``retry_after`` says when to retry.
         :raises TemporarilyLocked: recent failures; ``locked_until`` says until when.
         :raises MethodLocked: too many failures in a row.
@@ -407,8 +428,11 @@ class ChallengeFlows(LoginEnding):
         if purpose == "operation" and not operation:
             raise InvalidInput("An operation challenge needs an operation description.")
         m = self.method(method)
+        accepted = None if methods is None else sorted(set(methods))
+        if not accepts(accepted, m.name):
+            raise MethodNotAvailable(f"{m.name} is not accepted here. Choose another method.")
         stored, record = yield from self._io("store", "get_many", [(_POLICY, _POLICY), (_SUBJECT, subject)])
-        allowed = self.default_policy.merged_with(stored).methods(app=app, route=route, subject=subject)
+        allowed = self.policy_cache.keep(stored, self.clock()).methods(app=app, route=route, subject=subject)
         if m.name not in allowed:
             raise MethodNotAvailable(f"{m.name} is switched off here. Choose another method.")
         record = record or {"bindings": []}
@@ -416,7 +440,8 @@ class ChallengeFlows(LoginEnding):
         if binding is None:
             raise MethodNotAvailable(f"Nothing is bound for {m.name}. Choose another method or add one.")
         # Only to a method this route accepts, so the grant never says more than was proved.
-        email = _find_binding(record, "email", None) if "email" in allowed and "email" in self.methods else None
+        fits = "email" in allowed and "email" in self.methods and accepts(accepted, "email")
+        email = _find_binding(record, "email", None) if fits else None
         fallback = email["target"] if email and m.name == "sms" and self.settings.fallback_to_email else None
         digest = None
         if purpose == "operation":
@@ -434,6 +459,7 @@ class ChallengeFlows(LoginEnding):
                 app=app,
                 client=client,
                 fallback=fallback,
+                accepted=accepted,
             )
         )
 
@@ -680,6 +706,7 @@ class ChallengeFlows(LoginEnding):
         subject: str | None = None,
         session: str | None = None,
         operation_data: Any = None,
+        methods: Iterable[str] | None = None,
     ) -> Flow[dict[str, Any] | None]:
         """Use an approval once and hand back the saved request to replay, if any.
 
@@ -688,7 +715,11 @@ class ChallengeFlows(LoginEnding):
         the same session, approves nothing.
 
         :param operation_data: the operation about to run; it must be the one approved.
+        :param methods: the methods the route running it accepts (``None``: any); the
+            method that approved must be one of them, and of those the challenge was
+            started for.
         :raises OperationMismatch: the challenge approves no operation, or another one.
+        :raises MethodNotAccepted: it was approved by a method the route does not accept.
         :raises ApprovalUsed: the approval was used already.
         :raises LoginEnded: the session's login was ended by a logout.
         :raises ChallengeClosed: not approved.
@@ -698,6 +729,8 @@ class ChallengeFlows(LoginEnding):
             raise OperationMismatch("This verification approves no operation. Approve this one first.")
         if operation_data is None or not self._operation_matches(challenge.operation_digest, operation_data):
             raise OperationMismatch("This approval is for a different operation. Approve this one.")
+        check_accepted(None if methods is None else frozenset(methods), challenge.method)
+        check_accepted(challenge.accepts, challenge.method)
         outcome = yield from self._transition(challenge, _machine.consume)
         if outcome.error is not None:
             raise outcome.error

@@ -65,6 +65,9 @@ class Challenge:
     fallback: str | None = None
     #: the method first chosen, when the code went by another one instead (``sms``).
     fallback_from: str | None = None
+    #: the methods the protected route accepts (``None``: any): a code falls back only to
+    #: one of them, and an operation approval counts only when given by one of them.
+    accepts: list[str] | None = None
     #: what to tell the user when the code went an unusual way, e.g. "Your code could not
     #: be sent by text message, so it went by email to k•••@example.com instead."
     notice: str | None = None

@@ -111,6 +111,22 @@ class Policy:
             required = required and self.record["identity_sources"].get(identity_source, True)
         return bool(required)
 
+    def login_2fa_somewhere(self, *, subject: str | None = None, identity_source: str | None = None) -> bool:
+        """Whether a login needs a second factor for some request: globally (a request
+        that belongs to no app) or in at least one app. The login hold then decides each
+        request by :meth:`login_2fa` for the request's app.
+        """
+        enforced = self.record["scopes"].get(f"subject:{subject}", {}).get("login_2fa") if subject else None
+        if enforced is not None:
+            return bool(enforced)
+        scopes = self.record["scopes"]
+        required = bool(scopes.get("global", {}).get("login_2fa", False)) or any(
+            bool(values.get("login_2fa")) for name, values in scopes.items() if name.startswith("app:")
+        )
+        if identity_source is not None:
+            required = required and self.record["identity_sources"].get(identity_source, True)
+        return bool(required)
+
     @property
     def bind_on_first_login(self) -> bool:
         """Whether a user with nothing bound is asked to bind a method at login."""

@@ -224,6 +224,7 @@ def satisfies(
     now: float,
     methods: frozenset[str] | None = None,
     grace: float = 0,
+    allowed: frozenset[str] | None = None,
 ) -> bool:
     """Whether the session holds a grant fresh enough for a route.
 
@@ -231,6 +232,8 @@ def satisfies(
     :param now: the current time.
     :param methods: methods the route accepts (``None``: any second factor).
     :param grace: seconds after any step-up in which a route does not ask again.
+    :param allowed: methods the policy allows at the route now (``None``: any); a grant
+        of a method switched off there counts for nothing.
     """
     # The hot path of every protected request: a look-up of the log and a comparison.
     log = _log_of(session)
@@ -239,9 +242,9 @@ def satisfies(
     if log.subject != subject or log.held or log.latest is None:
         return False
     oldest = now - (max_age if max_age >= grace else grace)
-    if methods is None:
+    if methods is None and allowed is None:
         return log.latest >= oldest
     for method, at in log.amr:
-        if at >= oldest and method in methods:
+        if at >= oldest and (methods is None or method in methods) and (allowed is None or method in allowed):
             return True
     return False

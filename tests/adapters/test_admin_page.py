@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 JSON = {"Accept": "application/json"}
@@ -147,3 +149,26 @@ def test_a_bad_switch_is_refused_and_changes_nothing(bank, admin):
     assert unknown.status_code == 400 and "Unknown method" in unknown.text
     assert nameless.status_code == 400 and nonsense.status_code == 400
     assert bank.policy().methods(app="bank") == {"sms", "email", "totp", "recovery"}
+
+
+def test_the_admin_page_offers_the_apps_it_finds_without_admin_apps(make_lab):
+    lab = make_lab(STEPUP_ADMIN_APPS=())
+    browser = lab.browser()
+    browser.sign_in("dana", "sms")
+    page = browser.get("/stepup/admin")
+
+    # Blueprints on Flask, mounts with routes on Starlette: not stepup's own, not static files.
+    assert re.findall(r'<th scope="row">([^<]*)</th>', page.text)[:3] == ["Everywhere", "vault", "lobby"]
+    after = switch(browser, page, "app", "login_2fa", name="lobby")
+    assert 'aria-label="2FA at sign-in for lobby: off, switch on"' in after.text
+    assert lab.policy().login_2fa(app="lobby") is False and lab.policy().login_2fa() is True
+
+
+def test_apps_named_by_setting_come_first_and_once(make_lab):
+    lab = make_lab(STEPUP_ADMIN_APPS=("lobby", "partners"))
+    browser = lab.browser()
+    browser.sign_in("dana", "sms")
+
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', browser.get("/stepup/admin").text)
+
+    assert rows[:4] == ["Everywhere", "lobby", "partners", "vault"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,82 @@ def test_policy_change_is_audited(engine: stepup.Engine, audit: list[stepup.Audi
     event = audit[-1]
     assert event.type == "policy_changed"
     assert event.detail == {"scope": "app:admin", "method": "sms", "enabled": False}
+
+
+# -- 2FA at login per app, the policy kept in memory, a route's methods --------------------------
+
+
+def test_login_2fa_somewhere_counts_the_apps_and_the_subject() -> None:
+    settings = Settings(login_2fa=False)
+    policy = Policy.defaults(settings, ["sms"]).merged_with({"scopes": {"app:bank": {"login_2fa": True}}})
+    assert policy.login_2fa_somewhere() is True
+    assert policy.login_2fa() is False and policy.login_2fa(app="bank") is True
+    exempt = policy.merged_with({"scopes": {"subject:bob": {"login_2fa": False}}})
+    assert exempt.login_2fa_somewhere(subject="bob") is False and exempt.login_2fa_somewhere(subject="al") is True
+    assert policy.merged_with({"identity_sources": {"sso": False}}).login_2fa_somewhere(identity_source="sso") is False
+    assert Policy.defaults(settings, ["sms"]).login_2fa_somewhere() is False
+
+
+def test_a_change_made_by_another_instance_is_read_within_policy_refresh(
+    engine_factory: Any, clock: stepup.FrozenClock, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'stepup.db'}"
+    here, there = engine_factory(store_url=url, policy_refresh=5), engine_factory(store_url=url)
+    assert "sms" in here.policy().methods(app="api")
+
+    there.set_method("sms", False, "app", "api")
+
+    assert "sms" not in there.policy().methods(app="api")  # the instance that made it: at once
+    clock.advance(4)
+    assert "sms" in here.policy().methods(app="api")  # kept in memory, no store read
+    clock.advance(1)
+    assert "sms" not in here.policy().methods(app="api")
+
+
+def test_a_store_that_cannot_be_read_keeps_the_policy_last_read(engine_factory: Any, clock: Any) -> None:
+    engine = engine_factory()
+    engine.set_method("sms", False, "app", "api")
+
+    def down(*args: Any) -> Any:
+        raise stepup.StoreUnavailable("The store is down.")
+
+    engine.store.get = down  # type: ignore[method-assign]
+    clock.advance(60)
+    assert "sms" not in engine.policy().methods(app="api")
+    fresh = engine_factory()
+    fresh.store.get = down  # type: ignore[method-assign]
+    with pytest.raises(stepup.StoreUnavailable):
+        fresh.policy()  # never read: nothing to keep, so nothing is assumed
+
+
+def test_a_route_that_accepts_only_sms_starts_nothing_else_and_falls_back_to_nothing(
+    engine_factory: Any, sms: Any, email: Any
+) -> None:
+    engine = engine_factory(fallback_to_email=True)
+    engine.import_binding("alice", "sms", PHONE)
+    engine.import_binding("alice", "email", "alice@example.com")
+    emails = len(email.outbox)
+    with pytest.raises(stepup.MethodNotAvailable):
+        engine.start("alice", "email", "operation", operation="pay bob", methods=["sms"])
+    sms.fail_with = stepup.DeliveryError("The SMS could not be sent.", "sms", "gateway timeout")
+
+    with pytest.raises(stepup.DeliveryError):
+        engine.start("alice", "sms", "operation", operation="pay bob", methods=["sms"])
+
+    assert len(email.outbox) == emails
+    moved = engine.start("alice", "sms", "operation", operation="pay bob", methods=["sms", "email"])
+    assert moved.method == "email"  # a route that accepts email too may fall back to it
+
+
+def test_an_approval_by_a_method_the_route_does_not_accept_is_not_used(engine_factory: Any, email: Any) -> None:
+    engine = engine_factory()
+    engine.import_binding("alice", "email", "alice@example.com")
+    challenge = engine.start("alice", "email", "operation", operation="pay bob")
+    code = re.findall(r"\b\d{6}\b", email.last.body)[0]
+    engine.verify(challenge.id, code, subject="alice")
+
+    with pytest.raises(stepup.MethodNotAccepted) as refused:
+        engine.consume(challenge.id, subject="alice", operation_data="pay bob", methods=["sms"])
+
+    assert (refused.value.status, refused.value.code, refused.value.method) == (403, "method_not_accepted", "email")
+    assert engine.consume(challenge.id, subject="alice", operation_data="pay bob", methods=["sms", "email"]) is None

@@ -77,6 +77,13 @@ def build(tmp_path: Path, records: LabRecords, settings: dict[str, Any], **engin
         records.payments.append((data["to"], data["amount"]))
         return jsonify(paid=data["amount"], to=data["to"])
 
+    @app.post("/pay-by-sms")
+    @step_up_required(operation="payment of {amount} to {to}", methods=["sms"])
+    def pay_by_sms() -> Any:
+        data = request.get_json(silent=True) or request.form
+        records.payments.append((data["to"], data["amount"]))
+        return jsonify(paid=data["amount"], to=data["to"])
+
     vault = Blueprint("vault", "lab.vault", url_prefix="/vault")
 
     @vault.get("/")
@@ -91,6 +98,10 @@ def build(tmp_path: Path, records: LabRecords, settings: dict[str, Any], **engin
     app.register_blueprint(vault)
 
     lobby = Blueprint("lobby", "lab.lobby", url_prefix="/lobby")
+
+    @lobby.get("/")
+    def lobby_index() -> str:
+        return "The lobby"
 
     @lobby.get("/report")
     @step_up_required(max_age=60)

@@ -83,6 +83,13 @@ def build(tmp_path: Path, records: LabRecords, settings: dict[str, Any], **engin
         records.payments.append((data["to"], data["amount"]))
         return JSONResponse({"paid": data["amount"], "to": data["to"]})
 
+    @step_up_required(operation="payment of {amount} to {to}", methods=["sms"])
+    async def pay_by_sms(request: Request) -> Response:
+        is_json = request.headers.get("content-type", "").startswith("application/json")
+        data = await request.json() if is_json else await request.form()
+        records.payments.append((data["to"], data["amount"]))
+        return JSONResponse({"paid": data["amount"], "to": data["to"]})
+
     async def feed(websocket: WebSocket) -> None:
         await websocket.accept()
         await websocket.send_text(f"Feed of {websocket.session.get('user_id')}")
@@ -104,8 +111,12 @@ def build(tmp_path: Path, records: LabRecords, settings: dict[str, Any], **engin
             Route("/items/{item}", update_item, methods=["PUT", "PATCH"]),
             Route("/items/{item}", delete_item, methods=["DELETE"]),
             Route("/pay", pay, methods=["POST"]),
+            Route("/pay-by-sms", pay_by_sms, methods=["POST"]),
             Mount("/vault", routes=[Route("/", vault(page("The vault"))), Route("/keys", vault(page("The keys")))]),
-            Mount("/lobby", routes=[Route("/report", step_up_required(max_age=60)(page("The lobby report")))]),
+            Mount("/lobby", routes=[
+                Route("/", page("The lobby")),
+                Route("/report", step_up_required(max_age=60)(page("The lobby report"))),
+            ]),  # fmt: skip
             Mount("/static", StaticFiles(directory=static_folder(tmp_path)), name="static"),
             routes(engine.settings.url_prefix),
         ],

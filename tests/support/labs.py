@@ -9,8 +9,10 @@ behaviour:
 - ``/report`` (``max_age=60``), ``/email-only`` (``methods=["email"]``);
 - ``PUT``/``PATCH /items/<item>``: a JSON operation; ``DELETE /items/<item>``: an
   exception the app's own error handler answers with 423 for ``locked``;
-- ``POST /pay``: a payment operation taking JSON or a form;
-- ``/vault/...`` protected as a whole (the policy's app ``vault``), ``/lobby/report``;
+- ``POST /pay``: a payment operation taking JSON or a form; ``POST /pay-by-sms``, the same
+  accepting only SMS (``methods=["sms"]``);
+- ``/vault/...`` protected as a whole (the policy's app ``vault``); the app ``lobby``, with
+  ``/lobby/`` unprotected and ``/lobby/report`` protected;
 - on Starlette only, a WebSocket ``/feed`` that sends one line naming the session's user;
 - a hook that records every request it sees, so a replay's pass through the app's own
   machinery shows.

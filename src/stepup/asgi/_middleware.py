@@ -20,6 +20,7 @@ from .._config import Settings
 from .._engine import AsyncEngine
 from .._errors import ConfigurationError
 from .._models import AuditEvent
+from ._apps import app_names, app_of, routes_of
 from ._state import StepUpState
 
 __all__ = ["StepUpMiddleware"]
@@ -73,6 +74,9 @@ class StepUpMiddleware:
         )  # fmt: skip
         self._code_path = engine.settings.url_prefix + "/code/"
         self._prefix = engine.settings.url_prefix + "/"
+        # The app's routes, read when first needed (Starlette builds its middleware after
+        # the routes): the hold and the admin page find the policy's apps in them.
+        self.state.discover = lambda: app_names(routes_of(self.app))
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Plain code, no coroutine of its own: a request that goes through is handed on
@@ -134,8 +138,13 @@ class StepUpMiddleware:
         request = Request(scope, receive)
         req = await st.web_request(request, subject, read_body=False)
         device = request.cookies.get(st.settings.device_cookie)
+        # The router has not run yet: the request's app is found by matching its routes.
+        app = None if exempt else app_of(routes_of(self.app), dict(scope))
         result = await st.engine._run(
-            st.web(scope).login(req, exempt=exempt, identity_source=st.identity_source(scope), device_token=device)  # type: ignore[arg-type]
+            st.web(scope).login(  # type: ignore[arg-type]
+                req, exempt=exempt, identity_source=st.identity_source(scope),  # type: ignore[arg-type]
+                device_token=device, app=app,
+            )  # fmt: skip
         )
         return None if result is None else st.respond(result, scope)  # type: ignore[arg-type]
 

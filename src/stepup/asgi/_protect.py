@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Awaitable, Callable, Iterable
-
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import grants
-from ..web import PAGE_HEADER_NAMES, Operation
+from ..web import PAGE_HEADER_NAMES, Operation, grant_holds
+from ._apps import APP_ATTRIBUTE, mount_name
 from ._state import state_of
 
 __all__ = ["require", "step_up_required"]
@@ -25,33 +25,38 @@ def _operation(operation: Operation | str | None, fields: Iterable[str]) -> Oper
     return operation
 
 
-def _fresh(request: Request, max_age: float, methods: frozenset[str] | None) -> bool:
+def _fresh(request: Request, max_age: float, methods: frozenset[str] | None, app: str | None) -> bool:
     """The hot path: whether the session holds a fresh enough grant. Plain code, no await:
-    a look-up of the grant log and a clock read."""
+    a look-up of the grant log, a clock read and, where the policy switches methods per
+    app or route, a look-up of what this one allows."""
     scope = request.scope
     st = state_of(scope)
     subject = st.subject(scope)
-    return subject is not None and grants.satisfies(
-        scope["session"], subject, max_age=max_age, now=st.engine.clock(), methods=methods,
-        grace=st.settings.grant_grace,
-    )  # fmt: skip
+    return subject is not None and grant_holds(
+        st.engine, scope["session"], subject, max_age=max_age, methods=methods, where=_where, context=(scope, app)
+    )
+
+
+def _where(context: tuple[MutableMapping[str, Any], str | None]) -> tuple[str | None, str | None]:
+    """The policy's app and route of a routed request: the name given, else its mount."""
+    scope, app = context
+    route = getattr(scope.get("route"), "name", None) or scope["path"]
+    root: str = scope.get("root_path") or ""
+    return app or mount_name(root, scope.get("app_root_path", root)), route
 
 
 async def _check(
     request: Request, max_age: float, methods: frozenset[str] | None, operation: Operation | None, app: str | None
 ) -> Response | None:
     """``None`` when the request may run; otherwise the response that stops it."""
-    if operation is None and _fresh(request, max_age, methods):
+    if operation is None and _fresh(request, max_age, methods, app):
         return None
     st = state_of(request.scope)
     subject = st.subject(request.scope)
     req = await st.web_request(request, subject)
-    route = getattr(request.scope.get("route"), "name", None) or request.url.path
     # The policy's "app" is the name given, else the mount the route sits in ("/api" -> "api"):
     # the root path past the server's own (app_root_path, set by the first Mount).
-    root: str = request.scope.get("root_path") or ""
-    mount = root.removeprefix(request.scope.get("app_root_path", root))
-    app = app or mount.rstrip("/").rpartition("/")[2] or None
+    app, route = _where((request.scope, app))
     result = await st.engine._run(
         st.web(request.scope).protect(
             req, max_age=max_age, methods=methods, operation=operation, app=app, route=route,
@@ -85,11 +90,13 @@ def step_up_required(
     def decorator(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(endpoint)
         async def protected(request: Request) -> Response:
-            if op is None and _fresh(request, max_age, accepted):
+            if op is None and _fresh(request, max_age, accepted, app):
                 return await endpoint(request)
             stop = await _check(request, max_age, accepted, op, app)
             return await endpoint(request) if stop is None else stop
 
+        if app is not None:
+            setattr(protected, APP_ATTRIBUTE, app)  # the login hold and the admin page read it
         return protected
 
     return decorator
@@ -127,6 +134,8 @@ def require(
         if stop is not None:
             raise StepUpRequired(stop)
 
+    if app is not None:
+        setattr(dependency, APP_ATTRIBUTE, app)  # the login hold and the admin page read it
     return dependency
 
 

@@ -63,6 +63,8 @@ class StepUpState:
         self.identity_source_loader = identity_source_loader
         self.admin_check = admin_check
         self.exempt = tuple(p for p in self.settings.login_exempt if p.startswith("/"))
+        #: ``() -> app names`` found in the app, for the admin page (set by the middleware).
+        self.discover: Callable[[], Iterable[str]] = tuple
         self.headers = page_headers(self.settings)
         loaders = [FileSystemLoader(str(d)) for d in template_dirs] + [FileSystemLoader(str(TEMPLATE_DIR))]
         self.templates = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]))
@@ -112,7 +114,9 @@ class StepUpState:
         # Inside a Mount, root_path includes the mount; app_root_path is the server's.
         root = scope.get("app_root_path", scope.get("root_path", ""))
         https = scope.get("scheme") == "https"  # as the server reports it (uvicorn --proxy-headers)
-        config = WebConfig.from_settings(self.settings, root=root, admin_check=self.admin_check, https=https)
+        config = WebConfig.from_settings(
+            self.settings, root=root, admin_check=self.admin_check, https=https, discover=self.discover
+        )
         return WebFlows(self.engine, config)
 
     async def web_request(self, request: Request, subject: str | None, *, read_body: bool = True) -> WebRequest:

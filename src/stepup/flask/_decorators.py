@@ -8,8 +8,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from flask import Blueprint, Response, current_app, request
 
-from .. import grants
-from ..web import Operation
+from ..web import Operation, grant_holds
 from ._extension import request_session, state
 
 __all__ = ["step_up_required"]
@@ -61,10 +60,11 @@ class _Protection:
                 return login_manager.unauthorized()  # type: ignore[no-any-return]
             # Without Flask-Login the web layer answers, as on ASGI: a "sign in" page for
             # browsers, a problem document for JSON clients.
-        # The hot path: a fresh grant in the session is a string split and a clock read.
-        elif self.operation is None and grants.satisfies(
-            request_session(), subject, max_age=self.max_age, now=st.engine.clock(),
-            methods=self.methods, grace=st.settings.grant_grace,
+        # The hot path: a fresh grant in the session is a look-up, a clock read and, where
+        # the policy switches methods per app or route, a look-up of what this one allows.
+        elif self.operation is None and grant_holds(
+            st.engine, request_session(), subject, max_age=self.max_age, methods=self.methods, where=_where,
+            context=None,
         ):  # fmt: skip
             return None
         result = st.engine._run(
@@ -74,6 +74,12 @@ class _Protection:
             )
         )  # fmt: skip
         return None if result is None else st.respond(result)
+
+
+def _where(_: None) -> tuple[str | None, str | None]:
+    """The policy's app and route of the current request: its blueprint and endpoint."""
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    return req.blueprint, req.endpoint
 
 
 def step_up_required(

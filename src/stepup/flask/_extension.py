@@ -107,8 +107,9 @@ class _State:
     def web(self) -> WebFlows:
         """The web layer for this request (links carry the script root)."""
         config = WebConfig.from_settings(
-            self.settings, root=request.script_root, admin_check=self.admin_check, https=request.is_secure
-        )
+            self.settings, root=request.script_root, admin_check=self.admin_check, https=request.is_secure,
+            discover=_blueprint_names,
+        )  # fmt: skip
         return WebFlows(self.engine, config)
 
     def web_request(self, subject: str | None, *, read_body: bool = True) -> WebRequest:
@@ -178,6 +179,11 @@ class _LowerHeaders:
 
     def get(self, name: str, default: str = "") -> str:
         return str(self._headers.get(name, default))
+
+
+def _blueprint_names() -> list[str]:
+    """The policy's apps of the current Flask app: its blueprints, stepup's own aside."""
+    return [name for name in current_app.blueprints if name != "stepup"]
 
 
 def _login_manager(app: Flask) -> Any:
@@ -308,7 +314,9 @@ def _hold_fresh_logins() -> Response | None:
     exempt = request.blueprint == "stepup" or request.endpoint is None or request.endpoint in st.exempt
     req = st.web_request(subject, read_body=False)
     device = request.cookies.get(st.settings.device_cookie)
-    result = st.engine._run(st.web().login(req, exempt=exempt, identity_source=st.identity_source(), device_token=device))
+    source, app = st.identity_source(), request.blueprint
+    login = st.web().login(req, exempt=exempt, identity_source=source, device_token=device, app=app)
+    result = st.engine._run(login)
     return None if result is None else st.respond(result)
 
 

@@ -17,6 +17,7 @@ from ._common import WebConfig as WebConfig
 from ._forms import PlainForm as PlainForm
 from ._forms import StepUpForm as StepUpForm
 from ._gate import end_login as end_login
+from ._gate import grant_holds as grant_holds
 from ._gate import login_settled as login_settled
 from ._headers import PAGE_HEADER_NAMES as PAGE_HEADER_NAMES
 from ._headers import page_headers as page_headers
@@ -38,6 +39,7 @@ __all__ = [
     "client_address",
     "end_login",
     "is_json_type",
+    "grant_holds",
     "login_settled",
     "media_type",
     "page_headers",

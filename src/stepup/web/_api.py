@@ -118,7 +118,7 @@ class Api(BrowserPages):
         challenge = yield from e._start(
             subject, binding.method, purpose, binding_id=binding.id, operation=resume and resume["op"],
             operation_data=resume and resume["opd"], session=self.nonce(req), app=resume and resume["app"],
-            route=resume and resume["route"], client=req.client,
+            route=resume and resume["route"], client=req.client, methods=resume and resume["methods"],
         )  # fmt: skip
         next_url = resume["next"] if resume else self.config.home
         token = self.page_token(challenge.id, resume_token, next_url)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 from .. import grants
+from .._accepted import accepts
 from .._config import Settings
 from .._core import Flow
 from .._engine import AsyncEngine, Engine
@@ -58,6 +59,9 @@ class WebConfig:
 
     :ivar prefix: where stepup's routes are mounted, script root included (``/stepup``).
     :ivar admin_check: ``subject -> bool``; the admin page answers 403 without it.
+    :ivar apps: the apps the admin page offers switches for by setting (``admin_apps``).
+    :ivar discover: ``() -> app names`` the adapter found in the app (blueprints, mounts,
+        routes given ``app=``); the admin page offers these too.
     """
 
     prefix: str = "/stepup"
@@ -66,18 +70,21 @@ class WebConfig:
     admin_check: Callable[[str], bool] | None = None
     sensitive_max_age: int = 300
     apps: tuple[str, ...] = ()
+    discover: Callable[[], Iterable[str]] = tuple
     identity_sources: tuple[str, ...] = ("password", "sso")
     device_cookie: str = "stepup_device"
     secure_cookies: bool = False
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, root: str = "", admin_check: Callable[[str], bool] | None = None, https: bool = False
-    ) -> WebConfig:
+        cls, settings: Settings, *, root: str = "", admin_check: Callable[[str], bool] | None = None,
+        https: bool = False, discover: Callable[[], Iterable[str]] = tuple,
+    ) -> WebConfig:  # fmt: skip
         """The web configuration the settings describe.
 
         :param root: the script root or mount path in front of ``url_prefix``.
         :param https: the request came over HTTPS (stepup's cookies are then Secure).
+        :param discover: finds the app's apps (blueprints, mounts) for the admin page.
         """
         return cls(
             prefix=root.rstrip("/") + settings.url_prefix,
@@ -86,6 +93,7 @@ class WebConfig:
             admin_check=admin_check,
             sensitive_max_age=settings.sensitive_max_age,
             apps=settings.admin_apps,
+            discover=discover,
             identity_sources=settings.admin_identity_sources,
             device_cookie=settings.device_cookie,
             secure_cookies=settings.secure_cookies or https,
@@ -198,8 +206,7 @@ class WebCore:
         allowed = policy.methods(app=app, route=route, subject=subject)
         bindings = yield from e._bindings(subject)
         return [
-            b for b in bindings
-            if b.method in allowed and (methods is None or b.method in methods) and b.remaining != 0
+            b for b in bindings if b.method in allowed and accepts(methods, b.method) and b.remaining != 0
         ]  # fmt: skip
 
     def challenge_view(self, challenge: Challenge) -> dict[str, Any]:

@@ -7,7 +7,8 @@ flow: it saves what it needs to resume and answers with a redirect or a 401.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, MutableMapping
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from .. import grants
@@ -19,31 +20,77 @@ from ._base import WebRequest, WebResult
 from ._common import Operation, WebCore, fail_closed, problem
 from ._operations import read_operation
 
-__all__ = ["Gate", "end_login", "login_settled"]
+__all__ = ["Gate", "end_login", "grant_holds", "login_settled"]
 
 _APPROVAL_HEADER = "stepup-approval"
+C = TypeVar("C")
+
+
+def grant_holds(
+    engine: Any,
+    session: MutableMapping[str, Any],
+    subject: str,
+    *,
+    max_age: float,
+    methods: frozenset[str] | None,
+    where: Callable[[C], tuple[str | None, str | None]],
+    context: C,
+) -> bool:
+    """The hot path of a protected route: whether the session holds a grant fresh enough,
+    by a method the route accepts and its app allows now. No I/O: the policy is the one
+    the engine keeps in memory; when that is due to be read again, ``False`` sends the
+    request down the slow path (:meth:`Gate.protect`), which reads it.
+
+    :param engine: the app's engine.
+    :param where: ``context -> (app, route)``; called only when the policy switches
+        methods per app, route or subject.
+    """
+    now = engine.clock()
+    cache = engine.policy_cache
+    allowed: frozenset[str] | None = None  # every method on everywhere: nothing to filter
+    if now >= cache.open_until:
+        read_at = cache.read_at
+        if read_at is None or now - read_at >= cache.refresh:
+            return False
+        view = cache.view
+        allowed = view.uniform
+        if allowed is None:
+            app, route = where(context)
+            allowed = view.allowed(app, route, subject)
+    return grants.satisfies(
+        session, subject, max_age=max_age, now=now, methods=methods, grace=engine.settings.grant_grace, allowed=allowed
+    )
 
 
 class Gate(WebCore):
     """The slow paths of route protection and of the login hold."""
 
     @fail_closed
-    def login(self, req: WebRequest, *, exempt: bool, identity_source: str | None, device_token: str | None) -> Flow[WebResult | None]:
+    def login(
+        self, req: WebRequest, *, exempt: bool, identity_source: str | None, device_token: str | None,
+        app: str | None = None,
+    ) -> Flow[WebResult | None]:  # fmt: skip
         """Track logins and logouts; hold a fresh login until its second factor passes.
 
+        A login is held when the policy asks a second factor at login anywhere (globally or
+        in one app); each request of a held login is then stopped only when the policy asks
+        one for the request's own app (``app``; for a request of no app, the global
+        setting). One second factor lifts the hold for every app.
+
         :param exempt: the request is for stepup's own pages, static files or logout.
+        :param app: the app (blueprint, mount) the request belongs to, if any.
         :param identity_source: how the subject logged in (``password``, ``sso``...).
         :param device_token: the remembered-browser cookie, if any.
         """
-        session, subject = req.session, req.subject
+        session, subject, e = req.session, req.subject, self.engine
         if subject is None:
             if grants.SESSION_KEY in session:
                 # A logout the app did not tell stepup of: end the login here.
                 yield from end_login(self.engine, session)
             return None
+        refused: str | None = None
         if grants.login_subject(session) != subject:
-            e = self.engine
-            decision = yield from e._login_decision(subject, identity_source=identity_source)
+            decision = yield from e._login_somewhere(subject, identity_source=identity_source)
             hold = decision.required
             if hold and device_token:
                 hold = not (yield from e._is_trusted_device(subject, device_token))
@@ -52,21 +99,23 @@ class Gate(WebCore):
             grants.begin_login(session, subject, identity_source=identity_source, hold=hold)
             if not hold:
                 return None
-            if decision.refused is not None:
-                e._emit("login_refused", None, subject=subject, detail={"reason": decision.refused})
-                if not exempt:
-                    error = SignInRefused(decision.refused)
-                    if req.wants_json:
-                        return problem(error)
-                    return self._stopped(req, error.status, error.code, "Contact support", error.message)
+            refused = decision.refused
+            if refused is not None:
+                e._emit("login_refused", None, subject=subject, detail={"reason": refused})
         elif not grants.is_held(session, subject):
             return None
         if exempt:
             return None
-        next_url = req.full_path if req.method in ("GET", "HEAD") else self.config.home
-        if req.wants_json:
-            return self._unauthorized(req, max_age=0, resume=None, login=True)
-        return WebResult(status=303, redirect=f"{self.url('choose')}?next={_quote(next_url)}")
+        # The policy as kept in memory (read again at most every policy_refresh seconds).
+        policy = yield from e._policy()
+        if not policy.login_2fa(subject=subject, app=app, identity_source=identity_source):
+            return None  # this app asks no second factor at login: the held login goes on here
+        if refused is not None:
+            error = SignInRefused(refused)
+            if req.wants_json:
+                return problem(error)
+            return self._stopped(req, error.status, error.code, "Contact support", error.message)
+        return self.finish_login(req)
 
     @fail_closed
     def protect(
@@ -91,7 +140,14 @@ class Gate(WebCore):
         description: str | None = None
         data: dict[str, Any] | None = None
         if operation is None:
-            if grants.satisfies(req.session, subject, max_age=max_age, now=e.clock(), methods=methods, grace=e.settings.grant_grace):
+            # The policy is read again here when it was due: a grant counts only for the
+            # methods the route's app allows now.
+            policy = yield from e._policy()
+            allowed = policy.methods(app=app, route=route, subject=subject)
+            if grants.satisfies(
+                req.session, subject, max_age=max_age, now=e.clock(), methods=methods, grace=e.settings.grant_grace,
+                allowed=allowed,
+            ):  # fmt: skip
                 return None
         else:
             # The fields are read (or the request refused, 415 or 400) before any approval
@@ -111,7 +167,9 @@ class Gate(WebCore):
                 if token is None:
                     return problem(ChallengeForbidden("The approval token is not valid."))
                 try:
-                    yield from e._consume(token["c"], subject=subject, session=self.nonce(req), operation_data=data)
+                    yield from e._consume(
+                        token["c"], subject=subject, session=self.nonce(req), operation_data=data, methods=methods
+                    )
                 except StepUpError as error:
                     return self.refused(req, error) if replayed else problem(error)
                 return None

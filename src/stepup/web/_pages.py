@@ -203,7 +203,7 @@ class Pages(Gate):
                         subject, binding.method, purpose, binding_id=binding.id,
                         operation=resume and resume["op"], operation_data=resume and resume["opd"],
                         session=self.nonce(req), app=resume and resume["app"], route=resume and resume["route"],
-                        client=req.client,
+                        client=req.client, methods=resume and resume["methods"],
                     )  # fmt: skip
                 except StepUpError as failure:
                     status, error = failure.status, failure.message
@@ -488,7 +488,7 @@ class Pages(Gate):
         """
         e = self.engine
         bindings = yield from e._bindings(subject)
-        decision = yield from e._login_decision(subject)
+        decision = yield from e._login_somewhere(subject)
         others = [b for b in bindings if b.id != binding_id and b.method != "recovery"]
         if decision.required and not others and any(b.id == binding_id and b.method != "recovery" for b in bindings):
             raise LastMethod("This is your last sign-in method. Add another one before removing it.")
@@ -526,7 +526,9 @@ class Pages(Gate):
                 error = form.first_error()
         policy = yield from e._get_policy()
         methods = sorted(e.methods)
-        scopes = [("global", "", "Everywhere")] + [("app", a, a) for a in self.config.apps]
+        # The apps named by setting, then those found in the app (blueprints, mounts).
+        apps = dict.fromkeys([*self.config.apps, *self.config.discover()])
+        scopes = [("global", "", "Everywhere")] + [("app", a, a) for a in apps]
         rows = [
             {"scope": kind, "name": name, "label": label,
              "methods": {m: m in policy.methods(app=name or None) for m in methods},
