@@ -40,6 +40,7 @@ def test_rotation_through_the_environment_keeps_what_the_old_key_made(tmp_path):
     sms = MemorySender()
     transfer = {"to": "bob", "amount": "50.00"}
     before = _engine(OLD, store_url, sms)
+    before.import_binding("dave", "email", "dave@example.com")  # codes back up a sign-in method
     recovery = before.generate_recovery_codes("dave")
     before.import_binding("alice", "sms", "+447400123456")
     browser = before.remember_device("alice", user_agent="Firefox")
@@ -59,6 +60,7 @@ def test_rotation_through_the_environment_keeps_what_the_old_key_made(tmp_path):
         rotated.consume(operation.id, subject="alice", session="s", operation_data=transfer)
         assert rotated.load_resume(resume, subject="alice", session="s")["next"] == "/transfer"
         assert rotated.is_trusted_device("alice", browser) is True
+        rotated.import_binding("erin", "email", "erin@example.com")
         fresh = rotated.generate_recovery_codes("erin")
     finally:
         rotated.close()

@@ -173,9 +173,10 @@ class Gate(WebCore):
                 except StepUpError as error:
                     return self.refused(req, error) if replayed else problem(error)
                 return None
-        if grants.is_held(req.session, subject):
+        if grants.is_held(req.session, subject) and (yield from self._held_in(subject, app)):
             # A login that passed only its password saves nothing for the subject: its
-            # requests could push the user's own saved ones out (see _resume_flows).
+            # requests could push the user's own saved ones out (see _resume_flows). In an
+            # app that asks no second factor at login it is signed in there, and steps up.
             return self.finish_login(req)
         replayable = req.method not in ("GET", "HEAD")
         try:
@@ -199,6 +200,13 @@ class Gate(WebCore):
         if req.wants_json:
             return self._unauthorized(req, max_age=max_age, resume=resume, login=False)
         return WebResult(status=303, redirect=f"{self.url('choose')}?r={resume}")
+
+    def _held_in(self, subject: str, app: str | None) -> Flow[bool]:
+        """Whether a held login is held in ``app``: whether the policy (kept in memory)
+        asks a second factor at login there. Its identity source asked one somewhere, or
+        the login would not be held."""
+        policy = yield from self.engine._policy()
+        return policy.login_2fa(subject=subject, app=app)
 
     def finish_login(self, req: WebRequest) -> WebResult:
         """Where a held login is sent instead of what it asked: its second factor on the
