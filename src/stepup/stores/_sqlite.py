@@ -1,6 +1,8 @@
 """``sqlite:///path``: the embedded default, safe with many threads and many processes.
 
-Each thread has its own connection. The database runs in WAL mode so readers never wait,
+Each thread has its own connection, closed when the thread ends (a server that starts a
+thread per request would otherwise keep one open file per request it ever served) and, for
+every thread, when the store closes. The database runs in WAL mode so readers never wait,
 and every update is a ``BEGIN IMMEDIATE`` transaction: SQLite takes the write lock before
 the read, so two processes updating one challenge run one after the other.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,6 +42,23 @@ CREATE INDEX IF NOT EXISTS stepup_records_expiry ON stepup_records (expires_at)
 _PURGE_EVERY = 1000
 
 
+class _Holder:
+    """A thread's connection, held by that thread's ``threading.local`` alone: Python drops
+    it when the thread ends, and its finalizer then closes the connection."""
+
+    __slots__ = ("conn", "__weakref__")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+
+def _release(guard: threading.Lock, open_: set[sqlite3.Connection], conn: sqlite3.Connection) -> None:
+    """Close the connection of a thread that ended (closing twice is harmless)."""
+    with guard:
+        open_.discard(conn)
+    conn.close()
+
+
 class SQLiteStore:
     """Records in one SQLite file.
 
@@ -58,7 +78,9 @@ class SQLiteStore:
         self._clock = clock
         self._timeout = timeout
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        #: every connection not closed yet, of live threads (and of ended ones until Python
+        #: has dropped their ``threading.local`` values).
+        self._connections: set[sqlite3.Connection] = set()
         self._guard = threading.Lock()
         self._writes = 0
         try:
@@ -68,8 +90,8 @@ class SQLiteStore:
             raise StoreUnavailable(f"The SQLite store at {self.path} cannot be opened: {e}") from e
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        holder: _Holder | None = getattr(self._local, "holder", None)
+        if holder is None:
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
@@ -79,10 +101,12 @@ class SQLiteStore:
             except sqlite3.Error:
                 conn.close()  # e.g. not a database: leave no connection open behind the error
                 raise
-            self._local.conn = conn
+            holder = self._local.holder = _Holder(conn)
             with self._guard:
-                self._connections.append(conn)
-        return conn
+                self._connections.add(conn)
+            # The finalizer holds the connection, never the holder or the store.
+            weakref.finalize(holder, _release, self._guard, self._connections, conn)
+        return holder.conn
 
     def _unavailable(self, e: sqlite3.Error) -> StoreUnavailable:
         return StoreUnavailable(f"The SQLite store is unavailable ({e}). Nothing was changed; try again.")
@@ -180,9 +204,12 @@ class SQLiteStore:
             raise self._unavailable(e) from e
 
     def close(self) -> None:
-        """Close every thread's connection."""
+        """Close every thread's connection; a thread that uses the store again opens a new one."""
         with self._guard:
-            for conn in self._connections:
-                conn.close()
+            connections = list(self._connections)
             self._connections.clear()
+        # Outside the lock: dropping the old ``threading.local`` runs the finalizers of this
+        # thread's holder, which take the lock.
+        for conn in connections:
+            conn.close()
         self._local = threading.local()
