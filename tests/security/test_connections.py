@@ -1,15 +1,21 @@
-"""Open files: the SQLite store leaves no connection open behind it.
+"""Connections: the SQLite store leaves none open behind it, and closes none in use.
 
 Each thread that uses a SQLite store gets a connection of its own. A server that starts a
 thread per request (Flask's development server, many WSGI servers) must not keep one open
 file per request it ever served until the process runs out of them: a thread's connection
-is closed when the thread ends, and every connection when the engine closes.
+is closed when the thread ends, and every connection when the engine closes. Closing the
+engine while other threads still run queries must neither crash the interpreter (CPython's
+sqlite3 does when a connection is closed under a query that another thread is reading)
+nor fail those queries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +48,10 @@ def _connections(folder: Path) -> int:
     return sum(1 for name in _open_files(folder) if name.endswith("-wal"))
 
 
-def _engine(tmp_path: Path, kind: Callable[..., stepup.Engine | stepup.AsyncEngine]) -> stepup.Engine | stepup.AsyncEngine:
+Engines = stepup.Engine | stepup.AsyncEngine
+
+
+def _engine(tmp_path: Path, kind: Callable[..., Engines]) -> Engines:
     return kind(secret_key=SECRET_KEY, store_url=f"sqlite:///{tmp_path}/stepup.sqlite3", sms_url="memory://")
 
 
@@ -101,4 +110,48 @@ def test_an_async_engine_closes_the_connections_its_worker_threads_opened(tmp_pa
         asyncio.run(serve())
         assert _connections(tmp_path) == before
     asyncio.run(engine.close())
+    assert _open_files(tmp_path) == []
+
+
+#: Four threads read 200 records in a loop while the main thread closes the store again and
+#: again. Run in a process of its own, since what it guards against is a crash.
+_CLOSING_UNDER_READERS = """
+import sys, threading
+from stepup.stores import SQLiteStore
+
+store = SQLiteStore(sys.argv[1])
+items = [("record", str(i)) for i in range(200)]
+for kind, key in items:
+    store.update(kind, key, lambda record: ({"v": "x" * 1000}, None))
+done, failures = threading.Event(), []
+
+def reader():
+    while not done.is_set():
+        try:
+            assert store.get_many(items) == [{"v": "x" * 1000}] * 200
+        except Exception as e:
+            failures.append(repr(e))
+
+readers = [threading.Thread(target=reader) for _ in range(4)]
+for thread in readers:
+    thread.start()
+for _ in range(30):
+    store.get_many(items[:1])
+    store.close()
+done.set()
+for thread in readers:
+    thread.join()
+store.close()
+print(len(failures), sorted(set(failures))[:3])
+"""
+
+
+def test_closing_the_store_under_running_queries_neither_crashes_nor_fails_them(tmp_path: Path) -> None:
+    script = textwrap.dedent(_CLOSING_UNDER_READERS)
+    run = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", script, str(tmp_path / "stepup.sqlite3")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip() == "0 []"
     assert _open_files(tmp_path) == []
