@@ -140,13 +140,13 @@ def _sqlite_transactions(store: Any) -> Callable[[list[tuple[str, dict[str, Any]
 
     def bulk(records: list[tuple[str, dict[str, Any]]], ttl: float) -> None:
         expires_at = store._clock() + ttl
-        conn = store._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
-            "INSERT INTO stepup_records (kind, key, value, expires_at) VALUES ('challenge', ?, ?, ?)",
-            [(cid, _encode(record), expires_at) for cid, record in records],
-        )
-        conn.execute("COMMIT")
+        with store._connections.using() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO stepup_records (kind, key, value, expires_at) VALUES ('challenge', ?, ?, ?)",
+                [(cid, _encode(record), expires_at) for cid, record in records],
+            )
+            conn.execute("COMMIT")
 
     return bulk
 

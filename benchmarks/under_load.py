@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) 
 
 
 def _ledger(path: Path) -> collections.Counter[str]:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         rows = db.execute("SELECT user, to_ FROM transfers").fetchall()
     return collections.Counter(f"{user} {to}" for user, to in rows)
 

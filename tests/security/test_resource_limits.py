@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ NOTE = "n" * 60_000
 
 
 def _stored_bytes(path: Any, kind: str) -> int:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         (total,) = conn.execute(
             "SELECT COALESCE(SUM(LENGTH(value)), 0) FROM stepup_records WHERE kind LIKE ?", (f"{kind}%",)
         ).fetchone()

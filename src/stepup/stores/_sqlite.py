@@ -1,6 +1,7 @@
 """``sqlite:///path``: the embedded default, safe with many threads and many processes.
 
-Each thread has its own connection. The database runs in WAL mode so readers never wait,
+Each thread has its own connection (see :mod:`._sqlite_connections`: none stays open after
+its thread ends or the store closes). The database runs in WAL mode so readers never wait,
 and every update is a ``BEGIN IMMEDIATE`` transaction: SQLite takes the write lock before
 the read, so two processes updating one challenge run one after the other.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from .._clock import Clock, system_clock
 from .._errors import ConfigurationError, StoreUnavailable
 from ._base import Item, ManyMutator, Mutator, Record, Write
+from ._sqlite_connections import ThreadConnections
 
 __all__ = ["SQLiteStore"]
 
@@ -56,33 +57,14 @@ class SQLiteStore:
             raise ConfigurationError("Use memory:// for an in-memory store; sqlite:/// needs a file path.")
         self.path = str(path)
         self._clock = clock
-        self._timeout = timeout
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
+        self._connections = ThreadConnections(self.path, timeout)
         self._writes = 0
         try:
-            self._conn().executescript(_SCHEMA)
+            with self._connections.using() as conn:
+                conn.executescript(_SCHEMA)
         except sqlite3.Error as e:
             self.close()
             raise StoreUnavailable(f"The SQLite store at {self.path} cannot be opened: {e}") from e
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.Error:
-                conn.close()  # e.g. not a database: leave no connection open behind the error
-                raise
-            self._local.conn = conn
-            with self._guard:
-                self._connections.append(conn)
-        return conn
 
     def _unavailable(self, e: sqlite3.Error) -> StoreUnavailable:
         return StoreUnavailable(f"The SQLite store is unavailable ({e}). Nothing was changed; try again.")
@@ -90,9 +72,10 @@ class SQLiteStore:
     def get(self, kind: str, key: str) -> Record | None:
         """See :meth:`stepup.stores.Store.get`."""
         try:
-            row = self._conn().execute(
-                "SELECT value, expires_at FROM stepup_records WHERE kind = ? AND key = ?", (kind, key)
-            ).fetchone()
+            with self._connections.using() as conn:
+                row = conn.execute(
+                    "SELECT value, expires_at FROM stepup_records WHERE kind = ? AND key = ?", (kind, key)
+                ).fetchone()
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
         if row is None or (row[1] is not None and row[1] <= self._clock()):
@@ -113,7 +96,8 @@ class SQLiteStore:
         if not items:
             return []
         try:
-            rows = self._rows(self._conn(), items)
+            with self._connections.using() as conn:
+                rows = self._rows(conn, items)
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
         now = self._clock()
@@ -125,10 +109,13 @@ class SQLiteStore:
         if not items:
             return fn([])[1]
         try:
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
+            with self._connections.using() as conn:
+                return self._update_many(conn, items, fn)
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
+
+    def _update_many(self, conn: sqlite3.Connection, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+        conn.execute("BEGIN IMMEDIATE")
         try:
             now = self._clock()
             rows = self._rows(conn, [(kind, key) for kind, key, _ in items])
@@ -170,19 +157,19 @@ class SQLiteStore:
     def delete(self, kind: str, key: str) -> None:
         """See :meth:`stepup.stores.Store.delete`."""
         try:
-            conn = self._conn()
-            # Most deletes find nothing (a verified code clears a failure count that was
-            # never set), and a read costs a fraction of a write transaction. A record
-            # written between the two is as if written just after the delete.
-            if conn.execute("SELECT 1 FROM stepup_records WHERE kind = ? AND key = ?", (kind, key)).fetchone():
-                conn.execute("DELETE FROM stepup_records WHERE kind = ? AND key = ?", (kind, key))
+            with self._connections.using() as conn:
+                self._delete(conn, kind, key)
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
 
+    @staticmethod
+    def _delete(conn: sqlite3.Connection, kind: str, key: str) -> None:
+        # Most deletes find nothing (a verified code clears a failure count that was
+        # never set), and a read costs a fraction of a write transaction. A record
+        # written between the two is as if written just after the delete.
+        if conn.execute("SELECT 1 FROM stepup_records WHERE kind = ? AND key = ?", (kind, key)).fetchone():
+            conn.execute("DELETE FROM stepup_records WHERE kind = ? AND key = ?", (kind, key))
+
     def close(self) -> None:
-        """Close every thread's connection."""
-        with self._guard:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        """Close every thread's connection (each once the call running on it returns)."""
+        self._connections.close()
