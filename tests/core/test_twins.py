@@ -31,12 +31,12 @@ def _public(engine: Any) -> dict[str, Any]:
     }
 
 
-def _make(cls: type, store_url: str = "memory://") -> tuple[Any, MemorySender]:
+def _make(cls: type, store_url: str = "memory://", **settings: Any) -> tuple[Any, MemorySender]:
     sms = MemorySender()
     senders: dict[str, Any] = {"sms": sms, "email": MemorySender()}
     if cls is stepup.AsyncEngine:
         senders = {k: AsyncSenderAdapter(v, offload=False) for k, v in senders.items()}
-    engine = cls(secret_key=SECRET, store_url=store_url, clock=stepup.FrozenClock(), **senders)
+    engine = cls(secret_key=SECRET, store_url=store_url, clock=stepup.FrozenClock(), **senders, **settings)
     return engine, sms
 
 
@@ -130,3 +130,57 @@ def test_async_engine_on_sqlite(tmp_path):
             await engine.close()
 
     assert asyncio.run(bindings_after_restart()) == ["+44 •••• ••3456"]
+
+
+async def _families(engine: Any, sms: MemorySender) -> list[Any]:
+    """One run through each other family of flows: policy, remembered browsers, contact
+    verification, saved requests, and the admin's binding changes; the results without
+    random ids."""
+
+    async def do(result: Any) -> Any:
+        return await result if inspect.isawaitable(result) else result
+
+    def code() -> str:
+        return re.findall(r"(?<!\d)\d{6}(?!\d)", sms.last.body)[0]
+
+    seen: list[Any] = []
+    try:
+        await do(engine.import_binding("alice", "sms", "+447400123456"))
+        # policy
+        await do(engine.set_method("email", False, "app", "admin"))
+        policy = await do(engine.policy())
+        decision = await do(engine.login_decision("alice", identity_source="password"))
+        seen += [sorted(policy.methods(app="admin")), sorted(policy.methods()), decision.required]
+        # remembered browsers
+        token = await do(engine.remember_device("alice", user_agent="Firefox on Linux"))
+        seen += [await do(engine.is_trusted_device("alice", token)), len(await do(engine.devices("alice")))]
+        await do(engine.forget_devices("alice"))
+        seen += [await do(engine.is_trusted_device("alice", token))]
+        # contact verification
+        request_id = await do(engine.request_contact("sms", "+447400654321"))
+        with pytest.raises(stepup.WrongCode):
+            await do(engine.check_contact(request_id, "000000" if code() != "000000" else "111111"))
+        seen += [(await do(engine.check_contact(request_id, code()))).to]
+        # saved requests
+        resume = await do(engine.save_resume("alice", session="s", next_url="/transfer", request=REQUEST))
+        seen += [(await do(engine.load_resume(resume, subject="alice", session="s")))["next"]]
+        seen += [dict(await do(engine.take_resume(resume, subject="alice", session="s")))["path"]]
+        with pytest.raises(stepup.ChallengeExpired):
+            await do(engine.take_resume(resume, subject="alice", session="s"))
+        # the admin's binding changes
+        with pytest.raises(stepup.WrongCode):
+            started = await do(engine.start("alice", "sms"))
+            await do(engine.verify(started.id, "12345678", subject="alice"))
+        await do(engine.unlock("alice"))
+        seen += [await do(engine.reset("alice")), [b.method for b in await do(engine.bindings("alice"))]]
+    finally:
+        await _close(engine)
+    return seen
+
+
+def test_every_family_of_flows_gives_the_same_results_on_both_twins():
+    sync = asyncio.run(_families(*_make(stepup.Engine, trusted_device_days=30)))
+    async_ = asyncio.run(_families(*_make(stepup.AsyncEngine, trusted_device_days=30)))
+    assert async_ == sync
+    assert sync[:3] == [["recovery", "sms", "totp"], ["email", "recovery", "sms", "totp"], True]
+    assert sync[3:] == [True, 1, False, "+447400654321", "/transfer", "/transfer", 1, []]
