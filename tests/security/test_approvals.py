@@ -357,6 +357,12 @@ UNFIT = {
     "arabic letter mark": "bob\u061c",
     "soft hyphen": "b\u00adob",
     "byte-order mark": "bob\ufeff",
+    # drawn as nothing, or as a space, though not in the format category
+    "combining grapheme joiner": "bo\u034fb",
+    "variation selector": "bob\ufe0f",
+    "hangul filler": "bob\u3164",
+    "braille blank": "bob\u2800smith",
+    "no-break space": "bob\u00a0smith",
 }
 
 
@@ -370,6 +376,23 @@ def test_a_field_no_message_can_carry_is_refused_before_anything_is_kept(bank, t
     assert refused.status_code == 400 and "cannot be shown in a message" in refused.text
     assert len(bank.sms.outbox) == sent and stored(tmp_path / "stepup.sqlite3") == before
     assert transfers(browser) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("bob ", "spaces"), (" bob", "spaces"), ("bob  smith", "spaces"), ("bob" + " " * 197 + "mallory", "spaces"),
+     ("b" * 201, "length")],
+    ids=["trailing", "leading", "in a row", "padded to the cut", "longer than shown"],
+)
+def test_a_payee_that_would_read_as_another_in_the_message_is_refused(bank, tmp_path, value, reason):
+    # "bob " reads as "bob", and a value past what the message shows would be cut there.
+    browser = signed_in(bank)
+    sent, before = len(bank.sms.outbox), stored(tmp_path / "stepup.sqlite3")
+
+    refused = browser.post("/transfer", json={"to": value, "amount": "5.00"}, headers={"Accept": "application/json"})
+
+    assert refused.status_code == 400 and refused.json()["reason"] == reason, refused.text
+    assert len(bank.sms.outbox) == sent and stored(tmp_path / "stepup.sqlite3") == before
 
 
 def test_digits_other_than_ascii_are_refused_as_the_app_would_read_them_otherwise(bank, tmp_path):

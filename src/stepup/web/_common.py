@@ -16,7 +16,7 @@ from .._engine import AsyncEngine, Engine
 from .._errors import InvalidInput, RequestTooLarge, StepUpError, Throttled
 from .._models import Binding, Challenge
 from ._base import WebRequest, WebResult
-from ._operations import check_value
+from ._operations import SHOWN_MAX, check_value
 
 __all__ = ["CONTACT_ROUTES", "ROUTES", "Operation", "WebConfig", "WebCore", "fail_closed", "problem"]
 
@@ -139,7 +139,7 @@ class Operation:
             value = given[0] if given else None
             data[name] = "" if value is None else str(value)
             check_value(name, None if value is None else data[name], required=name in self.shown)
-        return self.template.format_map({name: value[:200] for name, value in data.items()}), data
+        return self.template.format_map({name: value[:SHOWN_MAX] for name, value in data.items()}), data
 
 
 def problem(error: StepUpError) -> WebResult:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from ._common import Operation
 
-__all__ = ["OperationUnreadable", "UnsupportedMediaType", "check_value", "read_operation"]
+__all__ = ["SHOWN_MAX", "OperationUnreadable", "UnsupportedMediaType", "check_value", "read_operation"]
 
 #: characters a message cannot carry, or would carry to mislead: control characters (CR
 #: and LF among them), lone surrogates, line and paragraph separators, and the invisible
@@ -32,20 +32,39 @@ __all__ = ["OperationUnreadable", "UnsupportedMediaType", "check_value", "read_o
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp", "Cf"})
 
 
+#: the Unicode Default_Ignorable_Code_Point ranges outside the categories above (Unicode
+#: 15's DerivedCoreProperties: the combining grapheme joiner, Hangul fillers, variation
+#: selectors...): renderers draw nothing for them, so ``bo\u034fb`` reads as ``bob``. And
+#: the braille blank, which draws as a space.
+_INVISIBLE = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+#: the most characters of a field a message shows: a longer value is refused, never cut.
+SHOWN_MAX = 200
+
+
 def _unfit(c: str) -> bool:
     """A character no approval message should carry. Digits other than 0-9 count: Python's
     ``int``, ``float`` and ``Decimal`` read ``"10\u066000"`` (an Arabic-Indic zero, which
     a message shows like a dot) as 10000, so the amount an app runs would not be the one
-    its user read."""
+    its user read. So does every space but the plain one (a no-break space reads like it)."""
     category = unicodedata.category(c)
-    return category in _REFUSED_CATEGORIES or (category == "Nd" and not c.isascii())
+    if category in _REFUSED_CATEGORIES or (category == "Nd" and not c.isascii()):
+        return True
+    if category == "Zs":
+        return c != " "
+    code = ord(c)
+    return any(low <= code <= high for low, high in _INVISIBLE)
 
 
 class OperationUnreadable(InvalidInput):
     """The fields a protected operation is bound to cannot be read for its approval.
 
     :param reason: ``body`` (not the JSON object it claims to be), ``missing``, ``blank``,
-        ``characters`` (a value no message can carry) or ``media_type``.
+        ``characters`` (a value no message can carry), ``spaces``, ``length`` or
+        ``media_type``.
     :param field: the field at fault, when one is.
     """
 
@@ -73,7 +92,9 @@ def check_value(name: str, value: str | None, *, required: bool) -> None:
     :param name: the field's name, for the message.
     :param value: its value, ``None`` when it was not sent.
     :param required: the message shows the field.
-    :raises OperationUnreadable: with ``reason`` ``missing``, ``blank`` or ``characters``.
+    :raises OperationUnreadable: with ``reason`` ``missing``, ``blank``, ``characters``,
+        and for a field the message shows, ``spaces`` (at its ends or in a row) or
+        ``length`` (over :data:`SHOWN_MAX` characters, which the message would cut).
     """
     if value is None:
         if required:
@@ -89,6 +110,13 @@ def check_value(name: str, value: str | None, *, required: bool) -> None:
             "characters",
             name,
         )
+    if required and (value != value.strip(" ") or "  " in value):
+        # "bob " and "bob  smith" read as "bob" and "bob smith" in a message.
+        message = f"The field {name!r} has spaces at its ends or in a row; remove them and send the request again."
+        raise OperationUnreadable(message, "spaces", name)
+    if required and len(value) > SHOWN_MAX:
+        message = f"The field {name!r} is too long to show in a message (at most {SHOWN_MAX} characters)."
+        raise OperationUnreadable(message, "length", name)
 
 
 def read_operation(
