@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._core import Flow
 from ._crypto import new_id
 from ._delivery import as_delivery_error
 from ._device_flows import DeviceFlows
@@ -11,7 +12,6 @@ from ._enrolment import password_may_enrol, recovery_codes_refusal, refusal
 from ._errors import InvalidInput, MethodNotAvailable, NothingToBackUp
 from ._flows import _FAILURES, _POLICY, _SUBJECT
 from ._keys import failure_key, legacy_failure_key
-from ._core import Flow
 from ._models import Binding, BindStart, Challenge, ContactResult, LoginDecision, Message
 from ._otp import (
     check_totp_secret,
