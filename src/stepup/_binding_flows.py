@@ -122,10 +122,12 @@ class BindingFlows(DeviceFlows):
             if not channel or b["id"] == changed.id:
                 continue
             try:
-                yield from self._io(channel, "send", Message(channel, b["target"], body, title if channel == "email" else "", "notice"))
+                message = Message(channel, b["target"], body, title if channel == "email" else "", "notice")
+                yield from self._io(channel, "send", message)
             except Exception as error:  # best effort, whatever the sender raised
                 e = as_delivery_error(error, channel, channel)
-                self._emit("delivery_failed", None, subject=subject, method=b["method"], detail={"reason": e.reason or e.message})
+                detail = {"reason": e.reason or e.message}
+                self._emit("delivery_failed", None, subject=subject, method=b["method"], detail=detail)
 
     def _bindings(self, subject: str) -> Flow[list[Binding]]:
         """The subject's bindings, masked, without secrets."""
@@ -211,7 +213,9 @@ class BindingFlows(DeviceFlows):
         yield from self._add_binding(subject, new)
         return codes
 
-    def _import_binding(self, subject: str, method: str, target: object = None, *, secret: str | None = None) -> Flow[Binding]:
+    def _import_binding(
+        self, subject: str, method: str, target: object = None, *, secret: str | None = None
+    ) -> Flow[Binding]:
         """Bind without a challenge, for provisioning that is trusted already (an import,
         a demo user). The target is still checked.
 
