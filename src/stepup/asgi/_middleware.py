@@ -170,7 +170,10 @@ class StepUpMiddleware:
         saved, grant = replay
         body: bytes = saved.body
         headers = [(k, v) for k, v in original["headers"] if k not in (b"content-type", b"content-length")]
-        headers += [(b"content-type", (saved.get("content_type") or "").encode("latin-1")), (b"content-length", str(len(body)).encode())]
+        headers += [
+            (b"content-type", (saved.get("content_type") or "").encode("latin-1")),
+            (b"content-length", str(len(body)).encode()),
+        ]
         path: str = saved["path"]
         replay_scope = {
             **original,

@@ -173,7 +173,8 @@ class StepUpState:
             box["replay"] = (result.replay, result.replay_grant)
             response = Response(status_code=204)
         elif result.redirect is not None:
-            response = RedirectResponse(result.redirect, status_code=result.status if 300 <= result.status < 400 else 303)
+            status = result.status if 300 <= result.status < 400 else 303
+            response = RedirectResponse(result.redirect, status_code=status)
         elif result.template is not None:
             page = self.templates.get_template(result.template).render(**result.context)
             response = HTMLResponse(page, status_code=result.status)
