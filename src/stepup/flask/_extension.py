@@ -325,7 +325,8 @@ def _blueprint(settings: Settings) -> Blueprint:
     for name, path, methods in ROUTES:
         if name in CONTACT_ROUTES and not settings.contact_verification:
             continue  # mounted only when the app asks for it
-        bp.add_url_rule(path.replace("{", "<").replace("}", ">"), endpoint=name, view_func=_view(name), methods=list(methods))
+        rule = path.replace("{", "<").replace("}", ">")
+        bp.add_url_rule(rule, endpoint=name, view_func=_view(name), methods=list(methods))
     return bp
 
 
