@@ -112,9 +112,13 @@ class Api(BrowserPages):
         purpose = resume["purpose"] if resume else ("login" if grants.is_held(req.session, subject) else "step_up")
         if purpose == "login" and (yield from self._bind_first(req, usable)) is not None:
             raise MethodNotAvailable("Bind a phone, an email address or an authenticator app first.")
-        binding = next((b for b in usable if (binding_id and b.id == binding_id) or (not binding_id and b.method == method)), None)
+        binding = next(
+            (b for b in usable if (binding_id and b.id == binding_id) or (not binding_id and b.method == method)), None
+        )
         if binding is None:
-            raise MethodNotAvailable("That method is not available to you here. GET the status URL for the ones that are.")
+            raise MethodNotAvailable(
+                "That method is not available to you here. GET the status URL for the ones that are."
+            )
         challenge = yield from e._start(
             subject, binding.method, purpose, binding_id=binding.id, operation=resume and resume["op"],
             operation_data=resume and resume["opd"], session=self.nonce(req), app=resume and resume["app"],
@@ -151,7 +155,8 @@ class Api(BrowserPages):
         if approval.purpose == "operation":
             result["approval"] = token
         if approval.binding is not None:
-            result["binding"] = {"id": approval.binding.id, "method": approval.binding.method, "label": approval.binding.label}
+            b = approval.binding
+            result["binding"] = {"id": b.id, "method": b.method, "label": b.label}
         result["next"] = safe_next(page["n"], self.config.home)
         return WebResult(json=result)
 
@@ -200,10 +205,15 @@ class Api(BrowserPages):
         started = yield from e._begin_bind(subject, method or "", target, session=self.nonce(req), client=req.client)
         next_url = self.config.home if grants.is_held(req.session, subject) else self.url("account")
         token = self.page_token(started.challenge.id, None, next_url)
-        view: dict[str, Any] = {"id": token, **self.challenge_view(started.challenge), "verify_url": self.url("api_verify", token=token)}
+        view: dict[str, Any] = {
+            "id": token,
+            **self.challenge_view(started.challenge),
+            "verify_url": self.url("api_verify", token=token),
+        }
         if started.secret is not None:
             view.update(secret=started.secret, provisioning_uri=started.provisioning_uri, qr_svg=started.qr_svg)
-        return WebResult(status=201, json=view, headers=[("Location", view["verify_url"]), ("Cache-Control", "no-store")])
+        headers = [("Location", view["verify_url"]), ("Cache-Control", "no-store")]
+        return WebResult(status=201, json=view, headers=headers)
 
     def api_unbind(self, req: WebRequest, binding_id: str) -> Flow[WebResult]:
         """Remove a binding (a fresh step-up first); the last sign-in method stays (409)."""
@@ -237,7 +247,8 @@ class Api(BrowserPages):
         channel = self._string(body, "channel", limit=16)
         to = self._string(body, "to", limit=320)
         request_id = yield from self.engine._request_contact(channel or "", to, client=req.client)
-        return WebResult(status=201, json={"request_id": request_id, "check_url": self.url("api_contact_check", request_id=request_id)})
+        check_url = self.url("api_contact_check", request_id=request_id)
+        return WebResult(status=201, json={"request_id": request_id, "check_url": check_url})
 
     def api_contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
         """Check the code of a contact verification: ``{"code": "1234"}``."""
