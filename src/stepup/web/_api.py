@@ -107,7 +107,10 @@ class Api(BrowserPages):
         binding_id = self._string(body, "binding_id", required=False)
         method = self._string(body, "method", required=binding_id is None, limit=32)
         usable = yield from self.usable(
-            subject, app=resume and resume["app"], route=resume and resume["route"], methods=resume and resume["methods"]
+            subject,
+            app=resume["app"] if resume else None,
+            route=resume["route"] if resume else None,
+            methods=resume["methods"] if resume else None,
         )
         purpose = resume["purpose"] if resume else ("login" if grants.is_held(req.session, subject) else "step_up")
         if purpose == "login" and (yield from self._bind_first(req, usable)) is not None:
@@ -120,9 +123,11 @@ class Api(BrowserPages):
                 "That method is not available to you here. GET the status URL for the ones that are."
             )
         challenge = yield from e._start(
-            subject, binding.method, purpose, binding_id=binding.id, operation=resume and resume["op"],
-            operation_data=resume and resume["opd"], session=self.nonce(req), app=resume and resume["app"],
-            route=resume and resume["route"], client=req.client, methods=resume and resume["methods"],
+            subject, binding.method, purpose, binding_id=binding.id,
+            operation=resume["op"] if resume else None, operation_data=resume["opd"] if resume else None,
+            session=self.nonce(req), app=resume["app"] if resume else None,
+            route=resume["route"] if resume else None, client=req.client,
+            methods=resume["methods"] if resume else None,
         )  # fmt: skip
         next_url = resume["next"] if resume else self.config.home
         token = self.page_token(challenge.id, resume_token, next_url)

@@ -179,7 +179,10 @@ class Pages(Gate):
             return WebResult(status=303, redirect=next_url)
         purpose = resume["purpose"] if resume else "login"
         usable = yield from self.usable(
-            subject, app=resume and resume["app"], route=resume and resume["route"], methods=resume and resume["methods"]
+            subject,
+            app=resume["app"] if resume else None,
+            route=resume["route"] if resume else None,
+            methods=resume["methods"] if resume else None,
         )
         try:
             bind = (yield from self._bind_first(req, usable)) if purpose == "login" else None
@@ -203,9 +206,11 @@ class Pages(Gate):
                 try:
                     challenge = yield from e._start(
                         subject, binding.method, purpose, binding_id=binding.id,
-                        operation=resume and resume["op"], operation_data=resume and resume["opd"],
-                        session=self.nonce(req), app=resume and resume["app"], route=resume and resume["route"],
-                        client=req.client, methods=resume and resume["methods"],
+                        operation=resume["op"] if resume else None,
+                        operation_data=resume["opd"] if resume else None,
+                        session=self.nonce(req), app=resume["app"] if resume else None,
+                        route=resume["route"] if resume else None, client=req.client,
+                        methods=resume["methods"] if resume else None,
                     )  # fmt: skip
                 except StepUpError as failure:
                     status, error = failure.status, failure.message
