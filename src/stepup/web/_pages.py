@@ -172,8 +172,8 @@ class Pages(Gate):
         if resume_token:
             try:
                 resume = yield from e._load_resume(resume_token, subject=subject, session=self.nonce(req))
-            except StepUpError as error:
-                return self._message(req, "This request has ended", error.message, error.status)
+            except StepUpError as ended:
+                return self._message(req, "This request has ended", ended.message, ended.status)
             next_url = resume["next"]
         elif not grants.is_held(req.session, subject):
             return WebResult(status=303, redirect=next_url)
