@@ -8,6 +8,7 @@ what keeps these endpoints safe from CSRF without a token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import grants
@@ -38,7 +39,9 @@ class Api(BrowserPages):
             raise InvalidInput(f"'{name}' must be a non-empty string of at most {limit} characters.")
         return value
 
-    def _run(self, req: WebRequest, handler: Any, *args: Any, anonymous: bool = False) -> Flow[WebResult]:
+    def _run(
+        self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any, anonymous: bool = False
+    ) -> Flow[WebResult]:
         """Run one handler, turning stepup's errors into problem documents.
 
         :param anonymous: the endpoint serves callers who are not signed in (contact
@@ -230,7 +233,9 @@ class Api(BrowserPages):
         yield from self._remove(req.subject or "", binding_id)
         return WebResult(status=204)
 
-    def _contact_run(self, req: WebRequest, handler: Any, *args: Any) -> Flow[WebResult]:
+    def _contact_run(
+        self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any
+    ) -> Flow[WebResult]:
         """Contact verification is there only when the app switches it on, and for
         signed-in subjects (a login that is not held) only unless the app lets anonymous
         callers use it."""
