@@ -103,7 +103,8 @@ class ChallengeFlows(LoginEnding):
             new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
             return new, outcome
 
-        return (yield from self._io("store", "update", _CHALLENGE, challenge.id, apply, None))
+        result: _machine.Outcome = yield from self._io("store", "update", _CHALLENGE, challenge.id, apply, None)
+        return result
 
     # -- locks and limits ----------------------------------------------------------------
 
@@ -644,7 +645,8 @@ class ChallengeFlows(LoginEnding):
                     return {**(record or {}), "bindings": [*bindings[:i], data, *bindings[i + 1 :]]}, True
             return record, False
 
-        return (yield from self._io("store", "update", _SUBJECT, challenge.subject, check, None))
+        passed: bool = yield from self._io("store", "update", _SUBJECT, challenge.subject, check, None)
+        return passed
 
     def _bind_from(self, challenge: Challenge) -> Flow[Binding]:
         raise NotImplementedError  # provided by the binding flows
