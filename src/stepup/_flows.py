@@ -165,8 +165,14 @@ class ChallengeFlows(LoginEnding):
 
         yield from self._io("store", "update", _FAILURES, key, release, None)
 
-    def _audit_failure(self, challenge: Challenge, state: dict[str, Any]) -> None:
-        """Audit the lock or back-off a wrong code's claim started, if it started one."""
+    def _audit_failure(self, challenge: Challenge, state: dict[str, Any] | None) -> None:
+        """Audit the lock or back-off a wrong code's claim started, if it started one.
+
+        :param state: the failure record the wrong code left; the atomic path types it
+            optional, as an approving code leaves none.
+        """
+        if state is None:
+            return
         if state["locked"] and state["count"] == self.settings.lockout_after:
             self._emit("locked", challenge, detail={"failures": state["count"]})
         elif "until" in state:
