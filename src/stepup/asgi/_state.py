@@ -10,6 +10,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.authentication import SimpleUser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.types import Scope
 
 from .._config import Settings
 from .._engine import AsyncEngine
@@ -32,7 +33,6 @@ from ._body import body_of
 
 __all__ = ["StepUpState", "state_of"]
 
-Scope = dict[str, Any]
 _NO_USER = object()
 
 
