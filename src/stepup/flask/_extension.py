@@ -9,7 +9,7 @@ passes, and wraps ``app.wsgi_app`` to replay interrupted requests once.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from flask import (
@@ -26,6 +26,7 @@ from flask import (
     session,
 )
 from flask.sessions import SessionMixin
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import grants
@@ -171,14 +172,21 @@ class _State:
         return response
 
 
-class _LowerHeaders:
-    """Werkzeug's headers looked up by lower-case name (they are case-insensitive)."""
+class _LowerHeaders(Mapping[str, str]):
+    """Werkzeug's headers as the mapping the web layer reads, looked up by lower-case
+    name (they are case-insensitive); a view, nothing copied."""
 
-    def __init__(self, headers: Any) -> None:
+    def __init__(self, headers: Headers) -> None:
         self._headers = headers
 
-    def get(self, name: str, default: str = "") -> str:
-        return str(self._headers.get(name, default))
+    def __getitem__(self, name: str) -> str:
+        return self._headers[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name.lower() for name in self._headers.keys())
+
+    def __len__(self) -> int:
+        return len(self._headers)
 
 
 def _blueprint_names() -> list[str]:
