@@ -28,6 +28,7 @@ from flask import (
 from flask.sessions import SessionMixin
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import grants
 from .._config import Settings
@@ -148,8 +149,9 @@ class _State:
             device_token=request.cookies.get(self.settings.device_cookie),
         )
 
-    def respond(self, result: WebResult) -> Response:
-        """The Flask response for a web-layer result."""
+    def respond(self, result: WebResult) -> BaseResponse:
+        """The Flask response for a web-layer result (a redirect is typed as Werkzeug's)."""
+        response: BaseResponse
         if result.replay is not None:
             request.environ["stepup.replay"] = (result.replay, result.replay_grant)
             response = Response(status=204)
@@ -311,7 +313,7 @@ def _capped_body(limit: int) -> tuple[bytes, bool]:
     return (b"", True) if len(body) > limit else (body, False)
 
 
-def _hold_fresh_logins() -> Response | None:
+def _hold_fresh_logins() -> BaseResponse | None:
     """Track logins and logouts; a fresh login reaches only stepup's pages, static files
     and logout until its second factor passes."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -338,8 +340,8 @@ def _blueprint(settings: Settings) -> Blueprint:
     return bp
 
 
-def _view(name: str) -> Callable[..., Response]:
-    def view(**params: str) -> Response:
+def _view(name: str) -> Callable[..., BaseResponse]:
+    def view(**params: str) -> BaseResponse:
         st = state()
         web = st.web()
         result = st.engine._run(getattr(web, name)(st.web_request(st.subject()), **params))
