@@ -89,8 +89,10 @@ bench: $(BENCH_STAMP) redis-server
 docs: $(STAMP)
 	$(VENV)/bin/stepup config table --write docs/configuration.md
 
+# `make lint`: ruff over everything pyproject's rules name (the examples and benchmarks too),
+# mypy --strict over src/stepup (pyproject's [tool.mypy]). CI runs it before the tests.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests examples benchmarks
 	$(VENV)/bin/mypy
 
 clean:

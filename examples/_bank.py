@@ -115,7 +115,9 @@ class Ledger:
         self.path = str(path)
         self._lock = threading.Lock()
         with self._connect() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS transfers (id INTEGER PRIMARY KEY, user TEXT, to_ TEXT, amount TEXT)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS transfers (id INTEGER PRIMARY KEY, user TEXT, to_ TEXT, amount TEXT)"
+            )
             db.execute("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, user TEXT, to_ TEXT, amount TEXT)")
 
     @contextmanager

@@ -169,7 +169,9 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
     # cookie follows too).
     secure = Settings.from_mapping(app.config).secure_cookies
     flags = {"SAMESITE": "Lax", "HTTPONLY": True, "SECURE": secure}
-    cookies = {f"{cookie}_{flag}": value for cookie in ("SESSION_COOKIE", "REMEMBER_COOKIE") for flag, value in flags.items()}
+    cookies = {
+        f"{cookie}_{flag}": value for cookie in ("SESSION_COOKIE", "REMEMBER_COOKIE") for flag, value in flags.items()
+    }
     app.config.update({key: value for key, value in cookies.items() if key not in (config or {})})
     login_manager = LoginManager(app)
     login_manager.login_view = "bank.login"

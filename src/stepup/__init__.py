@@ -2,9 +2,11 @@
 
 import logging as _logging
 
+from . import grants as grants
 from ._clock import FrozenClock as FrozenClock
 from ._clock import system_clock as system_clock
 from ._config import Settings as Settings
+from ._device_flows import RememberedBrowser as RememberedBrowser
 from ._engine import AsyncEngine as AsyncEngine
 from ._engine import ContactVerification as ContactVerification
 from ._engine import Engine as Engine
@@ -47,8 +49,6 @@ from ._models import ContactResult as ContactResult
 from ._models import LoginDecision as LoginDecision
 from ._models import Message as Message
 from ._policy import Policy as Policy
-from ._device_flows import RememberedBrowser as RememberedBrowser
-from . import grants as grants
 
 __version__ = "0.1.0"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._core import Flow
 from ._crypto import new_id
 from ._delivery import as_delivery_error
 from ._device_flows import DeviceFlows
@@ -11,7 +12,6 @@ from ._enrolment import password_may_enrol, recovery_codes_refusal, refusal
 from ._errors import InvalidInput, MethodNotAvailable, NothingToBackUp
 from ._flows import _FAILURES, _POLICY, _SUBJECT
 from ._keys import failure_key, legacy_failure_key
-from ._core import Flow
 from ._models import Binding, BindStart, Challenge, ContactResult, LoginDecision, Message
 from ._otp import (
     check_totp_secret,
@@ -122,10 +122,12 @@ class BindingFlows(DeviceFlows):
             if not channel or b["id"] == changed.id:
                 continue
             try:
-                yield from self._io(channel, "send", Message(channel, b["target"], body, title if channel == "email" else "", "notice"))
+                message = Message(channel, b["target"], body, title if channel == "email" else "", "notice")
+                yield from self._io(channel, "send", message)
             except Exception as error:  # best effort, whatever the sender raised
                 e = as_delivery_error(error, channel, channel)
-                self._emit("delivery_failed", None, subject=subject, method=b["method"], detail={"reason": e.reason or e.message})
+                detail = {"reason": e.reason or e.message}
+                self._emit("delivery_failed", None, subject=subject, method=b["method"], detail=detail)
 
     def _bindings(self, subject: str) -> Flow[list[Binding]]:
         """The subject's bindings, masked, without secrets."""
@@ -211,7 +213,9 @@ class BindingFlows(DeviceFlows):
         yield from self._add_binding(subject, new)
         return codes
 
-    def _import_binding(self, subject: str, method: str, target: object = None, *, secret: str | None = None) -> Flow[Binding]:
+    def _import_binding(
+        self, subject: str, method: str, target: object = None, *, secret: str | None = None
+    ) -> Flow[Binding]:
         """Bind without a challenge, for provisioning that is trusted already (an import,
         a demo user). The target is still checked.
 

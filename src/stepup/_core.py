@@ -56,6 +56,8 @@ class Core:
 
     #: every sender by route (``sms``, ``sms:fallback``, ``voice``...), set by the engine.
     senders: Mapping[str, Any]
+    #: whether the store's update_many is atomic across records, set by the engine.
+    store_atomic: bool
 
     def __init__(
         self,

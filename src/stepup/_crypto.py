@@ -184,7 +184,7 @@ class Keyring:
         """
         return self.serializer(salt).dumps(value)
 
-    def unsign(self, salt: str, token: object, max_age: float | None) -> Any | None:
+    def unsign(self, salt: str, token: object, max_age: int | None) -> Any | None:
         """The value of a token signed for ``salt``, or ``None`` when it is forged,
         tampered with, of another purpose, malformed or older than ``max_age``.
 

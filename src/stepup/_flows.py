@@ -103,7 +103,8 @@ class ChallengeFlows(LoginEnding):
             new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
             return new, outcome
 
-        return (yield from self._io("store", "update", _CHALLENGE, challenge.id, apply, None))
+        result: _machine.Outcome = yield from self._io("store", "update", _CHALLENGE, challenge.id, apply, None)
+        return result
 
     # -- locks and limits ----------------------------------------------------------------
 
@@ -164,8 +165,14 @@ class ChallengeFlows(LoginEnding):
 
         yield from self._io("store", "update", _FAILURES, key, release, None)
 
-    def _audit_failure(self, challenge: Challenge, state: dict[str, Any]) -> None:
-        """Audit the lock or back-off a wrong code's claim started, if it started one."""
+    def _audit_failure(self, challenge: Challenge, state: dict[str, Any] | None) -> None:
+        """Audit the lock or back-off a wrong code's claim started, if it started one.
+
+        :param state: the failure record the wrong code left; the atomic path types it
+            optional, as an approving code leaves none.
+        """
+        if state is None:
+            return
         if state["locked"] and state["count"] == self.settings.lockout_after:
             self._emit("locked", challenge, detail={"failures": state["count"]})
         elif "until" in state:
@@ -644,7 +651,8 @@ class ChallengeFlows(LoginEnding):
                     return {**(record or {}), "bindings": [*bindings[:i], data, *bindings[i + 1 :]]}, True
             return record, False
 
-        return (yield from self._io("store", "update", _SUBJECT, challenge.subject, check, None))
+        passed: bool = yield from self._io("store", "update", _SUBJECT, challenge.subject, check, None)
+        return passed
 
     def _bind_from(self, challenge: Challenge) -> Flow[Binding]:
         raise NotImplementedError  # provided by the binding flows

@@ -88,14 +88,18 @@ class Policy:
         names += [f"subject:{subject}"] if subject else []
         return [scopes[n] for n in names if n in scopes]
 
-    def methods(self, *, app: str | None = None, route: str | None = None, subject: str | None = None) -> frozenset[str]:
+    def methods(
+        self, *, app: str | None = None, route: str | None = None, subject: str | None = None
+    ) -> frozenset[str]:
         """The methods switched on where ``app``, ``route`` and ``subject`` meet."""
         on: dict[str, bool] = {}
         for scope in self._scopes(app, route, subject):
             on.update(scope.get("methods", {}))
         return frozenset(m for m, enabled in on.items() if enabled)
 
-    def login_2fa(self, *, subject: str | None = None, app: str | None = None, identity_source: str | None = None) -> bool:
+    def login_2fa(
+        self, *, subject: str | None = None, app: str | None = None, identity_source: str | None = None
+    ) -> bool:
         """Whether a login needs a second factor.
 
         A subject scope that enforces 2FA wins over everything; otherwise the global and

@@ -24,9 +24,9 @@ _DEPTH = 32
 def routes_of(app: Any) -> Sequence[BaseRoute]:
     """The routes of the router inside ``app``, through the middleware around it."""
     for _ in range(_DEPTH):
-        routes = getattr(app, "routes", None)
+        routes: Sequence[BaseRoute] | None = getattr(app, "routes", None)
         if routes is not None:
-            return routes  # type: ignore[no-any-return]
+            return routes
         app = getattr(app, "app", None)
         if app is None:
             break

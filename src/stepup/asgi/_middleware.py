@@ -10,10 +10,11 @@ the new grant and the session cookie is written once, for the replay's response.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import grants
 from .._config import Settings
@@ -31,12 +32,6 @@ _NO_SESSION = (
 )
 
 _HELD_SOCKET = "A second factor is needed to sign in."
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class StepUpMiddleware:
@@ -95,7 +90,7 @@ class StepUpMiddleware:
             # Without the session there are no grants and no login hold: fail closed, loudly.
             raise ConfigurationError(_NO_SESSION)
         st = scope["stepup"] = self.state
-        subject = st.subject(scope)  # type: ignore[arg-type]
+        subject = st.subject(scope)
         if not grants.login_settled(session, subject):
             return self._holding(scope, receive, send, subject)
         if scope["method"] == "POST" and _app_path(scope).startswith(self._code_path):
@@ -110,7 +105,7 @@ class StepUpMiddleware:
         if session is None:
             raise ConfigurationError(_NO_SESSION)
         st = scope["stepup"] = self.state
-        subject = st.subject(scope)  # type: ignore[arg-type]
+        subject = st.subject(scope)
         if not grants.login_settled(session, subject):
             # The handshake is a GET of its path: the hold decides it as it decides a page.
             stop = await self._login({**scope, "type": "http", "method": "GET"}, receive, subject)
@@ -141,12 +136,12 @@ class StepUpMiddleware:
         # The router has not run yet: the request's app is found by matching its routes.
         app = None if exempt else app_of(routes_of(self.app), dict(scope))
         result = await st.engine._run(
-            st.web(scope).login(  # type: ignore[arg-type]
-                req, exempt=exempt, identity_source=st.identity_source(scope),  # type: ignore[arg-type]
+            st.web(scope).login(
+                req, exempt=exempt, identity_source=st.identity_source(scope),
                 device_token=device, app=app,
             )  # fmt: skip
         )
-        return None if result is None else st.respond(result, scope)  # type: ignore[arg-type]
+        return None if result is None else st.respond(result, scope)
 
     async def _approving(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A code form's POST: hold its small response back until it is known whether the
@@ -170,7 +165,10 @@ class StepUpMiddleware:
         saved, grant = replay
         body: bytes = saved.body
         headers = [(k, v) for k, v in original["headers"] if k not in (b"content-type", b"content-length")]
-        headers += [(b"content-type", (saved.get("content_type") or "").encode("latin-1")), (b"content-length", str(len(body)).encode())]
+        headers += [
+            (b"content-type", (saved.get("content_type") or "").encode("latin-1")),
+            (b"content-length", str(len(body)).encode()),
+        ]
         path: str = saved["path"]
         replay_scope = {
             **original,

@@ -108,7 +108,9 @@ class StepUpRequired(HTTPException):
     def __init__(self, response: Response) -> None:
         kept = ("www-authenticate", "location", "retry-after", *PAGE_HEADER_NAMES)
         headers = {k: v for k, v in response.headers.items() if k.lower() in kept}
-        super().__init__(status_code=response.status_code, detail=bytes(response.body).decode() or None, headers=headers)
+        super().__init__(
+            status_code=response.status_code, detail=bytes(response.body).decode() or None, headers=headers
+        )
         self.response = response
 
 

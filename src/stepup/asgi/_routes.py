@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -12,7 +14,7 @@ from ._state import state_of
 __all__ = ["routes"]
 
 
-def _endpoint(name: str):  # type: ignore[no-untyped-def]
+def _endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         st = state_of(request.scope)
         subject = st.subject(request.scope)

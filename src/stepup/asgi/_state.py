@@ -10,6 +10,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.authentication import SimpleUser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.types import Scope
 
 from .._config import Settings
 from .._engine import AsyncEngine
@@ -32,7 +33,6 @@ from ._body import body_of
 
 __all__ = ["StepUpState", "state_of"]
 
-Scope = dict[str, Any]
 _NO_USER = object()
 
 
@@ -173,7 +173,8 @@ class StepUpState:
             box["replay"] = (result.replay, result.replay_grant)
             response = Response(status_code=204)
         elif result.redirect is not None:
-            response = RedirectResponse(result.redirect, status_code=result.status if 300 <= result.status < 400 else 303)
+            status = result.status if 300 <= result.status < 400 else 303
+            response = RedirectResponse(result.redirect, status_code=status)
         elif result.template is not None:
             page = self.templates.get_template(result.template).render(**result.context)
             response = HTMLResponse(page, status_code=result.status)

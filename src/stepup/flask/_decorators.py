@@ -6,7 +6,8 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar, overload
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..web import Operation, grant_holds
 from ._extension import request_session, state
@@ -49,7 +50,7 @@ class _Protection:
 
         return protected
 
-    def check(self) -> Response | None:
+    def check(self) -> BaseResponse | None:
         """``None`` when the request may run; otherwise the response that stops it."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         st = state(app)

@@ -9,7 +9,7 @@ passes, and wraps ``app.wsgi_app`` to replay interrupted requests once.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from flask import (
@@ -26,7 +26,9 @@ from flask import (
     session,
 )
 from flask.sessions import SessionMixin
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import grants
 from .._config import Settings
@@ -147,8 +149,9 @@ class _State:
             device_token=request.cookies.get(self.settings.device_cookie),
         )
 
-    def respond(self, result: WebResult) -> Response:
-        """The Flask response for a web-layer result."""
+    def respond(self, result: WebResult) -> BaseResponse:
+        """The Flask response for a web-layer result (a redirect is typed as Werkzeug's)."""
+        response: BaseResponse
         if result.replay is not None:
             request.environ["stepup.replay"] = (result.replay, result.replay_grant)
             response = Response(status=204)
@@ -171,14 +174,21 @@ class _State:
         return response
 
 
-class _LowerHeaders:
-    """Werkzeug's headers looked up by lower-case name (they are case-insensitive)."""
+class _LowerHeaders(Mapping[str, str]):
+    """Werkzeug's headers as the mapping the web layer reads, looked up by lower-case
+    name (they are case-insensitive); a view, nothing copied."""
 
-    def __init__(self, headers: Any) -> None:
+    def __init__(self, headers: Headers) -> None:
         self._headers = headers
 
-    def get(self, name: str, default: str = "") -> str:
-        return str(self._headers.get(name, default))
+    def __getitem__(self, name: str) -> str:
+        return self._headers[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name.lower() for name in self._headers.keys())
+
+    def __len__(self) -> int:
+        return len(self._headers)
 
 
 def _blueprint_names() -> list[str]:
@@ -303,7 +313,7 @@ def _capped_body(limit: int) -> tuple[bytes, bool]:
     return (b"", True) if len(body) > limit else (body, False)
 
 
-def _hold_fresh_logins() -> Response | None:
+def _hold_fresh_logins() -> BaseResponse | None:
     """Track logins and logouts; a fresh login reaches only stepup's pages, static files
     and logout until its second factor passes."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -325,12 +335,13 @@ def _blueprint(settings: Settings) -> Blueprint:
     for name, path, methods in ROUTES:
         if name in CONTACT_ROUTES and not settings.contact_verification:
             continue  # mounted only when the app asks for it
-        bp.add_url_rule(path.replace("{", "<").replace("}", ">"), endpoint=name, view_func=_view(name), methods=list(methods))
+        rule = path.replace("{", "<").replace("}", ">")
+        bp.add_url_rule(rule, endpoint=name, view_func=_view(name), methods=list(methods))
     return bp
 
 
-def _view(name: str) -> Callable[..., Response]:
-    def view(**params: str) -> Response:
+def _view(name: str) -> Callable[..., BaseResponse]:
+    def view(**params: str) -> BaseResponse:
         st = state()
         web = st.web()
         result = st.engine._run(getattr(web, name)(st.web_request(st.subject()), **params))

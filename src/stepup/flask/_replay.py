@@ -51,7 +51,8 @@ class ReplayMiddleware:
             body.close()
         saved, grant = replay
         set_cookies = [v for k, v in captured[1] if k.lower() == "set-cookie"]
-        replay_environ = _replay_environ(environ, saved, grant, merge_cookies(environ.get("HTTP_COOKIE", ""), set_cookies))
+        cookie = merge_cookies(environ.get("HTTP_COOKIE", ""), set_cookies)
+        replay_environ = _replay_environ(environ, saved, grant, cookie)
 
         def finish(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             own = cookie_names(v for k, v in headers if k.lower() == "set-cookie")
@@ -62,7 +63,9 @@ class ReplayMiddleware:
 
 
 def _replay_environ(environ: dict[str, Any], saved: Any, grant: dict[str, Any], cookie: str) -> dict[str, Any]:
-    replay = {k: v for k, v in environ.items() if not k.startswith(("werkzeug.", "stepup.", "flask.")) and k not in _DROPPED}
+    replay = {
+        k: v for k, v in environ.items() if not k.startswith(("werkzeug.", "stepup.", "flask.")) and k not in _DROPPED
+    }
     data: bytes = saved.body
     script = environ.get("SCRIPT_NAME", "")
     path: str = saved["path"]

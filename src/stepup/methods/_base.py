@@ -58,10 +58,15 @@ class Method(Protocol):
 
     #: the name used in policy, bindings and URLs, e.g. ``"sms"``.
     name: str
-    #: the sender channel for methods whose codes stepup delivers; ``None`` for held ones.
-    #: A channel other than ``sms`` and ``email`` needs a sender of its own: the engine
-    #: refuses to start without one (``sender_urls`` or ``senders=``).
-    channel: str | None
+    @property
+    def channel(self) -> str | None:
+        """The sender channel for methods whose codes stepup delivers; ``None`` for held ones.
+
+        A channel other than ``sms`` and ``email`` needs a sender of its own: the engine
+        refuses to start without one (``sender_urls`` or ``senders=``). Read only, so a
+        plain class attribute (``channel = "voice"``) satisfies it.
+        """
+        ...
 
     def normalize_target(self, raw: object, settings: Settings) -> str:
         """The target a user typed (a phone number, an address), checked and normalised.

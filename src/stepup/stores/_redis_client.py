@@ -139,10 +139,11 @@ class RedisTarget:
             )
         kwargs = self._kwargs(_retry())
         if self.mode == "sentinel":
-            sentinel = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+            sentinel = redis.sentinel.Sentinel(
                 list(self.locations), sentinel_kwargs=self._sentinel_kwargs(), **kwargs
             )
-            return sentinel.master_for(self.service_name)  # type: ignore[no-untyped-call]
+            return sentinel.master_for(self.service_name)
+        # redis-py leaves ClusterNode.__init__ unannotated, so strict mypy calls it untyped.
         nodes = [redis.cluster.ClusterNode(host, port) for host, port in self.locations]  # type: ignore[no-untyped-call]
         return redis.cluster.RedisCluster(startup_nodes=nodes, **kwargs)
 
@@ -154,7 +155,7 @@ class RedisTarget:
             )
         kwargs = self._kwargs(_async_retry())
         if self.mode == "sentinel":
-            sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+            sentinel = redis.asyncio.sentinel.Sentinel(
                 list(self.locations), sentinel_kwargs=self._sentinel_kwargs(), **kwargs
             )
             return sentinel.master_for(self.service_name)

@@ -8,6 +8,7 @@ what keeps these endpoints safe from CSRF without a token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import grants
@@ -38,7 +39,9 @@ class Api(BrowserPages):
             raise InvalidInput(f"'{name}' must be a non-empty string of at most {limit} characters.")
         return value
 
-    def _run(self, req: WebRequest, handler: Any, *args: Any, anonymous: bool = False) -> Flow[WebResult]:
+    def _run(
+        self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any, anonymous: bool = False
+    ) -> Flow[WebResult]:
         """Run one handler, turning stepup's errors into problem documents.
 
         :param anonymous: the endpoint serves callers who are not signed in (contact
@@ -107,18 +110,27 @@ class Api(BrowserPages):
         binding_id = self._string(body, "binding_id", required=False)
         method = self._string(body, "method", required=binding_id is None, limit=32)
         usable = yield from self.usable(
-            subject, app=resume and resume["app"], route=resume and resume["route"], methods=resume and resume["methods"]
+            subject,
+            app=resume["app"] if resume else None,
+            route=resume["route"] if resume else None,
+            methods=resume["methods"] if resume else None,
         )
         purpose = resume["purpose"] if resume else ("login" if grants.is_held(req.session, subject) else "step_up")
         if purpose == "login" and (yield from self._bind_first(req, usable)) is not None:
             raise MethodNotAvailable("Bind a phone, an email address or an authenticator app first.")
-        binding = next((b for b in usable if (binding_id and b.id == binding_id) or (not binding_id and b.method == method)), None)
+        binding = next(
+            (b for b in usable if (binding_id and b.id == binding_id) or (not binding_id and b.method == method)), None
+        )
         if binding is None:
-            raise MethodNotAvailable("That method is not available to you here. GET the status URL for the ones that are.")
+            raise MethodNotAvailable(
+                "That method is not available to you here. GET the status URL for the ones that are."
+            )
         challenge = yield from e._start(
-            subject, binding.method, purpose, binding_id=binding.id, operation=resume and resume["op"],
-            operation_data=resume and resume["opd"], session=self.nonce(req), app=resume and resume["app"],
-            route=resume and resume["route"], client=req.client, methods=resume and resume["methods"],
+            subject, binding.method, purpose, binding_id=binding.id,
+            operation=resume["op"] if resume else None, operation_data=resume["opd"] if resume else None,
+            session=self.nonce(req), app=resume["app"] if resume else None,
+            route=resume["route"] if resume else None, client=req.client,
+            methods=resume["methods"] if resume else None,
         )  # fmt: skip
         next_url = resume["next"] if resume else self.config.home
         token = self.page_token(challenge.id, resume_token, next_url)
@@ -151,7 +163,8 @@ class Api(BrowserPages):
         if approval.purpose == "operation":
             result["approval"] = token
         if approval.binding is not None:
-            result["binding"] = {"id": approval.binding.id, "method": approval.binding.method, "label": approval.binding.label}
+            b = approval.binding
+            result["binding"] = {"id": b.id, "method": b.method, "label": b.label}
         result["next"] = safe_next(page["n"], self.config.home)
         return WebResult(json=result)
 
@@ -200,10 +213,15 @@ class Api(BrowserPages):
         started = yield from e._begin_bind(subject, method or "", target, session=self.nonce(req), client=req.client)
         next_url = self.config.home if grants.is_held(req.session, subject) else self.url("account")
         token = self.page_token(started.challenge.id, None, next_url)
-        view: dict[str, Any] = {"id": token, **self.challenge_view(started.challenge), "verify_url": self.url("api_verify", token=token)}
+        view: dict[str, Any] = {
+            "id": token,
+            **self.challenge_view(started.challenge),
+            "verify_url": self.url("api_verify", token=token),
+        }
         if started.secret is not None:
             view.update(secret=started.secret, provisioning_uri=started.provisioning_uri, qr_svg=started.qr_svg)
-        return WebResult(status=201, json=view, headers=[("Location", view["verify_url"]), ("Cache-Control", "no-store")])
+        headers = [("Location", view["verify_url"]), ("Cache-Control", "no-store")]
+        return WebResult(status=201, json=view, headers=headers)
 
     def api_unbind(self, req: WebRequest, binding_id: str) -> Flow[WebResult]:
         """Remove a binding (a fresh step-up first); the last sign-in method stays (409)."""
@@ -215,7 +233,9 @@ class Api(BrowserPages):
         yield from self._remove(req.subject or "", binding_id)
         return WebResult(status=204)
 
-    def _contact_run(self, req: WebRequest, handler: Any, *args: Any) -> Flow[WebResult]:
+    def _contact_run(
+        self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any
+    ) -> Flow[WebResult]:
         """Contact verification is there only when the app switches it on, and for
         signed-in subjects (a login that is not held) only unless the app lets anonymous
         callers use it."""
@@ -237,7 +257,8 @@ class Api(BrowserPages):
         channel = self._string(body, "channel", limit=16)
         to = self._string(body, "to", limit=320)
         request_id = yield from self.engine._request_contact(channel or "", to, client=req.client)
-        return WebResult(status=201, json={"request_id": request_id, "check_url": self.url("api_contact_check", request_id=request_id)})
+        check_url = self.url("api_contact_check", request_id=request_id)
+        return WebResult(status=201, json={"request_id": request_id, "check_url": check_url})
 
     def api_contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
         """Check the code of a contact verification: ``{"code": "1234"}``."""

@@ -89,7 +89,9 @@ class WebConfig:
         return cls(
             prefix=root.rstrip("/") + settings.url_prefix,
             home=root.rstrip("/") + settings.home_url if settings.home_url.startswith("/") else settings.home_url,
-            logout=root.rstrip("/") + settings.logout_url if settings.logout_url.startswith("/") else settings.logout_url,
+            logout=(
+                root.rstrip("/") + settings.logout_url if settings.logout_url.startswith("/") else settings.logout_url
+            ),
             admin_check=admin_check,
             sensitive_max_age=settings.sensitive_max_age,
             apps=settings.admin_apps,
@@ -199,7 +201,9 @@ class WebCore:
         value = self.engine.keys.unsign(_PAGE_SALT, token, s.challenge_lifetime + s.challenge_retention)
         return value if isinstance(value, dict) and isinstance(value.get("c"), str) else None
 
-    def usable(self, subject: str, *, app: str | None, route: str | None, methods: list[str] | None) -> Flow[list[Binding]]:
+    def usable(
+        self, subject: str, *, app: str | None, route: str | None, methods: list[str] | None
+    ) -> Flow[list[Binding]]:
         """The subject's bindings that policy and the route allow now."""
         e = self.engine
         policy = yield from e._get_policy()

@@ -115,7 +115,10 @@ class BindPhoneForm(StepUpForm):
 
     phone = StringField(
         "Mobile number",
-        validators=[DataRequired("Enter a phone number."), Length(max=32, message="That is too long for a phone number.")],
+        validators=[
+            DataRequired("Enter a phone number."),
+            Length(max=32, message="That is too long for a phone number."),
+        ],
         render_kw={"autocomplete": "tel", "inputmode": "tel", "placeholder": "+44 7400 123456"},
     )
 

@@ -184,7 +184,16 @@ class Gate(WebCore):
                 subject,
                 session=self.nonce(req),
                 next_url=req.full_path if not replayable else self.config.home,
-                request={"method": req.method, "path": req.path, "query": req.query_string, "content_type": req.content_type} if replayable else None,
+                request=(
+                    {
+                        "method": req.method,
+                        "path": req.path,
+                        "query": req.query_string,
+                        "content_type": req.content_type,
+                    }
+                    if replayable
+                    else None
+                ),
                 body=req.body if replayable else b"",
                 purpose="operation" if operation is not None else "step_up",
                 operation=description,
@@ -254,7 +263,8 @@ class Gate(WebCore):
         }
         if resume:
             body["resume"] = resume
-        return WebResult(status=401, json=body, headers=[("WWW-Authenticate", header), ("Content-Type", "application/problem+json")])
+        headers = [("WWW-Authenticate", header), ("Content-Type", "application/problem+json")]
+        return WebResult(status=401, json=body, headers=headers)
 
 
 def end_login(engine: Engine | AsyncEngine, session: grants.Session) -> Flow[bool]:

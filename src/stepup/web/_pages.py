@@ -172,14 +172,17 @@ class Pages(Gate):
         if resume_token:
             try:
                 resume = yield from e._load_resume(resume_token, subject=subject, session=self.nonce(req))
-            except StepUpError as error:
-                return self._message(req, "This request has ended", error.message, error.status)
+            except StepUpError as ended:
+                return self._message(req, "This request has ended", ended.message, ended.status)
             next_url = resume["next"]
         elif not grants.is_held(req.session, subject):
             return WebResult(status=303, redirect=next_url)
         purpose = resume["purpose"] if resume else "login"
         usable = yield from self.usable(
-            subject, app=resume and resume["app"], route=resume and resume["route"], methods=resume and resume["methods"]
+            subject,
+            app=resume["app"] if resume else None,
+            route=resume["route"] if resume else None,
+            methods=resume["methods"] if resume else None,
         )
         try:
             bind = (yield from self._bind_first(req, usable)) if purpose == "login" else None
@@ -188,7 +191,9 @@ class Pages(Gate):
         if bind is not None:
             return WebResult(status=303, redirect=f"{bind}?next={quote(next_url, safe='/')}")
         if not usable:
-            return self._message(req, "No method available", "None of your methods can be used here. Add one under your account.", 409)
+            return self._message(
+                req, "No method available", "None of your methods can be used here. Add one under your account.", 409
+            )
         form = self._form(req, ChooseForm)
         titles = method_titles(e.methods)
         form.binding.choices = [(b.id, _choice_label(titles.get(b.method, b.method), b.label)) for b in usable]
@@ -201,9 +206,11 @@ class Pages(Gate):
                 try:
                     challenge = yield from e._start(
                         subject, binding.method, purpose, binding_id=binding.id,
-                        operation=resume and resume["op"], operation_data=resume and resume["opd"],
-                        session=self.nonce(req), app=resume and resume["app"], route=resume and resume["route"],
-                        client=req.client, methods=resume and resume["methods"],
+                        operation=resume["op"] if resume else None,
+                        operation_data=resume["opd"] if resume else None,
+                        session=self.nonce(req), app=resume["app"] if resume else None,
+                        route=resume["route"] if resume else None, client=req.client,
+                        methods=resume["methods"] if resume else None,
                     )  # fmt: skip
                 except StepUpError as failure:
                     status, error = failure.status, failure.message
@@ -235,7 +242,9 @@ class Pages(Gate):
                 status, error = 400, form.first_error()
             else:
                 try:
-                    approval = yield from e._verify(page["c"], form.code.data, subject=subject, session=self.nonce(req), client=req.client)
+                    approval = yield from e._verify(
+                        page["c"], form.code.data, subject=subject, session=self.nonce(req), client=req.client
+                    )
                 except WrongCode as failure:
                     form.code.errors = [failure.message]
                     status = 400
@@ -277,7 +286,10 @@ class Pages(Gate):
             # An approved challenge (reached again with Back, or its form re-sent) has nothing to restart.
             used=challenge.state == "approved", done_url=safe_next(page["n"], self.config.home),
             consumed=challenge.consumed,
-            resend_form=self._form(req, PlainForm) if req.method == "GET" else PlainForm.bind(None, req.session, self.engine.keys),
+            resend_form=(
+                self._form(req, PlainForm) if req.method == "GET"
+                else PlainForm.bind(None, req.session, self.engine.keys)
+            ),
             remember_offered=self.engine.settings.trusted_device_days > 0 and challenge.purpose == "login",
             remember_days=self.engine.settings.trusted_device_days,
         )  # fmt: skip
@@ -294,7 +306,9 @@ class Pages(Gate):
             return None
         return challenge if challenge.state == "approved" else None
 
-    def _approved(self, req: WebRequest, approval: Approval, page: dict[str, Any], *, remember: bool) -> Flow[WebResult]:
+    def _approved(
+        self, req: WebRequest, approval: Approval, page: dict[str, Any], *, remember: bool
+    ) -> Flow[WebResult]:
         e, subject = self.engine, req.subject or ""
         session_nonce = self.nonce(req)
         headers: list[tuple[str, str]] = []
@@ -347,7 +361,11 @@ class Pages(Gate):
     @fail_closed
     def bind_email(self, req: WebRequest) -> Flow[WebResult]:
         """Bind an email address: its first code confirms it."""
-        return (yield from self._bind_target(req, "email", BindEmailForm, "email", "bind_email.html", "Add an email address"))
+        return (
+            yield from self._bind_target(
+                req, "email", BindEmailForm, "email", "bind_email.html", "Add an email address"
+            )
+        )
 
     @fail_closed
     def bind_method(self, req: WebRequest, method: str) -> Flow[WebResult]:
@@ -370,7 +388,8 @@ class Pages(Gate):
         if (stop := (yield from self._fresh_enough(req))) is not None:
             return stop
         form = self._form(req, cls)
-        next_url = safe_next(req.args.get("next"), self.config.home) if grants.is_held(req.session, req.subject or "") else self.url("account")
+        held = grants.is_held(req.session, req.subject or "")
+        next_url = safe_next(req.args.get("next"), self.config.home) if held else self.url("account")
         status, error = 200, None
         if req.method == "POST":
             if form.validate():
@@ -402,19 +421,27 @@ class Pages(Gate):
         if (stop := (yield from self._fresh_enough(req))) is not None:
             return stop
         form = self._form(req, PlainForm)
-        next_url = safe_next(req.args.get("next"), self.config.home) if grants.is_held(req.session, req.subject or "") else self.url("account")
+        held = grants.is_held(req.session, req.subject or "")
+        next_url = safe_next(req.args.get("next"), self.config.home) if held else self.url("account")
         if req.method == "POST":
             if not form.validate():
-                return self._page(req, "bind_totp.html", 400, title="Add an authenticator app", form=form, error=form.first_error())
+                return self._page(
+                    req, "bind_totp.html", 400, title="Add an authenticator app", form=form, error=form.first_error()
+                )
             try:
                 started = yield from self.engine._begin_bind(req.subject or "", "totp", session=self.nonce(req))
             except StepUpError as failure:
-                return self._page(req, "bind_totp.html", failure.status, title="Add an authenticator app", form=form, error=failure.message)
+                return self._page(
+                    req, "bind_totp.html", failure.status, title="Add an authenticator app", form=form,
+                    error=failure.message,
+                )  # fmt: skip
             token = self.page_token(started.challenge.id, None, next_url)
             code_form = CodeForm.bind(None, req.session, self.engine.keys)
             return self._page(
                 req, "bind_totp.html", title="Scan the QR code", started=started, token=token, code_form=code_form,
-                secret_groups=" ".join((started.secret or "")[i : i + 4] for i in range(0, len(started.secret or ""), 4)),
+                secret_groups=" ".join(
+                    (started.secret or "")[i : i + 4] for i in range(0, len(started.secret or ""), 4)
+                ),
             )  # fmt: skip
         return self._page(req, "bind_totp.html", title="Add an authenticator app", form=form)
 
@@ -440,7 +467,9 @@ class Pages(Gate):
         form = self._form(req, PlainForm)
         if req.method == "POST":
             if not form.validate():
-                return self._page(req, "recovery_codes.html", 400, title="Recovery codes", form=form, error=form.first_error())
+                return self._page(
+                    req, "recovery_codes.html", 400, title="Recovery codes", form=form, error=form.first_error()
+                )
             codes = yield from self.engine._generate_recovery_codes(req.subject or "")
             return self._page(req, "recovery_codes.html", title="Your recovery codes", codes=codes)
         return self._page(req, "recovery_codes.html", title="Recovery codes", form=form)
