@@ -1,0 +1,114 @@
+"""Every Python snippet in README.md and docs/*.md runs.
+
+The convention, for whoever writes docs:
+
+- Every fenced block opened with ```` ```python ```` runs, so a new snippet is tested by
+  default.
+- The blocks of one page run in order in one namespace: a later block may use what an
+  earlier one defined (``engine``, ``app``...).
+- A block that cannot run (it needs a provider's real credentials, say) is a fragment: put
+  ``<!-- fragment: why -->`` on the line before its fence. The reason is required.
+- A page may get a small prelude below (``PRELUDES``) for what a reader has already (a
+  secret key ``KEY``, the Flask ``app`` of the README) and the ``STEPUP_*`` environment it
+  reads (``ENVIRON``). Prefer a snippet that is complete itself.
+
+Each page runs in a fresh working directory (SQLite files land there), with a fresh
+``STEPUP_*`` environment, and nothing reaches the network: snippets that name a provider
+only build the engine, and a server is never started (an app is driven by a test client).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+_FENCE = re.compile(r"^```python\s*$")
+_FRAGMENT = re.compile(r"^<!--\s*fragment:\s*(\S.*?)\s*-->\s*$")
+
+# What a reader of the page already has. Kept small; each line says why.
+_KEY = 'KEY = "k" * 32  # a secret key, as `stepup secret` prints\n'
+_FLASK_APP = "import os\nfrom flask import Flask\napp = Flask(__name__)\n"
+PRELUDES: dict[str, str] = {
+    "README.md": _KEY + _FLASK_APP,
+    "asgi.md": _KEY,
+    "failover.md": _KEY + "from stepup import Engine\n",
+    "redis.md": _KEY,
+    "smtp.md": _KEY + "from stepup import Engine\n",
+    "twilio.md": _KEY + "from stepup import Engine\n",
+    "vonage.md": _KEY + "from stepup import Engine\n",
+}
+
+# The environment a page's snippets read (`os.environ[...]`), as a deployment sets it.
+ENVIRON: dict[str, dict[str, str]] = {
+    "flask.md": {"SECRET_KEY": "f" * 32, "STEPUP_SECRET_KEY": "k" * 32},
+    "asgi.md": {"STEPUP_SECRET_KEY": "k" * 32, "STEPUP_STORE_URL": "memory://"},
+}
+
+
+def python_blocks(page: Path) -> list[tuple[int, str]]:
+    """The runnable Python blocks of a page: (line of the fence, source), fragments left out.
+
+    :raises AssertionError: for a fragment marker without a reason, or an unclosed fence.
+    """
+    lines = page.read_text(encoding="utf-8").splitlines()
+    blocks: list[tuple[int, str]] = []
+    i = 0
+    while i < len(lines):
+        if not _FENCE.match(lines[i]):
+            if lines[i].strip().startswith("<!-- fragment"):
+                assert _FRAGMENT.match(lines[i].strip()), f"{page.name}:{i + 1}: say why: <!-- fragment: reason -->"
+            i += 1
+            continue
+        start = i
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("```")), None)
+        assert end is not None, f"{page.name}:{start + 1}: unclosed code block"
+        previous = lines[start - 1].strip() if start else ""
+        if not _FRAGMENT.match(previous):
+            # Pad with blank lines so a traceback's line numbers are the page's.
+            blocks.append((start + 1, "\n" * (start + 1) + "\n".join(lines[start + 1 : end]) + "\n"))
+        i = end + 1
+    return blocks
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_the_python_snippets_of_the_page_run(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocks = python_blocks(page)
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("STEPUP_")]:
+        monkeypatch.delenv(name)
+    for name, value in ENVIRON.get(page.name, {}).items():
+        monkeypatch.setenv(name, value)
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    prelude = PRELUDES.get(page.name, "")
+    if prelude:
+        exec(compile(prelude, f"<prelude of {page.name}>", "exec"), namespace)
+    for line, source in blocks:
+        try:
+            exec(compile(source, str(page), "exec"), namespace)
+        except Exception as e:
+            raise AssertionError(f"{page.name}: the snippet at line {line} fails: {e!r}") from e
+
+
+def test_a_fragment_needs_a_reason(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("<!-- fragment -->\n```python\nraise SystemExit\n```\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="say why"):
+        python_blocks(page)
+
+
+def test_blocks_run_unless_marked_as_fragments(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```python\na = 1\n```\n\n<!-- fragment: needs real credentials -->\n```python\nb = 2\n```\n"
+        "```py\nc = 3\n```\n",
+        encoding="utf-8",
+    )
+    assert [line for line, _ in python_blocks(page)] == [1]
