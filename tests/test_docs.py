@@ -47,7 +47,7 @@ PRELUDES: dict[str, str] = {
 # The environment a page's snippets read (`os.environ[...]`), as a deployment sets it.
 ENVIRON: dict[str, dict[str, str]] = {
     "flask.md": {"SECRET_KEY": "f" * 32, "STEPUP_SECRET_KEY": "k" * 32},
-    "asgi.md": {"STEPUP_SECRET_KEY": "k" * 32, "STEPUP_STORE_URL": "memory://"},
+    "asgi.md": {"SESSION_KEY": "s" * 32, "STEPUP_SECRET_KEY": "k" * 32, "STEPUP_STORE_URL": "memory://"},
 }
 
 
