@@ -31,17 +31,11 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _FENCE = re.compile(r"^```python\s*$")
 _FRAGMENT = re.compile(r"^<!--\s*fragment:\s*(\S.*?)\s*-->\s*$")
 
-# What a reader of the page already has. Kept small; each line says why.
+# What a reader of the page already has: every page a key, some more. Kept small.
 _KEY = 'KEY = "k" * 32  # a secret key, as `stepup secret` prints\n'
 _FLASK_APP = "import os\nfrom flask import Flask\napp = Flask(__name__)\n"
 PRELUDES: dict[str, str] = {
-    "README.md": _KEY + _FLASK_APP,
-    "asgi.md": _KEY,
-    "failover.md": _KEY + "from stepup import Engine\n",
-    "redis.md": _KEY,
-    "smtp.md": _KEY + "from stepup import Engine\n",
-    "twilio.md": _KEY + "from stepup import Engine\n",
-    "vonage.md": _KEY + "from stepup import Engine\n",
+    "README.md": _FLASK_APP,  # its quickstart goes into "an existing Flask app"
 }
 
 # The environment a page's snippets read (`os.environ[...]`), as a deployment sets it.
@@ -87,9 +81,8 @@ def test_the_python_snippets_of_the_page_run(
     for name, value in ENVIRON.get(page.name, {}).items():
         monkeypatch.setenv(name, value)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
-    prelude = PRELUDES.get(page.name, "")
-    if prelude:
-        exec(compile(prelude, f"<prelude of {page.name}>", "exec"), namespace)
+    prelude = _KEY + PRELUDES.get(page.name, "")
+    exec(compile(prelude, f"<prelude of {page.name}>", "exec"), namespace)
     for line, source in blocks:
         try:
             exec(compile(source, str(page), "exec"), namespace)
