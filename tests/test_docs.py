@@ -9,8 +9,9 @@ The convention, for whoever writes docs:
 - A block that cannot run (it needs a provider's real credentials, say) is a fragment: put
   ``<!-- fragment: why -->`` on the line before its fence. The reason is required.
 - A page may get a small prelude below (``PRELUDES``) for what a reader has already (a
-  secret key ``KEY``, the Flask ``app`` of the README) and the ``STEPUP_*`` environment it
-  reads (``ENVIRON``). Prefer a snippet that is complete itself.
+  secret key ``KEY``, the Flask ``app`` of the README), the environment it reads
+  (``ENVIRON``) and the plug-ins it says are installed (``INSTALLED``). Prefer a snippet
+  that is complete itself.
 
 Each page runs in a fresh working directory (SQLite files land there), with a fresh
 ``STEPUP_*`` environment, and nothing reaches the network: snippets that name a provider
@@ -24,6 +25,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from tests.support.plugins import install_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -43,6 +46,11 @@ ENVIRON: dict[str, dict[str, str]] = {
     "flask.md": {"SECRET_KEY": "f" * 32, "STEPUP_SECRET_KEY": "k" * 32},
     "asgi.md": {"SESSION_KEY": "s" * 32, "STEPUP_SECRET_KEY": "k" * 32, "STEPUP_STORE_URL": "memory://"},
 }
+
+# Pages that say "with the example installed": the plug-in of tests/plugins/, installed
+# while a block that names it (`"voice"`) runs; the page's other blocks run without it, as
+# an engine with a plug-in installed needs a sender for the plug-in's channel.
+INSTALLED: dict[str, str] = {"extending.md": "voice"}
 
 
 def python_blocks(page: Path) -> list[tuple[int, str]]:
@@ -83,9 +91,13 @@ def test_the_python_snippets_of_the_page_run(
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     prelude = _KEY + PRELUDES.get(page.name, "")
     exec(compile(prelude, f"<prelude of {page.name}>", "exec"), namespace)
+    plugin = INSTALLED.get(page.name)
     for line, source in blocks:
         try:
-            exec(compile(source, str(page), "exec"), namespace)
+            with pytest.MonkeyPatch.context() as installed:
+                if plugin and f'"{plugin}"' in source:
+                    install_plugin(plugin, installed, tmp_path / f"site{line}")
+                exec(compile(source, str(page), "exec"), namespace)
         except Exception as e:
             raise AssertionError(f"{page.name}: the snippet at line {line} fails: {e!r}") from e
 
