@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -78,11 +79,35 @@ def python_blocks(page: Path) -> list[tuple[int, str]]:
     return blocks
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
-def test_the_python_snippets_of_the_page_run(
-    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let a snippet reach this machine only: a name look-up or a connection elsewhere fails
+    the test (a snippet that names a provider must only build its sender)."""
+    lookup, connect = socket.getaddrinfo, socket.socket.connect
+
+    def checked_lookup(host: object, *args: object, **kwargs: object) -> object:
+        if host not in _LOOPBACK and host is not None:
+            raise AssertionError(f"a doc snippet looked up {host!r}")
+        return lookup(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    def checked_connect(sock: socket.socket, address: object) -> None:
+        if isinstance(address, tuple) and address[0] not in _LOOPBACK:
+            raise AssertionError(f"a doc snippet connected to {address!r}")
+        connect(sock, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", checked_lookup)
+    monkeypatch.setattr(socket.socket, "connect", checked_connect)
+
+
+def run_page(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the page's blocks in order in one namespace, after its prelude.
+
+    :raises AssertionError: naming the page and line of the first block that fails.
+    """
     blocks = python_blocks(page)
+    _no_network(monkeypatch)
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith("STEPUP_")]:
         monkeypatch.delenv(name)
@@ -100,6 +125,18 @@ def test_the_python_snippets_of_the_page_run(
                 exec(compile(source, str(page), "exec"), namespace)
         except Exception as e:
             raise AssertionError(f"{page.name}: the snippet at line {line} fails: {e!r}") from e
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_the_python_snippets_of_the_page_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_page(page, tmp_path, monkeypatch)
+
+
+def test_a_snippet_that_reaches_the_network_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = tmp_path / "page.md"
+    page.write_text('```python\nimport socket\nsocket.create_connection(("example.com", 80))\n```\n', encoding="utf-8")
+    with pytest.raises(AssertionError, match="looked up 'example.com'"):
+        run_page(page, tmp_path, monkeypatch)
 
 
 def test_a_fragment_needs_a_reason(tmp_path: Path) -> None:
