@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from starlette.middleware.sessions import SessionMiddleware
 
 from stepup import AsyncEngine, Settings
-from stepup.asgi import StepUpMiddleware, StepUpRequired, require, routes, stepup_exception_handler
+from stepup.asgi import StepUpMiddleware, StepUpRequired, require, routes, state_of, stepup_exception_handler
 
 from .. import _bank
 
@@ -51,7 +51,10 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> F
 
     @app.post("/logout", status_code=204)
     async def logout(request: Request) -> None:
-        request.session.clear()  # stepup sees the user gone and ends the login's grants
+        # Before the session is cleared (it names the login): the login's pending challenges
+        # and approvals end for every copy of the session cookie too.
+        await state_of(request.scope).end_login(request.session)
+        request.session.clear()
 
     @app.get("/api/balance", dependencies=[Depends(require(max_age=300))])
     async def balance(request: Request) -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ._cli_settings import Loaded, load_settings
 from ._engine import Engine
-from ._errors import StepUpError
+from ._errors import ConfigurationError, StepUpError
 from ._settings_doc import rewrite_table, settings_table
 
 __all__ = ["main"]
@@ -42,9 +42,21 @@ def _on(value: str) -> bool:
 
 
 def _scope(args: argparse.Namespace) -> tuple[str, str]:
+    """The policy scope a command names.
+
+    :raises ConfigurationError: an app named like ``MODULE:NAME``: the application's
+        ``--app``, put after the command, where it would name a blueprint or mount that no
+        app has and write a switch nothing reads.
+    """
     for kind in ("app", "route", "subject"):
         name = getattr(args, kind, None)
         if name:
+            if kind == "app" and ":" in name:
+                raise ConfigurationError(
+                    f"{name!r} is not a blueprint or mount name. To run the command on an application, put "
+                    f"--app {name} before the command (stepup --app {name} policy ...); after the command, "
+                    "--app names one app of it (a blueprint or mount)."
+                )
             return kind, name
     return "global", ""
 

@@ -92,3 +92,17 @@ def test_a_held_login_may_sign_in_as_someone_else_or_out(api):
     assert again.status_code == 200 and again.json() == {"user": "bob"}
     assert out.status_code == 204
     assert client.get("/api/balance").status_code == 401  # signed out: nothing is open
+
+
+def test_a_pending_challenge_dies_at_logout_for_a_copy_of_the_cookie(api):
+    client = api.test_client
+    created = client.post("/stepup/api/challenges", json={"method": "sms"})
+    assert created.status_code == 201
+    copy = client.cookies.get("session")
+
+    assert client.post("/logout").status_code == 204
+    client.cookies.set("session", copy)  # the cookie as a thief copied it before the logout
+    verified = client.post(created.json()["verify_url"], json={"code": api.code("sms")})
+
+    assert verified.status_code == 403 and verified.json()["code"] == "login_ended"
+    assert client.get("/api/balance").status_code == 401

@@ -158,3 +158,13 @@ def test_the_secret_key_option_takes_the_json_list_and_refuses_other_lists(cli, 
     assert json.loads(shown.out)["settings"]["secret_key"] == "(2 keys, not shown)"
     refused = cli("--config", str(site.config), "--secret-key", f"{old},{new}", "policy", "show")
     assert refused.status == 2 and "JSON list" in refused.err and old not in refused.err
+
+
+def test_the_applications_app_put_after_the_command_is_refused_not_written(cli, bank_environment):
+    # "--app MODULE:NAME" after the command would name a blueprint no app has: a switch
+    # written where nothing reads it, and the command saying it worked.
+    ran = cli("policy", "method", "sms", "off", "--app", APPS[0])
+
+    assert ran.status == 2 and f"put --app {APPS[0]} before the command" in ran.err
+    shown = cli("--app", APPS[0], "policy", "show")
+    assert shown.status == 0 and APPS[0] not in shown.out

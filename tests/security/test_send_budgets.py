@@ -189,6 +189,17 @@ def test_an_ipv4_mapped_address_is_the_ipv4_client(make_bank):
     assert answers == [201, 201, 429]
 
 
+def test_a_proxy_that_appends_the_source_port_still_names_one_client(make_bank):
+    # Some proxies write "203.0.113.6:40001": a new source port is not a new client.
+    limits = {"STEPUP_TRUSTED_PROXY_HOPS": "1", "STEPUP_LIMIT_CONTACT_REQUESTS_PER_CLIENT": "2/hour"}
+    bank = make_bank(**limits, **CONTACT_VERIFICATION)
+    spellings = ["203.0.113.6:40001", "203.0.113.6:40002", "203.0.113.6", "[2001:db8:1:2::1]:40003"]
+
+    answers = [_contact_from(bank, client, n) for n, client in enumerate(spellings)]
+
+    assert answers == [201, 201, 429, 201]  # the IPv6 client is another one
+
+
 def test_each_ipv6_address_is_its_own_client_when_the_prefix_says_so(make_bank):
     bank = make_bank(STEPUP_TRUSTED_PROXY_HOPS="1", STEPUP_CLIENT_IPV6_PREFIX="128", **CONTACT_VERIFICATION)
 

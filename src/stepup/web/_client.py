@@ -43,8 +43,10 @@ def client_address(peer: str | None, forwarded_for: str, hops: int, ipv6_prefix:
 
 def client_key(address: str | None, ipv6_prefix: int = 64) -> str | None:
     """One client's address in one spelling: IPv4 as it is (an IPv4-mapped IPv6 address
-    too), IPv6 as its network of ``ipv6_prefix`` bits (``2001:db8:1:2::/64``), anything
-    else (a Unix socket, a test client's name) as it is, cut to a bounded length.
+    too), IPv6 as its network of ``ipv6_prefix`` bits (``2001:db8:1:2::/64``), without the
+    port some proxies append (``203.0.113.6:40001``, ``[2001:db8::1]:40001``: a new source
+    port is not a new client), anything else (a Unix socket, a test client's name) as it is,
+    cut to a bounded length.
 
     :param address: the address, as the server or a proxy wrote it.
     :param ipv6_prefix: leading bits that name one IPv6 client, 1 to 128.
@@ -52,7 +54,7 @@ def client_key(address: str | None, ipv6_prefix: int = 64) -> str | None:
     if address is None:
         return None
     try:
-        ip = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
+        ip = ipaddress.ip_address(_without_port(address.strip()).split("%", 1)[0])
     except ValueError:
         return address[:_MAX_OTHER]
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -60,3 +62,12 @@ def client_key(address: str | None, ipv6_prefix: int = 64) -> str | None:
     if isinstance(ip, ipaddress.IPv4Address):
         return str(ip)
     return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+
+
+def _without_port(address: str) -> str:
+    """``address`` without a ``:port`` a proxy appended: ``[v6]:port``, or ``v4:port`` (an
+    IPv6 address without brackets has several colons and no port)."""
+    if address.startswith("["):
+        return address[1:].partition("]")[0]
+    host, colon, port = address.rpartition(":")
+    return host if colon and port.isdigit() and host.count(":") == 0 else address
