@@ -116,12 +116,12 @@ async def _over(form: FormData, framing: int, limit: int) -> bool:
     whose ``size`` Starlette did not count is read no further than shows it too large."""
     total = 0
     for name, value in form.multi_items():
-        total += framing + len(name)
-        if isinstance(value, UploadFile):
+        total += framing
+        if isinstance(value, UploadFile):  # its headers (its name among them) as they came
             total += sum(len(key) + len(val) + 4 for key, val in value.headers.raw)
             total += value.size if value.size is not None else await _measure(value, max(limit - total + 1, 0))
         else:
-            total += len(value)
+            total += len(name) + len(value)
         if total > limit:
             return True
     return False
