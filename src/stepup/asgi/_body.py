@@ -56,7 +56,10 @@ async def body_of(request: Request, limit: int) -> tuple[bytes, str] | None:
             return None
         body = request._body = read  # where Starlette's Request keeps it: the view reads it too
     else:
-        body, written_type = await _write_form(form, content_type)
+        written = await _write_form(form, content_type, limit)
+        if written is None:
+            return None
+        body, written_type = written
         if written_type == content_type and len(body) <= limit:
             # Where Starlette's Request keeps the body it read: later reads get these bytes.
             request._body = body
@@ -79,15 +82,22 @@ async def _read(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _write_form(form: FormData, content_type: str) -> tuple[bytes, str]:
-    """A parsed form as a body of its own media type, and that body's ``Content-Type``."""
-    if media_type(content_type) != "multipart/form-data":
+async def _write_form(form: FormData, content_type: str, limit: int) -> tuple[bytes, str] | None:
+    """A parsed form as a body of its own media type, and that body's ``Content-Type``; or
+    ``None`` for a form found longer than ``limit`` before any of it is written."""
+    multipart = media_type(content_type) == "multipart/form-data"
+    _, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary", b"")
+    # Each part is framed by "--", its boundary (or one of 32 characters of stepup's) and
+    # two CR LF; a urlencoded pair by "=" and "&".
+    framing = min(len(boundary), 32) + 6 if multipart else 1
+    if await _over(form, framing, limit):
+        return None
+    if not multipart:
         # Starlette reads field names and values percent-decoded as UTF-8, as urlencode writes them.
         return urlencode(list(form.multi_items())).encode("ascii"), content_type
-    _, params = parse_options_header(content_type)
     charset = _charset(params.get(b"charset"))
-    parts = [await _part(name, value, charset) for name, value in form.multi_items()]
-    boundary = params.get(b"boundary", b"")
+    parts = [await _part(name, value, charset, limit) for name, value in form.multi_items()]
     if not boundary or any(b"\r\n--" + boundary in data for _, data in parts):
         # Only for a charset that is not ASCII-compatible could a value written again hold
         # the original delimiter: such a body gets a boundary of its own.
@@ -97,6 +107,32 @@ async def _write_form(form: FormData, content_type: str) -> tuple[bytes, str]:
             content_type += f"; charset={charset}"
     body = b"".join(b"--%s\r\n%s\r\n%s\r\n" % (boundary, head, data) for head, data in parts)
     return body + b"--%s--\r\n" % boundary, content_type
+
+
+async def _over(form: FormData, framing: int, limit: int) -> bool:
+    """Whether ``form`` written out would pass ``limit`` bytes, told from no more than its
+    size (each character of a field at least a byte, a file's bytes and headers, ``framing``
+    bytes a part), so that a form too large is refused before a copy of it is made. A file
+    whose ``size`` Starlette did not count is read no further than shows it too large."""
+    total = 0
+    for name, value in form.multi_items():
+        total += framing
+        if isinstance(value, UploadFile):  # its headers (its name among them) as they came
+            total += sum(len(key) + len(val) + 4 for key, val in value.headers.raw)
+            total += value.size if value.size is not None else await _measure(value, max(limit - total + 1, 0))
+        else:
+            total += len(name) + len(value)
+        if total > limit:
+            return True
+    return False
+
+
+async def _measure(file: UploadFile, most: int) -> int:
+    """The size of ``file``, or of its first ``most`` bytes if it is longer."""
+    await file.seek(0)
+    size = len(await file.read(most))
+    await file.seek(0)
+    return size
 
 
 def _charset(value: bytes | None) -> str:
@@ -118,13 +154,14 @@ def _encode(text: str, charset: str) -> bytes:
         return text.encode("latin-1")
 
 
-async def _part(name: str, value: Any, charset: str) -> tuple[bytes, bytes]:
-    """One part: its header lines, and its content."""
+async def _part(name: str, value: Any, charset: str, limit: int) -> tuple[bytes, bytes]:
+    """One part: its header lines, and its content (of a file, no more than ``limit`` bytes
+    and one: enough to find the body too long)."""
     if isinstance(value, UploadFile):
         # The part's own headers as they came (name, file name, content type).
         head = b"".join(b"%s: %s\r\n" % (key, val) for key, val in value.headers.raw)
         await value.seek(0)
-        data = await value.read()
+        data = await value.read(limit + 1)
         await value.seek(0)  # the endpoint reads the file from its start
         return head, data
     quoted = _encode(name, charset).replace(b"\\", b"\\\\").replace(b'"', b'\\"')
