@@ -16,13 +16,18 @@ from tests.support.flows import PROBLEM, ask_transfer, challenge, held, signed_i
 JSON = {"Accept": "application/json"}
 
 
-def switch_elsewhere(site, tmp_path: Path, method: str, on: bool, *scope: str) -> None:
-    """Switch ``method`` as the ``stepup`` command does, through another engine on the
-    site's store, and let ``policy_refresh`` pass."""
-    other = stepup.Engine(
+def elsewhere(site, tmp_path: Path) -> stepup.Engine:
+    """Another engine on the site's store: another instance, or the ``stepup`` command."""
+    return stepup.Engine(
         secret_key=SECRET_KEY, store_url=f"sqlite:///{tmp_path}/stepup.sqlite3", clock=site.clock,
         sms=MemorySender(), email=MemorySender(),
     )  # fmt: skip
+
+
+def switch_elsewhere(site, tmp_path: Path, method: str, on: bool, *scope: str) -> None:
+    """Switch ``method`` as the ``stepup`` command does, through another engine on the
+    site's store, and let ``policy_refresh`` pass."""
+    other = elsewhere(site, tmp_path)
     try:
         other.set_method(method, on, *scope)
     finally:
@@ -113,11 +118,17 @@ def test_a_fresh_factor_of_a_method_switched_off_opens_no_admin_page_or_binding_
 # -- 3. a browser remembered at a login by a method switched off ----------------------------------
 
 
-def test_a_browser_remembered_at_an_sms_login_does_not_lift_the_hold_once_sms_is_off(make_bank, tmp_path):
-    bank = make_bank(STEPUP_TRUSTED_DEVICE_DAYS=30)
+def remembered_at_an_sms_login(bank):
+    """A browser of alice's that signed in by SMS with "remember this browser" ticked."""
     browser = held(bank, "alice")
     code_url = browser.choose(browser.follow(browser.get("/")), "sms").location
     assert browser.enter(code_url, bank.code("sms"), remember="y").status_code == 303
+    return browser
+
+
+def test_a_browser_remembered_at_an_sms_login_does_not_lift_the_hold_once_sms_is_off(make_bank, tmp_path):
+    bank = make_bank(STEPUP_TRUSTED_DEVICE_DAYS=30)
+    browser = remembered_at_an_sms_login(bank)
     browser.logout()
     browser.login("alice")
     assert browser.get("/transfers").status_code == 200  # remembered: no second factor
@@ -129,3 +140,22 @@ def test_a_browser_remembered_at_an_sms_login_does_not_lift_the_hold_once_sms_is
     stopped = browser.get("/transfers")
     assert stopped.status_code == 303 and stopped.location == "/stepup/?next=/transfers"
     assert browser.offered(browser.follow(stopped)) == ["Email: a•••@example.com"]
+
+
+def test_a_browser_remembered_before_its_record_named_methods_lifts_no_hold(make_bank, tmp_path):
+    bank = make_bank(STEPUP_TRUSTED_DEVICE_DAYS=30)
+    browser = remembered_at_an_sms_login(bank)
+
+    def as_written_before(record):
+        return {"browsers": [{k: v for k, v in b.items() if k != "methods"} for b in record["browsers"]]}, None
+
+    other = elsewhere(bank, tmp_path)
+    try:
+        other.store.update("device", "alice", as_written_before)
+    finally:
+        other.close()
+    browser.logout()
+    browser.login("alice")
+
+    assert browser.get("/transfers").location == "/stepup/?next=/transfers"
+    assert len(bank.call("devices", "alice")) == 1  # still listed, to be forgotten by hand
