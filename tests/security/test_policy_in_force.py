@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import stepup
 from stepup.senders import MemorySender
 from tests.support.banks import SECRET_KEY
@@ -94,6 +96,22 @@ def test_a_login_code_of_a_method_switched_off_does_not_lift_the_hold(bank, tmp_
     stopped = browser.get("/")
     assert stopped.status_code == 303 and stopped.location == "/stepup/?next=/"
     assert browser.offered(browser.follow(stopped)) == ["Email: a•••@example.com"]
+
+
+def test_the_route_a_challenge_was_started_for_decides_its_code_and_its_approval(engine_factory, sms, last_code):
+    engine = engine_factory()
+    engine.import_binding("alice", "sms", "+447400123456")
+    started = engine.start("alice", "sms", "operation", operation="pay", session="n", app="bank", route="pay")
+    code = last_code(sms)
+    engine.set_method("sms", False, "route", "pay")
+
+    with pytest.raises(stepup.MethodNotAvailable):
+        engine.verify(started.id, code, subject="alice", session="n")
+    engine.set_method("sms", True, "route", "pay")
+    engine.verify(started.id, code, subject="alice", session="n")  # the refusal used no attempt
+    engine.set_method("sms", False, "route", "pay")
+    with pytest.raises(stepup.MethodNotAccepted):
+        engine.consume(started.id, subject="alice", session="n", operation_data="pay")
 
 
 # -- 2. a fresh factor of a method switched off ---------------------------------------------------
