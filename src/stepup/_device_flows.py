@@ -4,17 +4,22 @@ The cookie holds an opaque random id and nothing else (no user name, nothing sig
 read). Its record lives in the store, in one record per subject of kind ``device``: for
 each browser a keyed digest of its id (a reader of the store cannot make a cookie), a
 public handle to list and revoke it by, when it was remembered and last seen, its user
-agent, and the fingerprint of the subject's bindings when it was remembered. The record
-lives as long as the remember period; each browser's own period is checked on every use.
+agent, the fingerprint of the subject's bindings when it was remembered, and the methods
+the login that remembered it passed with. The record lives as long as the remember period;
+each browser's own period is checked on every use.
 
 A browser stops being remembered when its period ends, when any binding of the subject
 changes (the fingerprint no longer matches), when it is forgotten (one browser, by its
 handle or its cookie; or all of a subject's), or when a newer browser pushes it out of
-the cap (``trusted_devices_per_subject``, newest wins).
+the cap (``trusted_devices_per_subject``, newest wins). It lifts a login's hold only while
+the policy allows the subject one of the methods it was remembered with: switching that
+method off asks such a browser for a second factor again (by a method still on). A browser
+remembered before the record named its methods lifts no hold.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,16 +69,22 @@ class DeviceFlows(ChallengeFlows):
         period, keys = self.settings.trusted_device_days * 86400, self.keys
         return [b for b in browsers if b["created"] + period >= now and keys.matches(b["fingerprint"], *fingerprint)]
 
-    def _remember_device(self, subject: str, *, user_agent: str | None = None) -> Flow[str]:
+    def _remember_device(self, subject: str, *, methods: Iterable[str], user_agent: str | None = None) -> Flow[str]:
         """Remember a browser of ``subject`` for ``trusted_device_days``.
 
+        :param methods: the methods the login passed with (its second factor): the browser
+            lifts a later login's hold only while the policy allows one of them.
         :param user_agent: the browser's ``User-Agent``, kept to tell browsers apart.
         :returns: the cookie value: an opaque random id.
-        :raises InvalidInput: when ``trusted_device_days`` is 0 (the option is off).
+        :raises InvalidInput: when ``trusted_device_days`` is 0 (the option is off), or
+            ``methods`` names none.
         """
         s = self.settings
         if s.trusted_device_days <= 0:
             raise InvalidInput("Remembering devices is switched off (trusted_device_days is 0).")
+        passed = sorted({str(m) for m in ([methods] if isinstance(methods, str) else methods)})
+        if not passed:
+            raise InvalidInput("Name the methods the login passed with: a browser is remembered for them.")
         fingerprint = yield from self._fingerprint(subject)
         token, now = new_id(), self.clock()
         entry = {
@@ -83,6 +94,7 @@ class DeviceFlows(ChallengeFlows):
             "seen": now,
             "agent": (user_agent or "")[:_AGENT_CHARS],
             "fingerprint": self.keys.digest(*fingerprint),
+            "methods": passed,
         }
         live, cap = self._live, s.trusted_devices_per_subject
 
@@ -100,11 +112,13 @@ class DeviceFlows(ChallengeFlows):
 
     def _is_trusted_device(self, subject: str, token: object) -> Flow[bool]:
         """Whether ``token`` (the cookie) is a browser ``subject`` remembered, within its
-        period and with the subject's bindings unchanged since; its last-seen time is
-        updated. A browser whose bindings changed is forgotten here."""
+        period, with the subject's bindings unchanged since and one of the methods it was
+        remembered with allowed for the subject now (globally, or for the subject); its
+        last-seen time is updated. A browser whose bindings changed is forgotten here."""
         if self.settings.trusted_device_days <= 0 or not isinstance(token, str) or not 16 <= len(token) <= 64:
             return False
         fingerprint = yield from self._fingerprint(subject)
+        allowed = (yield from self._policy()).methods(subject=subject)
         keys, live, now = self.keys, self._live, self.clock()
 
         def seen(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
@@ -114,7 +128,8 @@ class DeviceFlows(ChallengeFlows):
             found = False
             for b in browsers:
                 if keys.matches(b["digest"], "device", subject, token):
-                    b["seen"], found = now, True
+                    # One remembered before it named its methods stands for none.
+                    b["seen"], found = now, not allowed.isdisjoint(b.get("methods", ()))
             return {"browsers": browsers}, found
 
         trusted: bool = yield from self._io("store", "update", DEVICE, subject, seen, None)

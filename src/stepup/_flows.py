@@ -32,6 +32,7 @@ from ._errors import (
     StoreUnavailable,
     TemporarilyLocked,
 )
+from ._in_force import check_in_force
 from ._keys import failure_key, legacy_failure_key
 from ._models import PURPOSES, Approval, Binding, Challenge, Message
 from ._policy import Policy
@@ -330,6 +331,7 @@ class ChallengeFlows(LoginEnding):
         request: dict[str, Any] | None = None,
         session: str | None = None,
         app: str | None = None,
+        route: str | None = None,
         client: str | None = None,
         fallback: str | None = None,
         accepted: list[str] | None = None,
@@ -363,6 +365,7 @@ class ChallengeFlows(LoginEnding):
             session=self._session_digest(session),
             pending=pending,
             app=app,
+            route=route,
             fallback=fallback,
             accepts=accepted,
         )
@@ -464,6 +467,7 @@ class ChallengeFlows(LoginEnding):
                 request=request,
                 session=session,
                 app=app,
+                route=route,
                 client=client,
                 fallback=fallback,
                 accepted=accepted,
@@ -501,6 +505,7 @@ class ChallengeFlows(LoginEnding):
         :raises TemporarilyLocked: back-off after failures.
         :raises MethodLocked: too many failures in a row.
         :raises RateLimited: too many verifications from this client.
+        :raises MethodNotAvailable: its method is switched off where it was started, now.
         """
         try:
             challenge = yield from self._load(challenge_id, subject, session)
@@ -513,6 +518,8 @@ class ChallengeFlows(LoginEnding):
         closed = _machine.closed_error(challenge, self.clock())
         if closed is not None and challenge.state != "pending":
             raise closed
+        # Before anything is charged: a method switched off since the start takes no code.
+        check_in_force((yield from self._policy()), challenge)
         if client is not None:
             yield from self._hit([("verifications_per_client", client)], challenge)
         key, counted = self._failure_key(challenge), contact_failure_hits(challenge.subject, client)
@@ -667,6 +674,7 @@ class ChallengeFlows(LoginEnding):
 
         :raises ResendTooSoon: the cooldown has not passed; ``retry_after`` says how long.
         :raises NoSendsLeft: every send of this challenge is used.
+        :raises MethodNotAvailable: its method is switched off where it was started, now.
         :raises RateLimited: too many sends to this target.
         :raises DeliveryError: the send failed; the challenge's send is given back and the
             old code still works (the send limits stay charged: :mod:`stepup._delivery`).
@@ -675,6 +683,7 @@ class ChallengeFlows(LoginEnding):
         method = self.method(challenge.method)
         if not method.channel:
             raise InvalidInput(f"{method.name} codes are not sent; there is nothing to resend.")
+        check_in_force((yield from self._policy()), challenge)
         s = self.settings
         code = new_code(self._code_length(method.channel, challenge.purpose))
         digest = self.keys.digest(challenge.id, code)
@@ -727,7 +736,8 @@ class ChallengeFlows(LoginEnding):
             method that approved must be one of them, and of those the challenge was
             started for.
         :raises OperationMismatch: the challenge approves no operation, or another one.
-        :raises MethodNotAccepted: it was approved by a method the route does not accept.
+        :raises MethodNotAccepted: it was approved by a method the route does not accept,
+            or that the policy no longer allows where it was started.
         :raises ApprovalUsed: the approval was used already.
         :raises LoginEnded: the session's login was ended by a logout.
         :raises ChallengeClosed: not approved.
@@ -739,6 +749,7 @@ class ChallengeFlows(LoginEnding):
             raise OperationMismatch("This approval is for a different operation. Approve this one.")
         check_accepted(None if methods is None else frozenset(methods), challenge.method)
         check_accepted(challenge.accepts, challenge.method)
+        check_in_force((yield from self._policy()), challenge, used=True)
         outcome = yield from self._transition(challenge, _machine.consume)
         if outcome.error is not None:
             raise outcome.error

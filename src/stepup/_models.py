@@ -60,6 +60,7 @@ class Challenge:
     consumed: bool = False
     #: the app (blueprint or mount) and route that asked, for policy and audit.
     app: str | None = None
+    route: str | None = None
     #: the subject's bound email address a code goes to when no SMS can be sent
     #: (``fallback_to_email``); kept inside stepup.
     fallback: str | None = None
@@ -74,7 +75,7 @@ class Challenge:
 
     # to_record, evolve and from_record are written out field by field below, as
     # dataclasses writes __init__: each step of a challenge reads, copies and writes it,
-    # and a loop over its 24 fields cost more than the step's code check.
+    # and a loop over its 25 fields cost more than the step's code check.
 
     def to_record(self) -> dict[str, Any]:
         """The challenge as a JSON-able dict for a store. Fields at their default are left

@@ -100,7 +100,7 @@ def test_import_binding_for_demo_users(stepup_kit):
 
 def test_trusted_device_token(stepup_kit, engine):
     stepup_kit.bind_phone(engine, "bob", PHONE)
-    token = engine.remember_device("bob")
+    token = engine.remember_device("bob", methods=["sms"])
     assert engine.is_trusted_device("bob", token)
     assert not engine.is_trusted_device("alice", token)
     i = len(token) - 5  # inside the signature
@@ -115,7 +115,7 @@ def test_trusted_device_token(stepup_kit, engine):
 
 def test_trusted_device_token_dies_when_a_binding_changes(stepup_kit, engine):
     stepup_kit.bind_phone(engine, "bob", PHONE)
-    token = engine.remember_device("bob")
+    token = engine.remember_device("bob", methods=["sms"])
     stepup_kit.bind_email(engine, "bob", "bob@example.com")
     assert not engine.is_trusted_device("bob", token)
 
@@ -123,7 +123,7 @@ def test_trusted_device_token_dies_when_a_binding_changes(stepup_kit, engine):
 def test_remembering_devices_is_off_by_default(stepup_kit):
     engine = stepup_kit.engine()
     with pytest.raises(stepup.InvalidInput):
-        engine.remember_device("bob")
+        engine.remember_device("bob", methods=["sms"])
 
 
 def test_login_decision(stepup_kit, engine):

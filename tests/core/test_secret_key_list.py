@@ -43,7 +43,7 @@ def test_rotation_through_the_environment_keeps_what_the_old_key_made(tmp_path):
     before.import_binding("dave", "email", "dave@example.com")  # codes back up a sign-in method
     recovery = before.generate_recovery_codes("dave")
     before.import_binding("alice", "sms", "+447400123456")
-    browser = before.remember_device("alice", user_agent="Firefox")
+    browser = before.remember_device("alice", methods=["sms"], user_agent="Firefox")
     pending = before.start("alice", "sms", "step_up", session="s")
     pending_code = _code(sms)
     operation = before.start("alice", "sms", "operation", operation="transfer", operation_data=transfer, session="s")

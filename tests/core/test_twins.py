@@ -152,7 +152,7 @@ async def _families(engine: Any, sms: MemorySender) -> list[Any]:
         decision = await do(engine.login_decision("alice", identity_source="password"))
         seen += [sorted(policy.methods(app="admin")), sorted(policy.methods()), decision.required]
         # remembered browsers
-        token = await do(engine.remember_device("alice", user_agent="Firefox on Linux"))
+        token = await do(engine.remember_device("alice", methods=["sms"], user_agent="Firefox on Linux"))
         seen += [await do(engine.is_trusted_device("alice", token)), len(await do(engine.devices("alice")))]
         await do(engine.forget_devices("alice"))
         seen += [await do(engine.is_trusted_device("alice", token))]

@@ -93,10 +93,8 @@ class Pages(Gate):
             form = PlainForm.bind(req.form, req.session, self.engine.keys)
             if not form.validate():
                 return self._message(req, "Form expired", form.first_error() or "Please try again.", 400)
-        e = self.engine
-        now = e.clock()
         subject = req.subject or ""
-        if grants.satisfies(req.session, subject, max_age=self.config.sensitive_max_age, now=now):
+        if (yield from self._fresh(req)):
             return None
         usable = yield from self.usable(subject, app=None, route=None, methods=None)
         if first_binding:
@@ -121,6 +119,16 @@ class Pages(Gate):
                 route=None, replay_grant=None,
             )
         )  # fmt: skip
+
+    def _fresh(self, req: WebRequest) -> Flow[bool]:
+        """Whether a second factor passed within ``sensitive_max_age`` by a method the
+        policy allows now for stepup's own pages (the global scope and the subject): a
+        fresh factor of a method switched off since counts for nothing, as on the hot path."""
+        e, subject = self.engine, req.subject or ""
+        allowed = (yield from e._policy()).methods(subject=subject)
+        return grants.satisfies(
+            req.session, subject, max_age=self.config.sensitive_max_age, now=e.clock(), allowed=allowed
+        )
 
     def _enrolment(self, req: WebRequest, usable: list[Binding]) -> Flow[tuple[bool, str | None]]:
         """The rule of :mod:`stepup._enrolment` for this session: whether a password alone
@@ -315,7 +323,8 @@ class Pages(Gate):
         if approval.purpose != "operation":
             grants.record_factor(req.session, subject, approval.method, e.clock())
         if remember and approval.purpose == "login" and e.settings.trusted_device_days > 0:
-            token = yield from e._remember_device(subject, user_agent=req.headers.get("user-agent"))
+            agent = req.headers.get("user-agent")
+            token = yield from e._remember_device(subject, methods=[approval.method], user_agent=agent)
             headers.append(self.device_cookie(token))
         if approval.purpose == "bind":
             account = self.url("account")
@@ -453,7 +462,7 @@ class Pages(Gate):
         if (stop := self._signed_in(req)) is not None:
             return stop
         subject = req.subject or ""
-        fresh = grants.satisfies(req.session, subject, max_age=self.config.sensitive_max_age, now=self.engine.clock())
+        fresh = yield from self._fresh(req)
         # Not fresh: a step-up, a held login sent to its own second factor, or a refusal
         # for one whose methods are off; it lets through only a subject with nothing bound.
         if not fresh and (stop := (yield from self._fresh_enough(req))) is not None:
