@@ -40,6 +40,15 @@ def _make(cls: type, store_url: str = "memory://", **settings: Any) -> tuple[Any
     return engine, sms
 
 
+async def do(result: Any) -> Any:
+    """``result``, awaited when the engine's method answered an awaitable."""
+    return await result if inspect.isawaitable(result) else result
+
+
+def _code(sms: MemorySender) -> str:
+    return re.findall(r"(?<!\d)\d{6}(?!\d)", sms.last.body)[0]
+
+
 async def _close(engine: Any) -> None:
     closing = engine.close()
     if inspect.isawaitable(closing):
@@ -75,11 +84,8 @@ def test_every_public_method_has_a_docstring(cls):
 async def _scenario(engine: Any, sms: MemorySender) -> list[Any]:
     """Bind a phone, step up, approve an operation; the results without random ids."""
 
-    async def do(result: Any) -> Any:
-        return await result if inspect.isawaitable(result) else result
-
     def code() -> str:
-        return re.findall(r"(?<!\d)\d{6}(?!\d)", sms.last.body)[0]
+        return _code(sms)
 
     seen: list[Any] = []
     try:
@@ -137,11 +143,8 @@ async def _families(engine: Any, sms: MemorySender) -> list[Any]:
     verification, saved requests, and the admin's binding changes; the results without
     random ids."""
 
-    async def do(result: Any) -> Any:
-        return await result if inspect.isawaitable(result) else result
-
     def code() -> str:
-        return re.findall(r"(?<!\d)\d{6}(?!\d)", sms.last.body)[0]
+        return _code(sms)
 
     seen: list[Any] = []
     try:

@@ -19,15 +19,6 @@ SECRET = "n" * 40
 NUMBER = "+447400123456"
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Any, redis_factory: Callable[..., Any]) -> str:
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/keys.sqlite3"
-    return str(redis_factory().url)
-
-
 @pytest.fixture
 def engine(store_url: str, clock: stepup.FrozenClock, sms: MemorySender) -> Iterator[stepup.Engine]:
     made = stepup.Engine(

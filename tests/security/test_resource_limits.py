@@ -36,16 +36,6 @@ def _stored_bytes(path: Any, kind: str) -> int:
     return int(total)
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Any, redis_factory: Callable[..., Any]) -> str:
-    """Each store, since each charges a step in its own atomic way."""
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/limits.sqlite3"
-    return str(redis_factory().url)
-
-
 @pytest.fixture
 def make_engine(store_url: str, clock: stepup.FrozenClock, sms: MemorySender) -> Iterator[Callable[..., stepup.Engine]]:
     made: list[stepup.Engine] = []

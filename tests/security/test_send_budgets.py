@@ -27,16 +27,6 @@ ALICE = "+447700900001"  # alice's bound number in the demo bank
 OTHERS = ["+447700900600", "+447700900601", "+447700900602", "+447700900603"]
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Any, redis_factory: Callable[..., Any]) -> str:
-    """Each store, since each charges a send's limits in its own atomic step."""
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/budgets.sqlite3"
-    return str(redis_factory().url)
-
-
 @pytest.fixture
 def make_engine(
     store_url: str, clock: stepup.FrozenClock, sms: MemorySender, email: MemorySender
