@@ -75,6 +75,8 @@ class Core:
             methods = None
         base = settings or Settings()
         self.settings = base.replace(**overrides) if overrides else base
+        #: ``settings.grant_grace``, read by every protected request.
+        self.grace: float = self.settings.grant_grace
         self.keys = Keyring(self.settings.secret_key, clock)
         self.clock = clock
         self.methods: dict[str, Method] = dict(methods) if methods is not None else load_methods(BUILTIN_METHODS)

@@ -32,9 +32,9 @@ def _fresh(request: Request, max_age: float, methods: frozenset[str] | None, app
     scope = request.scope
     st = state_of(scope)
     subject = st.subject(scope)
-    return subject is not None and grant_holds(
-        st.engine, scope["session"], subject, max_age=max_age, methods=methods, where=_where, context=(scope, app)
-    )
+    if subject is None:
+        return False
+    return grant_holds(st.engine, scope["session"], subject, max_age, methods, _where, (scope, app))
 
 
 def _where(context: tuple[MutableMapping[str, Any], str | None]) -> tuple[str | None, str | None]:

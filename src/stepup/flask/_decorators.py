@@ -64,9 +64,8 @@ class _Protection:
         # The hot path: a fresh grant in the session is a look-up, a clock read and, where
         # the policy switches methods per app or route, a look-up of what this one allows.
         elif self.operation is None and grant_holds(
-            st.engine, request_session(), subject, max_age=self.max_age, methods=self.methods, where=_where,
-            context=None,
-        ):  # fmt: skip
+            st.engine, request_session(), subject, self.max_age, self.methods, _where, None
+        ):
             return None
         result = st.engine._run(
             st.web().protect(

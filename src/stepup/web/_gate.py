@@ -30,7 +30,6 @@ def grant_holds(
     engine: Any,
     session: MutableMapping[str, Any],
     subject: str,
-    *,
     max_age: float,
     methods: frozenset[str] | None,
     where: Callable[[C], tuple[str | None, str | None]],
@@ -39,26 +38,29 @@ def grant_holds(
     """The hot path of a protected route: whether the session holds a grant fresh enough,
     by a method the route accepts and its app allows now. No I/O: the policy is the one
     the engine keeps in memory; when that is due to be read again, ``False`` sends the
-    request down the slow path (:meth:`Gate.protect`), which reads it.
+    request down the slow path (:meth:`Gate.protect`), which reads it. Positional, as
+    every request of a protected route calls it.
 
     :param engine: the app's engine.
+    :param max_age: seconds since the last second factor that the route accepts.
+    :param methods: the methods the route accepts (``None``: any).
     :param where: ``context -> (app, route)``; called only when the policy switches
         methods per app, route or subject.
     """
     now = engine.clock()
     cache = engine.policy_cache
-    allowed: frozenset[str] | None = None  # every method on everywhere: nothing to filter
-    if now >= cache.open_until:
-        read_at = cache.read_at
-        if read_at is None or now - read_at >= cache.refresh:
-            return False
-        view = cache.view
-        allowed = view.uniform
-        if allowed is None:
-            app, route = where(context)
-            allowed = view.allowed(app, route, subject)
+    if now < cache.open_until:  # every method on everywhere, and read recently enough
+        return grants.satisfies(session, subject, max_age=max_age, now=now, methods=methods, grace=engine.grace)
+    read_at = cache.read_at
+    if read_at is None or now - read_at >= cache.refresh:
+        return False
+    view = cache.view
+    allowed = view.uniform
+    if allowed is None:
+        app, route = where(context)
+        allowed = view.allowed(app, route, subject)
     return grants.satisfies(
-        session, subject, max_age=max_age, now=now, methods=methods, grace=engine.settings.grant_grace, allowed=allowed
+        session, subject, max_age=max_age, now=now, methods=methods, grace=engine.grace, allowed=allowed
     )
 
 
