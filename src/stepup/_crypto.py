@@ -56,8 +56,13 @@ class Secret:
 
 
 def new_id() -> str:
-    """A random identifier of 144 bits, URL safe."""
-    return secrets.token_urlsafe(18)
+    """A random identifier of 144 bits, URL safe, never starting with ``-``: people pass
+    request ids to ``stepup verify check ID CODE``, where a leading dash reads as an
+    option (one id in 64 did)."""
+    while True:
+        found = secrets.token_urlsafe(18)
+        if found[0] != "-":
+            return found
 
 
 def new_code(length: int) -> str:

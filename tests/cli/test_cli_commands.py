@@ -10,6 +10,7 @@ import re
 import pytest
 
 import stepup
+from stepup._crypto import new_id
 
 PHONE = "+447700900001"
 
@@ -169,3 +170,8 @@ def test_demo_walks_through_on_a_store_of_its_own(cli, site):
     ran = cli("--config", str(site.config), "demo")
     assert ran.status == 0 and "Done." in ran.out
     assert site.engine().bindings("alice") == []  # the app's store is untouched
+
+
+def test_every_id_a_person_may_type_after_a_command_reads_as_an_argument():
+    # stepup verify check ID CODE: an id starting with "-" read as an unknown option.
+    assert not any(new_id().startswith("-") for _ in range(5000))
