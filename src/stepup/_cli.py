@@ -12,12 +12,12 @@ import dataclasses
 import json
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._cli_settings import Loaded, load_settings
 from ._engine import Engine
-from ._errors import ConfigurationError, StepUpError
+from ._errors import ConfigurationError, StepUpError, without_credentials
 from ._settings_doc import rewrite_table, settings_table
 
 __all__ = ["main"]
@@ -147,6 +147,10 @@ def _cmd_config(args: argparse.Namespace) -> None:
             value = f"({count} key{'s' if count != 1 else ''}, not shown)" if value else "(none)"
         elif isinstance(value, frozenset):
             value = sorted(value)
+        elif isinstance(value, str):
+            value = without_credentials(value)  # store and sender URLs carry passwords and tokens
+        elif isinstance(value, Mapping):
+            value = {k: without_credentials(v) if isinstance(v, str) else v for k, v in value.items()}
         shown[f.name] = value
     _print({"source": loaded.source, "settings": shown})
 

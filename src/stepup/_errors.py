@@ -76,6 +76,12 @@ __all__ = [
 ]
 
 
+def without_credentials(text: str) -> str:
+    """``text`` with the user and password of every URL in it taken out
+    (``redis://:s3cret@host`` -> ``redis://host``), for logs and printed settings."""
+    return _CREDENTIALS.sub(r"\1", text)
+
+
 class StepUpError(Exception):
     """The root of every error stepup raises.
 
@@ -368,7 +374,7 @@ class StoreUnavailable(Unavailable):
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(self.public_message)
-        self.detail = _CREDENTIALS.sub(r"\1", detail)
+        self.detail = without_credentials(detail)
         self.args = (self.detail or self.message,)
         _store_log.warning("stepup store unavailable: %s", self.detail or "(no detail)")
 

@@ -175,3 +175,22 @@ def test_demo_walks_through_on_a_store_of_its_own(cli, site):
 def test_every_id_a_person_may_type_after_a_command_reads_as_an_argument():
     # stepup verify check ID CODE: an id starting with "-" read as an unknown option.
     assert not any(new_id().startswith("-") for _ in range(5000))
+
+
+def test_config_show_prints_no_password_or_token_of_a_url(cli, tmp_path, key):
+    # Store and sender URLs carry credentials; what the command prints goes to terminals and CI logs.
+    config = tmp_path / "stepup.toml"
+    config.write_text(
+        f'STEPUP_SECRET_KEY = "{key}"\nSTEPUP_STORE_URL = "memory://"\n'
+        'STEPUP_SMS_URL = "twilio://AC123:tw-token-9@?from=%2B15005550006"\n'
+        'STEPUP_EMAIL_URL = "smtp://mailer:mail-pass-7@smtp.example:587"\n'
+        'STEPUP_SMS_ROUTES = {GB = "vonage://key1:vonage-secret-5@?from=Bank"}\n'
+    )
+
+    shown = cli("--config", str(config), "config", "show")
+
+    assert shown.status == 0, shown.err
+    for secret in ("tw-token-9", "mail-pass-7", "vonage-secret-5", key):
+        assert secret not in shown.out
+    settings = json.loads(shown.out)["settings"]
+    assert settings["email_url"] == "smtp://smtp.example:587" and settings["sms_routes"]["GB"].startswith("vonage://")
