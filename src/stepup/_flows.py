@@ -111,7 +111,7 @@ class ChallengeFlows(LoginEnding):
 
     @staticmethod
     def _failure_key(challenge: Challenge) -> str:
-        return _failure_key(challenge.method, challenge.subject, challenge.target)
+        return failure_key(challenge.method, challenge.subject, challenge.target)
 
     def _claim_attempt(self, key: str, *, lock: bool = True) -> Flow[tuple[dict[str, Any] | None, dict[str, Any]]]:
         """Count a code as a failure before it is evaluated, refusing it in a back-off or a
@@ -767,11 +767,6 @@ class ChallengeFlows(LoginEnding):
         if challenge.state == "pending" and self.clock() >= challenge.expires_at:
             challenge = challenge.evolve(state="expired")
         return _public(challenge)
-
-
-def _failure_key(method: str, subject: str | None, target: str) -> str:
-    """The key of a method's failure record: per subject, or per target without one."""
-    return failure_key(method, subject, target)
 
 
 def _lock_error(record: dict[str, Any] | None, now: float, *, backoff: bool) -> StepUpError | None:

@@ -89,23 +89,17 @@ class PolicyCache:
         policy = self.defaults.merged_with(stored)
         if policy.record != self.view.policy.record:
             self.view = _View(policy)
-        self.read_at = now
-        self.open_until = now + self.refresh if self.view.all_on else -math.inf
+        self._stamp(now)
         return self.view.policy
 
     def postpone(self, now: float) -> None:
         """Keep the policy last read for another ``refresh`` seconds: the store could not be
         read (it is down), and no change can be written to it meanwhile either."""
         if self.read_at is not None:
-            self.read_at = now
-            self.open_until = now + self.refresh if self.view.all_on else -math.inf
+            self._stamp(now)
 
-    def allowed(self, now: float, app: str | None, route: str | None, subject: str) -> frozenset[str] | None:
-        """The methods switched on for ``subject`` at ``route`` of ``app``, or ``None`` when
-        the policy is due to be read again (the caller takes its slow path).
-
-        Plain code over memoised sets: the grant check of every protected request runs it.
-        """
-        if self.read_at is None or now - self.read_at >= self.refresh:
-            return None
-        return self.view.allowed(app, route, subject)
+    def _stamp(self, now: float) -> None:
+        """The policy counts as read at ``now``: the hot path may skip its per-app look-up
+        until ``refresh`` seconds later, when every method is on everywhere."""
+        self.read_at = now
+        self.open_until = now + self.refresh if self.view.all_on else -math.inf
