@@ -132,13 +132,11 @@ class StepUpMiddleware:
         exempt = path.startswith(self._prefix) or any(_under(path, p) for p in st.exempt)
         request = Request(scope, receive)
         req = await st.web_request(request, subject, read_body=False)
-        device = request.cookies.get(st.settings.device_cookie)
         # The router has not run yet: the request's app is found by matching its routes.
         app = None if exempt else app_of(routes_of(self.app), dict(scope))
         result = await st.engine._run(
             st.web(scope).login(
-                req, exempt=exempt, identity_source=st.identity_source(scope),
-                device_token=device, app=app,
+                req, exempt=exempt, identity_source=st.identity_source(scope), app=app,
             )  # fmt: skip
         )
         return None if result is None else st.respond(result, scope)

@@ -48,9 +48,8 @@ def _where(context: tuple[MutableMapping[str, Any], str | None]) -> tuple[str | 
 async def _check(
     request: Request, max_age: float, methods: frozenset[str] | None, operation: Operation | None, app: str | None
 ) -> Response | None:
-    """``None`` when the request may run; otherwise the response that stops it."""
-    if operation is None and _fresh(request, max_age, methods, app):
-        return None
+    """``None`` when the request may run; otherwise the response that stops it. The
+    caller has checked the grant already (:func:`_fresh`, the hot path)."""
     st = state_of(request.scope)
     subject = st.subject(request.scope)
     req = await st.web_request(request, subject)
@@ -132,6 +131,8 @@ def require(
     op = _operation(operation, fields)
 
     async def dependency(request: Request) -> None:
+        if op is None and _fresh(request, max_age, accepted, app):
+            return
         stop = await _check(request, max_age, accepted, op, app)
         if stop is not None:
             raise StepUpRequired(stop)

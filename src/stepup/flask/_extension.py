@@ -37,6 +37,7 @@ from .._errors import ConfigurationError
 from .._models import AuditEvent
 from ..web import (
     CONTACT_ROUTES,
+    FORM_TYPES,
     ROUTES,
     TEMPLATE_DIR,
     WebConfig,
@@ -127,7 +128,7 @@ class _State:
             body, too_large = _capped_body(self.settings.max_resume_body)
         readable = read_body and not too_large
         data, json_error = parse_json(body) if readable and request.is_json else (None, False)
-        form = request.form if readable and request.mimetype in _FORM_TYPES else None
+        form = request.form if readable and request.mimetype in FORM_TYPES else None
         return WebRequest(
             method=request.method,
             path=request.script_root + request.path,
@@ -291,7 +292,6 @@ class StepUp:
         app.wsgi_app = ReplayMiddleware(app.wsgi_app, engine.settings.url_prefix + "/code/")  # type: ignore[method-assign]
 
 
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _capped_body(limit: int) -> tuple[bytes, bool]:
@@ -323,9 +323,8 @@ def _hold_fresh_logins() -> BaseResponse | None:
         return None
     exempt = request.blueprint == "stepup" or request.endpoint is None or request.endpoint in st.exempt
     req = st.web_request(subject, read_body=False)
-    device = request.cookies.get(st.settings.device_cookie)
     source, app = st.identity_source(), request.blueprint
-    login = st.web().login(req, exempt=exempt, identity_source=source, device_token=device, app=app)
+    login = st.web().login(req, exempt=exempt, identity_source=source, app=app)
     result = st.engine._run(login)
     return None if result is None else st.respond(result)
 

@@ -69,8 +69,7 @@ class Gate(WebCore):
 
     @fail_closed
     def login(
-        self, req: WebRequest, *, exempt: bool, identity_source: str | None, device_token: str | None,
-        app: str | None = None,
+        self, req: WebRequest, *, exempt: bool, identity_source: str | None, app: str | None = None,
     ) -> Flow[WebResult | None]:  # fmt: skip
         """Track logins and logouts; hold a fresh login until its second factor passes.
 
@@ -82,7 +81,6 @@ class Gate(WebCore):
         :param exempt: the request is for stepup's own pages, static files or logout.
         :param app: the app (blueprint, mount) the request belongs to, if any.
         :param identity_source: how the subject logged in (``password``, ``sso``...).
-        :param device_token: the remembered-browser cookie, if any.
         """
         session, subject, e = req.session, req.subject, self.engine
         if subject is None:
@@ -94,8 +92,8 @@ class Gate(WebCore):
         if grants.login_subject(session) != subject:
             decision = yield from e._login_somewhere(subject, identity_source=identity_source)
             hold = decision.required
-            if hold and device_token:
-                hold = not (yield from e._is_trusted_device(subject, device_token))
+            if hold and req.device_token:
+                hold = not (yield from e._is_trusted_device(subject, req.device_token))
             if decision.refused is not None:
                 hold = True  # not even a remembered browser: it stood for a method now off
             grants.begin_login(session, subject, identity_source=identity_source, hold=hold)
