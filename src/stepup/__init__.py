@@ -6,10 +6,6 @@ from . import grants as grants
 from ._clock import FrozenClock as FrozenClock
 from ._clock import system_clock as system_clock
 from ._config import Settings as Settings
-from ._device_flows import RememberedBrowser as RememberedBrowser
-from ._engine import AsyncEngine as AsyncEngine
-from ._engine import ContactVerification as ContactVerification
-from ._engine import Engine as Engine
 from ._errors import ApprovalUsed as ApprovalUsed
 from ._errors import ChallengeClosed as ChallengeClosed
 from ._errors import ChallengeError as ChallengeError
@@ -49,6 +45,10 @@ from ._models import ContactResult as ContactResult
 from ._models import LoginDecision as LoginDecision
 from ._models import Message as Message
 from ._policy import Policy as Policy
+from .engine import AsyncEngine as AsyncEngine
+from .engine import ContactVerification as ContactVerification
+from .engine import Engine as Engine
+from .engine import RememberedBrowser as RememberedBrowser
 
 __version__ = "0.1.0"
 

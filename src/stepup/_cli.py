@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._cli_settings import Loaded, load_settings
-from ._engine import Engine
 from ._errors import ConfigurationError, StepUpError, without_credentials
 from ._settings_doc import rewrite_table, settings_table
+from .engine import Engine
 
 __all__ = ["main"]
 

@@ -226,13 +226,11 @@ class Settings:
         for table in (self.code_length, self.contact_code_length):
             for channel, digits in table.items():
                 if not 4 <= digits <= 10:
-                    raise ConfigurationError(
-                        f"A {channel} code must have 4 to 10 digits, got {digits}."
-                    )
+                    raise ConfigurationError(f"A {channel} code must have 4 to 10 digits, got {digits}.")
         for region, url in self.sms_routes.items():
             if not (len(region) == 2 and region.isalpha() and region.isupper()) or not isinstance(url, str) or not url:
                 raise ConfigurationError(
-                    f"sms_routes maps ISO regions to SMS URLs, e.g. {{\"US\": \"twilio://...\"}}; got {region!r}."
+                    f'sms_routes maps ISO regions to SMS URLs, e.g. {{"US": "twilio://..."}}; got {region!r}.'
                 )
         if not isinstance(self.sender_urls, Mapping):
             raise ConfigurationError('sender_urls is a table from channel to sender URL, e.g. {"voice": "console://"}.')
@@ -240,8 +238,8 @@ class Settings:
             channel = route.split(":", 1)[0] if isinstance(route, str) else ""
             if not isinstance(route, str) or not _SENDER_ROUTE.fullmatch(route) or not isinstance(url, str) or not url:
                 raise ConfigurationError(
-                    "sender_urls maps channels to sender URLs, e.g. {\"voice\": \"console://\"} "
-                    f"(or \"voice:fallback\" for a second sender); got {route!r}."
+                    'sender_urls maps channels to sender URLs, e.g. {"voice": "console://"} '
+                    f'(or "voice:fallback" for a second sender); got {route!r}.'
                 )
             if channel in ("sms", "email"):
                 raise ConfigurationError(
@@ -261,9 +259,7 @@ class Settings:
             try:
                 parse(getattr(self, name))
             except ValueError as e:
-                raise ConfigurationError(
-                    f"{name}={getattr(self, name)!r} is not a limit such as '10/hour'."
-                ) from e
+                raise ConfigurationError(f"{name}={getattr(self, name)!r} is not a limit such as '10/hour'.") from e
 
     @staticmethod
     def limit_names() -> tuple[str, ...]:

@@ -122,8 +122,7 @@ class Keyring:
         for key in key_list:
             if not isinstance(key, str) or len(key) < MIN_SECRET_LENGTH:
                 raise ConfigurationError(
-                    f"The secret key must be at least {MIN_SECRET_LENGTH} characters; "
-                    "make one with `stepup secret`."
+                    f"The secret key must be at least {MIN_SECRET_LENGTH} characters; make one with `stepup secret`."
                 )
         self._keys = [Secret(k) for k in key_list]
         # Digest keys are derived per purpose so that a code digest can never be confused

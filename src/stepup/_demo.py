@@ -12,9 +12,9 @@ import secrets
 import pyotp
 import segno
 
-from ._engine import Engine
 from ._errors import StepUpError
 from ._models import Message
+from .engine import Engine
 from .grants import begin_login, record_factor, satisfies
 
 __all__ = ["run_demo"]
@@ -44,7 +44,11 @@ def run_demo(*, interactive: bool = False) -> None:
     """
     sender = _ShowingSender()
     engine = Engine(
-        secret_key=secrets.token_urlsafe(32), store_url="memory://", app_name="Demo Bank", sms=sender, email=sender,
+        secret_key=secrets.token_urlsafe(32),
+        store_url="memory://",
+        app_name="Demo Bank",
+        sms=sender,
+        email=sender,
         limit_challenges_per_subject="50/15 minutes",
     )
 

@@ -112,9 +112,7 @@ def provisioning_uri(secret: str, account: str, issuer: str, *, digits: int, per
     :param account: the name shown in the app (the user's login).
     :param issuer: the app's name.
     """
-    return pyotp.TOTP(secret, digits=digits, interval=period).provisioning_uri(
-        name=account, issuer_name=issuer
-    )
+    return pyotp.TOTP(secret, digits=digits, interval=period).provisioning_uri(name=account, issuer_name=issuer)
 
 
 def qr_svg(data: str) -> str:

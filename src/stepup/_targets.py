@@ -50,9 +50,7 @@ def normalize_phone(raw: object, settings: Settings) -> str:
         raise InvalidPhoneNumber("Enter a phone number, starting with + and the country code.", "format")
     text = raw.strip()
     if len(text) > _MAX_PHONE_INPUT or not _PHONE_CHARS.match(text):
-        raise InvalidPhoneNumber(
-            "A phone number has only digits, spaces and an optional leading +.", "format"
-        )
+        raise InvalidPhoneNumber("A phone number has only digits, spaces and an optional leading +.", "format")
     compact = "+" + re.sub(r"\D", "", text) if text.startswith("+") else ""
     if compact and any(compact.startswith(p) for p in settings.test_number_prefixes):
         return compact

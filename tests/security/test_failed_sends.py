@@ -101,7 +101,7 @@ def test_a_resend_whose_sender_raises_keeps_the_old_code_and_gives_the_send_back
     challenge = engine.start("alice", "sms", "step_up")
     first = last_code(sms)
     clock.advance(30)
-    engine.sms = engine.senders["sms"] = engine._components["sms"] = Exploding()
+    engine.sms = engine.senders["sms"] = Exploding()
 
     with pytest.raises(DeliveryError):
         engine.resend(challenge.id, subject="alice")

@@ -18,9 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import grants
 from .._config import Settings
-from .._engine import AsyncEngine
 from .._errors import ConfigurationError
 from .._models import AuditEvent
+from ..engine import AsyncEngine
 from ._apps import app_names, app_of, routes_of
 from ._state import StepUpState
 
@@ -134,9 +134,12 @@ class StepUpMiddleware:
         req = await st.web_request(request, subject, read_body=False)
         # The router has not run yet: the request's app is found by matching its routes.
         app = None if exempt else app_of(routes_of(self.app), dict(scope))
-        result = await st.engine._run(
+        result = await st.engine.run(
             st.web(scope).login(
-                req, exempt=exempt, identity_source=st.identity_source(scope), app=app,
+                req,
+                exempt=exempt,
+                identity_source=st.identity_source(scope),
+                app=app,
             )  # fmt: skip
         )
         return None if result is None else st.respond(result, scope)

@@ -56,7 +56,7 @@ async def _check(
     # The policy's "app" is the name given, else the mount the route sits in ("/api" -> "api"):
     # the root path past the server's own (app_root_path, set by the first Mount).
     app, route = _where((request.scope, app))
-    result = await st.engine._run(
+    result = await st.engine.run(
         st.web(request.scope).protect(
             req, max_age=max_age, methods=methods, operation=operation, app=app, route=route,
             replay_grant=request.scope.get("stepup.replay_grant"),
@@ -147,6 +147,3 @@ async def stepup_exception_handler(request: Request, exc: Exception) -> Response
     if isinstance(exc, StepUpRequired):
         return exc.response
     raise exc
-
-
-

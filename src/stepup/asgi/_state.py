@@ -13,8 +13,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.types import Scope
 
 from .._config import Settings
-from .._engine import AsyncEngine
 from .._errors import ConfigurationError
+from ..engine import AsyncEngine
 from ..web import (
     FORM_TYPES,
     TEMPLATE_DIR,
@@ -98,7 +98,7 @@ class StepUpState:
         :param session: ``request.session``.
         :returns: ``False`` when the store is down and the end could not be recorded.
         """
-        return await self.engine._run(end_login(self.engine, session))
+        return await self.engine.run(end_login(self.engine, session))
 
     def identity_source(self, scope: Scope) -> str:
         """How the user logged in."""

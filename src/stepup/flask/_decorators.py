@@ -67,7 +67,7 @@ class _Protection:
             st.engine, request_session(), subject, self.max_age, self.methods, _where, None
         ):
             return None
-        result = st.engine._run(
+        result = st.engine.run(
             st.web().protect(
                 st.web_request(subject), max_age=self.max_age, methods=self.methods, operation=self.operation,
                 app=request.blueprint, route=request.endpoint, replay_grant=request.environ.get("stepup.replay_grant"),

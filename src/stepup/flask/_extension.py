@@ -32,9 +32,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import grants
 from .._config import Settings
-from .._engine import Engine
 from .._errors import ConfigurationError
 from .._models import AuditEvent
+from ..engine import Engine
 from ..web import (
     CONTACT_ROUTES,
     FORM_TYPES,
@@ -96,7 +96,7 @@ class _State:
 
         :returns: ``False`` when the store is down and the end could not be recorded.
         """
-        return self.engine._run(end_login(self.engine, request_session()))
+        return self.engine.run(end_login(self.engine, request_session()))
 
     def identity_source(self) -> str:
         """How the user logged in."""
@@ -141,7 +141,9 @@ class _State:
             session=session,
             subject=subject,
             client=client_address(
-                request.remote_addr, request.headers.get("X-Forwarded-For", ""), self.settings.trusted_proxy_hops,
+                request.remote_addr,
+                request.headers.get("X-Forwarded-For", ""),
+                self.settings.trusted_proxy_hops,
                 self.settings.client_ipv6_prefix,
             ),
             content_type=content_type,
@@ -292,8 +294,6 @@ class StepUp:
         app.wsgi_app = ReplayMiddleware(app.wsgi_app, engine.settings.url_prefix + "/code/")  # type: ignore[method-assign]
 
 
-
-
 def _capped_body(limit: int) -> tuple[bytes, bool]:
     """The request body, read (and kept for the view) only up to ``limit`` bytes:
     ``(body, False)``, or ``(b"", True)`` for a larger one, of which no more than
@@ -325,7 +325,7 @@ def _hold_fresh_logins() -> BaseResponse | None:
     req = st.web_request(subject, read_body=False)
     source, app = st.identity_source(), request.blueprint
     login = st.web().login(req, exempt=exempt, identity_source=source, app=app)
-    result = st.engine._run(login)
+    result = st.engine.run(login)
     return None if result is None else st.respond(result)
 
 
@@ -343,7 +343,7 @@ def _view(name: str) -> Callable[..., BaseResponse]:
     def view(**params: str) -> BaseResponse:
         st = state()
         web = st.web()
-        result = st.engine._run(getattr(web, name)(st.web_request(st.subject()), **params))
+        result = st.engine.run(getattr(web, name)(st.web_request(st.subject()), **params))
         return st.respond(result)
 
     view.__name__ = f"stepup_{name}"

@@ -58,6 +58,7 @@ class Method(Protocol):
 
     #: the name used in policy, bindings and URLs, e.g. ``"sms"``.
     name: str
+
     @property
     def channel(self) -> str | None:
         """The sender channel for methods whose codes stepup delivers; ``None`` for held ones.

@@ -129,6 +129,4 @@ class RecoveryMethod(_Held):
         return {**data, "codes": remaining} if matched else None
 
 
-BUILTIN_METHODS: dict[str, Method] = {
-    m.name: m for m in (SmsMethod(), EmailMethod(), TotpMethod(), RecoveryMethod())
-}
+BUILTIN_METHODS: dict[str, Method] = {m.name: m for m in (SmsMethod(), EmailMethod(), TotpMethod(), RecoveryMethod())}

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from ._base import AsyncSender as AsyncSender
 from ._base import AsyncSenderAdapter as AsyncSenderAdapter
 from ._base import Sender as Sender
+from ._base import as_async_sender as as_async_sender
+from ._base import sync_sender as sync_sender
 from ._local import ConsoleSender as ConsoleSender
 from ._local import FileSender as FileSender
 from ._local import MemorySender as MemorySender
@@ -36,8 +38,10 @@ __all__ = [
     "Sender",
     "TwilioApi",
     "VonageApi",
+    "as_async_sender",
     "async_sender_from_url",
     "sender_from_url",
+    "sync_sender",
 ]
 
 

@@ -36,9 +36,7 @@ def _parts(url: str, known: tuple[str, ...]) -> tuple[SplitResult, dict[str, str
     query = dict(parse_qsl(parts.query.replace("+", "%2B")))
     unknown = sorted(set(query) - set(known))
     if unknown:
-        raise ConfigurationError(
-            f"{parts.scheme}:// does not take {', '.join(unknown)}; it takes {', '.join(known)}."
-        )
+        raise ConfigurationError(f"{parts.scheme}:// does not take {', '.join(unknown)}; it takes {', '.join(known)}.")
     return parts, query
 
 

@@ -8,9 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from ._base import AsyncStore as AsyncStore
 from ._base import AsyncStoreAdapter as AsyncStoreAdapter
+from ._base import Item as Item
+from ._base import ManyMutator as ManyMutator
 from ._base import Mutator as Mutator
 from ._base import Record as Record
 from ._base import Store as Store
+from ._base import Write as Write
+from ._base import as_async_store as as_async_store
+from ._base import async_with_many as async_with_many
+from ._base import sync_store as sync_store
+from ._base import with_many as with_many
 from ._memory import MemoryStore as MemoryStore
 from ._sqlite import SQLiteStore as SQLiteStore
 from ._url import async_store_from_url as async_store_from_url
@@ -24,14 +31,21 @@ __all__ = [
     "AsyncRedisStore",
     "AsyncStore",
     "AsyncStoreAdapter",
+    "Item",
+    "ManyMutator",
     "MemoryStore",
     "Mutator",
     "Record",
     "RedisStore",
     "SQLiteStore",
     "Store",
+    "Write",
+    "as_async_store",
     "async_store_from_url",
+    "async_with_many",
     "store_from_url",
+    "sync_store",
+    "with_many",
 ]
 
 

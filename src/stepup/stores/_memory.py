@@ -27,6 +27,7 @@ def _encode(record: Record) -> bytes:
         # their values, as the other stores do; what JSON cannot write is a TypeError.
         return marshal.dumps(json.loads(json.dumps(record)))
 
+
 T = TypeVar("T")
 
 

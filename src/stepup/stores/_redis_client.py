@@ -139,9 +139,7 @@ class RedisTarget:
             )
         kwargs = self._kwargs(_retry())
         if self.mode == "sentinel":
-            sentinel = redis.sentinel.Sentinel(
-                list(self.locations), sentinel_kwargs=self._sentinel_kwargs(), **kwargs
-            )
+            sentinel = redis.sentinel.Sentinel(list(self.locations), sentinel_kwargs=self._sentinel_kwargs(), **kwargs)
             return sentinel.master_for(self.service_name)
         # redis-py leaves ClusterNode.__init__ unannotated, so strict mypy calls it untyped.
         nodes = [redis.cluster.ClusterNode(host, port) for host, port in self.locations]  # type: ignore[no-untyped-call]

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from .._clock import FrozenClock
-from .._engine import Engine
 from .._models import Message
+from ..engine import Engine
 from ..senders import MemorySender
 from ..stores import Record, Store
 

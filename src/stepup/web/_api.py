@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .. import engine as flows
 from .. import grants
-from .._core import Flow
 from .._errors import ChallengeNotFound, InvalidInput, MethodNotAvailable, RequestTooLarge, StepUpError
+from ..engine import Flow
 from ._base import WebRequest, WebResult, is_json_type, safe_next
 from ._browsers import BrowserPages
 from ._common import problem
@@ -106,7 +107,7 @@ class Api(BrowserPages):
         resume_token = self._string(body, "resume", required=False, limit=512)
         resume = None
         if resume_token:
-            resume = yield from e._load_resume(resume_token, subject=subject, session=self.nonce(req))
+            resume = yield from flows.load_resume(e.context, resume_token, subject=subject, session=self.nonce(req))
         binding_id = self._string(body, "binding_id", required=False)
         method = self._string(body, "method", required=binding_id is None, limit=32)
         usable = yield from self.usable(
@@ -125,7 +126,7 @@ class Api(BrowserPages):
             raise MethodNotAvailable(
                 "That method is not available to you here. GET the status URL for the ones that are."
             )
-        challenge = yield from e._start(
+        challenge = yield from flows.start(e.context, 
             subject, binding.method, purpose, binding_id=binding.id,
             operation=resume["op"] if resume else None, operation_data=resume["opd"] if resume else None,
             session=self.nonce(req), app=resume["app"] if resume else None,
@@ -156,7 +157,9 @@ class Api(BrowserPages):
         if not isinstance(code, str):
             raise InvalidInput("'code' must be a string of digits.")
         subject, e = req.subject or "", self.engine
-        approval = yield from e._verify(page["c"], code, subject=subject, session=self.nonce(req), client=req.client)
+        approval = yield from flows.verify(
+            e.context, page["c"], code, subject=subject, session=self.nonce(req), client=req.client
+        )
         if approval.purpose != "operation":
             grants.record_factor(req.session, subject, approval.method, e.clock())
         result: dict[str, Any] = {"approved": True, "method": approval.method, "purpose": approval.purpose}
@@ -176,7 +179,9 @@ class Api(BrowserPages):
         if req.body:  # no body is needed; the signed token in the URL is the capability
             self._json_body(req)
         page = self._page_or_404(token)
-        challenge = yield from self.engine._resend(page["c"], subject=req.subject, session=self.nonce(req))
+        challenge = yield from flows.resend(
+            self.engine.context, page["c"], subject=req.subject, session=self.nonce(req)
+        )
         return WebResult(json={"id": token, **self.challenge_view(challenge)})
 
     def api_cancel(self, req: WebRequest, token: str) -> Flow[WebResult]:
@@ -185,7 +190,7 @@ class Api(BrowserPages):
 
     def _cancel_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
         page = self._page_or_404(token)
-        yield from self.engine._cancel(page["c"], subject=req.subject, session=self.nonce(req))
+        yield from flows.cancel(self.engine.context, page["c"], subject=req.subject, session=self.nonce(req))
         return WebResult(status=204)
 
     def api_bindings(self, req: WebRequest) -> Flow[WebResult]:
@@ -200,7 +205,7 @@ class Api(BrowserPages):
         if req.method in ("GET", "HEAD"):
             if grants.is_held(req.session, subject):
                 return self.finish_login(req)  # a held login's methods: the status URL's, masked
-            bindings = yield from e._bindings(subject)
+            bindings = yield from flows.bindings(e.context, subject)
             rows = [{"id": b.id, "method": b.method, "label": b.label, "remaining": b.remaining} for b in bindings]
             return WebResult(json={"bindings": rows})
         body = self._json_body(req)
@@ -210,7 +215,9 @@ class Api(BrowserPages):
         target = self._string(body, "target", required=delivered, limit=320)
         if (stop := (yield from self._fresh_enough(req, csrf=False))) is not None:
             return stop
-        started = yield from e._begin_bind(subject, method or "", target, session=self.nonce(req), client=req.client)
+        started = yield from flows.begin_bind(
+            e.context, subject, method or "", target, session=self.nonce(req), client=req.client
+        )
         next_url = self.config.home if grants.is_held(req.session, subject) else self.url("account")
         token = self.page_token(started.challenge.id, None, next_url)
         view: dict[str, Any] = {
@@ -233,9 +240,7 @@ class Api(BrowserPages):
         yield from self._remove(req.subject or "", binding_id)
         return WebResult(status=204)
 
-    def _contact_run(
-        self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any
-    ) -> Flow[WebResult]:
+    def _contact_run(self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any) -> Flow[WebResult]:
         """Contact verification is there only when the app switches it on, and for
         signed-in subjects (a login that is not held) only unless the app lets anonymous
         callers use it."""
@@ -256,7 +261,7 @@ class Api(BrowserPages):
         body = self._json_body(req)
         channel = self._string(body, "channel", limit=16)
         to = self._string(body, "to", limit=320)
-        request_id = yield from self.engine._request_contact(channel or "", to, client=req.client)
+        request_id = yield from flows.request_contact(self.engine.context, channel or "", to, client=req.client)
         check_url = self.url("api_contact_check", request_id=request_id)
         return WebResult(status=201, json={"request_id": request_id, "check_url": check_url})
 
@@ -269,7 +274,7 @@ class Api(BrowserPages):
         code = body.get("code")
         if not isinstance(code, str):
             raise InvalidInput("'code' must be a string of digits.")
-        result = yield from self.engine._check_contact(request_id, code, client=req.client)
+        result = yield from flows.check_contact(self.engine.context, request_id, code, client=req.client)
         return WebResult(json={"verified": True, "channel": result.channel, "to": result.to})
 
 

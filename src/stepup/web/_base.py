@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .._resume_flows import SavedRequest
+from ..engine import SavedRequest
 
 __all__ = ["FORM_TYPES", "WebRequest", "WebResult", "is_json_type", "media_type", "parse_json", "safe_next"]
 

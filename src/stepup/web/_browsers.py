@@ -9,7 +9,8 @@ token included), so one click signs out and forgets.
 
 from __future__ import annotations
 
-from .._core import Flow
+from .. import engine as flows
+from ..engine import Flow
 from ._base import WebRequest, WebResult
 from ._common import fail_closed
 from ._forms import PlainForm
@@ -30,5 +31,5 @@ class BrowserPages(Pages):
         if req.device_token:
             # Signed in or not: the cookie alone names its browser, so a copy of it is
             # forgotten too (CSRF still guards the form).
-            yield from self.engine._forget_browser(req.device_token, subject=req.subject)
+            yield from flows.forget_browser(self.engine.context, req.device_token, subject=req.subject)
         return WebResult(status=307, redirect=self.config.logout, headers=[self.device_cookie("", max_age=0)])

@@ -8,13 +8,12 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
+from .. import engine as flows
 from .. import grants
-from .._accepted import accepts
 from .._config import Settings
-from .._core import Flow
-from .._engine import AsyncEngine, Engine
 from .._errors import InvalidInput, RequestTooLarge, StepUpError, Throttled
 from .._models import Binding, Challenge
+from ..engine import AsyncEngine, Engine, Flow, accepts
 from ._base import WebRequest, WebResult
 from ._operations import SHOWN_MAX, check_value
 
@@ -206,9 +205,9 @@ class WebCore:
     ) -> Flow[list[Binding]]:
         """The subject's bindings that policy and the route allow now."""
         e = self.engine
-        policy = yield from e._get_policy()
+        policy = yield from flows.policy(e.context)
         allowed = policy.methods(app=app, route=route, subject=subject)
-        bindings = yield from e._bindings(subject)
+        bindings = yield from flows.bindings(e.context, subject)
         return [
             b for b in bindings if b.method in allowed and accepts(methods, b.method) and b.remaining != 0
         ]  # fmt: skip

@@ -11,10 +11,10 @@ from collections.abc import Callable, MutableMapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from .. import engine as flows
 from .. import grants
-from .._core import Flow
-from .._engine import AsyncEngine, Engine
 from .._errors import ChallengeForbidden, SignInRefused, StepUpError, StoreUnavailable
+from ..engine import AsyncEngine, Engine, Flow
 from ..grants import login_settled
 from ._base import WebRequest, WebResult
 from ._common import Operation, WebCore, fail_closed, problem
@@ -90,10 +90,10 @@ class Gate(WebCore):
             return None
         refused: str | None = None
         if grants.login_subject(session) != subject:
-            decision = yield from e._login_somewhere(subject, identity_source=identity_source)
+            decision = yield from flows.login_somewhere(e.context, subject, identity_source=identity_source)
             hold = decision.required
             if hold and req.device_token:
-                hold = not (yield from e._is_trusted_device(subject, req.device_token))
+                hold = not (yield from flows.is_trusted_device(e.context, subject, req.device_token))
             if decision.refused is not None:
                 hold = True  # not even a remembered browser: it stood for a method now off
             grants.begin_login(session, subject, identity_source=identity_source, hold=hold)
@@ -101,13 +101,13 @@ class Gate(WebCore):
                 return None
             refused = decision.refused
             if refused is not None:
-                e._emit("login_refused", None, subject=subject, detail={"reason": refused})
+                e.context.emit("login_refused", None, subject=subject, detail={"reason": refused})
         elif not grants.is_held(session, subject):
             return None
         if exempt:
             return None
         # The policy as kept in memory (read again at most every policy_refresh seconds).
-        policy = yield from e._policy()
+        policy = yield from flows.policy(e.context)
         if not policy.login_2fa(subject=subject, app=app, identity_source=identity_source):
             return None  # this app asks no second factor at login: the held login goes on here
         if refused is not None:
@@ -142,7 +142,7 @@ class Gate(WebCore):
         if operation is None:
             # The policy is read again here when it was due: a grant counts only for the
             # methods the route's app allows now.
-            policy = yield from e._policy()
+            policy = yield from flows.policy(e.context)
             allowed = policy.methods(app=app, route=route, subject=subject)
             if grants.satisfies(
                 req.session, subject, max_age=max_age, now=e.clock(), methods=methods, grace=e.settings.grant_grace,
@@ -167,8 +167,13 @@ class Gate(WebCore):
                 if token is None:
                     return problem(ChallengeForbidden("The approval token is not valid."))
                 try:
-                    yield from e._consume(
-                        token["c"], subject=subject, session=self.nonce(req), operation_data=data, methods=methods
+                    yield from flows.consume(
+                        e.context,
+                        token["c"],
+                        subject=subject,
+                        session=self.nonce(req),
+                        operation_data=data,
+                        methods=methods,
                     )
                 except StepUpError as error:
                     return self.refused(req, error) if replayed else problem(error)
@@ -180,7 +185,8 @@ class Gate(WebCore):
             return self.finish_login(req)
         replayable = req.method not in ("GET", "HEAD")
         try:
-            resume = yield from e._save_resume(
+            resume = yield from flows.save_resume(
+                e.context,
                 subject,
                 session=self.nonce(req),
                 next_url=req.full_path if not replayable else self.config.home,
@@ -214,7 +220,7 @@ class Gate(WebCore):
         """Whether a held login is held in ``app``: whether the policy (kept in memory)
         asks a second factor at login there. Its identity source asked one somewhere, or
         the login would not be held."""
-        policy = yield from self.engine._policy()
+        policy = yield from flows.policy(self.engine.context)
         return policy.login_2fa(subject=subject, app=app)
 
     def finish_login(self, req: WebRequest) -> WebResult:
@@ -281,7 +287,7 @@ def end_login(engine: Engine | AsyncEngine, session: grants.Session) -> Flow[boo
     nonce = grants.session_nonce(session)
     if nonce is not None:
         try:
-            yield from engine._end_login(nonce)
+            yield from flows.end_login(engine.context, nonce)
         except StoreUnavailable:
             return False
     grants.end_login(session)

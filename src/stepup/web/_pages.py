@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from .. import engine as flows
 from .. import grants
-from .._core import Flow
-from .._enrolment import password_may_enrol, recovery_codes_refusal, refusal
 from .._errors import (
     ChallengeClosed,
     ChallengeError,
@@ -25,6 +24,7 @@ from .._errors import (
 )
 from .._machine import used_error
 from .._models import Approval, Binding, Challenge
+from ..engine import Flow, password_may_enrol, recovery_codes_refusal, refusal
 from ..methods import target_input
 from ._base import WebRequest, WebResult, safe_next
 from ._common import fail_closed, problem
@@ -40,6 +40,7 @@ class LastMethod(InvalidInput):
 
     status = 409
     code = "last_method"
+
 
 _ENDED = (ChallengeExpired, ChallengeExhausted, ChallengeClosed)
 _NO_STORE = [("Cache-Control", "no-store")]
@@ -125,7 +126,7 @@ class Pages(Gate):
         policy allows now for stepup's own pages (the global scope and the subject): a
         fresh factor of a method switched off since counts for nothing, as on the hot path."""
         e, subject = self.engine, req.subject or ""
-        allowed = (yield from e._policy()).methods(subject=subject)
+        allowed = (yield from flows.policy(e.context)).methods(subject=subject)
         return grants.satisfies(
             req.session, subject, max_age=self.config.sensitive_max_age, now=e.clock(), allowed=allowed
         )
@@ -135,8 +136,8 @@ class Pages(Gate):
         may bind a method, and why the subject is refused when they can neither verify
         with one of ``usable`` nor bind."""
         e, subject = self.engine, req.subject or ""
-        policy = yield from e._get_policy()
-        bindings = yield from e._bindings(subject)
+        policy = yield from flows.policy(e.context)
+        bindings = yield from flows.bindings(e.context, subject)
         may_enrol = password_may_enrol(policy, bindings, login_2fa=grants.is_held(req.session, subject))
         return may_enrol, refusal(bindings, usable, may_enrol=may_enrol)
 
@@ -162,7 +163,7 @@ class Pages(Gate):
 
     def _bind_offers(self, req: WebRequest) -> Flow[list[BindOffer]]:
         """The methods the subject may bind, built-in and plug-in (:mod:`._methods`)."""
-        policy = yield from self.engine._get_policy()
+        policy = yield from flows.policy(self.engine.context)
         return bind_offers(self.engine.methods, policy.methods(subject=req.subject), self.url)
 
     # -- choose a method ------------------------------------------------------------------
@@ -179,7 +180,7 @@ class Pages(Gate):
         resume: dict[str, Any] | None = None
         if resume_token:
             try:
-                resume = yield from e._load_resume(resume_token, subject=subject, session=self.nonce(req))
+                resume = yield from flows.load_resume(e.context, resume_token, subject=subject, session=self.nonce(req))
             except StepUpError as ended:
                 return self._message(req, "This request has ended", ended.message, ended.status)
             next_url = resume["next"]
@@ -212,7 +213,7 @@ class Pages(Gate):
             if form.validate():
                 binding = next(b for b in usable if b.id == form.binding.data)
                 try:
-                    challenge = yield from e._start(
+                    challenge = yield from flows.start(e.context, 
                         subject, binding.method, purpose, binding_id=binding.id,
                         operation=resume["op"] if resume else None,
                         operation_data=resume["opd"] if resume else None,
@@ -250,8 +251,13 @@ class Pages(Gate):
                 status, error = 400, form.first_error()
             else:
                 try:
-                    approval = yield from e._verify(
-                        page["c"], form.code.data, subject=subject, session=self.nonce(req), client=req.client
+                    approval = yield from flows.verify(
+                        e.context,
+                        page["c"],
+                        form.code.data,
+                        subject=subject,
+                        session=self.nonce(req),
+                        client=req.client,
                     )
                 except WrongCode as failure:
                     form.code.errors = [failure.message]
@@ -268,7 +274,9 @@ class Pages(Gate):
         self, req: WebRequest, token: str, page: dict[str, Any], form: Any, status: int, error: str | None, ended: bool
     ) -> Flow[WebResult]:
         try:
-            challenge = yield from self.engine._challenge(page["c"], subject=req.subject, session=self.nonce(req))
+            challenge = yield from flows.challenge(
+                self.engine.context, page["c"], subject=req.subject, session=self.nonce(req)
+            )
         except ChallengeForbidden as failure:
             passed = yield from self._passed_here(req, page)
             if passed is None:
@@ -309,7 +317,9 @@ class Pages(Gate):
         if previous is None:
             return None
         try:
-            challenge = yield from self.engine._challenge(page["c"], subject=req.subject, session=previous)
+            challenge = yield from flows.challenge(
+                self.engine.context, page["c"], subject=req.subject, session=previous
+            )
         except ChallengeError:
             return None
         return challenge if challenge.state == "approved" else None
@@ -324,7 +334,7 @@ class Pages(Gate):
             grants.record_factor(req.session, subject, approval.method, e.clock())
         if remember and approval.purpose == "login" and e.settings.trusted_device_days > 0:
             agent = req.headers.get("user-agent")
-            token = yield from e._remember_device(subject, methods=[approval.method], user_agent=agent)
+            token = yield from flows.remember_device(e.context, subject, methods=[approval.method], user_agent=agent)
             headers.append(self.device_cookie(token))
         if approval.purpose == "bind":
             account = self.url("account")
@@ -332,7 +342,7 @@ class Pages(Gate):
             return WebResult(status=303, redirect=target, headers=headers)
         if page.get("r"):
             try:
-                saved = yield from e._take_resume(page["r"], subject=subject, session=session_nonce)
+                saved = yield from flows.take_resume(e.context, page["r"], subject=subject, session=session_nonce)
             except StepUpError as failure:
                 return self._message(req, "Already done", failure.message, failure.status)
             if saved is not None:
@@ -354,7 +364,7 @@ class Pages(Gate):
         if not form.validate():
             return (yield from self._code_page(req, token, page, code_form, 400, form.first_error(), False))
         try:
-            yield from self.engine._resend(page["c"], subject=req.subject, session=self.nonce(req))
+            yield from flows.resend(self.engine.context, page["c"], subject=req.subject, session=self.nonce(req))
         except StepUpError as failure:
             ended = isinstance(failure, _ENDED)
             return (yield from self._code_page(req, token, page, code_form, failure.status, failure.message, ended))
@@ -403,8 +413,13 @@ class Pages(Gate):
         if req.method == "POST":
             if form.validate():
                 try:
-                    started = yield from self.engine._begin_bind(
-                        req.subject or "", method, getattr(form, field).data, session=self.nonce(req), client=req.client
+                    started = yield from flows.begin_bind(
+                        self.engine.context,
+                        req.subject or "",
+                        method,
+                        getattr(form, field).data,
+                        session=self.nonce(req),
+                        client=req.client,
                     )
                 except InvalidInput as failure:
                     getattr(form, field).errors = [failure.message]
@@ -438,7 +453,9 @@ class Pages(Gate):
                     req, "bind_totp.html", 400, title="Add an authenticator app", form=form, error=form.first_error()
                 )
             try:
-                started = yield from self.engine._begin_bind(req.subject or "", "totp", session=self.nonce(req))
+                started = yield from flows.begin_bind(
+                    self.engine.context, req.subject or "", "totp", session=self.nonce(req)
+                )
             except StepUpError as failure:
                 return self._page(
                     req, "bind_totp.html", failure.status, title="Add an authenticator app", form=form,
@@ -467,7 +484,7 @@ class Pages(Gate):
         # for one whose methods are off; it lets through only a subject with nothing bound.
         if not fresh and (stop := (yield from self._fresh_enough(req))) is not None:
             return stop
-        bindings = yield from self.engine._bindings(subject)
+        bindings = yield from flows.bindings(self.engine.context, subject)
         if recovery_codes_refusal(bindings, fresh=fresh) is not None:
             message = (
                 "Recovery codes back up a sign-in method. Add a phone, an email address or an authenticator app first."
@@ -479,7 +496,7 @@ class Pages(Gate):
                 return self._page(
                     req, "recovery_codes.html", 400, title="Recovery codes", form=form, error=form.first_error()
                 )
-            codes = yield from self.engine._generate_recovery_codes(req.subject or "")
+            codes = yield from flows.generate_recovery_codes(self.engine.context, req.subject or "")
             return self._page(req, "recovery_codes.html", title="Your recovery codes", codes=codes)
         return self._page(req, "recovery_codes.html", title="Recovery codes", form=form)
 
@@ -491,8 +508,8 @@ class Pages(Gate):
             return stop
         if grants.is_held(req.session, req.subject or ""):
             return self.finish_login(req)
-        bindings = yield from self.engine._bindings(req.subject or "")
-        policy = yield from self.engine._get_policy()
+        bindings = yield from flows.bindings(self.engine.context, req.subject or "")
+        policy = yield from flows.policy(self.engine.context)
         allowed = policy.methods(subject=req.subject)
         notice = {"added": "Added.", "removed": "Removed."}
         shown = next((text for key, text in notice.items() if req.args.get(key) == "1"), None)
@@ -525,12 +542,12 @@ class Pages(Gate):
         :raises LastMethod: it is the last one.
         """
         e = self.engine
-        bindings = yield from e._bindings(subject)
-        decision = yield from e._login_somewhere(subject)
+        bindings = yield from flows.bindings(e.context, subject)
+        decision = yield from flows.login_somewhere(e.context, subject)
         others = [b for b in bindings if b.id != binding_id and b.method != "recovery"]
         if decision.required and not others and any(b.id == binding_id and b.method != "recovery" for b in bindings):
             raise LastMethod("This is your last sign-in method. Add another one before removing it.")
-        yield from e._unbind(subject, binding_id)
+        yield from flows.unbind(e.context, subject, binding_id)
 
     # -- admin -------------------------------------------------------------------------------
 
@@ -562,7 +579,7 @@ class Pages(Gate):
                     return WebResult(status=303, redirect=f"{self.url('admin')}?saved=1")
             else:
                 error = form.first_error()
-        policy = yield from e._get_policy()
+        policy = yield from flows.policy(e.context)
         methods = sorted(e.methods)
         # The apps named by setting, then those found in the app (blueprints, mounts).
         apps = dict.fromkeys([*self.config.apps, *self.config.discover()])
@@ -586,16 +603,16 @@ class Pages(Gate):
         enabled = form.enabled.data == "on"
         scope, name, setting = form.scope.data, form.name.data or "", form.setting.data
         if setting == "login_2fa":
-            yield from e._set_login_2fa(enabled, scope, name, by=by)
+            yield from flows.set_login_2fa(e.context, enabled, scope, name, by=by)
         elif setting.startswith("method:"):
-            yield from e._set_method(setting.removeprefix("method:"), enabled, scope, name, by=by)
+            yield from flows.set_method(e.context, setting.removeprefix("method:"), enabled, scope, name, by=by)
         elif setting.startswith("source:"):
-            yield from e._set_identity_source(setting.removeprefix("source:"), enabled, by=by)
+            yield from flows.set_identity_source(e.context, setting.removeprefix("source:"), enabled, by=by)
         else:
             raise InvalidInput("Unknown setting.")
 
 
 def _choice_label(name: str, label: str) -> str:
-    """"Text message: +44 •••• ••0001"; just "Authenticator app" when the label only repeats
+    """ "Text message: +44 •••• ••0001"; just "Authenticator app" when the label only repeats
     the method's ``name`` (its title)."""
     return f"{name}: {label}" if label and label.lower().rstrip("s") != name.lower().rstrip("s") else name

@@ -19,7 +19,7 @@ Sends are charged by what they go to (docs/policy.md has the table):
 
 from __future__ import annotations
 
-from ._targets import limit_target, sms_region
+from .._targets import limit_target, sms_region
 
 __all__ = ["UNVERIFIED", "contact_failure_hits", "issue_hits", "send_hits"]
 

@@ -15,7 +15,7 @@ key of today has no ``:``, and an old one always has one, so the two never meet.
 
 from __future__ import annotations
 
-from ._targets import limit_target
+from .._targets import limit_target
 
 __all__ = ["failure_key", "legacy_failure_key", "part"]
 

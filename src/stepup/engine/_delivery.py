@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from ._errors import DeliveryError
+from .._errors import DeliveryError
 
 __all__ = ["GIVEN_BACK", "as_delivery_error"]
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._models import Binding
-from ._policy import Policy
+from .._models import Binding
+from .._policy import Policy
 
 __all__ = ["password_may_enrol", "recovery_codes_refusal", "refusal"]
 

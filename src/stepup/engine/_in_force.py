@@ -11,9 +11,9 @@ grants in sessions. Pure functions, for both engines.
 
 from __future__ import annotations
 
-from ._errors import MethodNotAccepted, MethodNotAvailable
-from ._models import Challenge
-from ._policy import Policy
+from .._errors import MethodNotAccepted, MethodNotAvailable
+from .._models import Challenge
+from .._policy import Policy
 
 __all__ = ["check_in_force"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._policy import Policy
+from .._policy import Policy
 
 __all__ = ["PolicyCache"]
 

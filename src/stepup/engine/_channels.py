@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._config import Settings
-from ._errors import ConfigurationError
-from .methods import Method
+from .._config import Settings
+from .._errors import ConfigurationError
+from ..methods import Method
 
 __all__ = ["channel_routes", "check_channels", "make_senders"]
 
@@ -68,7 +68,7 @@ def check_channels(methods: Mapping[str, Method], senders: Mapping[str, Any]) ->
         if channel and channel not in senders:
             raise ConfigurationError(
                 f"The method {method.name!r} sends its codes by the channel {channel!r}, which has no sender. "
-                f"Name one in STEPUP_SENDER_URLS, e.g. '{{\"{channel}\": \"console://\"}}', "
+                f'Name one in STEPUP_SENDER_URLS, e.g. \'{{"{channel}": "console://"}}\', '
                 f"or pass senders={{{channel!r}: sender}} to the engine."
             )
 

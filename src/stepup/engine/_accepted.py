@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from ._errors import MethodNotAccepted
+from .._errors import MethodNotAccepted
 
 __all__ = ["accepts", "check_accepted"]
 

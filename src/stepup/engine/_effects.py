@@ -1,0 +1,63 @@
+"""The effects a flow yields: each store and sender call, typed, as a :class:`~stepup._twin.Call`.
+
+A flow is a generator of calls (:data:`Flow`); ``record = yield from get(ctx, kind, key)``
+hands the call to the engine, which makes it on its store (or awaits it) and sends the
+result back, typed as the store contract types it. The store kinds live here too, so
+every flow names a record the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from .._models import Message
+from .._twin import Call, Steps
+from ..stores import Item, ManyMutator, Mutator, Record, Write
+from ._context import Context
+
+__all__ = [
+    "CHALLENGE", "FAILURES", "POLICY", "SUBJECT", "Flow",
+    "delete", "get", "get_many", "send", "update", "update_many",
+]  # fmt: skip
+
+T = TypeVar("T")
+
+#: A flow: a generator of store and sender calls whose return value is a ``T``.
+Flow = Steps[T]
+
+#: the store kinds the challenge flows share (others live with their flows).
+CHALLENGE = "challenge"
+SUBJECT = "subject"
+FAILURES = "failures"
+POLICY = "policy"
+
+
+def get(ctx: Context, kind: str, key: str) -> Call[Record | None]:
+    """The record ``(kind, key)`` (``store.get``)."""
+    return Call(ctx.store, "get", kind, key)
+
+
+def get_many(ctx: Context, items: Sequence[Item]) -> Call[list[Record | None]]:
+    """Several records in one round trip (``store.get_many``)."""
+    return Call(ctx.store, "get_many", items)
+
+
+def update(ctx: Context, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> Call[T]:
+    """One atomic read-change-write of a record (``store.update``); the result is ``fn``'s."""
+    return Call(ctx.store, "update", kind, key, fn, ttl)
+
+
+def update_many(ctx: Context, items: Sequence[Write], fn: ManyMutator[T]) -> Call[T]:
+    """One atomic step over several records (``store.update_many``)."""
+    return Call(ctx.store, "update_many", items, fn)
+
+
+def delete(ctx: Context, kind: str, key: str) -> Call[None]:
+    """Remove a record (``store.delete``)."""
+    return Call(ctx.store, "delete", kind, key)
+
+
+def send(ctx: Context, route: str, message: Message) -> Call[Any]:
+    """Send ``message`` by the sender of ``route`` (``sms``, ``sms:GB``, ``email``...)."""
+    return Call(ctx.senders[route], "send", message)

@@ -1,0 +1,123 @@
+"""Issuing a challenge: make it, check its method's lock, charge its limits and store it
+in one atomic step, then send its code.
+
+Every challenge starts here (login, step-up, operation, bind, contact), described by one
+:class:`ChallengeSpec`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .._crypto import new_code, new_id
+from .._errors import DeliveryError
+from .._models import Challenge
+from ._charges import issue_hits
+from ._context import Context
+from ._effects import Flow
+from ._ended import refuse_ended
+from ._keys import failure_key, legacy_failure_key
+from ._limits import charge, withdraw
+from ._records import public
+from ._sending import code_length, deliver, target_send_hits
+
+__all__ = ["ChallengeSpec", "issue"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChallengeSpec:
+    """What a new challenge is for.
+
+    :ivar method: the method's name.
+    :ivar purpose: ``login``, ``step_up``, ``operation``, ``bind`` or ``contact``.
+    :ivar target: where its code goes (a number, an address) or the binding's id.
+    :ivar pending: for ``bind``: what waits in the challenge until its code passes.
+    :ivar operation: for ``operation``: what is approved, in words (it is in the message).
+    :ivar operation_digest: what the approval is bound to.
+    :ivar request: the saved request to replay once after approval.
+    :ivar session: the caller's session nonce; only it may verify.
+    :ivar app: the app asking, for policy.
+    :ivar route: the route asking, for policy.
+    :ivar client: the client's address: charged for every challenge it starts.
+    :ivar fallback: the subject's email address, where an SMS that fails goes instead.
+    :ivar accepted: the methods the route accepts (``None``: any).
+    """
+
+    subject: str | None
+    method: str
+    purpose: str
+    target: str
+    pending: dict[str, Any] | None = None
+    operation: str | None = None
+    operation_digest: str | None = None
+    request: dict[str, Any] | None = None
+    session: str | None = None
+    app: str | None = None
+    route: str | None = None
+    client: str | None = None
+    fallback: str | None = None
+    accepted: list[str] | None = None
+
+
+def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str) -> Challenge:
+    s, now, sent = ctx.settings, ctx.clock(), bool(code)
+    challenge_id = new_id()
+    return Challenge(
+        id=challenge_id,
+        subject=spec.subject,
+        method=spec.method,
+        target=spec.target,
+        purpose=spec.purpose,  # type: ignore[arg-type]
+        created_at=now,
+        expires_at=now + min(s.code_ttl, s.challenge_lifetime),
+        attempts_left=s.max_attempts,
+        sends_left=s.max_sends - 1 if sent else 0,
+        code_digest=ctx.keys.digest(challenge_id, code) if sent else None,
+        last_sent_at=now if sent else None,
+        operation=spec.operation,
+        operation_digest=spec.operation_digest,
+        request=spec.request,
+        session=ctx.session_digest(spec.session),
+        pending=spec.pending,
+        app=spec.app,
+        route=spec.route,
+        fallback=spec.fallback,
+        accepts=spec.accepted,
+    )
+
+
+def issue(ctx: Context, spec: ChallengeSpec) -> Flow[Challenge]:
+    """Make a challenge, check its method's lock, charge its limits and store it in one
+    step, and send its code.
+
+    :returns: the challenge as the caller may see it (no digest, no pending secret).
+    :raises RateLimited: a limit is full; nothing is stored.
+    :raises MethodLocked: the method is locked outright.
+    :raises LoginEnded: the session's login was ended by a logout.
+    :raises DeliveryError: no route took the code; the challenge is removed.
+    """
+    method = ctx.method(spec.method)
+    yield from refuse_ended(ctx, spec.session)  # a logout ends the login's new challenges too
+    s = ctx.settings
+    code = new_code(code_length(ctx, method.channel, spec.purpose)) if method.channel else ""
+    challenge = _new_challenge(ctx, dataclasses.replace(spec, method=method.name), code)
+    sends = target_send_hits(ctx, method.name, spec.target, spec.purpose) if method.channel else []
+    hits = issue_hits(
+        subject=spec.subject, client=spec.client, purpose=spec.purpose, channel=method.channel,
+        target=spec.target, send_hits=sends, session=challenge.session,
+    )  # fmt: skip
+    # A new challenge is refused only for a method locked outright (under its key or
+    # the one before keys were named by kind): the back-off gates the codes, so a user
+    # who just used up a challenge can ask for a new one at once.
+    locks = tuple(key(method.name, spec.subject, spec.target) for key in (failure_key, legacy_failure_key))
+    at = yield from charge(ctx, hits, challenge, create=s.challenge_lifetime + s.challenge_retention, locks=locks)
+    ctx.emit("issued", challenge)
+    if method.channel:
+        try:
+            challenge = yield from deliver(ctx, challenge, code)
+        except DeliveryError:
+            # The challenge never existed; its sends stay charged (stepup.engine._delivery).
+            yield from withdraw(ctx, challenge, hits, at)
+            raise
+    return public(challenge)

@@ -1,0 +1,239 @@
+"""Verifying a code: the back-off and lock checked, the code evaluated once, the failure
+counted, atomically; a right code approves its challenge once (and binds what a bind
+challenge waited with)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .. import _machine
+from .._crypto import ascii_code
+from .._errors import ChallengeNotFound, StepUpError
+from .._models import Approval, Binding, Challenge
+from ._bindings import bind_from
+from ._charges import Hit, contact_failure_hits
+from ._context import Context
+from ._effects import CHALLENGE, FAILURES, SUBJECT, Flow, delete, update, update_many
+from ._in_force import check_in_force
+from ._limits import charge
+from ._locks import (
+    FAILURES_TTL,
+    Claim,
+    audit_failure,
+    challenge_failure_key,
+    claim_attempt,
+    lock_error,
+    one_more_failure,
+    release_attempt,
+)
+from ._records import load_challenge, read_policy, transition
+
+__all__ = ["verify"]
+
+_NOT_FOUND = "No such verification. Start again."
+
+
+def verify(
+    ctx: Context,
+    challenge_id: str,
+    code: object,
+    *,
+    subject: str | None = None,
+    session: str | None = None,
+    client: str | None = None,
+) -> Flow[Approval]:
+    """Check a code against a challenge.
+
+    A right code approves the challenge once; a wrong one uses an attempt; the last
+    wrong one exhausts it. Codes that are not ASCII digits are wrong codes.
+
+    :param challenge_id: from :meth:`start`.
+    :param code: what the user typed.
+    :param subject: the caller's subject; must own the challenge.
+    :param session: the caller's session identifier; must match the one that started it.
+    :param client: the client's address, for rate limits.
+    :raises WrongCode: with ``attempts_left``.
+    :raises ChallengeExhausted: the last attempt was wrong.
+    :raises ChallengeExpired: too late.
+    :raises ChallengeClosed: already approved, used or cancelled.
+    :raises ChallengeForbidden: another subject's or session's challenge.
+    :raises LoginEnded: the session's login was ended by a logout.
+    :raises ChallengeNotFound: no such challenge.
+    :raises TemporarilyLocked: back-off after failures.
+    :raises MethodLocked: too many failures in a row.
+    :raises RateLimited: too many verifications from this client.
+    :raises MethodNotAvailable: its method is switched off where it was started, now.
+    """
+    challenge, still_open = yield from _open(ctx, challenge_id, subject, session, client)
+    key, counted = challenge_failure_key(challenge), contact_failure_hits(challenge.subject, client)
+    claimed: Claim | None = None
+    if ctx.method(challenge.method).channel and ctx.store_atomic:
+        outcome, failures = yield from _evaluate_sent(ctx, challenge, code, key, counted)
+    else:
+        if counted:
+            yield from charge(ctx, counted, challenge)  # without an atomic store: every code counts
+        claimed = yield from claim_attempt(ctx, key, lock=challenge.subject is not None)
+        failures = claimed[1]
+        try:
+            outcome = yield from _evaluate(ctx, challenge, code, still_open)
+        except StepUpError:
+            yield from release_attempt(ctx, key, *claimed)
+            raise
+    after = outcome.challenge or challenge
+    # Only the transition that approved approves: a racing call that finds the
+    # challenge approved already gets its error (the verdict names the state).
+    if outcome.verdict == "approved" and outcome.error is None:
+        if claimed is not None:
+            yield from delete(ctx, FAILURES, key)
+        return (yield from _approval(ctx, after))
+    if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
+        audit_failure(ctx, after, failures)
+        ctx.emit("failed", after, detail={"attempts_left": after.attempts_left})
+        if outcome.verdict == "exhausted":
+            ctx.emit("exhausted", after)
+    else:
+        if claimed is not None:
+            yield from release_attempt(ctx, key, *claimed)
+        if outcome.changed and outcome.verdict == "expired":
+            ctx.emit("expired", after)
+    raise outcome.error or ChallengeNotFound(_NOT_FOUND)
+
+
+def _open(
+    ctx: Context, challenge_id: str, subject: str | None, session: str | None, client: str | None
+) -> Flow[tuple[Challenge, bool]]:
+    """The challenge a code is for, once it is found pending and in force, and the client
+    charged for the verification; and whether it is still open (not expired).
+
+    :raises ChallengeNotFound: no such challenge; the client is charged for the guess.
+    """
+    try:
+        challenge = yield from load_challenge(ctx, challenge_id, subject, session)
+    except ChallengeNotFound:
+        # Charged only once found unknown, under a limit of its own: guessing ids
+        # never uses up the verifications of a client address others share.
+        if client is not None:
+            yield from charge(ctx, [("unknown_ids_per_client", client)])
+        raise
+    closed = _machine.closed_error(challenge, ctx.clock())
+    if closed is not None and challenge.state != "pending":
+        raise closed
+    # Before anything is charged: a method switched off since the start takes no code.
+    check_in_force((yield from read_policy(ctx)), challenge)
+    if client is not None:
+        yield from charge(ctx, [("verifications_per_client", client)], challenge)
+    return challenge, closed is None
+
+
+def _approval(ctx: Context, approved: Challenge) -> Flow[Approval]:
+    """What a right code hands back, once its binding is stored for a bind challenge."""
+    ctx.emit("verified", approved)
+    binding: Binding | None = None
+    if approved.purpose == "bind":
+        binding = yield from bind_from(ctx, approved)
+    return Approval(
+        challenge_id=approved.id,
+        subject=approved.subject,
+        method=approved.method,
+        purpose=approved.purpose,
+        approved_at=approved.approved_at or ctx.clock(),
+        target=approved.target,
+        operation_digest=approved.operation_digest,
+        has_request=approved.request is not None,
+        binding=binding,
+    )
+
+
+def _evaluate_sent(
+    ctx: Context, challenge: Challenge, code: object, key: str, counted: list[Hit]
+) -> Flow[tuple[_machine.Outcome, dict[str, Any] | None]]:
+    """Check a sent code (SMS, email) in one atomic step over the challenge and the
+    method's failure record, on a store atomic across records: the back-off and the
+    lock are checked, the code evaluated and the failure counted (or the count
+    cleared by a right code) together, so codes racing in from many sessions are
+    counted one after the other, as :func:`claim_attempt` does in three steps.
+
+    :param counted: limits a wrong code is charged to (a contact check's client),
+        refused before the code is evaluated when full.
+    :returns: the outcome and the failure record it left.
+    :raises TemporarilyLocked: in the back-off after failures.
+    :raises MethodLocked: after too many failures in a row.
+    :raises RateLimited: a limit of ``counted`` is full.
+    """
+    digits, keys, now, limits = ascii_code(code), ctx.keys, ctx.clock(), ctx.limits
+
+    def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], Any]:
+        failures, record, *limited = records
+        charged, refused = limits.charge(counted, limited, now)
+        error = refused or lock_error(failures, now, backoff=True)
+        if record is None or error is not None:
+            return records, (_machine.Outcome(None, "", error or ChallengeNotFound(_NOT_FOUND)), failures)
+        ch = Challenge.from_record(record)
+        ok = digits is not None and ch.code_digest is not None and keys.matches(ch.code_digest, ch.id, digits)
+        outcome = _machine.evaluate(ch, ok, now)
+        left = failures
+        if outcome.verdict == "approved" and outcome.error is None:
+            left = None
+        elif outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
+            left = one_more_failure(ctx, failures, now, lock=ch.subject is not None)
+            limited = charged
+        new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
+        return [left, new, *limited], (outcome, left)
+
+    items = [(FAILURES, key, FAILURES_TTL), (CHALLENGE, challenge.id, None), *limits.items(counted)]
+    outcome, left = yield from update_many(ctx, items, step)
+    if outcome.challenge is None and outcome.error is not None:
+        raise outcome.error
+    return outcome, left
+
+
+def _evaluate(ctx: Context, challenge: Challenge, code: object, still_open: bool) -> Flow[_machine.Outcome]:
+    """Apply one code to the stored challenge, atomically (a held code is not checked,
+    nor its TOTP step used, for a challenge no longer open)."""
+    method = ctx.method(challenge.method)
+    keys, s = ctx.keys, ctx.settings
+
+    if method.channel:
+        digits = ascii_code(code)
+
+        def step(ch: Challenge, now: float) -> _machine.Outcome:
+            ok = digits is not None and ch.code_digest is not None and keys.matches(ch.code_digest, ch.id, digits)
+            return _machine.evaluate(ch, ok, now)
+
+    elif challenge.purpose == "bind":
+        # A secret being enrolled waits in the challenge; its first code is checked there.
+        def step(ch: Challenge, now: float) -> _machine.Outcome:
+            data = method.check(ch.pending or {}, str(code), now, s, keys) if isinstance(code, str) else None
+            outcome = _machine.evaluate(ch, data is not None, now)
+            if data is not None and outcome.challenge is not None and outcome.verdict == "approved":
+                return dataclasses.replace(outcome, challenge=outcome.challenge.evolve(pending=data))
+            return outcome
+
+    else:
+        matched = still_open and (yield from _check_held(ctx, challenge, code))
+
+        def step(ch: Challenge, now: float) -> _machine.Outcome:
+            return _machine.evaluate(ch, matched, now)
+
+    return (yield from transition(ctx, challenge, step, ctx.clock()))
+
+
+def _check_held(ctx: Context, challenge: Challenge, code: object) -> Flow[bool]:
+    """Check a TOTP or recovery code against the subject's binding, atomically marking
+    it used (the TOTP step, the recovery code) when it matches."""
+    if not isinstance(code, str) or challenge.subject is None:
+        return False
+    method, keys, s, now = ctx.method(challenge.method), ctx.keys, ctx.settings, ctx.clock()
+
+    def check(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+        bindings = (record or {}).get("bindings", [])
+        for i, b in enumerate(bindings):
+            if b["id"] == challenge.target:
+                data = method.check(b, code, now, s, keys)
+                if data is None:
+                    return record, False
+                return {**(record or {}), "bindings": [*bindings[:i], data, *bindings[i + 1 :]]}, True
+        return record, False
+
+    return (yield from update(ctx, SUBJECT, challenge.subject, check, None))
