@@ -45,35 +45,13 @@ _CREDENTIALS = re.compile(r"(\w[\w+.-]*://)[^/@\s]*@")
 _store_log = logging.getLogger("stepup.store")
 
 __all__ = [
-    "ApprovalUsed",
-    "ChallengeClosed",
-    "ChallengeError",
-    "ChallengeExhausted",
-    "ChallengeExpired",
-    "ChallengeForbidden",
-    "ChallengeNotFound",
-    "ConfigurationError",
-    "DeliveryError",
-    "InvalidEmail",
-    "InvalidInput",
-    "InvalidPhoneNumber",
-    "LoginEnded",
-    "MethodLocked",
-    "MethodNotAccepted",
-    "MethodNotAvailable",
-    "NoSendsLeft",
-    "NothingToBackUp",
-    "OperationMismatch",
-    "RateLimited",
-    "ResendTooSoon",
-    "SignInRefused",
-    "StepUpError",
-    "StoreUnavailable",
-    "TemporarilyLocked",
-    "Throttled",
-    "Unavailable",
-    "WrongCode",
-]
+    "ApprovalUsed", "ChallengeClosed", "ChallengeError", "ChallengeExhausted", "ChallengeExpired",
+    "ChallengeForbidden", "ChallengeNotFound", "ConfigurationError", "DeliveryError",
+    "InvalidEmail", "InvalidInput", "InvalidPhoneNumber", "LoginEnded", "MethodLocked",
+    "MethodNotAccepted", "MethodNotAvailable", "NoSendsLeft", "NothingToBackUp",
+    "OperationMismatch", "RateLimited", "ResendTooSoon", "SignInRefused", "StepUpError",
+    "StoreUnavailable", "TemporarilyLocked", "Throttled", "Unavailable", "WrongCode",
+]  # fmt: skip
 
 
 def without_credentials(text: str) -> str:

@@ -2,9 +2,9 @@
 challenge was asked: the one rule read when its code is sent again, when its code is
 verified and when its approval is used.
 
-:func:`stepup._flows.ChallengeFlows._start` checks the policy when a challenge begins; an
+:func:`stepup.engine._challenges.start` checks the policy when a challenge begins; an
 admin may switch the method off before its code is typed or its approval runs. Read again
-at each of those steps (from the policy kept in memory, :mod:`stepup._policy_cache`), it
+at each of those steps (from the policy kept in memory, :mod:`stepup.engine._policy_cache`), it
 stops them for the app, route and subject the challenge was started for, as it stops the
 grants in sessions. Pure functions, for both engines.
 """

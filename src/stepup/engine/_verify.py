@@ -88,16 +88,21 @@ def verify(
             yield from delete(ctx, FAILURES, key)
         return (yield from _approval(ctx, after))
     if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
-        audit_failure(ctx, after, failures)
-        ctx.emit("failed", after, detail={"attempts_left": after.attempts_left})
-        if outcome.verdict == "exhausted":
-            ctx.emit("exhausted", after)
+        _audit_wrong(ctx, outcome, after, failures)
     else:
         if claimed is not None:
             yield from release_attempt(ctx, key, *claimed)
         if outcome.changed and outcome.verdict == "expired":
             ctx.emit("expired", after)
     raise outcome.error or ChallengeNotFound(_NOT_FOUND)
+
+
+def _audit_wrong(ctx: Context, outcome: _machine.Outcome, after: Challenge, failures: dict[str, Any] | None) -> None:
+    """Audit a wrong code: the lock or back-off it started, the failure, the exhaustion."""
+    audit_failure(ctx, after, failures)
+    ctx.emit("failed", after, detail={"attempts_left": after.attempts_left})
+    if outcome.verdict == "exhausted":
+        ctx.emit("exhausted", after)
 
 
 def _open(
