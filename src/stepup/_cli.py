@@ -13,7 +13,7 @@ import json
 import secrets
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from ._cli_settings import Loaded, load_settings
 from ._errors import ConfigurationError, StepUpError, without_credentials
@@ -161,12 +161,31 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     run_demo(interactive=args.interactive)
 
 
+#: the subcommands of a parser, each added by one ``_add_*`` below.
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stepup",
         description="Administer stepup: keys, policy, bindings, contact verification.",
         epilog="Settings: the options, then --app or --config, then STEPUP_* environment variables, then the defaults.",
     )
+    _add_sources(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("secret", help="print a new secret key").set_defaults(func=_cmd_secret)
+    _add_policy(commands)
+    _add_bindings(commands)
+    _add_verify(commands)
+    _add_config(commands)
+    demo = commands.add_parser("demo", help="a walkthrough of every flow, on a throw-away store")
+    demo.add_argument("--interactive", action="store_true", help="type the codes yourself")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def _add_sources(parser: argparse.ArgumentParser) -> None:
+    """The options every command takes: where the settings come from, and overrides."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--app", dest="app_path", metavar="MODULE:NAME",
@@ -180,10 +199,9 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--sms-url", help="SMS sender URL (default: from the app, the file or $STEPUP_SMS_URL)")
     parser.add_argument("--email-url", help="email sender URL (default: from the app, the file or $STEPUP_EMAIL_URL)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("secret", help="print a new secret key").set_defaults(func=_cmd_secret)
 
+def _add_policy(commands: _Commands) -> None:
     policy = commands.add_parser("policy", help="show or change the policy switches")
     policy.set_defaults(func=_cmd_policy)
     actions = policy.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -203,6 +221,8 @@ def _parser() -> argparse.ArgumentParser:
     p = actions.add_parser("bind-on-first-login", help="ask users with nothing bound to bind a method")
     p.add_argument("state", type=_on, help="on or off")
 
+
+def _add_bindings(commands: _Commands) -> None:
     bindings = commands.add_parser("bindings", help="list, unbind, reset or unlock a user's methods")
     bindings.set_defaults(func=_cmd_bindings)
     actions = bindings.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -215,6 +235,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("subject")
     p.add_argument("--method", help="only this method")
 
+
+def _add_verify(commands: _Commands) -> None:
     verify = commands.add_parser("verify", help="confirm a phone or email from the terminal")
     verify.set_defaults(func=_cmd_verify)
     actions = verify.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -229,17 +251,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("target", help="phone number (+44...) or email address")
     p.add_argument("--channel", choices=["sms", "email"], help="default: email when TARGET has an @, else sms")
 
+
+def _add_config(commands: _Commands) -> None:
     config = commands.add_parser("config", help="the settings: their reference table, or those in force")
     config.set_defaults(func=_cmd_config)
     actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser("table", help="print every setting as a Markdown table")
     p.add_argument("--write", metavar="FILE", help="put the table between the markers of FILE instead")
     actions.add_parser("show", help="print the settings the command would act with (the key hidden), as JSON")
-
-    demo = commands.add_parser("demo", help="a walkthrough of every flow, on a throw-away store")
-    demo.add_argument("--interactive", action="store_true", help="type the codes yourself")
-    demo.set_defaults(func=_cmd_demo)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
