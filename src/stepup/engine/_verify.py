@@ -71,15 +71,8 @@ def verify(
     if ctx.method(challenge.method).channel and ctx.store_atomic:
         outcome, failures = yield from _evaluate_sent(ctx, challenge, code, key, counted)
     else:
-        if counted:
-            yield from charge(ctx, counted, challenge)  # without an atomic store: every code counts
-        claimed = yield from claim_attempt(ctx, key, lock=challenge.subject is not None)
+        outcome, claimed = yield from _evaluate_claimed(ctx, challenge, code, key, counted, still_open)
         failures = claimed[1]
-        try:
-            outcome = yield from _evaluate(ctx, challenge, code, still_open)
-        except StepUpError:
-            yield from release_attempt(ctx, key, *claimed)
-            raise
     after = outcome.challenge or challenge
     # Only the transition that approved approves: a racing call that finds the
     # challenge approved already gets its error (the verdict names the state).
@@ -95,6 +88,26 @@ def verify(
         if outcome.changed and outcome.verdict == "expired":
             ctx.emit("expired", after)
     raise outcome.error or ChallengeNotFound(_NOT_FOUND)
+
+
+def _evaluate_claimed(
+    ctx: Context, challenge: Challenge, code: object, key: str, counted: list[Hit], still_open: bool
+) -> Flow[tuple[_machine.Outcome, Claim]]:
+    """Check a code in three steps, for a store not atomic across records or a held code
+    (TOTP, recovery): claim a failure first (:func:`claim_attempt`), evaluate, and give
+    the claim back when the code was not evaluated after all.
+
+    :returns: the outcome and the claim, for the caller to clear or give back.
+    """
+    if counted:
+        yield from charge(ctx, counted, challenge)  # without an atomic store: every code counts
+    claimed = yield from claim_attempt(ctx, key, lock=challenge.subject is not None)
+    try:
+        outcome = yield from _evaluate(ctx, challenge, code, still_open)
+    except StepUpError:
+        yield from release_attempt(ctx, key, *claimed)
+        raise
+    return outcome, claimed
 
 
 def _audit_wrong(ctx: Context, outcome: _machine.Outcome, after: Challenge, failures: dict[str, Any] | None) -> None:
