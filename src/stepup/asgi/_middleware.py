@@ -135,7 +135,7 @@ class StepUpMiddleware:
         # The router has not run yet: the request's app is found by matching its routes.
         app = None if exempt else app_of(routes_of(self.app), dict(scope))
         result = await st.engine._run(
-            st.web(scope).login(
+            st.web(scope).gate.login(
                 req, exempt=exempt, identity_source=st.identity_source(scope), app=app,
             )  # fmt: skip
         )
