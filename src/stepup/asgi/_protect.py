@@ -139,6 +139,3 @@ async def stepup_exception_handler(request: Request, exc: Exception) -> Response
     if isinstance(exc, StepUpRequired):
         return exc.response
     raise exc
-
-
-

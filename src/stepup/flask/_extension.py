@@ -268,8 +268,6 @@ class StepUp:
         app.wsgi_app = ReplayMiddleware(app.wsgi_app, engine.settings.url_prefix + "/code/")  # type: ignore[method-assign]
 
 
-
-
 def _capped_body(limit: int) -> tuple[bytes, bool]:
     """The request body, read (and kept for the view) only up to ``limit`` bytes:
     ``(body, False)``, or ``(b"", True)`` for a larger one, of which no more than

@@ -246,9 +246,7 @@ class Api:
         yield from self.guards.remove(req.subject or "", binding_id)
         return WebResult(status=204)
 
-    def _contact_run(
-        self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any
-    ) -> Flow[WebResult]:
+    def _contact_run(self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any) -> Flow[WebResult]:
         """Contact verification is there only when the app switches it on, and for
         signed-in subjects (a login that is not held) only unless the app lets anonymous
         callers use it."""

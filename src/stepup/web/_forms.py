@@ -143,7 +143,8 @@ def bind_target_form(entry: TargetInput) -> type[StepUpForm]:
         target = StringField(
             entry.label,
             validators=[
-                DataRequired(f"Enter your {entry.label.lower()}."), Length(max=320, message="That is too long.")
+                DataRequired(f"Enter your {entry.label.lower()}."),
+                Length(max=320, message="That is too long."),
             ],
             render_kw={key: value for key, value in render_kw.items() if value},
         )

@@ -40,9 +40,7 @@ class Guards:
         self.core = core
         self.gate = gate
 
-    def fresh_enough(
-        self, req: WebRequest, *, csrf: bool = True, first_binding: bool = True
-    ) -> Flow[WebResult | None]:
+    def fresh_enough(self, req: WebRequest, *, csrf: bool = True, first_binding: bool = True) -> Flow[WebResult | None]:
         """Changing bindings needs a fresh second factor, unless the subject may bind with
         a password alone (nothing bound yet: see :mod:`stepup._enrolment`); a subject who
         can do neither is refused.
