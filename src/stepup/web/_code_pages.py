@@ -126,9 +126,8 @@ class CodePages:
     @signed_in
     def code(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """Show a challenge and check the code typed into it."""
-        page = self.core.read_page_token(token)
-        if page is None:
-            return self.core.message(req, "Link not valid", "This verification link is not valid. Start again.", 404)
+        if (page := self.core.read_page_token(token)) is None:
+            return self._bad_link(req)
         e, subject = self.core.engine, req.subject
         form = self.core.form(req, CodeForm)
         status, error, ended = 200, None, False
@@ -150,6 +149,10 @@ class CodePages:
                 else:
                     return (yield from self._approved(req, approval, page, remember=bool(form.remember.data)))
         return (yield from self._code_page(req, token, page, form, status, error, ended))
+
+    def _bad_link(self, req: WebRequest) -> WebResult:
+        """The answer to a code page's link that is forged, tampered with or too old."""
+        return self.core.message(req, "Link not valid", "This verification link is not valid. Start again.", 404)
 
     def _code_page(
         self, req: WebRequest, token: str, page: dict[str, Any], form: Any, status: int, error: str | None, ended: bool
@@ -237,9 +240,8 @@ class CodePages:
     @signed_in
     def resend(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """Send a new code for the challenge on the page."""
-        page = self.core.read_page_token(token)
-        if page is None:
-            return self.core.message(req, "Link not valid", "This verification link is not valid. Start again.", 404)
+        if (page := self.core.read_page_token(token)) is None:
+            return self._bad_link(req)
         form = self.core.form(req, PlainForm)
         code_form = CodeForm.bind(None, req.session, self.core.engine.keys)
         if not form.validate():

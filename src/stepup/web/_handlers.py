@@ -2,14 +2,12 @@
 composed around one shared core.
 
 Each group is a class of its own holding the core (:class:`~stepup.web._common.WebCore`);
-none inherits another. A group is made the first time a request needs it: most requests
-need one.
+none inherits another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
 
 from .._core import Flow
 from .._engine import AsyncEngine, Engine
@@ -43,52 +41,32 @@ if set(_GROUP_OF) != {name for name, _, _ in ROUTES}:  # a route without a handl
 
 
 class WebFlows:
-    """The web layer for one request: the route gate, the page groups and the JSON API.
+    """The web layer for one request: the route gate, the page groups and the JSON API,
+    each holding the same core.
 
     :param engine: the adapter's engine (sync or async; the handlers are flows).
     :param config: the adapter's web configuration.
+    :ivar gate: route protection and the login hold.
+    :ivar guards: the checks of changes to sign-in methods, shared by the groups below.
     """
 
     def __init__(self, engine: Engine | AsyncEngine, config: WebConfig) -> None:
-        self.core = WebCore(engine, config)
+        self.core = core = WebCore(engine, config)
+        self.gate = Gate(core)
+        self.guards = guards = Guards(core, self.gate)
+        #: choose a method, enter its code, send a new one.
+        self.code_pages = CodePages(core, guards)
+        #: bind, make recovery codes, list and remove bindings.
+        self.account_pages = AccountPages(core, guards)
+        #: forget this browser.
+        self.browser_pages = BrowserPages(core)
+        #: the policy's switches.
+        self.admin_page = AdminPage(core, guards)
+        #: the JSON API.
+        self.api = Api(core, guards)
 
     def handler(self, name: str) -> Callable[..., Flow[WebResult]]:
         """The handler of the route ``name`` (a name of :data:`ROUTES`), a flow of
         ``(request, **path parameters)``."""
         handler: Callable[..., Flow[WebResult]] = getattr(getattr(self, _GROUP_OF[name]), name)
         return handler
-
-    @cached_property
-    def gate(self) -> Gate:
-        """Route protection and the login hold."""
-        return Gate(self.core)
-
-    @cached_property
-    def guards(self) -> Guards:
-        """The checks of changes to sign-in methods, shared by the groups below."""
-        return Guards(self.core, self.gate)
-
-    @cached_property
-    def code_pages(self) -> CodePages:
-        """Choose a method, enter its code, send a new one."""
-        return CodePages(self.core, self.guards)
-
-    @cached_property
-    def account_pages(self) -> AccountPages:
-        """Bind, make recovery codes, list and remove bindings."""
-        return AccountPages(self.core, self.guards)
-
-    @cached_property
-    def browser_pages(self) -> BrowserPages:
-        """Forget this browser."""
-        return BrowserPages(self.core)
-
-    @cached_property
-    def admin_page(self) -> AdminPage:
-        """The policy's switches."""
-        return AdminPage(self.core, self.guards)
-
-    @cached_property
-    def api(self) -> Api:
-        """The JSON API."""
-        return Api(self.core, self.guards)
