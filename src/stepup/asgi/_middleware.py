@@ -134,14 +134,8 @@ class StepUpMiddleware:
         req = await st.web_request(request, subject, read_body=False)
         # The router has not run yet: the request's app is found by matching its routes.
         app = None if exempt else app_of(routes_of(self.app), dict(scope))
-        result = await st.engine.run(
-            st.web(scope).login(
-                req,
-                exempt=exempt,
-                identity_source=st.identity_source(scope),
-                app=app,
-            )  # fmt: skip
-        )
+        login = st.web(scope).gate.login(req, exempt=exempt, identity_source=st.identity_source(scope), app=app)
+        result = await st.engine.run(login)
         return None if result is None else st.respond(result, scope)
 
     async def _approving(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import string
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
@@ -11,18 +10,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..web import PAGE_HEADER_NAMES, Operation, grant_holds
+from ..web import PAGE_HEADER_NAMES, Operation, grant_holds, operation_of
 from ._apps import APP_ATTRIBUTE, mount_name
 from ._state import state_of
 
 __all__ = ["require", "step_up_required"]
-
-
-def _operation(operation: Operation | str | None, fields: Iterable[str]) -> Operation | None:
-    if isinstance(operation, str):
-        names = tuple(fields) or tuple(n for _, n, _, _ in string.Formatter().parse(operation) if n)
-        return Operation(operation, names)
-    return operation
 
 
 def _fresh(request: Request, max_age: float, methods: frozenset[str] | None, app: str | None) -> bool:
@@ -57,7 +49,7 @@ async def _check(
     # the root path past the server's own (app_root_path, set by the first Mount).
     app, route = _where((request.scope, app))
     result = await st.engine.run(
-        st.web(request.scope).protect(
+        st.web(request.scope).gate.protect(
             req, max_age=max_age, methods=methods, operation=operation, app=app, route=route,
             replay_grant=request.scope.get("stepup.replay_grant"),
         )
@@ -84,7 +76,7 @@ def step_up_required(
     :param app: the policy's app name for this route (default: the mount it sits in).
     """
     accepted = frozenset(methods) if methods is not None else None
-    op = _operation(operation, fields)
+    op = operation_of(operation, fields)
 
     def decorator(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(endpoint)
@@ -128,7 +120,7 @@ def require(
     stepup's own body; FastAPI's default handler answers ``{"detail": ...}``.
     """
     accepted = frozenset(methods) if methods is not None else None
-    op = _operation(operation, fields)
+    op = operation_of(operation, fields)
 
     async def dependency(request: Request) -> None:
         if op is None and _fresh(request, max_age, accepted, app):

@@ -19,7 +19,7 @@ def _endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
         st = state_of(request.scope)
         subject = st.subject(request.scope)
         req = await st.web_request(request, subject)
-        result = await st.engine.run(getattr(st.web(request.scope), name)(req, **request.path_params))
+        result = await st.engine.run(st.web(request.scope).handler(name)(req, **request.path_params))
         return st.respond(result, request.scope)
 
     endpoint.__name__ = f"stepup_{name}"

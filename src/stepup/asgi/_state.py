@@ -22,13 +22,12 @@ from ..web import (
     WebFlows,
     WebRequest,
     WebResult,
-    client_address,
     end_login,
     is_json_type,
     media_type,
     page_headers,
-    parse_json,
 )
+from ..web._translate import identity_source, response_headers, session_subject, subject_of, web_request
 from ._body import body_of
 
 __all__ = ["StepUpState", "state_of"]
@@ -73,16 +72,14 @@ class StepUpState:
         """The logged-in user's id: the loader, ``scope["user"]``, or (for an app without
         AuthenticationMiddleware, as in Flask without Flask-Login) the session key."""
         if self.user_loader is not None:
-            found = self.user_loader(scope)
-            return None if found is None else str(found)
+            return subject_of(self.user_loader(scope))
         user = scope.get("user", _NO_USER)
         if type(user) is SimpleUser:
             # Starlette's own user, signed in by definition: its name, without the two
             # property calls below (this runs on every request, twice on a protected one).
             return str(user.username)
         if user is _NO_USER:
-            value = scope.get("session", {}).get(self.settings.session_user_key)
-            return None if value is None else str(value)
+            return session_subject(scope.get("session", {}), self.settings)
         if user is None or not getattr(user, "is_authenticated", False):
             return None
         try:
@@ -102,12 +99,8 @@ class StepUpState:
 
     def identity_source(self, scope: Scope) -> str:
         """How the user logged in."""
-        if self.identity_source_loader is not None:
-            source = self.identity_source_loader(scope)
-            if source:
-                return source
-        value = scope.get("session", {}).get(self.settings.session_identity_source_key)
-        return value if isinstance(value, str) and value else self.settings.default_identity_source
+        loaded = self.identity_source_loader(scope) if self.identity_source_loader is not None else None
+        return identity_source(loaded, scope.get("session", {}), self.settings)
 
     def web(self, scope: Scope) -> WebFlows:
         """The web layer for this request (links carry the mount path)."""
@@ -138,30 +131,14 @@ class StepUpState:
         # without parameters, and JSON's "+json" suffixes, so that what stepup approves is
         # what the app's view reads.
         media = media_type(content_type)
-        data, json_error = parse_json(body) if is_json_type(media) else (None, False)
         form = await request.form() if read_body and not too_large and media in FORM_TYPES else None
-        return WebRequest(
-            method=request.method,
-            path=request.url.path,
-            query_string=request.url.query,
-            args=request.query_params,
-            form=form,
-            json=data,
-            json_error=json_error,
-            headers=request.headers,
-            session=request.session,
-            subject=subject,
-            client=client_address(
-                request.client.host if request.client else None,
-                ", ".join(request.headers.getlist("x-forwarded-for")) if self.settings.trusted_proxy_hops else "",
-                self.settings.trusted_proxy_hops,
-                self.settings.client_ipv6_prefix,
-            ),
-            content_type=content_type,
-            body=body,
-            too_large=too_large,
-            device_token=request.cookies.get(self.settings.device_cookie),
-        )
+        forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) if self.settings.trusted_proxy_hops else ""
+        return web_request(
+            self.settings, method=request.method, path=request.url.path, query_string=request.url.query,
+            args=request.query_params, headers=request.headers, session=request.session, subject=subject,
+            peer=request.client.host if request.client else None, forwarded_for=forwarded, cookies=request.cookies,
+            content_type=content_type, body=body, too_large=too_large, is_json=is_json_type(media), form=form,
+        )  # fmt: skip
 
     def respond(self, result: WebResult, scope: Scope) -> Response:
         """The Starlette response for a web-layer result."""
@@ -173,8 +150,7 @@ class StepUpState:
             box["replay"] = (result.replay, result.replay_grant)
             response = Response(status_code=204)
         elif result.redirect is not None:
-            status = result.status if 300 <= result.status < 400 else 303
-            response = RedirectResponse(result.redirect, status_code=status)
+            response = RedirectResponse(result.redirect, status_code=result.redirect_status)
         elif result.template is not None:
             page = self.templates.get_template(result.template).render(**result.context)
             response = HTMLResponse(page, status_code=result.status)
@@ -182,14 +158,11 @@ class StepUpState:
             response = JSONResponse(result.json, status_code=result.status)
         else:
             response = Response(status_code=result.status)
-        for name, value in result.headers:
-            if name.lower() == "content-type":
+        for name, value, replace in response_headers(result, self.headers):
+            if replace:
                 response.headers[name] = value
             else:
                 response.headers.append(name, value)
-        for name, value in self.headers:
-            if name not in response.headers:
-                response.headers[name] = value
         return response
 
 

@@ -9,7 +9,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..web import Operation, grant_holds
+from ..web import Operation, grant_holds, operation_of
 from ._extension import request_session, state
 
 __all__ = ["step_up_required"]
@@ -68,7 +68,7 @@ class _Protection:
         ):
             return None
         result = st.engine.run(
-            st.web().protect(
+            st.web().gate.protect(
                 st.web_request(subject), max_age=self.max_age, methods=self.methods, operation=self.operation,
                 app=request.blueprint, route=request.endpoint, replay_grant=request.environ.get("stepup.replay_grant"),
             )
@@ -113,13 +113,4 @@ def step_up_required(
         string is the text of the message, with ``{field}`` places.
     :param fields: the fields an operation string is bound to (default: those it names).
     """
-    if isinstance(operation, str):
-        names = tuple(fields) or tuple(_field_names(operation))
-        operation = Operation(operation, names)
-    return _Protection(max_age, methods, operation)
-
-
-def _field_names(template: str) -> list[str]:
-    import string
-
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    return _Protection(max_age, methods, operation_of(operation, fields))

@@ -44,11 +44,10 @@ from ..web import (
     WebFlows,
     WebRequest,
     WebResult,
-    client_address,
     end_login,
     page_headers,
-    parse_json,
 )
+from ..web._translate import identity_source, response_headers, session_subject, subject_of, web_request
 from ._replay import ReplayMiddleware
 
 __all__ = ["StepUp", "request_session", "state"]
@@ -78,16 +77,14 @@ class _State:
         :param app: the current app, when the caller has it at hand.
         """
         if self.user_loader is not None:
-            user = self.user_loader()
-            return None if user is None else str(user)
+            return subject_of(self.user_loader())
         # This runs on every request: each attribute read through one of Flask's proxies
         # costs more than the rest of the check, so each proxy is resolved once.
         manager = _login_manager(app or current_app._get_current_object())  # type: ignore[attr-defined]
         if manager is not None:
             user = _login_user(manager)
             return str(user.get_id()) if user.is_authenticated else None
-        value = session.get(self.settings.session_user_key)
-        return None if value is None else str(value)
+        return session_subject(session, self.settings)
 
     def end_login(self) -> bool:
         """End the current session's login at logout: its pending challenges, unused
@@ -100,12 +97,8 @@ class _State:
 
     def identity_source(self) -> str:
         """How the user logged in."""
-        if self.identity_source_loader is not None:
-            source = self.identity_source_loader()
-            if source:
-                return source
-        value = session.get(self.settings.session_identity_source_key)
-        return value if isinstance(value, str) and value else self.settings.default_identity_source
+        loaded = self.identity_source_loader() if self.identity_source_loader is not None else None
+        return identity_source(loaded, session, self.settings)
 
     def web(self) -> WebFlows:
         """The web layer for this request (links carry the script root)."""
@@ -127,30 +120,14 @@ class _State:
         if read_body and request.method not in ("GET", "HEAD"):
             body, too_large = _capped_body(self.settings.max_resume_body)
         readable = read_body and not too_large
-        data, json_error = parse_json(body) if readable and request.is_json else (None, False)
-        form = request.form if readable and request.mimetype in FORM_TYPES else None
-        return WebRequest(
-            method=request.method,
-            path=request.script_root + request.path,
-            query_string=request.query_string.decode("latin-1"),
-            args=request.args,
-            form=form,
-            json=data,
-            json_error=json_error,
-            headers=_LowerHeaders(request.headers),
-            session=session,
-            subject=subject,
-            client=client_address(
-                request.remote_addr,
-                request.headers.get("X-Forwarded-For", ""),
-                self.settings.trusted_proxy_hops,
-                self.settings.client_ipv6_prefix,
-            ),
-            content_type=content_type,
-            body=body,
-            too_large=too_large,
-            device_token=request.cookies.get(self.settings.device_cookie),
-        )
+        return web_request(
+            self.settings, method=request.method, path=request.script_root + request.path,
+            query_string=request.query_string.decode("latin-1"), args=request.args,
+            headers=_LowerHeaders(request.headers), session=session, subject=subject, peer=request.remote_addr,
+            forwarded_for=request.headers.get("X-Forwarded-For", ""), cookies=request.cookies,
+            content_type=content_type, body=body, too_large=too_large, is_json=readable and request.is_json,
+            form=request.form if readable and request.mimetype in FORM_TYPES else None,
+        )  # fmt: skip
 
     def respond(self, result: WebResult) -> BaseResponse:
         """The Flask response for a web-layer result (a redirect is typed as Werkzeug's)."""
@@ -159,21 +136,18 @@ class _State:
             request.environ["stepup.replay"] = (result.replay, result.replay_grant)
             response = Response(status=204)
         elif result.redirect is not None:
-            response = redirect(result.redirect, code=result.status if 300 <= result.status < 400 else 303)
+            response = redirect(result.redirect, code=result.redirect_status)
         elif result.template is not None:
             response = make_response(render_template(result.template, **result.context), result.status)
         elif result.json is not None:
             response = make_response(jsonify(result.json), result.status)
         else:
             response = Response(status=result.status)
-        for name, value in result.headers:
-            if name.lower() == "content-type":
+        for name, value, replace in response_headers(result, self.headers):
+            if replace:
                 response.headers[name] = value
             else:
                 response.headers.add(name, value)
-        for name, value in self.headers:
-            if name not in response.headers:
-                response.headers[name] = value
         return response
 
 
@@ -324,7 +298,7 @@ def _hold_fresh_logins() -> BaseResponse | None:
     exempt = request.blueprint == "stepup" or request.endpoint is None or request.endpoint in st.exempt
     req = st.web_request(subject, read_body=False)
     source, app = st.identity_source(), request.blueprint
-    login = st.web().login(req, exempt=exempt, identity_source=source, app=app)
+    login = st.web().gate.login(req, exempt=exempt, identity_source=source, app=app)
     result = st.engine.run(login)
     return None if result is None else st.respond(result)
 
@@ -343,7 +317,7 @@ def _view(name: str) -> Callable[..., BaseResponse]:
     def view(**params: str) -> BaseResponse:
         st = state()
         web = st.web()
-        result = st.engine.run(getattr(web, name)(st.web_request(st.subject()), **params))
+        result = st.engine.run(web.handler(name)(st.web_request(st.subject()), **params))
         return st.respond(result)
 
     view.__name__ = f"stepup_{name}"

@@ -1,7 +1,6 @@
 """The web layer both adapters share: pages, forms, the JSON API and route protection,
 free of any framework. It needs the ``flask`` or ``asgi`` extra (WTForms, Jinja2)."""
 
-from ._api import Api as WebFlows
 from ._base import FORM_TYPES as FORM_TYPES
 from ._base import WebRequest as WebRequest
 from ._base import WebResult as WebResult
@@ -12,15 +11,17 @@ from ._base import safe_next as safe_next
 from ._client import client_address as client_address
 from ._common import CONTACT_ROUTES as CONTACT_ROUTES
 from ._common import ROUTES as ROUTES
-from ._common import Operation as Operation
-from ._common import WebConfig as WebConfig
+from ._config import WebConfig as WebConfig
 from ._forms import PlainForm as PlainForm
 from ._forms import StepUpForm as StepUpForm
 from ._gate import end_login as end_login
 from ._gate import grant_holds as grant_holds
 from ._gate import login_settled as login_settled
+from ._handlers import WebFlows as WebFlows
 from ._headers import PAGE_HEADER_NAMES as PAGE_HEADER_NAMES
 from ._headers import page_headers as page_headers
+from ._operations import Operation as Operation
+from ._operations import operation_of as operation_of
 from ._templates import TEMPLATE_DIR as TEMPLATE_DIR
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "grant_holds",
     "login_settled",
     "media_type",
+    "operation_of",
     "page_headers",
     "parse_json",
     "safe_next",

@@ -16,14 +16,23 @@ from .. import grants
 from .._errors import ChallengeNotFound, InvalidInput, MethodNotAvailable, RequestTooLarge, StepUpError
 from ..engine import Flow
 from ._base import WebRequest, WebResult, is_json_type, safe_next
-from ._browsers import BrowserPages
-from ._common import problem
+from ._common import WebCore, problem
+from ._guards import Guards
 
 __all__ = ["Api"]
 
 
-class Api(BrowserPages):
-    """The ``/api/...`` handlers."""
+class Api:
+    """The ``/api/...`` handlers.
+
+    :param core: the shared core of the handlers.
+    :param guards: the checks shared with the pages (a fresh second factor, the first
+        binding of a login, the last method).
+    """
+
+    def __init__(self, core: WebCore, guards: Guards) -> None:
+        self.core = core
+        self.guards = guards
 
     def _json_body(self, req: WebRequest) -> dict[str, Any]:
         if not is_json_type(req.media_type):
@@ -50,7 +59,7 @@ class Api(BrowserPages):
         """
         try:
             if req.too_large:  # not read: the adapter stopped at the limit
-                raise RequestTooLarge(self.engine.settings.max_resume_body)
+                raise RequestTooLarge(self.core.settings.max_resume_body)
             if req.subject is None and not anonymous:
                 return self._unauthorized_login()
             return (yield from handler(req, *args))
@@ -74,7 +83,8 @@ class Api(BrowserPages):
         return (yield from self._run(req, self._status))
 
     def _status(self, req: WebRequest) -> Flow[WebResult]:
-        subject, e = req.subject or "", self.engine
+        core = self.core
+        subject, e = req.subject or "", core.engine
         raw = req.args.get("max_age", "300")
         try:
             max_age = int(raw) if raw.isascii() else None  # int() would read full-width digits too
@@ -83,7 +93,7 @@ class Api(BrowserPages):
         if max_age is None:
             raise InvalidInput("max_age must be a whole number of seconds.")
         now = e.clock()
-        bindings = yield from self.usable(subject, app=None, route=None, methods=None)
+        bindings = yield from core.usable(subject, app=None, route=None, methods=None)
         last = grants.last_verified(req.session, subject)
         fresh = grants.satisfies(req.session, subject, max_age=max_age, now=now, grace=e.settings.grant_grace)
         body = {
@@ -103,21 +113,22 @@ class Api(BrowserPages):
 
     def _create(self, req: WebRequest) -> Flow[WebResult]:
         body = self._json_body(req)
-        subject, e = req.subject or "", self.engine
+        core = self.core
+        subject, e = req.subject or "", core.engine
         resume_token = self._string(body, "resume", required=False, limit=512)
         resume = None
         if resume_token:
-            resume = yield from flows.load_resume(e.context, resume_token, subject=subject, session=self.nonce(req))
+            resume = yield from flows.load_resume(e.context, resume_token, subject=subject, session=core.nonce(req))
         binding_id = self._string(body, "binding_id", required=False)
         method = self._string(body, "method", required=binding_id is None, limit=32)
-        usable = yield from self.usable(
+        usable = yield from core.usable(
             subject,
             app=resume["app"] if resume else None,
             route=resume["route"] if resume else None,
             methods=resume["methods"] if resume else None,
         )
         purpose = resume["purpose"] if resume else ("login" if grants.is_held(req.session, subject) else "step_up")
-        if purpose == "login" and (yield from self._bind_first(req, usable)) is not None:
+        if purpose == "login" and (yield from self.guards.bind_first(req, usable)) is not None:
             raise MethodNotAvailable("Bind a phone, an email address or an authenticator app first.")
         binding = next(
             (b for b in usable if (binding_id and b.id == binding_id) or (not binding_id and b.method == method)), None
@@ -129,14 +140,14 @@ class Api(BrowserPages):
         challenge = yield from flows.start(e.context, 
             subject, binding.method, purpose, binding_id=binding.id,
             operation=resume["op"] if resume else None, operation_data=resume["opd"] if resume else None,
-            session=self.nonce(req), app=resume["app"] if resume else None,
+            session=core.nonce(req), app=resume["app"] if resume else None,
             route=resume["route"] if resume else None, client=req.client,
             methods=resume["methods"] if resume else None,
         )  # fmt: skip
-        next_url = resume["next"] if resume else self.config.home
-        token = self.page_token(challenge.id, resume_token, next_url)
-        view = {"id": token, **self.challenge_view(challenge), "verify_url": self.url("api_verify", token=token)}
-        return WebResult(status=201, json=view, headers=[("Location", self.url("api_verify", token=token))])
+        next_url = resume["next"] if resume else core.config.home
+        token = core.page_token(challenge.id, resume_token, next_url)
+        view = {"id": token, **core.challenge_view(challenge), "verify_url": core.url("api_verify", token=token)}
+        return WebResult(status=201, json=view, headers=[("Location", core.url("api_verify", token=token))])
 
     def api_verify(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """Check ``{"code": "123456"}``; on success the session holds the grant and, for an
@@ -145,7 +156,7 @@ class Api(BrowserPages):
         return (yield from self._run(req, self._verify_api, token))
 
     def _page_or_404(self, token: str) -> dict[str, Any]:
-        page = self.read_page_token(token)
+        page = self.core.read_page_token(token)
         if page is None:
             raise ChallengeNotFound("No such challenge. Start again.")
         return page
@@ -156,9 +167,10 @@ class Api(BrowserPages):
         code = body.get("code")
         if not isinstance(code, str):
             raise InvalidInput("'code' must be a string of digits.")
-        subject, e = req.subject or "", self.engine
+        core = self.core
+        subject, e = req.subject or "", core.engine
         approval = yield from flows.verify(
-            e.context, page["c"], code, subject=subject, session=self.nonce(req), client=req.client
+            e.context, page["c"], code, subject=subject, session=core.nonce(req), client=req.client
         )
         if approval.purpose != "operation":
             grants.record_factor(req.session, subject, approval.method, e.clock())
@@ -168,7 +180,7 @@ class Api(BrowserPages):
         if approval.binding is not None:
             b = approval.binding
             result["binding"] = {"id": b.id, "method": b.method, "label": b.label}
-        result["next"] = safe_next(page["n"], self.config.home)
+        result["next"] = safe_next(page["n"], core.config.home)
         return WebResult(json=result)
 
     def api_resend(self, req: WebRequest, token: str) -> Flow[WebResult]:
@@ -180,9 +192,9 @@ class Api(BrowserPages):
             self._json_body(req)
         page = self._page_or_404(token)
         challenge = yield from flows.resend(
-            self.engine.context, page["c"], subject=req.subject, session=self.nonce(req)
+            self.core.engine.context, page["c"], subject=req.subject, session=self.core.nonce(req)
         )
-        return WebResult(json={"id": token, **self.challenge_view(challenge)})
+        return WebResult(json={"id": token, **self.core.challenge_view(challenge)})
 
     def api_cancel(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """Cancel a challenge."""
@@ -190,7 +202,7 @@ class Api(BrowserPages):
 
     def _cancel_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
         page = self._page_or_404(token)
-        yield from flows.cancel(self.engine.context, page["c"], subject=req.subject, session=self.nonce(req))
+        yield from flows.cancel(self.core.engine.context, page["c"], subject=req.subject, session=self.core.nonce(req))
         return WebResult(status=204)
 
     def api_bindings(self, req: WebRequest) -> Flow[WebResult]:
@@ -201,10 +213,11 @@ class Api(BrowserPages):
         return (yield from self._run(req, self._bindings_api))
 
     def _bindings_api(self, req: WebRequest) -> Flow[WebResult]:
-        subject, e = req.subject or "", self.engine
+        core = self.core
+        subject, e = req.subject or "", core.engine
         if req.method in ("GET", "HEAD"):
             if grants.is_held(req.session, subject):
-                return self.finish_login(req)  # a held login's methods: the status URL's, masked
+                return core.finish_login(req)  # a held login's methods: the status URL's, masked
             bindings = yield from flows.bindings(e.context, subject)
             rows = [{"id": b.id, "method": b.method, "label": b.label, "remaining": b.remaining} for b in bindings]
             return WebResult(json={"bindings": rows})
@@ -213,17 +226,17 @@ class Api(BrowserPages):
         # A method whose codes stepup delivers (a plug-in's too) is bound to a target.
         delivered = method in e.methods and bool(e.methods[method].channel)
         target = self._string(body, "target", required=delivered, limit=320)
-        if (stop := (yield from self._fresh_enough(req, csrf=False))) is not None:
+        if (stop := (yield from self.guards.fresh_enough(req, csrf=False))) is not None:
             return stop
         started = yield from flows.begin_bind(
-            e.context, subject, method or "", target, session=self.nonce(req), client=req.client
+            e.context, subject, method or "", target, session=core.nonce(req), client=req.client
         )
-        next_url = self.config.home if grants.is_held(req.session, subject) else self.url("account")
-        token = self.page_token(started.challenge.id, None, next_url)
+        next_url = core.config.home if grants.is_held(req.session, subject) else core.url("account")
+        token = core.page_token(started.challenge.id, None, next_url)
         view: dict[str, Any] = {
             "id": token,
-            **self.challenge_view(started.challenge),
-            "verify_url": self.url("api_verify", token=token),
+            **core.challenge_view(started.challenge),
+            "verify_url": core.url("api_verify", token=token),
         }
         if started.secret is not None:
             view.update(secret=started.secret, provisioning_uri=started.provisioning_uri, qr_svg=started.qr_svg)
@@ -235,22 +248,22 @@ class Api(BrowserPages):
         return (yield from self._run(req, self._unbind_api, binding_id))
 
     def _unbind_api(self, req: WebRequest, binding_id: str) -> Flow[WebResult]:
-        if (stop := (yield from self._fresh_enough(req, csrf=False))) is not None:
+        if (stop := (yield from self.guards.fresh_enough(req, csrf=False))) is not None:
             return stop
-        yield from self._remove(req.subject or "", binding_id)
+        yield from self.guards.remove(req.subject or "", binding_id)
         return WebResult(status=204)
 
     def _contact_run(self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any) -> Flow[WebResult]:
         """Contact verification is there only when the app switches it on, and for
         signed-in subjects (a login that is not held) only unless the app lets anonymous
         callers use it."""
-        s = self.engine.settings
+        s = self.core.settings
         if not s.contact_verification:
             return WebResult(status=404, json={"title": "Not Found", "status": 404, "code": "not_found"},
                              headers=[("Content-Type", "application/problem+json")])  # fmt: skip
         held = req.subject is not None and grants.is_held(req.session, req.subject)
         if held and not s.contact_verification_anonymous:
-            return self._unauthorized(req, max_age=0, resume=None, login=True)  # a password alone is not signed in
+            return self.core.unauthorized(max_age=0, resume=None, login=True)  # a password alone is not signed in
         return (yield from self._run(req, handler, *args, anonymous=s.contact_verification_anonymous))
 
     def api_contact(self, req: WebRequest) -> Flow[WebResult]:
@@ -261,8 +274,8 @@ class Api(BrowserPages):
         body = self._json_body(req)
         channel = self._string(body, "channel", limit=16)
         to = self._string(body, "to", limit=320)
-        request_id = yield from flows.request_contact(self.engine.context, channel or "", to, client=req.client)
-        check_url = self.url("api_contact_check", request_id=request_id)
+        request_id = yield from flows.request_contact(self.core.engine.context, channel or "", to, client=req.client)
+        check_url = self.core.url("api_contact_check", request_id=request_id)
         return WebResult(status=201, json={"request_id": request_id, "check_url": check_url})
 
     def api_contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
@@ -274,7 +287,7 @@ class Api(BrowserPages):
         code = body.get("code")
         if not isinstance(code, str):
             raise InvalidInput("'code' must be a string of digits.")
-        result = yield from flows.check_contact(self.engine.context, request_id, code, client=req.client)
+        result = yield from flows.check_contact(self.core.engine.context, request_id, code, client=req.client)
         return WebResult(json={"verified": True, "channel": result.channel, "to": result.to})
 
 

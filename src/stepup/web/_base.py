@@ -134,6 +134,11 @@ class WebResult:
     #: what the replayed request may run: the approved operation's digest and the subject.
     replay_grant: dict[str, Any] | None = None
 
+    @property
+    def redirect_status(self) -> int:
+        """The status of a redirect: the result's own when it is one (303, 307), else 303."""
+        return self.status if 300 <= self.status < 400 else 303
+
 
 # Backslashes and control characters are how "/\evil.example" and friends get browsers to
 # leave the site; a safe target is a plain absolute path on this site.

@@ -12,24 +12,30 @@ from __future__ import annotations
 from .. import engine as flows
 from ..engine import Flow
 from ._base import WebRequest, WebResult
-from ._common import fail_closed
+from ._common import WebCore, fail_closed
 from ._forms import PlainForm
-from ._pages import Pages
 
 __all__ = ["BrowserPages"]
 
 
-class BrowserPages(Pages):
-    """The page handler of "forget this browser"."""
+class BrowserPages:
+    """The page handler of "forget this browser".
+
+    :param core: the shared core of the handlers.
+    """
+
+    def __init__(self, core: WebCore) -> None:
+        self.core = core
 
     @fail_closed
     def forget_browser(self, req: WebRequest) -> Flow[WebResult]:
         """Forget this browser, expire its cookie, and go on to the app's logout."""
-        form = self._form(req, PlainForm)
+        core = self.core
+        form = core.form(req, PlainForm)
         if not form.validate():
-            return self._message(req, "Cannot continue", form.first_error(), 400)
+            return core.message(req, "Cannot continue", form.first_error(), 400)
         if req.device_token:
             # Signed in or not: the cookie alone names its browser, so a copy of it is
             # forgotten too (CSRF still guards the form).
-            yield from flows.forget_browser(self.engine.context, req.device_token, subject=req.subject)
-        return WebResult(status=307, redirect=self.config.logout, headers=[self.device_cookie("", max_age=0)])
+            yield from flows.forget_browser(core.engine.context, req.device_token, subject=req.subject)
+        return WebResult(status=307, redirect=core.config.logout, headers=[core.device_cookie("", max_age=0)])

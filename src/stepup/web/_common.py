@@ -1,23 +1,26 @@
-"""What the page, API and gate handlers share: configuration, the route table, tokens."""
+"""The shared core every group of handlers holds: the engine, the configuration, links,
+page tokens, and the answers that stop a request.
+
+The groups (the route gate, the code pages, the account pages, the admin page, the JSON
+API) are separate classes, each holding one :class:`WebCore`; none inherits another.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
+from urllib.parse import quote
 
 from .. import engine as flows
 from .. import grants
-from .._config import Settings
-from .._errors import InvalidInput, RequestTooLarge, StepUpError, Throttled
+from .._errors import RequestTooLarge, SignInRefused, StepUpError, Throttled
 from .._models import Binding, Challenge
 from ..engine import AsyncEngine, Engine, Flow, accepts
 from ._base import WebRequest, WebResult
-from ._operations import SHOWN_MAX, check_value
+from ._config import WebConfig
 
-__all__ = ["CONTACT_ROUTES", "ROUTES", "Operation", "WebConfig", "WebCore", "fail_closed", "problem"]
+__all__ = ["CONTACT_ROUTES", "ROUTES", "WebCore", "fail_closed", "problem", "signed_in"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,129 +52,54 @@ _PATHS = {name: path for name, path, _ in ROUTES}
 #: the routes of contact verification, mounted only with ``contact_verification`` on.
 CONTACT_ROUTES = frozenset({"api_contact", "api_contact_check"})
 _PAGE_SALT = "stepup.page"
-
-
-@dataclasses.dataclass(frozen=True)
-class WebConfig:
-    """How an adapter set the web layer up; see :class:`stepup.Settings` for the fields
-    that come from configuration.
-
-    :ivar prefix: where stepup's routes are mounted, script root included (``/stepup``).
-    :ivar admin_check: ``subject -> bool``; the admin page answers 403 without it.
-    :ivar apps: the apps the admin page offers switches for by setting (``admin_apps``).
-    :ivar discover: ``() -> app names`` the adapter found in the app (blueprints, mounts,
-        routes given ``app=``); the admin page offers these too.
-    """
-
-    prefix: str = "/stepup"
-    home: str = "/"
-    logout: str = "/logout"
-    admin_check: Callable[[str], bool] | None = None
-    sensitive_max_age: int = 300
-    apps: tuple[str, ...] = ()
-    discover: Callable[[], Iterable[str]] = tuple
-    identity_sources: tuple[str, ...] = ("password", "sso")
-    device_cookie: str = "stepup_device"
-    secure_cookies: bool = False
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, root: str = "", admin_check: Callable[[str], bool] | None = None,
-        https: bool = False, discover: Callable[[], Iterable[str]] = tuple,
-    ) -> WebConfig:  # fmt: skip
-        """The web configuration the settings describe.
-
-        :param root: the script root or mount path in front of ``url_prefix``.
-        :param https: the request came over HTTPS (stepup's cookies are then Secure).
-        :param discover: finds the app's apps (blueprints, mounts) for the admin page.
-        """
-        return cls(
-            prefix=root.rstrip("/") + settings.url_prefix,
-            home=root.rstrip("/") + settings.home_url if settings.home_url.startswith("/") else settings.home_url,
-            logout=(
-                root.rstrip("/") + settings.logout_url if settings.logout_url.startswith("/") else settings.logout_url
-            ),
-            admin_check=admin_check,
-            sensitive_max_age=settings.sensitive_max_age,
-            apps=settings.admin_apps,
-            discover=discover,
-            identity_sources=settings.admin_identity_sources,
-            device_cookie=settings.device_cookie,
-            secure_cookies=settings.secure_cookies or https,
-        )
-
-
-class Operation:
-    """Describes a risky operation from the request's fields, for the message and the
-    approval's digest: ``Operation("transfer of {amount} to {to}", ["to", "amount"])``.
-
-    Every field the template shows must be given, and not blank: a message that reads
-    "approves transfer of  to ." approves nothing a person could check. A field that is
-    bound but not shown may be left out (a ``PATCH`` that changes some fields only).
-
-    :param template: the words the message shows, with ``{field}`` places.
-    :param fields: the form or JSON fields the approval is bound to.
-    :ivar shown: the fields the template shows, which must not be missing or blank.
-    """
-
-    def __init__(self, template: str, fields: list[str] | tuple[str, ...]) -> None:
-        self.template = template
-        self.fields = tuple(fields)
-        self.shown = frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
-
-    def __call__(self, values: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
-        """``(description, data)`` for the request's values.
-
-        The approval is bound to each field whole; only the description, the words of the
-        message, is shortened.
-
-        :raises InvalidInput: a field is given more than once (``to=bob&to=mallory``):
-            frameworks disagree on which one the app reads, so neither is approved.
-        :raises OperationUnreadable: a field the template shows is missing or blank, or a
-            field holds characters no message can carry (line breaks, control characters,
-            lone surrogates): 400, before anything is started or charged.
-        """
-        data: dict[str, str] = {}
-        for name in self.fields:
-            getlist = getattr(values, "getlist", None)
-            given = list(getlist(name)) if callable(getlist) else [values.get(name)]
-            if len(given) > 1:
-                raise InvalidInput(f"The field {name!r} is given more than once; send it once.")
-            value = given[0] if given else None
-            data[name] = "" if value is None else str(value)
-            check_value(name, None if value is None else data[name], required=name in self.shown)
-        return self.template.format_map({name: value[:SHOWN_MAX] for name, value in data.items()}), data
+_NO_STORE = [("Cache-Control", "no-store")]
+_PROBLEM = ("Content-Type", "application/problem+json")
 
 
 def problem(error: StepUpError) -> WebResult:
     """An error as a JSON problem document, with ``Retry-After`` where it applies."""
-    headers = [("Content-Type", "application/problem+json")]
+    headers = [_PROBLEM]
     if isinstance(error, Throttled):
         headers.append(("Retry-After", str(error.retry_after)))
     return WebResult(status=error.status, json=error.problem(), headers=headers)
 
 
 def fail_closed(handler: F) -> F:
-    """Let no :class:`StepUpError` escape a page handler or the route gate: one that does
-    (the store or a sender went away in the middle of a request) is answered with its
-    status (503 for those) by the handler's ``refused``, a problem document or a message
-    page. Never a 500, and never the page or the protected view it guards. A request whose
-    body was too large to read is answered 413 before the handler runs."""
+    """Let no :class:`StepUpError` escape a handler of a group: one that does (the store or
+    a sender went away in the middle of a request) is answered with its status (503 for
+    those) by :meth:`WebCore.refused`, a problem document or a message page. Never a 500,
+    and never the page or the protected view it guards. A request whose body was too large
+    to read is answered 413 before the handler runs."""
 
     @functools.wraps(handler)
     def guarded(self: Any, req: WebRequest, *args: Any, **kwargs: Any) -> Flow[Any]:
+        core: WebCore = self.core
         if req.too_large:  # the adapter stopped reading it: nothing here can use it
-            return self.refused(req, RequestTooLarge(self.engine.settings.max_resume_body))
+            return core.refused(req, RequestTooLarge(core.settings.max_resume_body))
         try:
             return (yield from handler(self, req, *args, **kwargs))
         except StepUpError as error:
-            return self.refused(req, error)
+            return core.refused(req, error)
+
+    return cast(F, guarded)
+
+
+def signed_in(handler: F) -> F:
+    """The sign-in guard of stepup's pages, one for all of them: a stranger (no subject) is
+    answered with a 401 page that asks them to sign in, and the handler does not run.
+    Put it under :func:`fail_closed`."""
+
+    @functools.wraps(handler)
+    def guarded(self: Any, req: WebRequest, *args: Any, **kwargs: Any) -> Flow[Any]:
+        if req.subject is None:
+            return self.core.message(req, "Please sign in", "Sign in first, then come back to this page.", 401)
+        return (yield from handler(self, req, *args, **kwargs))
 
     return cast(F, guarded)
 
 
 class WebCore:
-    """Shared state of the handlers.
+    """What every group of handlers shares, held by each of them.
 
     :param engine: the adapter's engine (sync or async; the handlers are flows).
     :param config: the adapter's web configuration.
@@ -180,6 +108,7 @@ class WebCore:
     def __init__(self, engine: Engine | AsyncEngine, config: WebConfig) -> None:
         self.engine = engine
         self.config = config
+        self.settings = engine.settings
 
     def url(self, name: str, **params: str) -> str:
         """The path of one of stepup's routes."""
@@ -196,7 +125,7 @@ class WebCore:
     def read_page_token(self, token: str) -> dict[str, Any] | None:
         """The challenge id, resume token and next URL of a code page, or ``None`` when the
         token is forged, tampered with or too old."""
-        s = self.engine.settings
+        s = self.settings
         value = self.engine.keys.unsign(_PAGE_SALT, token, s.challenge_lifetime + s.challenge_retention)
         return value if isinstance(value, dict) and isinstance(value.get("c"), str) else None
 
@@ -225,7 +154,7 @@ class WebCore:
             "attempts_left": challenge.attempts_left,
             "sends_left": challenge.sends_left,
             "expires_in": challenge.seconds_left(now),
-            "resend_in": challenge.resend_in(now, e.settings.resend_cooldown) if challenge.sends_left else None,
+            "resend_in": challenge.resend_in(now, self.settings.resend_cooldown) if challenge.sends_left else None,
             "operation": challenge.operation,
             "delivered": bool(method and method.channel),
             # Set when the code could not go the usual way and went by a fallback.
@@ -235,7 +164,87 @@ class WebCore:
     def device_cookie(self, token: str, *, max_age: int | None = None) -> tuple[str, str]:
         """The ``Set-Cookie`` header of a remembered browser (``max_age=0`` expires it)."""
         if max_age is None:
-            max_age = self.engine.settings.trusted_device_days * 86400
+            max_age = self.settings.trusted_device_days * 86400
         secure = "; Secure" if self.config.secure_cookies else ""
-        value = f"{self.config.device_cookie}={token}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}"
+        value = f"{self.settings.device_cookie}={token}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}"
         return ("Set-Cookie", value)
+
+    # -- pages ---------------------------------------------------------------------------
+
+    def page(self, req: WebRequest, template: str, status: int = 200, **context: Any) -> WebResult:
+        """One of stepup's pages, ``stepup/<template>``, never cached."""
+        context.setdefault("title", "Verification")
+        context.update(
+            app_name=self.settings.app_name,
+            prefix=self.config.prefix,
+            url=self.url,
+            subject=req.subject,
+            held=req.subject is not None and grants.is_held(req.session, req.subject),
+            home=self.config.home,
+            logout_url=self.config.logout,
+        )
+        return WebResult(status=status, template=f"stepup/{template}", context=context, headers=list(_NO_STORE))
+
+    def message(self, req: WebRequest, title: str, message: str, status: int, **extra: Any) -> WebResult:
+        """A page that says one thing (an error, mostly)."""
+        return self.page(req, "message.html", status, title=title, message=message, **extra)
+
+    def form(self, req: WebRequest, cls: Any, **kwargs: Any) -> Any:
+        """A form of ``cls`` bound to the request: to its fields on a POST, else empty."""
+        formdata = req.form if req.method == "POST" else None
+        return cls.bind(formdata, req.session, self.engine.keys, **kwargs)
+
+    # -- answers that stop a request -----------------------------------------------------
+
+    def refused(self, req: WebRequest, error: StepUpError) -> WebResult:
+        """A request stopped by an error: its problem document for JSON clients, a message
+        page with its status for browsers."""
+        if req.wants_json:
+            return problem(error)
+        title = "Temporarily unavailable" if error.status == 503 else "Cannot continue"
+        return self.stopped(req, error.status, error.code, title, error.message)
+
+    def sign_in_refused(self, req: WebRequest, error: SignInRefused) -> WebResult:
+        """A problem document for JSON clients; for browsers a page that says who can help."""
+        return problem(error) if req.wants_json else self.message(req, "Contact support", error.message, error.status)
+
+    def stopped(self, req: WebRequest, status: int, code: str, title: str, message: str) -> WebResult:
+        """A request stopped before any challenge: a problem document for JSON clients, a
+        message page for browsers."""
+        if req.wants_json:
+            body = {"type": f"urn:stepup:error:{code}", "title": message, "status": status, "code": code}
+            return WebResult(status=status, json=body, headers=[_PROBLEM])
+        context = {
+            "title": title, "message": message, "app_name": self.settings.app_name,
+            "home": self.config.home, "url": self.url,
+        }  # fmt: skip
+        return WebResult(status=status, template="stepup/message.html", context=context, headers=list(_NO_STORE))
+
+    def finish_login(self, req: WebRequest) -> WebResult:
+        """Where a held login is sent instead of what it asked: its second factor on the
+        choose page, or a 401 for JSON clients. Nothing is saved or charged for it."""
+        if req.wants_json:
+            return self.unauthorized(max_age=0, resume=None, login=True)
+        next_url = req.full_path if req.method in ("GET", "HEAD") else self.config.home
+        return WebResult(status=303, redirect=f"{self.url('choose')}?next={quote(next_url, safe='/')}")
+
+    def unauthorized(self, *, max_age: float, resume: str | None, login: bool) -> WebResult:
+        """The 401 a JSON client gets for a second factor: at login, or a step-up (with the
+        ``resume`` token of what it asked)."""
+        description = "A second factor is needed to sign in." if login else "A recent second factor is needed."
+        header = (
+            f'StepUp realm="stepup", error="insufficient_user_authentication", '
+            f'error_description="{description}", max_age="{int(max_age)}"'
+        )
+        body = {
+            "type": "urn:stepup:error:insufficient_user_authentication",
+            "title": description,
+            "status": 401,
+            "code": "insufficient_user_authentication",
+            "max_age": int(max_age),
+            "challenges_url": self.url("api_create"),
+            "status_url": self.url("api_status"),
+        }
+        if resume:
+            body["resume"] = resume
+        return WebResult(status=401, json=body, headers=[("WWW-Authenticate", header), _PROBLEM])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from .. import engine as flows
 from .. import grants
@@ -17,8 +16,8 @@ from .._errors import ChallengeForbidden, SignInRefused, StepUpError, StoreUnava
 from ..engine import AsyncEngine, Engine, Flow
 from ..grants import login_settled
 from ._base import WebRequest, WebResult
-from ._common import Operation, WebCore, fail_closed, problem
-from ._operations import read_operation
+from ._common import WebCore, fail_closed, problem
+from ._operations import Operation, read_operation
 
 __all__ = ["Gate", "end_login", "grant_holds", "login_settled"]
 
@@ -64,8 +63,14 @@ def grant_holds(
     )
 
 
-class Gate(WebCore):
-    """The slow paths of route protection and of the login hold."""
+class Gate:
+    """The slow paths of route protection and of the login hold.
+
+    :param core: the shared core of the handlers.
+    """
+
+    def __init__(self, core: WebCore) -> None:
+        self.core = core
 
     @fail_closed
     def login(
@@ -82,11 +87,11 @@ class Gate(WebCore):
         :param app: the app (blueprint, mount) the request belongs to, if any.
         :param identity_source: how the subject logged in (``password``, ``sso``...).
         """
-        session, subject, e = req.session, req.subject, self.engine
+        session, subject, e = req.session, req.subject, self.core.engine
         if subject is None:
             if grants.SESSION_KEY in session:
                 # A logout the app did not tell stepup of: end the login here.
-                yield from end_login(self.engine, session)
+                yield from end_login(e, session)
             return None
         refused: str | None = None
         if grants.login_subject(session) != subject:
@@ -114,8 +119,8 @@ class Gate(WebCore):
             error = SignInRefused(refused)
             if req.wants_json:
                 return problem(error)
-            return self._stopped(req, error.status, error.code, "Contact support", error.message)
-        return self.finish_login(req)
+            return self.core.stopped(req, error.status, error.code, "Contact support", error.message)
+        return self.core.finish_login(req)
 
     @fail_closed
     def protect(
@@ -134,20 +139,13 @@ class Gate(WebCore):
         :param replay_grant: set by the adapter on a request it replays after approval.
         :returns: ``None`` to run the view, or the answer that stops it.
         """
-        e, subject = self.engine, req.subject
+        subject = req.subject
         if subject is None:
-            return self._stopped(req, 401, "not_signed_in", "Please sign in", "Sign in first, then try again.")
+            return self.core.stopped(req, 401, "not_signed_in", "Please sign in", "Sign in first, then try again.")
         description: str | None = None
         data: dict[str, Any] | None = None
         if operation is None:
-            # The policy is read again here when it was due: a grant counts only for the
-            # methods the route's app allows now.
-            policy = yield from flows.policy(e.context)
-            allowed = policy.methods(app=app, route=route, subject=subject)
-            if grants.satisfies(
-                req.session, subject, max_age=max_age, now=e.clock(), methods=methods, grace=e.settings.grant_grace,
-                allowed=allowed,
-            ):  # fmt: skip
+            if (yield from self._fresh(req, subject, max_age, methods, app, route)):
                 return None
         else:
             # The fields are read (or the request refused, 415 or 400) before any approval
@@ -160,48 +158,72 @@ class Gate(WebCore):
             replayed = replay_grant is not None and replay_grant.get("subject") == subject
             approval = req.headers.get(_APPROVAL_HEADER)
             if replayed or approval:
-                if replayed and replay_grant is not None:
-                    token: dict[str, Any] | None = {"c": replay_grant.get("challenge")}
-                else:
-                    token = self.read_page_token(approval or "")
-                if token is None:
-                    return problem(ChallengeForbidden("The approval token is not valid."))
-                try:
-                    yield from flows.consume(
-                        e.context,
-                        token["c"],
-                        subject=subject,
-                        session=self.nonce(req),
-                        operation_data=data,
-                        methods=methods,
-                    )
-                except StepUpError as error:
-                    return self.refused(req, error) if replayed else problem(error)
-                return None
+                grant = replay_grant if replayed else None
+                return (yield from self._use_approval(req, subject, grant, approval, data, methods))
         if grants.is_held(req.session, subject) and (yield from self._held_in(subject, app)):
             # A login that passed only its password saves nothing for the subject: its
-            # requests could push the user's own saved ones out (see _resume_flows). In an
+            # requests could push the user's own saved ones out (see stepup.engine._resume). In an
             # app that asks no second factor at login it is signed in there, and steps up.
-            return self.finish_login(req)
+            return self.core.finish_login(req)
+        purpose = "operation" if operation is not None else "step_up"
+        return (yield from self._stop(req, subject, max_age, methods, purpose, description, data, app, route))
+
+    def _fresh(
+        self, req: WebRequest, subject: str, max_age: float, methods: frozenset[str] | None, app: str | None,
+        route: str | None,
+    ) -> Flow[bool]:  # fmt: skip
+        """Whether the session's grant lets the request through. The policy is read again
+        here when it was due: a grant counts only for the methods the route's app allows now."""
+        e = self.core.engine
+        policy = yield from flows.policy(e.context)
+        allowed = policy.methods(app=app, route=route, subject=subject)
+        return grants.satisfies(
+            req.session, subject, max_age=max_age, now=e.clock(), methods=methods, grace=e.settings.grant_grace,
+            allowed=allowed,
+        )  # fmt: skip
+
+    def _use_approval(
+        self, req: WebRequest, subject: str, replay_grant: dict[str, Any] | None, approval: str | None,
+        data: dict[str, Any], methods: frozenset[str] | None,
+    ) -> Flow[WebResult | None]:  # fmt: skip
+        """Use up the approval a replayed request carries (``replay_grant``) or the one its
+        ``Stepup-Approval`` header names: ``None`` lets the request run."""
+        if replay_grant is not None:
+            token: dict[str, Any] | None = {"c": replay_grant.get("challenge")}
+        else:
+            token = self.core.read_page_token(approval or "")
+        if token is None:
+            return problem(ChallengeForbidden("The approval token is not valid."))
+        try:
+            yield from flows.consume(
+                self.core.engine.context,
+                token["c"],
+                subject=subject,
+                session=self.core.nonce(req),
+                operation_data=data,
+                methods=methods,
+            )
+        except StepUpError as error:
+            return self.core.refused(req, error) if replay_grant is not None else problem(error)
+        return None
+
+    def _stop(
+        self, req: WebRequest, subject: str, max_age: float, methods: frozenset[str] | None, purpose: str,
+        description: str | None, data: dict[str, Any] | None, app: str | None, route: str | None,
+    ) -> Flow[WebResult]:  # fmt: skip
+        """Save what the stopped request needs to resume, and send it to a second factor:
+        the choose page for browsers, a 401 with the resume token for JSON clients."""
+        core = self.core
         replayable = req.method not in ("GET", "HEAD")
         try:
             resume = yield from flows.save_resume(
-                e.context,
+                core.engine.context,
                 subject,
-                session=self.nonce(req),
-                next_url=req.full_path if not replayable else self.config.home,
-                request=(
-                    {
-                        "method": req.method,
-                        "path": req.path,
-                        "query": req.query_string,
-                        "content_type": req.content_type,
-                    }
-                    if replayable
-                    else None
-                ),
+                session=core.nonce(req),
+                next_url=req.full_path if not replayable else core.config.home,
+                request=_saved_request(req) if replayable else None,
                 body=req.body if replayable else b"",
-                purpose="operation" if operation is not None else "step_up",
+                purpose=purpose,
                 operation=description,
                 operation_data=data,
                 methods=sorted(methods) if methods else None,
@@ -211,66 +233,22 @@ class Gate(WebCore):
         except StepUpError as error:
             if req.wants_json:
                 return problem(error)
-            return self._stopped(req, error.status, error.code, "Cannot continue", error.message)
+            return core.stopped(req, error.status, error.code, "Cannot continue", error.message)
         if req.wants_json:
-            return self._unauthorized(req, max_age=max_age, resume=resume, login=False)
-        return WebResult(status=303, redirect=f"{self.url('choose')}?r={resume}")
+            return core.unauthorized(max_age=max_age, resume=resume, login=False)
+        return WebResult(status=303, redirect=f"{core.url('choose')}?r={resume}")
 
     def _held_in(self, subject: str, app: str | None) -> Flow[bool]:
         """Whether a held login is held in ``app``: whether the policy (kept in memory)
         asks a second factor at login there. Its identity source asked one somewhere, or
         the login would not be held."""
-        policy = yield from flows.policy(self.engine.context)
+        policy = yield from flows.policy(self.core.engine.context)
         return policy.login_2fa(subject=subject, app=app)
 
-    def finish_login(self, req: WebRequest) -> WebResult:
-        """Where a held login is sent instead of what it asked: its second factor on the
-        choose page, or a 401 for JSON clients. Nothing is saved or charged for it."""
-        if req.wants_json:
-            return self._unauthorized(req, max_age=0, resume=None, login=True)
-        next_url = req.full_path if req.method in ("GET", "HEAD") else self.config.home
-        return WebResult(status=303, redirect=f"{self.url('choose')}?next={_quote(next_url)}")
 
-    def refused(self, req: WebRequest, error: StepUpError) -> WebResult:
-        """A request stopped by an error: its problem document for JSON clients, a message
-        page with its status for browsers."""
-        if req.wants_json:
-            return problem(error)
-        title = "Temporarily unavailable" if error.status == 503 else "Cannot continue"
-        return self._stopped(req, error.status, error.code, title, error.message)
-
-    def _stopped(self, req: WebRequest, status: int, code: str, title: str, message: str) -> WebResult:
-        """A request stopped before any challenge: a problem document for JSON clients, a
-        message page for browsers."""
-        if req.wants_json:
-            body = {"type": f"urn:stepup:error:{code}", "title": message, "status": status, "code": code}
-            return WebResult(status=status, json=body, headers=[("Content-Type", "application/problem+json")])
-        context = {
-            "title": title, "message": message, "app_name": self.engine.settings.app_name,
-            "home": self.config.home, "url": self.url,
-        }  # fmt: skip
-        headers = [("Cache-Control", "no-store")]
-        return WebResult(status=status, template="stepup/message.html", context=context, headers=headers)
-
-    def _unauthorized(self, req: WebRequest, *, max_age: float, resume: str | None, login: bool) -> WebResult:
-        description = "A second factor is needed to sign in." if login else "A recent second factor is needed."
-        header = (
-            f'StepUp realm="stepup", error="insufficient_user_authentication", '
-            f'error_description="{description}", max_age="{int(max_age)}"'
-        )
-        body = {
-            "type": "urn:stepup:error:insufficient_user_authentication",
-            "title": description,
-            "status": 401,
-            "code": "insufficient_user_authentication",
-            "max_age": int(max_age),
-            "challenges_url": self.url("api_create"),
-            "status_url": self.url("api_status"),
-        }
-        if resume:
-            body["resume"] = resume
-        headers = [("WWW-Authenticate", header), ("Content-Type", "application/problem+json")]
-        return WebResult(status=401, json=body, headers=headers)
+def _saved_request(req: WebRequest) -> dict[str, Any]:
+    """What a replay needs of a request besides its body."""
+    return {"method": req.method, "path": req.path, "query": req.query_string, "content_type": req.content_type}
 
 
 def end_login(engine: Engine | AsyncEngine, session: grants.Session) -> Flow[bool]:
@@ -292,7 +270,3 @@ def end_login(engine: Engine | AsyncEngine, session: grants.Session) -> Flow[boo
             return False
     grants.end_login(session)
     return True
-
-
-def _quote(path: str) -> str:
-    return quote(path, safe="/")

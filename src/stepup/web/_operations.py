@@ -1,4 +1,5 @@
-"""Reading a protected operation from its request, and what its approval is bound to.
+"""A protected operation: its template, reading it from its request, and what its approval
+is bound to.
 
 An approval must approve exactly what the view runs. So the fields are read only from a
 body that stepup and the frameworks read alike (a form, or a JSON object, by the media
@@ -11,18 +12,18 @@ other that happens to share its fields.
 
 from __future__ import annotations
 
+import string
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .._errors import InvalidInput
 from ._base import WebRequest, is_json_type
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from ._common import Operation
-
-__all__ = ["SHOWN_MAX", "OperationUnreadable", "UnsupportedMediaType", "check_value", "read_operation"]
+__all__ = [
+    "SHOWN_MAX", "Operation", "OperationUnreadable", "UnsupportedMediaType", "check_value", "operation_of",
+    "read_operation",
+]  # fmt: skip
 
 #: characters a message cannot carry, or would carry to mislead: control characters (CR
 #: and LF among them), lone surrogates, line and paragraph separators, and the invisible
@@ -37,19 +38,10 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp", "Cf"})
 #: selectors...): renderers draw nothing for them, so ``bo\u034fb`` reads as ``bob``. And
 #: the braille blank, which draws as a space.
 _INVISIBLE = (
-    (0x034F, 0x034F),
-    (0x115F, 0x1160),
-    (0x17B4, 0x17B5),
-    (0x180B, 0x180F),
-    (0x2800, 0x2800),
-    (0x3164, 0x3164),
-    (0xFE00, 0xFE0F),
-    (0xFFA0, 0xFFA0),
-    (0xFFF0, 0xFFF8),
-    (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A),
-    (0xE0000, 0xE0FFF),
-)
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
 #: the most characters of a field a message shows: a longer value is refused, never cut.
 SHOWN_MAX = 200
 
@@ -92,6 +84,66 @@ class UnsupportedMediaType(OperationUnreadable):
 
     status = 415
     code = "unsupported_media_type"
+
+
+class Operation:
+    """Describes a risky operation from the request's fields, for the message and the
+    approval's digest: ``Operation("transfer of {amount} to {to}", ["to", "amount"])``.
+
+    Every field the template shows must be given, and not blank: a message that reads
+    "approves transfer of  to ." approves nothing a person could check. A field that is
+    bound but not shown may be left out (a ``PATCH`` that changes some fields only).
+
+    :param template: the words the message shows, with ``{field}`` places.
+    :param fields: the form or JSON fields the approval is bound to.
+    :ivar shown: the fields the template shows, which must not be missing or blank.
+    """
+
+    def __init__(self, template: str, fields: list[str] | tuple[str, ...]) -> None:
+        self.template = template
+        self.fields = tuple(fields)
+        self.shown = frozenset(_places(template))
+
+    def __call__(self, values: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+        """``(description, data)`` for the request's values.
+
+        The approval is bound to each field whole; only the description, the words of the
+        message, is shortened.
+
+        :raises InvalidInput: a field is given more than once (``to=bob&to=mallory``):
+            frameworks disagree on which one the app reads, so neither is approved.
+        :raises OperationUnreadable: a field the template shows is missing or blank, or a
+            field holds characters no message can carry (line breaks, control characters,
+            lone surrogates): 400, before anything is started or charged.
+        """
+        data: dict[str, str] = {}
+        for name in self.fields:
+            getlist = getattr(values, "getlist", None)
+            given = list(getlist(name)) if callable(getlist) else [values.get(name)]
+            if len(given) > 1:
+                raise InvalidInput(f"The field {name!r} is given more than once; send it once.")
+            value = given[0] if given else None
+            data[name] = "" if value is None else str(value)
+            check_value(name, None if value is None else data[name], required=name in self.shown)
+        return self.template.format_map({name: value[:SHOWN_MAX] for name, value in data.items()}), data
+
+
+def operation_of(operation: Operation | str | None, fields: Iterable[str]) -> Operation | None:
+    """The operation a protection names, as both adapters' decorators take it: an
+    :class:`Operation`, or its template, bound to ``fields`` or else to the fields the
+    template shows.
+
+    :param operation: an :class:`Operation`, a template string, or ``None`` (no operation).
+    :param fields: the fields a template string is bound to (default: those it names).
+    """
+    if isinstance(operation, str):
+        return Operation(operation, tuple(fields) or tuple(_places(operation)))
+    return operation
+
+
+def _places(template: str) -> list[str]:
+    """The fields a template shows, in order: its ``{field}`` places."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
 def check_value(name: str, value: str | None, *, required: bool) -> None:

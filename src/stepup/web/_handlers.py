@@ -1,0 +1,71 @@
+"""The one object an adapter reaches every handler through: the groups of handlers,
+composed around one shared core.
+
+Each group is a class of its own holding the core (:class:`~stepup.web._common.WebCore`);
+none inherits another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..engine import AsyncEngine, Engine, Flow
+from ._account_pages import AccountPages
+from ._admin_page import AdminPage
+from ._api import Api
+from ._base import WebResult
+from ._browsers import BrowserPages
+from ._code_pages import CodePages
+from ._common import ROUTES, WebCore
+from ._config import WebConfig
+from ._gate import Gate
+from ._guards import Guards
+
+__all__ = ["WebFlows"]
+
+#: the group that answers each route of :data:`~stepup.web._common.ROUTES`, by attribute.
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "code_pages": ("choose", "code", "resend"),
+    "account_pages": ("bind_phone", "bind_email", "bind_totp", "bind_method", "recovery", "account", "unbind"),
+    "browser_pages": ("forget_browser",),
+    "admin_page": ("admin",),
+    "api": (
+        "api_status", "api_create", "api_verify", "api_resend", "api_cancel", "api_bindings", "api_unbind",
+        "api_contact", "api_contact_check",
+    ),
+}  # fmt: skip
+_GROUP_OF = {route: group for group, routes in _GROUPS.items() for route in routes}
+if set(_GROUP_OF) != {name for name, _, _ in ROUTES}:  # a route without a handler, or the reverse
+    raise RuntimeError("stepup.web: the route table and the handler groups disagree")
+
+
+class WebFlows:
+    """The web layer for one request: the route gate, the page groups and the JSON API,
+    each holding the same core.
+
+    :param engine: the adapter's engine (sync or async; the handlers are flows).
+    :param config: the adapter's web configuration.
+    :ivar gate: route protection and the login hold.
+    :ivar guards: the checks of changes to sign-in methods, shared by the groups below.
+    """
+
+    def __init__(self, engine: Engine | AsyncEngine, config: WebConfig) -> None:
+        self.core = core = WebCore(engine, config)
+        self.gate = Gate(core)
+        self.guards = guards = Guards(core, self.gate)
+        #: choose a method, enter its code, send a new one.
+        self.code_pages = CodePages(core, guards)
+        #: bind, make recovery codes, list and remove bindings.
+        self.account_pages = AccountPages(core, guards)
+        #: forget this browser.
+        self.browser_pages = BrowserPages(core)
+        #: the policy's switches.
+        self.admin_page = AdminPage(core, guards)
+        #: the JSON API.
+        self.api = Api(core, guards)
+
+    def handler(self, name: str) -> Callable[..., Flow[WebResult]]:
+        """The handler of the route ``name`` (a name of :data:`ROUTES`), a flow of
+        ``(request, **path parameters)``."""
+        handler: Callable[..., Flow[WebResult]] = getattr(getattr(self, _GROUP_OF[name]), name)
+        return handler
