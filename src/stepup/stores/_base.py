@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from .._errors import ConfigurationError, StoreUnavailable
+from .._twin import Call, Steps, arun, run
 
 __all__ = [
     "AsyncStore", "AsyncStoreAdapter", "Item", "ManyMutator", "Mutator", "Record", "Store", "Write",
@@ -244,19 +245,19 @@ class _Emulation:
         return StoreUnavailable("The store is too busy to take this change. Try again.")
 
 
-def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
-    """``update_many`` made of ``store.get_many`` and ``store.update`` (see :class:`_Emulation`);
-    for :func:`with_many`, and for a store that can do some calls in one step but not all
-    (a Redis Cluster, across hash slots)."""
+def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> Steps[T]:
+    """``update_many`` made of ``store.get_many`` and ``store.update`` (see :class:`_Emulation`),
+    run on a plain store or awaited on an async one; for :func:`with_many`, and for a store
+    that can do some calls in one step but not all (a Redis Cluster, across hash slots)."""
     step = _Emulation(items, fn)
     for _ in range(_MAX_ROUNDS):
-        records = store.get_many([(kind, key) for kind, key, _ in items])
+        records = yield from Call[list[Record | None]](store, "get_many", [(kind, key) for kind, key, _ in items])
         new, result = fn(records)
         _writable(items, new)
         try:
             while step.done < len(items):
                 kind, key, ttl = items[step.done]
-                store.update(kind, key, _expecting(records[step.done], new[step.done]), ttl)
+                yield from Call[None](store, "update", kind, key, _expecting(records[step.done], new[step.done]), ttl)
                 step.done += 1
         except _Changed:
             continue
@@ -264,22 +265,12 @@ def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
     raise step.too_busy()
 
 
-async def _async_update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
-    """The async twin of :func:`_update_each`."""
-    step = _Emulation(items, fn)
-    for _ in range(_MAX_ROUNDS):
-        records = await store.get_many([(kind, key) for kind, key, _ in items])
-        new, result = fn(records)
-        _writable(items, new)
-        try:
-            while step.done < len(items):
-                kind, key, ttl = items[step.done]
-                await store.update(kind, key, _expecting(records[step.done], new[step.done]), ttl)
-                step.done += 1
-        except _Changed:
-            continue
-        return result
-    raise step.too_busy()
+def _get_each(store: Any, items: Sequence[Item]) -> Steps[list[Record | None]]:
+    """``get_many`` made of ``store.get``, one record at a time."""
+    records: list[Record | None] = []
+    for kind, key in items:
+        records.append((yield from Call[Record | None](store, "get", kind, key)))
+    return records
 
 
 def with_many(store: Any) -> Any:
@@ -308,10 +299,10 @@ class _ManySync:
         return getattr(self.inner, name)
 
     def get_many(self, items: Sequence[Item]) -> list[Record | None]:
-        return [self.inner.get(kind, key) for kind, key in items]
+        return run(_get_each(self.inner, items))
 
     def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
-        return _update_each(self, items, fn)
+        return run(_update_each(self, items, fn))
 
 
 class _ManyAsync:
@@ -325,7 +316,7 @@ class _ManyAsync:
         return getattr(self.inner, name)
 
     async def get_many(self, items: Sequence[Item]) -> list[Record | None]:
-        return [await self.inner.get(kind, key) for kind, key in items]
+        return await arun(_get_each(self.inner, items))
 
     async def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
-        return await _async_update_each(self, items, fn)
+        return await arun(_update_each(self, items, fn))
