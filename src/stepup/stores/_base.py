@@ -276,19 +276,22 @@ def _get_each(store: Any, items: Sequence[Item]) -> Steps[list[Record | None]]:
 def with_many(store: Any) -> Any:
     """``store`` itself when it has ``get_many`` and ``update_many``, else a store that
     adds them, made of its ``get`` and ``update`` (atomic per record only)."""
-    if hasattr(store, "get_many") and hasattr(store, "update_many"):
-        return store
-    return _ManySync(store)
+    return store if _has_many(store) else _ManySync(store)
 
 
 def async_with_many(store: Any) -> Any:
     """The async twin of :func:`with_many`."""
-    if hasattr(store, "get_many") and hasattr(store, "update_many"):
-        return store
-    return _ManyAsync(store)
+    return store if _has_many(store) else _ManyAsync(store)
 
 
-class _ManySync:
+def _has_many(store: Any) -> bool:
+    return hasattr(store, "get_many") and hasattr(store, "update_many")
+
+
+class _Many:
+    """A store with ``get_many`` and ``update_many`` made of the ``get`` and ``update`` of
+    the store it wraps; its twins run or await the same steps."""
+
     #: the emulation is atomic per record only.
     atomic_many = False
 
@@ -298,6 +301,8 @@ class _ManySync:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
+
+class _ManySync(_Many):
     def get_many(self, items: Sequence[Item]) -> list[Record | None]:
         return run(_get_each(self.inner, items))
 
@@ -305,16 +310,7 @@ class _ManySync:
         return run(_update_each(self, items, fn))
 
 
-class _ManyAsync:
-    #: the emulation is atomic per record only.
-    atomic_many = False
-
-    def __init__(self, store: Any) -> None:
-        self.inner = store
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
+class _ManyAsync(_Many):
     async def get_many(self, items: Sequence[Item]) -> list[Record | None]:
         return await arun(_get_each(self.inner, items))
 
