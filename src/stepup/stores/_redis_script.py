@@ -1,8 +1,9 @@
 """The Redis store's compare-and-set Lua script and the JSON envelopes it compares.
 
-What an update sends to Redis, worked out without I/O. A stored value is an envelope, ``{"v": record, "e": expiry or null, "w": write id}``. An
-update's ARGV is three runs of one entry per key: the values expected, the values to
-write and what to do with each (see :data:`COMPARE_AND_SET`).
+What an update sends to Redis, worked out without I/O. A stored value is an envelope,
+``{"v": record, "e": expiry or null, "w": write id}``. An update's ARGV is three runs of
+one entry per key: the values expected, the values to write and what to do with each (see
+:data:`COMPARE_AND_SET`).
 """
 
 from __future__ import annotations
