@@ -97,7 +97,7 @@ class _HttpSmsBase:
         for attempt in range(2):  # the second attempt never asks for a third
             post = client.build_request("POST", request.url, data=request.form)
             try:
-                response = yield from Call[httpx.Response](client, "send", post)
+                response: httpx.Response = yield from Call(client, "send", post)
             except httpx.TransportError as e:
                 if self._again(attempt, None, e):
                     continue

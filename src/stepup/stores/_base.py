@@ -251,13 +251,13 @@ def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> Step
     that can do some calls in one step but not all (a Redis Cluster, across hash slots)."""
     step = _Emulation(items, fn)
     for _ in range(_MAX_ROUNDS):
-        records = yield from Call[list[Record | None]](store, "get_many", [(kind, key) for kind, key, _ in items])
+        records: list[Record | None] = yield from Call(store, "get_many", [(kind, key) for kind, key, _ in items])
         new, result = fn(records)
         _writable(items, new)
         try:
             while step.done < len(items):
                 kind, key, ttl = items[step.done]
-                yield from Call[None](store, "update", kind, key, _expecting(records[step.done], new[step.done]), ttl)
+                yield from Call(store, "update", kind, key, _expecting(records[step.done], new[step.done]), ttl)
                 step.done += 1
         except _Changed:
             continue
@@ -269,7 +269,8 @@ def _get_each(store: Any, items: Sequence[Item]) -> Steps[list[Record | None]]:
     """``get_many`` made of ``store.get``, one record at a time."""
     records: list[Record | None] = []
     for kind, key in items:
-        records.append((yield from Call[Record | None](store, "get", kind, key)))
+        record: Record | None = yield from Call(store, "get", kind, key)
+        records.append(record)
     return records
 
 

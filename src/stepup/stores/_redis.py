@@ -96,10 +96,13 @@ class _RedisStoreBase:
         self._config_get = functools.partial(client.config_get, **options)
 
     # -- the operations, run by RedisStore and awaited by AsyncRedisStore ----------------
+    # A call's result type is declared on the name that takes it (``raw: bytes | None =
+    # yield from ...``), which mypy checks as it does ``Call[T]``, without subscripting the
+    # class at run time (about 1.5 µs on every command).
 
     def _get(self, kind: str, key: str) -> Steps[Record | None]:
         name = self._name(kind, key)
-        raw = yield from self._io(Call[bytes | None](self._client, "get", name))
+        raw: bytes | None = yield from self._io(Call(self._client, "get", name))
         return self._records([name], [raw])[0]
 
     def _get_many(self, items: Sequence[Item]) -> Steps[list[Record | None]]:
@@ -123,7 +126,7 @@ class _RedisStoreBase:
 
     def _delete(self, kind: str, key: str) -> Steps[None]:
         name = self._name(kind, key)
-        yield from self._io(Call[int](self._client, "delete", name))
+        yield from self._io(Call(self._client, "delete", name))
         self._remember([name], [None])
 
     def _updating(self, names: list[str], ttls: Sequence[float | None], fn: ManyMutator[T]) -> Steps[T]:
@@ -145,7 +148,7 @@ class _RedisStoreBase:
             elif args is None:
                 return result
             else:
-                reply = yield from self._io(Call[Any](self._script, "__call__", names, args))
+                reply: Any = yield from self._io(Call(self._script, "__call__", names, args))
                 if not isinstance(reply, list):
                     self._remember(names, [value or None for value in args[len(names) : 2 * len(names)]])
                     return result
@@ -170,11 +173,11 @@ class _RedisStoreBase:
             # redis-py's asyncio cluster client (8.1) mixes up connections when many
             # commands arrive at once while it is still finding the nodes (AttributeError
             # on a closed writer); finding them first, under its own lock, avoids that.
-            yield from Call[None](self._client, "initialize")
+            yield from Call(self._client, "initialize")
         if self._eviction_checked:
             return
         try:  # the server's eviction policy, on first use
-            reply: Any = yield from Call[Any](self._config_get, "__call__", *CONFIG_NAMES)
+            reply: Any = yield from Call(self._config_get, "__call__", *CONFIG_NAMES)
         except redis.ResponseError as refused:  # CONFIG renamed or not allowed to this user
             reply = refused
         policies = None if isinstance(reply, redis.ResponseError) else policies_in(reply)
