@@ -12,7 +12,7 @@ awaits them on an ``httpx.AsyncClient``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
@@ -85,16 +85,14 @@ class _HttpSmsBase:
             return self._failed(f"{self.api.name} did not answer within {seconds:g} s ({kind} timeout)")
         return self._failed(f"cannot reach {self.api.name} ({type(error).__name__})")
 
-    def _client_options(self, request: ApiRequest) -> dict[str, Any]:
-        """The httpx client's options for ``request``: the timeouts, and its auth (if any)."""
-        return {"timeout": self.timeout, "auth": request.auth}
-
-    def _delivery(self, client: Any, request: ApiRequest) -> Steps[None]:
+    def _delivery(self, client: httpx.Client | httpx.AsyncClient, request: ApiRequest) -> Steps[None]:
         """POST ``request`` on ``client``, once more after a failure worth it, and judge the answer.
 
         :raises DeliveryError: the provider refused it or could not be reached.
         """
         for attempt in range(2):  # the second attempt never asks for a third
+            # What client.post(url, data=form) sends, in a call of positional arguments:
+            # the request built here, the auth (if any) the client's own.
             post = client.build_request("POST", request.url, data=request.form)
             try:
                 response: httpx.Response = yield from Call(client, "send", post)
@@ -130,7 +128,7 @@ class HttpSmsSender(_HttpSmsBase):
             reached; the reason never holds the credentials.
         """
         request = self.api.request(message)
-        with httpx.Client(**self._client_options(request)) as client:
+        with httpx.Client(timeout=self.timeout, auth=request.auth) as client:
             run(self._delivery(client, request))
 
 
@@ -140,5 +138,5 @@ class AsyncHttpSmsSender(_HttpSmsBase):
     async def send(self, message: Message) -> None:
         """See :meth:`HttpSmsSender.send`."""
         request = self.api.request(message)
-        async with httpx.AsyncClient(**self._client_options(request)) as client:
+        async with httpx.AsyncClient(timeout=self.timeout, auth=request.auth) as client:
             await arun(self._delivery(client, request))
