@@ -1,10 +1,12 @@
 """SMS through a provider's REST API over httpx: the sync and asyncio twins.
 
 A provider is an :class:`SmsApi`, pure: the request a message needs and what a response
-means. :class:`HttpSmsSender` and :class:`AsyncHttpSmsSender` add only the I/O: a POST
-with connect and read timeouts, and one retry when the network failed before the provider
+means. A delivery is written once, as steps of calls on an httpx client: a POST with
+connect and read timeouts, and one retry when the network failed before the provider
 answered, or the provider answered with a 5xx. A read timeout is not retried: the provider
 may have taken the message, and a second try could send the code twice.
+:class:`HttpSmsSender` runs the steps on an ``httpx.Client``, :class:`AsyncHttpSmsSender`
+awaits them on an ``httpx.AsyncClient``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import httpx
 
 from .._errors import ConfigurationError, DeliveryError
 from .._models import Message
+from .._twin import Call, Steps, arun, run
 
 __all__ = ["ApiRequest", "AsyncHttpSmsSender", "HttpSmsSender", "SmsApi"]
 
@@ -30,11 +33,6 @@ class ApiRequest:
     url: str
     form: dict[str, str]
     auth: tuple[str | bytes, str | bytes] | None = dataclasses.field(default=None, repr=False)
-
-    @property
-    def httpx_auth(self) -> tuple[str | bytes, str | bytes] | httpx._client.UseClientDefault:
-        """``auth`` as httpx takes it (no auth: the client's default, none)."""
-        return self.auth or httpx.USE_CLIENT_DEFAULT
 
 
 class SmsApi(Protocol):
@@ -87,6 +85,24 @@ class _HttpSmsBase:
             return self._failed(f"{self.api.name} did not answer within {seconds:g} s ({kind} timeout)")
         return self._failed(f"cannot reach {self.api.name} ({type(error).__name__})")
 
+    def _delivery(self, client: httpx.Client | httpx.AsyncClient, request: ApiRequest) -> Steps[None]:
+        """POST ``request`` on ``client``, once more after a failure worth it, and judge the answer.
+
+        :raises DeliveryError: the provider refused it or could not be reached.
+        """
+        for attempt in range(2):  # the second attempt never asks for a third
+            # What client.post(url, data=form) sends, in a call of positional arguments:
+            # the request built here, the auth (if any) the client's own.
+            post = client.build_request("POST", request.url, data=request.form)
+            try:
+                response: httpx.Response = yield from Call(client, "send", post)
+            except httpx.TransportError as e:
+                if self._again(attempt, None, e):
+                    continue
+                raise self._network(e) from e
+            if not self._again(attempt, response, None):
+                return self._accept(response)
+
     @staticmethod
     def _again(attempt: int, response: httpx.Response | None, error: httpx.TransportError | None) -> bool:
         """Whether the first attempt failed in a way worth one more."""
@@ -112,16 +128,8 @@ class HttpSmsSender(_HttpSmsBase):
             reached; the reason never holds the credentials.
         """
         request = self.api.request(message)
-        with httpx.Client(timeout=self.timeout) as client:
-            for attempt in range(2):  # the second attempt never asks for a third
-                try:
-                    response = client.post(request.url, data=request.form, auth=request.httpx_auth)
-                except httpx.TransportError as e:
-                    if self._again(attempt, None, e):
-                        continue
-                    raise self._network(e) from e
-                if not self._again(attempt, response, None):
-                    return self._accept(response)
+        with httpx.Client(timeout=self.timeout, auth=request.auth) as client:
+            run(self._delivery(client, request))
 
 
 class AsyncHttpSmsSender(_HttpSmsBase):
@@ -130,13 +138,5 @@ class AsyncHttpSmsSender(_HttpSmsBase):
     async def send(self, message: Message) -> None:
         """See :meth:`HttpSmsSender.send`."""
         request = self.api.request(message)
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            for attempt in range(2):  # the second attempt never asks for a third
-                try:
-                    response = await client.post(request.url, data=request.form, auth=request.httpx_auth)
-                except httpx.TransportError as e:
-                    if self._again(attempt, None, e):
-                        continue
-                    raise self._network(e) from e
-                if not self._again(attempt, response, None):
-                    return self._accept(response)
+        async with httpx.AsyncClient(timeout=self.timeout, auth=request.auth) as client:
+            await arun(self._delivery(client, request))

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from .._errors import ConfigurationError, StoreUnavailable
+from .._twin import Call, Steps, arun, run
 
 __all__ = [
     "AsyncStore", "AsyncStoreAdapter", "Item", "ManyMutator", "Mutator", "Record", "Store", "Write",
@@ -244,19 +245,19 @@ class _Emulation:
         return StoreUnavailable("The store is too busy to take this change. Try again.")
 
 
-def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
-    """``update_many`` made of ``store.get_many`` and ``store.update`` (see :class:`_Emulation`);
-    for :func:`with_many`, and for a store that can do some calls in one step but not all
-    (a Redis Cluster, across hash slots)."""
+def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> Steps[T]:
+    """``update_many`` made of ``store.get_many`` and ``store.update`` (see :class:`_Emulation`),
+    run on a plain store or awaited on an async one; for :func:`with_many`, and for a store
+    that can do some calls in one step but not all (a Redis Cluster, across hash slots)."""
     step = _Emulation(items, fn)
     for _ in range(_MAX_ROUNDS):
-        records = store.get_many([(kind, key) for kind, key, _ in items])
+        records: list[Record | None] = yield from Call(store, "get_many", [(kind, key) for kind, key, _ in items])
         new, result = fn(records)
         _writable(items, new)
         try:
             while step.done < len(items):
                 kind, key, ttl = items[step.done]
-                store.update(kind, key, _expecting(records[step.done], new[step.done]), ttl)
+                yield from Call(store, "update", kind, key, _expecting(records[step.done], new[step.done]), ttl)
                 step.done += 1
         except _Changed:
             continue
@@ -264,40 +265,34 @@ def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
     raise step.too_busy()
 
 
-async def _async_update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> T:
-    """The async twin of :func:`_update_each`."""
-    step = _Emulation(items, fn)
-    for _ in range(_MAX_ROUNDS):
-        records = await store.get_many([(kind, key) for kind, key, _ in items])
-        new, result = fn(records)
-        _writable(items, new)
-        try:
-            while step.done < len(items):
-                kind, key, ttl = items[step.done]
-                await store.update(kind, key, _expecting(records[step.done], new[step.done]), ttl)
-                step.done += 1
-        except _Changed:
-            continue
-        return result
-    raise step.too_busy()
+def _get_each(store: Any, items: Sequence[Item]) -> Steps[list[Record | None]]:
+    """``get_many`` made of ``store.get``, one record at a time."""
+    records: list[Record | None] = []
+    for kind, key in items:
+        record: Record | None = yield from Call(store, "get", kind, key)
+        records.append(record)
+    return records
 
 
 def with_many(store: Any) -> Any:
     """``store`` itself when it has ``get_many`` and ``update_many``, else a store that
     adds them, made of its ``get`` and ``update`` (atomic per record only)."""
-    if hasattr(store, "get_many") and hasattr(store, "update_many"):
-        return store
-    return _ManySync(store)
+    return store if _has_many(store) else _ManySync(store)
 
 
 def async_with_many(store: Any) -> Any:
     """The async twin of :func:`with_many`."""
-    if hasattr(store, "get_many") and hasattr(store, "update_many"):
-        return store
-    return _ManyAsync(store)
+    return store if _has_many(store) else _ManyAsync(store)
 
 
-class _ManySync:
+def _has_many(store: Any) -> bool:
+    return hasattr(store, "get_many") and hasattr(store, "update_many")
+
+
+class _Many:
+    """A store with ``get_many`` and ``update_many`` made of the ``get`` and ``update`` of
+    the store it wraps; its twins run or await the same steps."""
+
     #: the emulation is atomic per record only.
     atomic_many = False
 
@@ -307,25 +302,18 @@ class _ManySync:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
+
+class _ManySync(_Many):
     def get_many(self, items: Sequence[Item]) -> list[Record | None]:
-        return [self.inner.get(kind, key) for kind, key in items]
+        return run(_get_each(self.inner, items))
 
     def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
-        return _update_each(self, items, fn)
+        return run(_update_each(self, items, fn))
 
 
-class _ManyAsync:
-    #: the emulation is atomic per record only.
-    atomic_many = False
-
-    def __init__(self, store: Any) -> None:
-        self.inner = store
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
+class _ManyAsync(_Many):
     async def get_many(self, items: Sequence[Item]) -> list[Record | None]:
-        return [await self.inner.get(kind, key) for kind, key in items]
+        return await arun(_get_each(self.inner, items))
 
     async def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
-        return await _async_update_each(self, items, fn)
+        return await arun(_update_each(self, items, fn))

@@ -1,0 +1,92 @@
+"""The Redis store's compare-and-set Lua script and the JSON envelopes it compares.
+
+What an update sends to Redis, worked out without I/O. A stored value is an envelope,
+``{"v": record, "e": expiry or null, "w": write id}``. An update's ARGV is three runs of
+one entry per key: the values expected, the values to write and what to do with each (see
+:data:`COMPARE_AND_SET`).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from .._clock import Clock
+from ._base import ManyMutator, Record
+
+__all__ = ["COMPARE_AND_SET", "plan", "read"]
+
+T = TypeVar("T")
+
+#: KEYS: the records. ARGV, three runs of #KEYS: the values expected ('' for absent), the
+#: values to write, and what to do with each: 'check' (compare only), 'del', 'keep'
+#: (KEEPTTL), 'none' (no expiry) or milliseconds to live. Returns 1 once written, else
+#: what the keys hold ('' for absent) so the caller can try again without reading.
+COMPARE_AND_SET = """
+local n = #KEYS
+local current, same = {}, true
+for i = 1, n do
+    current[i] = redis.call('GET', KEYS[i]) or ''
+    if current[i] ~= ARGV[i] then same = false end
+end
+if not same then
+    for i = 1, n do
+        -- a value carrying this call's write id: a retry of a call that already landed
+        if current[i] ~= '' and current[i] == ARGV[n + i] then return 1 end
+    end
+    return current
+end
+for i = 1, n do
+    local value, op = ARGV[n + i], ARGV[2 * n + i]
+    if op == 'del' then
+        redis.call('DEL', KEYS[i])
+    elseif op == 'keep' then
+        redis.call('SET', KEYS[i], value, 'KEEPTTL')
+    elseif op == 'none' then
+        redis.call('SET', KEYS[i], value)
+    elseif op ~= 'check' then
+        redis.call('SET', KEYS[i], value, 'PX', op)
+    end
+end
+return 1
+"""
+
+
+def read(raw: bytes | None, clock: Clock) -> tuple[Record | None, float | None]:
+    """The live record in a stored value and its expiry (``None``: none)."""
+    if raw is None:
+        return None, None
+    envelope = json.loads(raw)
+    expires_at = envelope["e"]
+    if expires_at is not None and expires_at <= clock():
+        return None, None
+    return envelope["v"], expires_at
+
+
+def plan(
+    raws: list[bytes | None], fn: ManyMutator[T], ttls: Sequence[float | None], check: bool, clock: Clock
+) -> tuple[list[Any] | None, T]:
+    """The script's ARGV for applying ``fn`` to the values ``raws``, and the result to hand
+    back once it has run. ``None`` when nothing is to be written, unless ``check`` (``raws``
+    is only a guess, which the script must confirm)."""
+    records = [read(raw, clock) for raw in raws]
+    new, result = fn([record for record, _ in records])
+    values: list[bytes] = []
+    ops: list[str] = []
+    for raw, (record, expires_at), written, ttl in zip(raws, records, new, ttls, strict=True):
+        if written is None:
+            values.append(b"")
+            ops.append("check" if raw is None else "del")
+            continue
+        if ttl is not None:
+            expires_at, op = clock() + ttl, str(max(1, int(ttl * 1000)))
+        else:
+            op = "keep" if record is not None and expires_at is not None else "none"
+        envelope = {"v": written, "e": expires_at, "w": secrets.token_hex(8)}
+        values.append(json.dumps(envelope, separators=(",", ":")).encode())
+        ops.append(op)
+    if not check and all(op == "check" for op in ops):
+        return None, result
+    return [*(raw or b"" for raw in raws), *values, *ops], result
