@@ -57,6 +57,8 @@ TABLE_MARKER = "# table:"
 CONTROL_FLOW = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.TryStar, ast.With, ast.AsyncWith, ast.Match)
 FLOW_TYPES = {"Flow", "Steps", "Call"}
 #: Calls named like a flow that are plain methods of another library: (module, call).
+#: methods of the builtin containers: ``items.remove(x)`` is never a flow of stepup's.
+BUILTIN_METHODS = frozenset().union(*(dir(t) for t in (list, dict, set, str, bytes, tuple)))
 NOT_FLOWS = {("senders/_smtp.py", "smtp.login")}  # smtplib.SMTP.login, not web's Gate.login
 
 #: One offence: the module (a path under src/stepup), its line (0: the whole), what is wrong.
@@ -329,8 +331,14 @@ def flows_not_run(mods: Iterable[Module]) -> list[Offence]:
             if isinstance(func, ast.Name):
                 flow = func.id in by_name[m.name] | inner[m.name] or func.id == "Call"
             elif isinstance(func, ast.Attribute):
-                receiver = aliases.get((m.name, ast.unparse(func.value)))
-                flow = func.attr in (by_name[receiver] if receiver else methods)
+                owner = ast.unparse(func.value)
+                receiver = aliases.get((m.name, owner))
+                if receiver:
+                    flow = func.attr in by_name[receiver]
+                elif owner in {"self", "cls"}:  # a method of this module's classes
+                    flow = func.attr in inner[m.name]
+                else:  # another object's: any flow method, but no builtin container's own
+                    flow = func.attr in methods and func.attr not in BUILTIN_METHODS
                 flow = flow and (m.path, ast.unparse(func)) not in NOT_FLOWS
             else:
                 flow = False
