@@ -280,6 +280,30 @@ def seam_breaches(mods: Iterable[Module]) -> list[Offence]:
     return found
 
 
+def _package(module: str) -> str | None:
+    """The subpackage of stepup a module belongs to (``stepup.web._gate``: ``web``), or
+    ``None`` for the top package's own modules."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and not parts[1].startswith("_")) else None
+
+
+def private_imports_across_packages(mods: Iterable[Module]) -> list[Offence]:
+    """Imports of another subpackage's underscore names: each package's ``__init__`` is its
+    API for the others (the engine's seam, generalised to web/, stores/, senders/...)."""
+    mods = list(mods)
+    paths = {m.name: m.path for m in mods}
+    found = []
+    for i in all_imports(mods):
+        theirs = _package(i.target)
+        if theirs is None or theirs == _package(i.source):
+            continue
+        names = i.target.split(".")[2:] + ([i.name] if i.name else [])
+        if any(_private(n) for n in names):
+            shown = f"{i.target}.{i.name}" if i.name else i.target
+            found.append((paths[i.source], i.line, f"imports {shown}"))
+    return found
+
+
 # 6. flows thrown away -----------------------------------------------------------------
 
 
@@ -378,6 +402,13 @@ def test_no_import_cycle():
 
 def test_no_import_from_a_lower_floor_to_a_higher_one():
     _fail("imports from a lower floor to a higher one (FLOORS in tests/test_structure.py)", floor_breaches(modules()))
+
+
+def test_no_package_imports_another_packages_underscore_names():
+    _fail(
+        "underscore names of another package imported (use what its __init__ exports)",
+        private_imports_across_packages(modules()),
+    )
 
 
 def test_nothing_outside_the_engine_uses_its_underscore_names():

@@ -23,11 +23,15 @@ from ..web import (
     WebRequest,
     WebResult,
     end_login,
+    identity_source,
     is_json_type,
     media_type,
     page_headers,
+    response_headers,
+    session_subject,
+    subject_of,
+    web_request,
 )
-from ..web._translate import identity_source, response_headers, session_subject, subject_of, web_request
 from ._body import body_of
 
 __all__ = ["StepUpState", "state_of"]

@@ -45,9 +45,13 @@ from ..web import (
     WebRequest,
     WebResult,
     end_login,
+    identity_source,
     page_headers,
+    response_headers,
+    session_subject,
+    subject_of,
+    web_request,
 )
-from ..web._translate import identity_source, response_headers, session_subject, subject_of, web_request
 from ._replay import ReplayMiddleware
 
 __all__ = ["StepUp", "request_session", "state"]

@@ -13,7 +13,7 @@ import io
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..web._replay import cookie_names, merge_cookies
+from ..web import cookie_names, merge_cookies
 
 __all__ = ["ReplayMiddleware"]
 

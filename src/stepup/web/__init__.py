@@ -22,7 +22,14 @@ from ._headers import PAGE_HEADER_NAMES as PAGE_HEADER_NAMES
 from ._headers import page_headers as page_headers
 from ._operations import Operation as Operation
 from ._operations import operation_of as operation_of
+from ._replay import cookie_names as cookie_names
+from ._replay import merge_cookies as merge_cookies
 from ._templates import TEMPLATE_DIR as TEMPLATE_DIR
+from ._translate import identity_source as identity_source
+from ._translate import response_headers as response_headers
+from ._translate import session_subject as session_subject
+from ._translate import subject_of as subject_of
+from ._translate import web_request as web_request
 
 __all__ = [
     "CONTACT_ROUTES",
@@ -38,13 +45,20 @@ __all__ = [
     "WebRequest",
     "WebResult",
     "client_address",
+    "cookie_names",
     "end_login",
     "is_json_type",
     "grant_holds",
+    "identity_source",
     "login_settled",
     "media_type",
+    "merge_cookies",
     "operation_of",
     "page_headers",
     "parse_json",
+    "response_headers",
     "safe_next",
+    "session_subject",
+    "subject_of",
+    "web_request",
 ]
