@@ -113,6 +113,7 @@ def remember_device(ctx: Context, subject: str, *, methods: Iterable[str], user_
     owner = {"subject": subject}
     key = ctx.keys.digest("browser", token)
     yield from update(ctx, BROWSER, key, lambda _: (owner, None), ttl)
+    ctx.emit("browser_remembered", None, subject=subject, detail={"browser": entry["id"]})
     return token
 
 
@@ -139,6 +140,8 @@ def is_trusted_device(ctx: Context, subject: str, token: object) -> Flow[bool]:
         return {"browsers": browsers}, found
 
     trusted: bool = yield from update(ctx, DEVICE, subject, seen, None)
+    if trusted:
+        ctx.emit("browser_used", None, subject=subject)
     return trusted
 
 
@@ -171,6 +174,8 @@ def forget_device(ctx: Context, subject: str, device_id: str | None = None, *, t
         return ({"browsers": kept} if kept else None), len(kept) < len(browsers)
 
     forgot: bool = yield from update(ctx, DEVICE, subject, forget, None)
+    if forgot:
+        ctx.emit("browser_forgotten", None, subject=subject, detail={"browser": device_id or "this"})
     return forgot
 
 
@@ -197,3 +202,4 @@ def forget_browser(ctx: Context, token: str, *, subject: str | None = None) -> F
 def forget_devices(ctx: Context, subject: str) -> Flow[None]:
     """Forget every remembered browser of ``subject`` (a lost laptop, a password reset)."""
     yield from delete(ctx, DEVICE, subject)
+    ctx.emit("browser_forgotten", None, subject=subject, detail={"browser": "all"})

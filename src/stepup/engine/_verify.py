@@ -11,7 +11,7 @@ from .. import _machine
 from .._crypto import ascii_code
 from .._errors import ChallengeNotFound, StepUpError
 from .._models import Approval, Binding, Challenge
-from ._bindings import bind_from
+from ._bindings import bind_from, mark_used
 from ._charges import Hit, contact_failure_hits
 from ._context import Context
 from ._effects import CHALLENGE, FAILURES, SUBJECT, Flow, delete, update, update_many
@@ -147,9 +147,14 @@ def _open(
 def _approval(ctx: Context, approved: Challenge) -> Flow[Approval]:
     """What a right code hands back, once its binding is stored for a bind challenge."""
     ctx.emit("verified", approved)
+    passed = {"login": "login_passed", "step_up": "step_up_passed"}.get(approved.purpose)
+    if passed is not None:
+        ctx.emit(passed, approved)
     binding: Binding | None = None
     if approved.purpose == "bind":
         binding = yield from bind_from(ctx, approved)
+    elif approved.subject is not None:
+        yield from mark_used(ctx, approved)
     return Approval(
         challenge_id=approved.id,
         subject=approved.subject,
