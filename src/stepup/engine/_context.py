@@ -61,7 +61,13 @@ class Context:
         self.keys = Keyring(settings.secret_key, clock)
         self.clock = clock
         self.methods: dict[str, Method] = dict(methods) if methods is not None else load_methods(BUILTIN_METHODS)
-        self.auditor = Auditor(audit_hooks, keep=settings.audit_retention_days > 0)
+        hooks = list(audit_hooks)
+        self.auditor = Auditor(hooks, keep=settings.audit_retention_days > 0)
+        #: what each verification's wall time goes to: the ``observe_verify`` of a hook
+        #: that has one (:class:`stepup.Metrics`); none, and nothing is timed.
+        self.latency_hooks: list[Callable[[float], None]] = [
+            observe for h in hooks if callable(observe := getattr(h, "observe_verify", None))
+        ]
         self.messages = messages or MessageCatalog(settings.app_name)
         self.default_policy = Policy.defaults(settings, self.methods)
         #: the policy as this process last read it (:mod:`stepup.engine._policy_cache`).
