@@ -17,7 +17,7 @@ from .. import engine as flows
 from .. import grants
 from .._audit import request_context
 from .._errors import RequestTooLarge, SignInRefused, StepUpError, Throttled
-from .._models import Binding, Challenge
+from .._models import Approval, Binding, Challenge
 from ..engine import AsyncEngine, Engine, Flow, accepts
 from ._base import WebRequest, WebResult
 from ._config import WebConfig
@@ -171,6 +171,17 @@ class WebCore:
             # Set when the code could not go the usual way and went by a fallback.
             "notice": challenge.notice,
         }
+
+    def record_factor(self, req: WebRequest, approval: Approval) -> None:
+        """Record an approved factor in the session (an operation's approval records none).
+        A held login lifted by its first binding passed its login too: audited as
+        ``login_passed``, as a login challenge's approval is by the engine."""
+        if approval.purpose == "operation":
+            return
+        subject, e = req.subject or "", self.engine
+        if approval.purpose == "bind" and grants.is_held(req.session, subject):
+            e.context.emit("login_passed", None, subject=subject, method=approval.method, purpose="bind")
+        grants.record_factor(req.session, subject, approval.method, e.clock())
 
     def device_cookie(self, token: str, *, max_age: int | None = None) -> tuple[str, str]:
         """The ``Set-Cookie`` header of a remembered browser (``max_age=0`` expires it)."""
