@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+import stepup
+
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
@@ -87,3 +89,19 @@ def test_forgetting_without_the_csrf_token_forgets_nothing(trusting_bank):
 
 def test_a_stranger_is_asked_to_sign_in(trusting_bank):
     assert trusting_bank.browser().post("/stepup/account/browsers", data={"browser": "all"}).status_code == 401
+
+
+
+def test_the_place_the_app_finds_for_an_address_is_kept_and_the_address_is_not():
+    places = {"198.51.100.7": "London, GB"}
+    engine = stepup.Engine(
+        secret_key="s" * 40, store_url="memory://", sms_url="console://", trusted_device_days=30,
+        locate=places.get,
+    )  # fmt: skip
+    engine.remember_device("alice", methods=["sms"], user_agent=FIREFOX, client="198.51.100.7")
+    engine.remember_device("alice", methods=["sms"], user_agent=FIREFOX, client="203.0.113.9")
+
+    listed = engine.devices("alice")
+
+    assert [d.place for d in listed] == [None, "London, GB"]
+    assert "198.51.100.7" not in repr(engine.store.get("device", "alice"))

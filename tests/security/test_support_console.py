@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.security.test_enrolment_and_admin import remembered_admin
 from tests.support.pages import forms_of
 
 BOB_PHONE = "+447700900002"
@@ -75,15 +76,8 @@ def test_an_admin_removes_one_method_and_the_user_is_told_on_the_others(bank):
 
 
 def test_a_change_through_a_remembered_browser_runs_only_after_a_fresh_factor(make_bank):
-    bank = make_bank(STEPUP_TRUSTED_DEVICE_DAYS=30)
+    bank, browser = remembered_admin(make_bank)
     give_bob_a_phone(bank)
-    browser = bank.browser()
-    browser.login("alice")
-    code_url = browser.choose(browser.follow(browser.get("/")), "sms").location
-    assert browser.enter(code_url, bank.code("sms"), remember="y").status_code == 303
-    browser.logout()
-    bank.clock.advance(3600)
-    browser.login("alice")
 
     page = browser.get(f"{CONSOLE}?subject=bob")
     assert page.status_code == 303 and page.location.startswith("/stepup/?")

@@ -47,6 +47,8 @@ class Context:
     senders: Mapping[str, Any]
     #: whether the store's ``update_many`` is atomic across records.
     store_atomic: bool
+    #: ``address -> place`` the app gave, for remembered browsers; ``None``: no places.
+    locate: Callable[[str], str | None] | None = None
 
     def __init__(
         self,

@@ -230,7 +230,9 @@ class CodePages:
         self.core.record_factor(req, approval)
         if remember and approval.purpose == "login" and e.settings.trusted_device_days > 0:
             agent = req.headers.get("user-agent")
-            token = yield from flows.remember_device(e.context, subject, methods=[approval.method], user_agent=agent)
+            token = yield from flows.remember_device(
+                e.context, subject, methods=[approval.method], user_agent=agent, client=req.client
+            )
             headers.append(self.core.device_cookie(token))
         if approval.purpose == "bind":
             account = self.core.url("account")
