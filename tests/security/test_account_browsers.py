@@ -91,7 +91,6 @@ def test_a_stranger_is_asked_to_sign_in(trusting_bank):
     assert trusting_bank.browser().post("/stepup/account/browsers", data={"browser": "all"}).status_code == 401
 
 
-
 def test_the_place_the_app_finds_for_an_address_is_kept_and_the_address_is_not():
     places = {"198.51.100.7": "London, GB"}
     engine = stepup.Engine(
