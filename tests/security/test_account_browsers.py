@@ -80,10 +80,14 @@ def test_another_subjects_browser_cannot_be_forgotten(trusting_bank):
 def test_forgetting_without_the_csrf_token_forgets_nothing(trusting_bank):
     browser = remembered(trusting_bank)
 
+    stranger = trusting_bank.browser()
+    theirs = stranger.form(stranger.get("/login"), "/login").fields["csrf_token"]
+
     missing = browser.post("/stepup/account/browsers", data={"browser": "all"})
     forged = browser.post("/stepup/account/browsers", data={"browser": "all", "csrf_token": "x" * 40})
+    another_session = browser.post("/stepup/account/browsers", data={"browser": "all", "csrf_token": theirs})
 
-    assert missing.status_code == 400 and forged.status_code == 400
+    assert missing.status_code == 400 and forged.status_code == 400 and another_session.status_code == 400
     assert len(trusting_bank.call("devices", "alice")) == 1 and not login_is_held(browser)
 
 
