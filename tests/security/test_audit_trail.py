@@ -121,3 +121,15 @@ def test_with_no_retention_nothing_is_stored(engine_on):
     engine.unlock("bob", "sms")
 
     assert engine.audit_events("bob") == [] and engine.store.get("audit", "s/bob") is None
+
+
+def test_what_the_store_keeps_of_a_trail_is_bounded_however_many_events_come(engine_on):
+    engine = engine_on(audit_events_per_subject=30)
+    for _ in range(150):
+        engine.unlock("bob", "sms")
+
+    chunks = [n for n in range(10) if engine.store.get("audit", f"s/bob/{n}") is not None]
+    kept = sum(len(engine.store.get("audit", f"s/bob/{n}")["events"]) for n in chunks)
+
+    assert len(engine.audit_events("bob")) == 30
+    assert chunks == [3, 4, 5] and kept <= 30 + 2 * 25

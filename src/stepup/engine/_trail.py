@@ -1,11 +1,12 @@
 """The audit trail kept in the store: the events of each subject, newest last, queried by
 subject and time.
 
-Each subject's events live in one record of kind ``audit`` (events without a subject, of
-contact verification, under ``-``), appended through ``store.update`` like every other
-change: no store needs a method of its own for it. A record keeps the newest
-``audit_events_per_subject`` events of the last ``audit_retention_days`` days; it expires
-with its newest event's retention. Events are as the logger gets them: targets masked,
+Each subject's events live in records of kind ``audit`` (events without a subject, of
+contact verification, under ``-``): a head naming the newest chunk, and chunks of
+``_CHUNK`` events, appended through ``store.update`` like every other change, so no store
+needs a method of its own for it and an append rewrites one small chunk. A trail keeps the
+newest ``audit_events_per_subject`` events of the last ``audit_retention_days`` days; each
+record expires with the retention after its last write. Events are as the logger gets them: targets masked,
 never a code or a secret.
 
 A flow run by an engine (:func:`recorded`) keeps the events it fires and appends them
@@ -24,7 +25,7 @@ from .._audit import collected, collecting
 from .._errors import StepUpError
 from .._models import AuditEvent
 from ._context import Context
-from ._effects import Flow, get, update
+from ._effects import Flow, delete, get, get_many, update
 from ._keys import part
 
 __all__ = ["AUDIT", "audit_events", "keep_events", "recorded"]
@@ -34,6 +35,8 @@ T = TypeVar("T")
 AUDIT = "audit"
 #: the key of events without a subject.
 _NOBODY = "-"
+#: events a chunk of a trail holds (a write rewrites one chunk, never the whole trail).
+_CHUNK = 25
 logger = logging.getLogger("stepup.audit")
 
 
@@ -58,42 +61,68 @@ def recorded(ctx: Context, flow: Flow[T]) -> Flow[T]:
 
 
 def keep_events(ctx: Context, events: Iterable[AuditEvent]) -> Flow[None]:
-    """Append ``events`` to their subjects' trails, dropping what retention and the cap
-    leave out. Best effort: a store error is logged, not raised (the action happened)."""
-    s = ctx.settings
-    retention = s.audit_retention_days * 86400
+    """Append ``events`` to their subjects' trails. Best effort: a store error is logged,
+    not raised (the action happened, and the logger and hooks had its events)."""
     by_subject: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_subject.setdefault(_key(event.subject), []).append(event.as_dict())
-    oldest = ctx.clock() - retention
     for key, new in by_subject.items():
-
-        def append(record: dict[str, Any] | None, new: list[dict[str, Any]] = new) -> tuple[dict[str, Any], None]:
-            kept = [e for e in (record or {}).get("events", []) if e["at"] >= oldest]
-            return {"events": [*kept, *new][-s.audit_events_per_subject :]}, None
-
         try:
-            yield from update(ctx, AUDIT, key, append, float(retention))
+            yield from _append(ctx, key, new)
         except StepUpError as error:
             logger.warning("stepup could not store %d audit events: %s", len(new), error.message)
+
+
+def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
+    """Append to the subject's newest chunk, starting a new one when it is full (and
+    dropping the one that falls out of the cap): two small writes, whatever the trail's size."""
+    ttl = float(ctx.settings.audit_retention_days * 86400)
+
+    def advance(head: dict[str, Any] | None) -> tuple[dict[str, Any], int]:
+        chunk, count = int((head or {}).get("chunk", 0)), int((head or {}).get("count", 0))
+        if count and count + len(new) > _CHUNK:
+            chunk, count = chunk + 1, 0
+        return {"chunk": chunk, "count": count + len(new)}, chunk
+
+    chunk = yield from update(ctx, AUDIT, key, advance, ttl)
+
+    def append(record: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+        return {"events": [*(record or {}).get("events", []), *new]}, None
+
+    yield from update(ctx, AUDIT, f"{key}/{chunk}", append, ttl)
+    gone = chunk - _chunks(ctx)
+    if gone >= 0 and (yield from get(ctx, AUDIT, f"{key}/{gone}")) is not None:
+        yield from delete(ctx, AUDIT, f"{key}/{gone}")
+
+
+def _chunks(ctx: Context) -> int:
+    """Chunks a trail keeps: enough for ``audit_events_per_subject`` and one being filled."""
+    return -(-ctx.settings.audit_events_per_subject // _CHUNK) + 1
 
 
 def audit_events(
     ctx: Context, subject: str | None, *, since: float | None = None, until: float | None = None,
     types: Iterable[str] | None = None, limit: int | None = None,
 ) -> Flow[list[AuditEvent]]:  # fmt: skip
-    """The stored events of ``subject`` (``None``: events without a subject), oldest first.
+    """The stored events of ``subject`` (``None``: events without a subject), oldest first:
+    the newest ``audit_events_per_subject`` of the last ``audit_retention_days``.
 
     :param since: only events at or after this time (seconds since the epoch).
     :param until: only events before this time.
     :param types: only events of these types.
     :param limit: only the newest this many.
     """
-    record = yield from get(ctx, AUDIT, _key(subject))
+    key = _key(subject)
+    head = yield from get(ctx, AUDIT, key)
+    if head is None:
+        return []
+    last = int(head.get("chunk", 0))
+    chunks = yield from get_many(ctx, [(AUDIT, f"{key}/{n}") for n in range(max(0, last - _chunks(ctx) + 1), last + 1)])
+    stored = [e for record in chunks if record for e in record.get("events", [])]
     wanted = None if types is None else frozenset(types)
     oldest = ctx.clock() - ctx.settings.audit_retention_days * 86400
     found = [
-        AuditEvent(**e) for e in (record or {}).get("events", [])
+        AuditEvent(**e) for e in stored[-ctx.settings.audit_events_per_subject :]
         if e["at"] >= oldest and (since is None or e["at"] >= since) and (until is None or e["at"] < until)
         and (wanted is None or e["type"] in wanted)
     ]  # fmt: skip
