@@ -2,9 +2,9 @@
 subject and time.
 
 Each subject's events live in records of kind ``audit`` (events without a subject, of
-contact verification, under ``-``): a head naming the newest chunk, and chunks of
-``_CHUNK`` events, appended through ``store.update`` like every other change, so no store
-needs a method of its own for it and an append rewrites one small chunk. A trail keeps the
+contact verification, under ``-``): a head holding the newest events, and the sealed
+chunks of ``_CHUNK`` events before them, appended through ``store.update`` like every other change, so no store
+needs a method of its own for it and an append rewrites one small record. A trail keeps the
 newest ``audit_events_per_subject`` events of the last ``audit_retention_days`` days; each
 record expires with the retention after its last write. Events are as the logger gets them: targets masked,
 never a code or a secret.
@@ -74,30 +74,28 @@ def keep_events(ctx: Context, events: Iterable[AuditEvent]) -> Flow[None]:
 
 
 def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
-    """Append to the subject's newest chunk, starting a new one when it is full (and
-    dropping the one that falls out of the cap): two small writes, whatever the trail's size."""
+    """Append to the subject's head record (the newest events, up to ``_CHUNK``): one small
+    write. A full head is sealed as chunk ``n`` and the chunk that falls out of the cap is
+    dropped: two writes more, once every ``_CHUNK`` events."""
     ttl = float(ctx.settings.audit_retention_days * 86400)
 
-    def advance(head: dict[str, Any] | None) -> tuple[dict[str, Any], int]:
-        chunk, count = int((head or {}).get("chunk", 0)), int((head or {}).get("count", 0))
-        if count and count + len(new) > _CHUNK:
-            chunk, count = chunk + 1, 0
-        return {"chunk": chunk, "count": count + len(new)}, chunk
+    def add(head: dict[str, Any] | None) -> tuple[dict[str, Any], tuple[int, list[Any]] | None]:
+        chunk, events = int((head or {}).get("chunk", 0)), list((head or {}).get("events", []))
+        if events and len(events) + len(new) > _CHUNK:
+            return {"chunk": chunk + 1, "events": new}, (chunk, events)
+        return {"chunk": chunk, "events": [*events, *new]}, None
 
-    chunk = yield from update(ctx, AUDIT, key, advance, ttl)
-
-    def append(record: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
-        return {"events": [*(record or {}).get("events", []), *new]}, None
-
-    yield from update(ctx, AUDIT, f"{key}/{chunk}", append, ttl)
-    gone = chunk - _chunks(ctx)
-    if gone >= 0 and (yield from get(ctx, AUDIT, f"{key}/{gone}")) is not None:
-        yield from delete(ctx, AUDIT, f"{key}/{gone}")
+    sealed = yield from update(ctx, AUDIT, key, add, ttl)
+    if sealed is not None:
+        chunk, events = sealed
+        yield from update(ctx, AUDIT, f"{key}/{chunk}", lambda _: ({"events": events}, None), ttl)
+        if chunk - _sealed(ctx) >= 0:
+            yield from delete(ctx, AUDIT, f"{key}/{chunk - _sealed(ctx)}")
 
 
-def _chunks(ctx: Context) -> int:
-    """Chunks a trail keeps: enough for ``audit_events_per_subject`` and one being filled."""
-    return -(-ctx.settings.audit_events_per_subject // _CHUNK) + 1
+def _sealed(ctx: Context) -> int:
+    """Sealed chunks a trail keeps besides its head: enough for ``audit_events_per_subject``."""
+    return -(-ctx.settings.audit_events_per_subject // _CHUNK)
 
 
 def audit_events(
@@ -117,8 +115,9 @@ def audit_events(
     if head is None:
         return []
     last = int(head.get("chunk", 0))
-    chunks = yield from get_many(ctx, [(AUDIT, f"{key}/{n}") for n in range(max(0, last - _chunks(ctx) + 1), last + 1)])
-    stored = [e for record in chunks if record for e in record.get("events", [])]
+    items = [(AUDIT, f"{key}/{n}") for n in range(max(0, last - _sealed(ctx)), last)]
+    chunks = (yield from get_many(ctx, items)) if items else []
+    stored = [e for record in [*chunks, head] if record for e in record.get("events", [])]
     wanted = None if types is None else frozenset(types)
     oldest = ctx.clock() - ctx.settings.audit_retention_days * 86400
     found = [
