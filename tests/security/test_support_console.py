@@ -135,11 +135,14 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(bank):
     # alice's binding id, sent as bob's: there is no such binding of bob.
     other = browser.post(CONSOLE, data={**change_form(browser, page), "action": "reset_method", "binding_id": alice.id})
     long_subject = browser.get(f"{CONSOLE}?subject={'b' * 300}")
+    no_method = browser.post(CONSOLE, data={**change_form(browser, page), "action": "unlock", "method": "pigeon"})
 
     assert unknown.status_code == 400 and "Unknown action" in unknown.text
     assert other.status_code == 400 and "No such binding" in other.text
     assert long_subject.status_code == 422 and "at most 200 characters" in long_subject.text
+    assert no_method.status_code == 400 and "Unknown method" in no_method.text and "pigeon" in no_method.text
     assert len(bank.bindings("bob")) == 1 and len(bank.bindings("alice")) == 2
+    assert not [e for e in bank.call("audit_events", "bob") if e.type in ("admin_action", "unlocked")]
 
 
 def test_an_admin_unlocks_a_locked_method(make_bank):

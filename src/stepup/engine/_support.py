@@ -92,7 +92,7 @@ def support_action(
     """
     count = 1
     if action == "unlock":
-        yield from unlock(ctx, subject, method or None)
+        yield from unlock(ctx, subject, ctx.method(method).name if method else None)
     elif action == "reset_method":
         if not binding_id:
             raise InvalidInput("Choose the sign-in method to remove.")
