@@ -75,3 +75,21 @@ def test_an_sms_in_a_script_other_than_gsm_is_counted_in_shorter_segments():
     assert sample(text, "stepup_delivery_failures_total", channel="sms", provider="twilio", country="JP") == 1
     assert sample(text, "stepup_delivery_failovers_total", channel="sms", via="sms:fallback") == 1
     assert sample(text, "stepup_rate_limited_total", limit="sms_per_country") == 1
+
+
+def test_the_registry_mounts_as_a_wsgi_or_an_asgi_app():
+    from prometheus_client import CollectorRegistry
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.testclient import TestClient
+    from werkzeug.test import Client
+
+    metrics = stepup.Metrics(CollectorRegistry(), namespace="bank")
+    metrics(stepup.AuditEvent("issued", 0.0, method="email", purpose="step_up"))
+
+    wsgi = Client(metrics.wsgi_app()).get("/")
+    with TestClient(Starlette(routes=[Mount("/metrics", metrics.asgi_app())])) as client:
+        asgi = client.get("/metrics/")
+
+    for body in (wsgi.get_data(as_text=True), asgi.text):
+        assert sample(body, "bank_challenges_started_total", method="email", purpose="step_up") == 1
