@@ -123,6 +123,11 @@ def transfers() -> Any:
     return render_template("bank/transfers.html", user=current_user.id, transfers=_ledger().of(current_user.id))
 
 
+@bank.route("/admin/support")
+def admin_support() -> Any:
+    return redirect(url_for("stepup.console"), 303)
+
+
 @bank.route("/admin/security")
 @login_required
 def admin_security() -> Any:
@@ -179,9 +184,16 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
     app.register_blueprint(bank)
     app.after_request(_headers)
     # Every page's "Log out" button is a form with its CSRF token.
-    app.context_processor(lambda: {"logout_form": _form(PlainForm)})
+    app.context_processor(lambda: {"logout_form": _form(PlainForm), "admins": _bank.ADMINS})
     app.register_blueprint(api)
-    StepUp(app, admin_check=lambda subject: subject in _bank.ADMINS, **(engine_options or {}))
+    # Prometheus scrapes /metrics: counters of challenges, sends per country, failures, locks.
+    metrics = _bank.metrics()
+    app.add_url_rule(
+        "/metrics", "metrics", lambda: Response(metrics.render(), mimetype="text/plain; version=0.0.4")
+    )
+    StepUp(
+        app, admin_check=lambda subject: subject in _bank.ADMINS, audit_hooks=[metrics], **(engine_options or {})
+    )
     app.extensions["demo_ledger"] = _bank.Ledger(app.config.get("DEMO_BANK_DB", _bank.ledger_path()))
     _bank.seed(state(app).engine)
     return app

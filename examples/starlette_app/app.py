@@ -53,7 +53,7 @@ async def _form(request: Request, cls: Any) -> Any:
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     user = request.user.display_name if request.user.is_authenticated else None
     logout_form = PlainForm.bind(None, request.session, state_of(request.scope).engine.keys)
-    context = {"user": user, "logout_form": logout_form, **context}
+    context = {"user": user, "logout_form": logout_form, "admins": _bank.ADMINS, **context}
     return templates.TemplateResponse(request, f"bank/{name}.html", context, status_code=status)
 
 
@@ -143,6 +143,10 @@ async def transfers(request: Request) -> Response:
 
 
 @login_required
+async def admin_support(request: Request) -> Response:
+    return RedirectResponse("/stepup/admin/support", status_code=303)
+
+
 async def admin_security(request: Request) -> Response:
     return RedirectResponse("/stepup/admin", status_code=303)
 
@@ -162,7 +166,9 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> S
     (``clock``, ``sms``, ``email``...) go to the engine, as tests need."""
     values = {**_bank.settings_from_env("sqlite:///demo-stepup.sqlite3"), **(config or {})}
     values["STEPUP_LOGIN_EXEMPT"] = ("/login", "/logout")
-    engine = AsyncEngine(Settings.from_mapping(values), **engine_options)
+    # Prometheus scrapes /metrics: counters of challenges, sends per country, failures, locks.
+    metrics = _bank.metrics()
+    engine = AsyncEngine(Settings.from_mapping(values), audit_hooks=[metrics], **engine_options)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -183,6 +189,8 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> S
             Route("/standing-order", standing_order, methods=["POST"]),
             Route("/transfers", transfers),
             Route("/admin/security", admin_security),
+            Route("/admin/support", admin_support),
+            Route("/metrics", lambda _: Response(metrics.render(), media_type="text/plain; version=0.0.4")),
             Mount("/api", routes=[Route("/balance", balance)]),
             routes(engine.settings.url_prefix),
         ],

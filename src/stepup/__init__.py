@@ -36,6 +36,7 @@ from ._errors import Throttled as Throttled
 from ._errors import Unavailable as Unavailable
 from ._errors import WrongCode as WrongCode
 from ._messages import MessageCatalog as MessageCatalog
+from ._metrics import Metrics as Metrics
 from ._models import Approval as Approval
 from ._models import AuditEvent as AuditEvent
 from ._models import Binding as Binding
@@ -85,6 +86,7 @@ __all__ = [
     "MethodLocked",
     "MethodNotAccepted",
     "MethodNotAvailable",
+    "Metrics",
     "NoSendsLeft",
     "NothingToBackUp",
     "OperationMismatch",

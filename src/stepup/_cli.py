@@ -12,6 +12,7 @@ import dataclasses
 import json
 import secrets
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -130,6 +131,37 @@ def _cmd_verify(args: argparse.Namespace) -> None:
         engine.close()
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: str) -> float:
+    """``90s``, ``30m``, ``1h``, ``7d`` in seconds."""
+    number, unit = value[:-1], value[-1:].lower()
+    if unit not in _UNITS or not number.isdigit():
+        raise argparse.ArgumentTypeError("a number and s, m, h or d: 30m, 1h, 7d")
+    return int(number) * _UNITS[unit]
+
+
+def _cmd_audit(args: argparse.Namespace) -> None:
+    engine = _engine(args)
+    try:
+        since = engine.clock() - args.since if args.since is not None else None
+        types = args.type or None
+        for subject in args.subjects:
+            for event in engine.audit_events(None if subject == "-" else subject, since=since, types=types):
+                if args.json:
+                    print(json.dumps(event.as_dict(), ensure_ascii=False, sort_keys=True))
+                    continue
+                at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event.at))
+                parts = [f"{k}={v}" for k, v in (
+                    ("method", event.method), ("target", event.target), ("purpose", event.purpose),
+                    ("by", event.actor), *event.detail.items(), *event.context.items(),
+                ) if v is not None]  # fmt: skip
+                print(f"{at}Z  {event.subject or '-'}  {event.type}  {' '.join(parts)}".rstrip())
+    finally:
+        engine.close()
+
+
 def _cmd_config(args: argparse.Namespace) -> None:
     if args.action == "table":
         if args.write:
@@ -168,7 +200,7 @@ _Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stepup",
-        description="Administer stepup: keys, policy, bindings, contact verification.",
+        description="Administer stepup: keys, policy, bindings, contact verification, the audit trail.",
         epilog="Settings: the options, then --app or --config, then STEPUP_* environment variables, then the defaults.",
     )
     _add_sources(parser)
@@ -178,6 +210,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_bindings(commands)
     _add_verify(commands)
     _add_config(commands)
+    _add_audit(commands)
     demo = commands.add_parser("demo", help="a walkthrough of every flow, on a throw-away store")
     demo.add_argument("--interactive", action="store_true", help="type the codes yourself")
     demo.set_defaults(func=_cmd_demo)
@@ -250,6 +283,15 @@ def _add_verify(commands: _Commands) -> None:
     p = actions.add_parser("unlock", help="lift the back-off or lock of a number's or address's verification")
     p.add_argument("target", help="phone number (+44...) or email address")
     p.add_argument("--channel", choices=["sms", "email"], help="default: email when TARGET has an @, else sms")
+
+
+def _add_audit(commands: _Commands) -> None:
+    audit = commands.add_parser("audit", help="a user's stored audit events, oldest first")
+    audit.set_defaults(func=_cmd_audit)
+    audit.add_argument("subjects", nargs="+", metavar="SUBJECT", help="user ids (- for events of no user)")
+    audit.add_argument("--since", type=_duration, help="only the last 30m, 1h, 7d...")
+    audit.add_argument("--type", action="append", help="only events of this type (repeatable)")
+    audit.add_argument("--json", action="store_true", help="one JSON object a line (JSON lines), for export")
 
 
 def _add_config(commands: _Commands) -> None:

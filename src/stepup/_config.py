@@ -143,6 +143,11 @@ class Settings:
     trusted_device_days: int = 0
     #: browsers one subject may have remembered at once; remembering one more forgets the oldest.
     trusted_devices_per_subject: int = 5
+    #: days the audit trail keeps each event in the store; 0: events go only to the
+    #: ``stepup.audit`` logger and the hooks.
+    audit_retention_days: int = 90
+    #: audit events kept per subject (the newest); older ones are dropped first.
+    audit_events_per_subject: int = 200
     #: largest request body kept for replay after a step-up, in bytes.
     max_resume_body: int = 64 * 1024
     #: seconds a resume token stays good.
@@ -213,13 +218,14 @@ class Settings:
             "code_ttl", "challenge_lifetime", "max_attempts", "max_sends", "totp_digits",
             "totp_period", "recovery_code_count", "lockout_after", "max_resume_body",
             "resume_ttl", "sms_prefix_digits", "max_resume_records", "trusted_devices_per_subject",
+            "audit_events_per_subject",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be positive, got {getattr(self, name)!r}.")
         for name in (
             "resend_cooldown", "grant_grace", "trusted_device_days", "totp_drift", "trusted_proxy_hops",
-            "policy_refresh",
+            "policy_refresh", "audit_retention_days",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ConfigurationError(f"{name} must not be negative.")

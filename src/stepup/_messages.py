@@ -53,6 +53,13 @@ _NOTICES: dict[str, tuple[str, str]] = {
         N_("A sign-in method was removed from your {app} account"),
         N_("{what} was removed from your {app} account. If this was not you, contact support now."),
     ),
+    "reset": (
+        N_("The sign-in methods of your {app} account were reset"),
+        N_(
+            "Support removed every sign-in method of your {app} account: you will set one up at your next "
+            "sign-in. If you did not ask for this, contact support now."
+        ),
+    ),
 }  # fmt: skip
 
 _CHANNEL_NOUNS = {"sms": N_("phone number"), "email": N_("email address")}
@@ -111,7 +118,7 @@ class MessageCatalog:
     def notice(self, change: str, what: str) -> tuple[str, str]:
         """``(subject, body)`` telling a subject that a binding changed.
 
-        :param change: ``bound`` or ``unbound``.
+        :param change: ``bound``, ``unbound`` or ``reset`` (every method, by support).
         :param what: the method, described with its masked target.
         """
         subject, body = _NOTICES[change]

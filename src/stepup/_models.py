@@ -165,6 +165,8 @@ class Binding:
     created_at: float
     #: recovery codes not yet used (recovery bindings only).
     remaining: int | None = None
+    #: when a code of it last passed (``None``: not since this was recorded).
+    last_used: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +212,12 @@ class AuditEvent:
     ``type`` is one of ``issued``, ``sent``, ``delivery_failed``, ``verified``, ``failed``,
     ``exhausted``, ``expired``, ``cancelled``, ``locked``, ``rate_limited``, ``bound``,
     ``unbound``, ``reset``, ``unlocked``, ``policy_changed`` (``subject`` is the admin, when
-    one made it on the admin page), ``login_refused`` (``detail["reason"]``).
+    one made it on the admin page), ``login_refused`` (``detail["reason"]``), ``login_passed``,
+    ``step_up_passed``, ``approval_used``, ``browser_remembered``, ``browser_used``,
+    ``browser_forgotten``, ``challenges_ended`` and ``admin_action`` (``detail["action"]``).
+
+    ``actor`` is the administrator who made a change to ``subject`` on the support console;
+    ``context`` the request it came with (``client``, ``user_agent``, ``app``, ``route``).
     """
 
     type: str
@@ -221,6 +228,8 @@ class AuditEvent:
     purpose: str | None = None
     challenge_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+    context: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The event as a JSON-able dict."""

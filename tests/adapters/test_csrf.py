@@ -114,6 +114,12 @@ def _case_forget_browser(bank):
     return browser, page, "/stepup/forget-browser", {}, lambda: browser.cookie("stepup_device") is not None
 
 
+def _case_console(bank):
+    browser = _signed_in(bank)
+    page = browser.get("/stepup/admin/support?subject=carol")
+    return browser, page, "/stepup/admin/support", {"action": "reset_all"}, lambda: len(bank.bindings("carol")) == 1
+
+
 CASES = {
     "login": _case_login,
     "logout": _case_logout,
@@ -127,13 +133,15 @@ CASES = {
     "unbind": _case_unbind,
     "admin": _case_admin,
     "forget_browser": _case_forget_browser,
+    "console": _case_console,
 }
 
 
 #: the bank's own forms; its transfer has a test of its own below (it goes through a step-up).
 BANK_FORMS = {"login", "logout", "transfer"}
-#: forms whose case needs a plug-in installed before the bank is made: tests/adapters/test_plugin_pages.py.
-ELSEWHERE = {"bind_method"}
+#: forms whose case needs a plug-in installed before the bank is made (tests/adapters/test_plugin_pages.py),
+#: or remembered browsers, which the shipped bank leaves off (tests/security/test_account_browsers.py).
+ELSEWHERE = {"bind_method", "forget_browsers"}
 
 
 def test_every_state_changing_form_has_a_case():

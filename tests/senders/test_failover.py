@@ -16,6 +16,8 @@ from stepup.senders import AsyncSenderAdapter, MemorySender
 
 SECRET = "s" * 40
 PHONE = "+44 7400 123456"
+#: what a send's audit event says of an SMS to PHONE: for operators' metrics.
+TWILIO_GB = {"channel": "sms", "provider": "twilio", "country": "GB", "segments": 1}
 GATEWAY_DOWN = stepup.DeliveryError("The SMS could not be sent.", "sms", "gateway timeout")
 
 
@@ -73,8 +75,8 @@ def test_a_failing_provider_hands_the_code_to_the_fallback_provider(
         assert (challenge.attempts_left, challenge.sends_left) == (3, 2)
         trail = [(e.type, e.detail) for e in events if e.type in {"sent", "delivery_failed"}]
         assert trail == [
-            ("delivery_failed", {"reason": "Twilio answered HTTP 500", "via": "sms"}),
-            ("sent", {"fallback": "sms:fallback"}),
+            ("delivery_failed", {"reason": "Twilio answered HTTP 500", "via": "sms", **TWILIO_GB}),
+            ("sent", {**TWILIO_GB, "provider": "vonage", "fallback": "sms:fallback"}),
         ]
         approval = engine.verify(challenge.id, _code(vonage.requests[0].form["text"]), subject="alice")
         assert approval.method == "sms"
@@ -131,8 +133,8 @@ def test_when_sms_fails_the_code_goes_to_the_bound_email_and_the_user_is_told(ba
     assert (challenge.attempts_left, challenge.sends_left) == (3, 2)  # as for any first send
     assert (b.email.last.to, b.email.last.subject) == ("alice@example.com", "Your Bank sign-in code")
     assert b.trail() == [
-        ("delivery_failed", {"reason": "gateway timeout", "via": "sms"}),
-        ("sent", {"fallback": "email"}),
+        ("delivery_failed", {"reason": "gateway timeout", "via": "sms", **TWILIO_GB, "provider": "memory"}),
+        ("sent", {"channel": "email", "provider": "memory", "fallback": "email"}),
     ]
     assert b.engine.challenge(challenge.id, subject="alice").notice == challenge.notice
     approval = b.engine.verify(challenge.id, _code(b.email.last.body), subject="alice")

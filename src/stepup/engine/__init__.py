@@ -53,15 +53,23 @@ from ._locks import unlock as unlock
 from ._locks import unlock_target as unlock_target
 from ._login import login_decision as login_decision
 from ._login import login_somewhere as login_somewhere
+from ._open import pending_challenges as pending_challenges
 from ._policy_cache import PolicyCache as PolicyCache
 from ._records import read_policy as read_policy
 from ._resume import SavedRequest as SavedRequest
 from ._resume import load_resume as load_resume
 from ._resume import save_resume as save_resume
 from ._resume import take_resume as take_resume
+from ._support import ACTIONS as ACTIONS
+from ._support import LockState as LockState
+from ._support import SubjectOverview as SubjectOverview
+from ._support import subject_overview as subject_overview
+from ._support import support_action as support_action
+from ._trail import audit_events as audit_events
 from ._verify import verify as verify
 
 __all__ = [
+    "ACTIONS",
     "AsyncEngine",
     "ChallengeSpec",
     "ContactVerification",
@@ -69,10 +77,13 @@ __all__ = [
     "Engine",
     "EngineBase",
     "Flow",
+    "LockState",
     "PolicyCache",
     "RememberedBrowser",
     "SavedRequest",
+    "SubjectOverview",
     "accepts",
+    "audit_events",
     "begin_bind",
     "bindings",
     "cancel",
@@ -93,6 +104,7 @@ __all__ = [
     "login_decision",
     "login_somewhere",
     "password_may_enrol",
+    "pending_challenges",
     "policy",
     "read_policy",
     "recovery_codes_refusal",
@@ -107,6 +119,8 @@ __all__ = [
     "set_login_2fa",
     "set_method",
     "start",
+    "subject_overview",
+    "support_action",
     "take_resume",
     "unbind",
     "unlock",

@@ -39,6 +39,8 @@ class EngineBase:
         set of names instead is the :class:`Settings` field ``methods`` (those on by default).
     :param audit_hooks: callables taking each :class:`AuditEvent`.
     :param messages: the message texts (for translation or other wording).
+    :param locate: ``address -> place`` ("London, GB"), for the account page's list of
+        remembered browsers (a GeoIP look-up of the app's); ``None`` shows no place.
     :raises ConfigurationError: for a missing or weak secret key or a bad setting.
     """
 
@@ -53,6 +55,7 @@ class EngineBase:
         methods: Mapping[str, Method] | Iterable[str] | None = None,
         audit_hooks: Iterable[Callable[[AuditEvent], None]] = (),
         messages: MessageCatalog | None = None,
+        locate: Callable[[str], str | None] | None = None,
         **overrides: Any,
     ) -> None:
         if methods is not None and not isinstance(methods, Mapping):
@@ -62,6 +65,7 @@ class EngineBase:
         base = settings or Settings()
         resolved = base.replace(**overrides) if overrides else base
         ctx = Context(resolved, clock=clock, methods=methods, audit_hooks=audit_hooks, messages=messages)
+        ctx.locate = locate
         #: what every flow of this engine reads (:mod:`stepup.engine`'s flows take it first).
         self.context = ctx
         self.settings = ctx.settings

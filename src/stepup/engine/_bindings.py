@@ -26,7 +26,7 @@ from ._records import read_policy, read_subject
 
 __all__ = [
     "begin_bind", "bind_from", "binding_view", "bindings", "generate_recovery_codes",
-    "import_binding", "reset", "unbind",
+    "import_binding", "mark_used", "reset", "unbind",
 ]  # fmt: skip
 
 
@@ -115,7 +115,7 @@ def binding_view(ctx: Context, b: dict[str, Any]) -> Binding:
     method = ctx.methods.get(b["method"])
     label = method.label(b.get("target", "")) if method else b["method"]
     remaining = len(b.get("codes", [])) if b["method"] == "recovery" else None
-    return Binding(b["id"], b["method"], label, b.get("created_at", 0.0), remaining)
+    return Binding(b["id"], b["method"], label, b.get("created_at", 0.0), remaining, b.get("last_used"))
 
 
 def _notify(ctx: Context, subject: str, change: str, changed: Binding) -> Flow[None]:
@@ -133,6 +133,24 @@ def _notify(ctx: Context, subject: str, change: str, changed: Binding) -> Flow[N
             e = as_delivery_error(error, channel, channel)
             detail = {"reason": e.reason or e.message}
             ctx.emit("delivery_failed", None, subject=subject, method=b["method"], detail=detail)
+
+
+def mark_used(ctx: Context, approved: Challenge) -> Flow[None]:
+    """Note when the binding that passed ``approved`` was last used (a TOTP or recovery
+    challenge's target is its binding's id; a delivered one's, its phone or address)."""
+    now, by_id = ctx.clock(), not ctx.method(approved.method).channel
+
+    def used(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, None]:
+        if record is None:
+            return None, None
+        marked = [
+            {**b, "last_used": now}
+            if b["method"] == approved.method and (b["id"] if by_id else b.get("target")) == approved.target else b
+            for b in record.get("bindings", [])
+        ]  # fmt: skip
+        return {**record, "bindings": marked}, None
+
+    yield from update(ctx, SUBJECT, approved.subject or "", used, None)
 
 
 def bindings(ctx: Context, subject: str) -> Flow[list[Binding]]:

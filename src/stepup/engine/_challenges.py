@@ -199,6 +199,7 @@ def consume(
     outcome = yield from transition(ctx, challenge, _machine.consume)
     if outcome.error is not None:
         raise outcome.error
+    ctx.emit("approval_used", challenge)
     return outcome.released
 
 

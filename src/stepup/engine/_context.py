@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .._audit import Auditor
+from .._audit import Auditor, current_request
 from .._clock import Clock
 from .._config import Settings
 from .._crypto import Keyring
@@ -47,6 +47,8 @@ class Context:
     senders: Mapping[str, Any]
     #: whether the store's ``update_many`` is atomic across records.
     store_atomic: bool
+    #: ``address -> place`` the app gave, for remembered browsers; ``None``: no places.
+    locate: Callable[[str], str | None] | None = None
 
     def __init__(
         self,
@@ -61,7 +63,13 @@ class Context:
         self.keys = Keyring(settings.secret_key, clock)
         self.clock = clock
         self.methods: dict[str, Method] = dict(methods) if methods is not None else load_methods(BUILTIN_METHODS)
-        self.auditor = Auditor(audit_hooks)
+        hooks = list(audit_hooks)
+        self.auditor = Auditor(hooks, keep=settings.audit_retention_days > 0)
+        #: what each verification's wall time goes to: the ``observe_verify`` of a hook
+        #: that has one (:class:`stepup.Metrics`); none, and nothing is timed.
+        self.latency_hooks: list[Callable[[float], None]] = [
+            observe for h in hooks if callable(observe := getattr(h, "observe_verify", None))
+        ]
         self.messages = messages or MessageCatalog(settings.app_name)
         self.default_policy = Policy.defaults(settings, self.methods)
         #: the policy as this process last read it (:mod:`stepup.engine._policy_cache`).
@@ -96,6 +104,7 @@ class Context:
             if method is not None and method.channel:
                 fields.setdefault("target", method.label(challenge.target))
         detail = fields.pop("detail", {})
+        fields.setdefault("context", current_request())
         self.auditor.emit(AuditEvent(type_, self.clock(), detail=detail, **fields))
 
     def session_digest(self, session: str | None) -> str | None:

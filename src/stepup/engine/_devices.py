@@ -56,6 +56,8 @@ class RememberedBrowser:
     last_seen_at: float
     expires_at: float
     user_agent: str
+    #: roughly where it was remembered ("London, GB"), when the app gives ``locate``.
+    place: str | None = None
 
 
 def _fingerprint(ctx: Context, subject: str) -> Flow[tuple[str, ...]]:
@@ -74,12 +76,16 @@ def _live(
     return [b for b in browsers if b["created"] + period >= now and keys.matches(b["fingerprint"], *fingerprint)]
 
 
-def remember_device(ctx: Context, subject: str, *, methods: Iterable[str], user_agent: str | None = None) -> Flow[str]:
+def remember_device(
+    ctx: Context, subject: str, *, methods: Iterable[str], user_agent: str | None = None, client: str | None = None
+) -> Flow[str]:
     """Remember a browser of ``subject`` for ``trusted_device_days``.
 
     :param methods: the methods the login passed with (its second factor): the browser
         lifts a later login's hold only while the policy allows one of them.
     :param user_agent: the browser's ``User-Agent``, kept to tell browsers apart.
+    :param client: the browser's address: only the place the app's ``locate`` makes of
+        it is kept, never the address.
     :returns: the cookie value: an opaque random id.
     :raises InvalidInput: when ``trusted_device_days`` is 0 (the option is off), or
         ``methods`` names none.
@@ -101,6 +107,9 @@ def remember_device(ctx: Context, subject: str, *, methods: Iterable[str], user_
         "fingerprint": ctx.keys.digest(*fingerprint),
         "methods": passed,
     }
+    place = _place(ctx, client)
+    if place:
+        entry["place"] = place
     cap = s.trusted_devices_per_subject
 
     def add(record: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
@@ -113,7 +122,19 @@ def remember_device(ctx: Context, subject: str, *, methods: Iterable[str], user_
     owner = {"subject": subject}
     key = ctx.keys.digest("browser", token)
     yield from update(ctx, BROWSER, key, lambda _: (owner, None), ttl)
+    ctx.emit("browser_remembered", None, subject=subject, detail={"browser": entry["id"]})
     return token
+
+
+def _place(ctx: Context, client: str | None) -> str | None:
+    """Where ``client`` is, by the app's ``locate`` (a failing look-up names no place)."""
+    if ctx.locate is None or not client:
+        return None
+    try:
+        place = ctx.locate(client)
+    except Exception:  # the app's look-up: a place is a nicety, never a reason to fail
+        return None
+    return place[:_AGENT_CHARS] if isinstance(place, str) else None
 
 
 def is_trusted_device(ctx: Context, subject: str, token: object) -> Flow[bool]:
@@ -139,6 +160,8 @@ def is_trusted_device(ctx: Context, subject: str, token: object) -> Flow[bool]:
         return {"browsers": browsers}, found
 
     trusted: bool = yield from update(ctx, DEVICE, subject, seen, None)
+    if trusted:
+        ctx.emit("browser_used", None, subject=subject)
     return trusted
 
 
@@ -148,7 +171,7 @@ def devices(ctx: Context, subject: str) -> Flow[list[RememberedBrowser]]:
     record = yield from get(ctx, DEVICE, subject)
     period = ctx.settings.trusted_device_days * 86400
     return [
-        RememberedBrowser(b["id"], b["created"], b["seen"], b["created"] + period, b["agent"])
+        RememberedBrowser(b["id"], b["created"], b["seen"], b["created"] + period, b["agent"], b.get("place"))
         for b in _live(ctx, (record or {}).get("browsers", []), fingerprint, ctx.clock())
     ]
 
@@ -171,6 +194,8 @@ def forget_device(ctx: Context, subject: str, device_id: str | None = None, *, t
         return ({"browsers": kept} if kept else None), len(kept) < len(browsers)
 
     forgot: bool = yield from update(ctx, DEVICE, subject, forget, None)
+    if forgot:
+        ctx.emit("browser_forgotten", None, subject=subject, detail={"browser": device_id or "this"})
     return forgot
 
 
@@ -197,3 +222,4 @@ def forget_browser(ctx: Context, token: str, *, subject: str | None = None) -> F
 def forget_devices(ctx: Context, subject: str) -> Flow[None]:
     """Forget every remembered browser of ``subject`` (a lost laptop, a password reset)."""
     yield from delete(ctx, DEVICE, subject)
+    ctx.emit("browser_forgotten", None, subject=subject, detail={"browser": "all"})

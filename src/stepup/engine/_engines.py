@@ -16,7 +16,21 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from .._twin import Steps, arun, run
 from ..senders import AsyncSender, Sender
 from ..stores import AsyncStore, Store
-from . import _admin, _bindings, _challenges, _contact, _devices, _ended, _locks, _login, _resume, _verify
+from . import (
+    _admin,
+    _bindings,
+    _challenges,
+    _contact,
+    _devices,
+    _ended,
+    _locks,
+    _login,
+    _open,
+    _resume,
+    _support,
+    _trail,
+    _verify,
+)
 from ._base import ASYNC_FACTORIES, SYNC_FACTORIES, EngineBase, fitted_async, fitted_sync
 from ._context import Context
 from ._effects import Flow
@@ -44,7 +58,7 @@ def sync_twin(flow: Callable[Concatenate[Context, P], Flow[R]]) -> Callable[Conc
     """The :class:`Engine` method of ``flow``: it runs the flow over the engine's context."""
 
     def method(self: E, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return run(flow(self.context, *args, **kwargs))
+        return run(_trail.recorded(self.context, flow(self.context, *args, **kwargs)))
 
     _describe(method, flow)
     return method
@@ -54,7 +68,7 @@ def async_twin(flow: Callable[Concatenate[Context, P], Flow[R]]) -> Callable[Con
     """The :class:`AsyncEngine` method of ``flow``: it awaits the flow over the engine's context."""
 
     async def method(self: E, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await arun(flow(self.context, *args, **kwargs))
+        return await arun(_trail.recorded(self.context, flow(self.context, *args, **kwargs)))
 
     _describe(method, flow)
     return method
@@ -128,8 +142,8 @@ class Engine(EngineBase):
 
     def run(self, flow: Steps[R]) -> R:
         """Run a flow of :mod:`stepup.engine` (or of the web layer) over this engine's
-        store and senders, and return its result."""
-        return run(flow)
+        store and senders, and return its result; the audit events it fired are stored."""
+        return run(_trail.recorded(self.context, flow))
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -168,6 +182,10 @@ class Engine(EngineBase):
     load_resume = sync_twin(_resume.load_resume)
     take_resume = sync_twin(_resume.take_resume)
     end_login = sync_twin(_ended.end_login)
+    audit_events = sync_twin(_trail.audit_events)
+    pending_challenges = sync_twin(_open.pending_challenges)
+    subject_overview = sync_twin(_support.subject_overview)
+    support_action = sync_twin(_support.support_action)
 
 
 class AsyncEngine(EngineBase):
@@ -208,8 +226,9 @@ class AsyncEngine(EngineBase):
 
     async def run(self, flow: Steps[R]) -> R:
         """Run a flow of :mod:`stepup.engine` (or of the web layer) over this engine's
-        store and senders, awaiting each call, and return its result."""
-        return await arun(flow)
+        store and senders, awaiting each call, and return its result; the audit events it
+        fired are stored."""
+        return await arun(_trail.recorded(self.context, flow))
 
     async def close(self) -> None:
         """Release the store's connections."""
@@ -248,3 +267,7 @@ class AsyncEngine(EngineBase):
     load_resume = async_twin(_resume.load_resume)
     take_resume = async_twin(_resume.take_resume)
     end_login = async_twin(_ended.end_login)
+    audit_events = async_twin(_trail.audit_events)
+    pending_challenges = async_twin(_open.pending_challenges)
+    subject_overview = async_twin(_support.subject_overview)
+    support_action = async_twin(_support.support_action)

@@ -19,6 +19,7 @@ from ._effects import Flow
 from ._ended import refuse_ended
 from ._keys import failure_key, legacy_failure_key
 from ._limits import charge, withdraw
+from ._open import track_open
 from ._records import public
 from ._sending import code_length, deliver, target_send_hits
 
@@ -112,6 +113,7 @@ def issue(ctx: Context, spec: ChallengeSpec) -> Flow[Challenge]:
     # who just used up a challenge can ask for a new one at once.
     locks = tuple(key(method.name, spec.subject, spec.target) for key in (failure_key, legacy_failure_key))
     at = yield from charge(ctx, hits, challenge, create=s.challenge_lifetime + s.challenge_retention, locks=locks)
+    yield from track_open(ctx, challenge)
     ctx.emit("issued", challenge)
     if method.channel:
         try:

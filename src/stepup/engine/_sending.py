@@ -7,6 +7,8 @@ carries each route is :mod:`stepup.engine._channels`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import _machine
 from .._errors import DeliveryError, RateLimited
 from .._models import Challenge, Message
@@ -19,7 +21,7 @@ from ._effects import Flow, send
 from ._limits import charge
 from ._records import transition
 
-__all__ = ["code_length", "deliver", "target_send_hits"]
+__all__ = ["code_length", "deliver", "delivery_detail", "sms_segments", "target_send_hits"]
 
 #: the route of a code that goes to the subject's email because no SMS could be sent.
 _EMAIL_FALLBACK = "email:fallback"
@@ -50,6 +52,32 @@ def _routes(ctx: Context, challenge: Challenge) -> list[str]:
     if challenge.fallback:
         routes.append(_EMAIL_FALLBACK)
     return routes
+
+
+#: the GSM 03.38 basic characters: an SMS of only these takes 160 per segment, else 70 (UCS-2).
+_GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+def sms_segments(body: str) -> int:
+    """How many SMS segments ``body`` is billed as: 160 GSM-7 characters in one, 153 per
+    part beyond; 70 UCS-2 characters in one, 67 per part beyond."""
+    single, part = (160, 153) if set(body) <= _GSM7 else (70, 67)
+    return 1 if len(body) <= single else -(-len(body) // part)
+
+
+def delivery_detail(ctx: Context, route: str, message: Message) -> dict[str, Any]:
+    """What a send's audit event says of it for operators: the provider that carried it,
+    and for SMS the destination country and the segments billed."""
+    sender = ctx.senders.get(route)
+    inner = getattr(sender, "sync", sender)
+    name = getattr(getattr(inner, "api", None), "name", None) or type(inner).__name__.removesuffix("Sender")
+    detail: dict[str, Any] = {"channel": message.channel, "provider": str(name).lower()}
+    if message.channel == "sms":
+        detail.update(country=sms_region(message.to), segments=sms_segments(message.body))
+    return detail
 
 
 def _message(ctx: Context, challenge: Challenge, code: str) -> Message:
@@ -84,10 +112,12 @@ def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
             yield from send(ctx, sender, message)
         except Exception as error:  # whatever a sender raises is a failed send
             e = as_delivery_error(error, message.channel, route)
-            ctx.emit("delivery_failed", current, detail={"reason": e.reason or e.message, "via": route})
+            detail = {"reason": e.reason or e.message, "via": route, **delivery_detail(ctx, sender, message)}
+            ctx.emit("delivery_failed", current, detail=detail)
             failures.append(e)
             continue
-        ctx.emit("sent", current, detail={"fallback": sender} if failures else {})
+        detail = delivery_detail(ctx, sender, message)
+        ctx.emit("sent", current, detail={**detail, "fallback": sender} if failures else detail)
         return current
     raise _undelivered(failures)
 

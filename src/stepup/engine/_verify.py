@@ -5,13 +5,14 @@ challenge waited with)."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 from .. import _machine
 from .._crypto import ascii_code
 from .._errors import ChallengeNotFound, StepUpError
 from .._models import Approval, Binding, Challenge
-from ._bindings import bind_from
+from ._bindings import bind_from, mark_used
 from ._charges import Hit, contact_failure_hits
 from ._context import Context
 from ._effects import CHALLENGE, FAILURES, SUBJECT, Flow, delete, update, update_many
@@ -65,6 +66,21 @@ def verify(
     :raises RateLimited: too many verifications from this client.
     :raises MethodNotAvailable: its method is switched off where it was started, now.
     """
+    if not ctx.latency_hooks:
+        return (yield from _verified(ctx, challenge_id, code, subject, session, client))
+    # Wall time, not the injected clock: what an operator's latency histogram measures.
+    started = time.perf_counter()
+    try:
+        return (yield from _verified(ctx, challenge_id, code, subject, session, client))
+    finally:
+        for observe in ctx.latency_hooks:
+            observe(time.perf_counter() - started)
+
+
+def _verified(
+    ctx: Context, challenge_id: str, code: object, subject: str | None, session: str | None, client: str | None
+) -> Flow[Approval]:
+    """:func:`verify` itself."""
     challenge, still_open = yield from _open(ctx, challenge_id, subject, session, client)
     key, counted = challenge_failure_key(challenge), contact_failure_hits(challenge.subject, client)
     claimed: Claim | None = None
@@ -147,9 +163,14 @@ def _open(
 def _approval(ctx: Context, approved: Challenge) -> Flow[Approval]:
     """What a right code hands back, once its binding is stored for a bind challenge."""
     ctx.emit("verified", approved)
+    passed = {"login": "login_passed", "step_up": "step_up_passed"}.get(approved.purpose)
+    if passed is not None:
+        ctx.emit(passed, approved)
     binding: Binding | None = None
     if approved.purpose == "bind":
         binding = yield from bind_from(ctx, approved)
+    elif approved.subject is not None:
+        yield from mark_used(ctx, approved)
     return Approval(
         challenge_id=approved.id,
         subject=approved.subject,

@@ -15,6 +15,7 @@ from .. import grants
 from .._errors import InvalidInput, StepUpError
 from ..engine import Flow, recovery_codes_refusal
 from ..methods import target_input
+from ._agents import browser_name
 from ._base import WebRequest, WebResult, safe_next
 from ._common import WebCore, fail_closed, signed_in
 from ._forms import BindEmailForm, BindPhoneForm, CodeForm, PlainForm, bind_target_form
@@ -180,12 +181,13 @@ class AccountPages:
         bindings = yield from flows.bindings(e.context, req.subject or "")
         policy = yield from flows.policy(e.context)
         allowed = policy.methods(subject=req.subject)
-        notice = {"added": "Added.", "removed": "Removed."}
+        browsers = yield from flows.devices(e.context, req.subject or "")
+        notice = {"added": "Added.", "removed": "Removed.", "forgotten": "Forgotten."}
         shown = next((text for key, text in notice.items() if req.args.get(key) == "1"), None)
         return core.page(
             req, "account.html", title="Sign-in methods", bindings=bindings, allowed=allowed, notice=shown,
             remove_form=PlainForm.bind(None, req.session, e.keys), names=method_titles(e.methods),
-            offers=bind_offers(e.methods, allowed, core.url),
+            offers=bind_offers(e.methods, allowed, core.url), browsers=browsers, browser_name=browser_name,
         )  # fmt: skip
 
     @fail_closed

@@ -8,10 +8,8 @@ or a remembered browser changes no security policy.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from .. import engine as flows
-from .. import grants
 from .._errors import InvalidInput, StepUpError
 from .._policy import Policy
 from ..engine import Flow
@@ -40,15 +38,7 @@ class AdminPage:
     def admin(self, req: WebRequest) -> Flow[WebResult]:
         """Policy switches: methods globally and per app, 2FA at login, identity sources."""
         core, e = self.core, self.core.engine
-        check = core.config.admin_check
-        if check is None or not check(req.subject or ""):
-            return core.message(req, "Not allowed", "Only administrators can change security settings.", 403)
-        if grants.is_held(req.session, req.subject or ""):
-            # A password alone does not change the security policy: the second factor first.
-            return WebResult(status=303, redirect=f"{core.url('choose')}?next={quote(core.url('admin'), safe='/')}")
-        # Nor does a login that passed no second factor lately (a remembered browser, a
-        # login with 2FA off): every change, and the page that offers it, needs a fresh one.
-        if (stop := (yield from self.guards.fresh_enough(req, first_binding=False))) is not None:
+        if (stop := (yield from self.guards.admin(req, core.url("admin")))) is not None:
             return stop
         form = core.form(req, AdminForm)
         error = None

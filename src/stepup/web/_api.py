@@ -172,8 +172,7 @@ class Api:
         approval = yield from flows.verify(
             e.context, page["c"], code, subject=subject, session=core.nonce(req), client=req.client
         )
-        if approval.purpose != "operation":
-            grants.record_factor(req.session, subject, approval.method, e.clock())
+        core.record_factor(req, approval)
         result: dict[str, Any] = {"approved": True, "method": approval.method, "purpose": approval.purpose}
         if approval.purpose == "operation":
             result["approval"] = token

@@ -227,11 +227,12 @@ class CodePages:
         e, subject = self.core.engine, req.subject or ""
         session_nonce = self.core.nonce(req)
         headers: list[tuple[str, str]] = []
-        if approval.purpose != "operation":
-            grants.record_factor(req.session, subject, approval.method, e.clock())
+        self.core.record_factor(req, approval)
         if remember and approval.purpose == "login" and e.settings.trusted_device_days > 0:
             agent = req.headers.get("user-agent")
-            token = yield from flows.remember_device(e.context, subject, methods=[approval.method], user_agent=agent)
+            token = yield from flows.remember_device(
+                e.context, subject, methods=[approval.method], user_agent=agent, client=req.client
+            )
             headers.append(self.core.device_cookie(token))
         if approval.purpose == "bind":
             account = self.core.url("account")

@@ -8,14 +8,16 @@ API) are separate classes, each holding one :class:`WebCore`; none inherits anot
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 from .. import engine as flows
 from .. import grants
+from .._audit import request_context
 from .._errors import RequestTooLarge, SignInRefused, StepUpError, Throttled
-from .._models import Binding, Challenge
+from .._models import Approval, Binding, Challenge
 from ..engine import AsyncEngine, Engine, Flow, accepts
 from ._base import WebRequest, WebResult
 from ._config import WebConfig
@@ -38,6 +40,8 @@ ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("forget_browser", "/forget-browser", ("POST",)),
     ("unbind", "/account/remove/{binding_id}", ("POST",)),
     ("admin", "/admin", ("GET", "POST")),
+    ("console", "/admin/support", ("GET", "POST")),
+    ("forget_browsers", "/account/browsers", ("POST",)),
     ("api_status", "/api/status", ("GET",)),
     ("api_create", "/api/challenges", ("POST",)),
     ("api_verify", "/api/challenges/{token}/verify", ("POST",)),
@@ -69,17 +73,19 @@ def fail_closed(handler: F) -> F:
     a sender went away in the middle of a request) is answered with its status (503 for
     those) by :meth:`WebCore.refused`, a problem document or a message page. Never a 500,
     and never the page or the protected view it guards. A request whose body was too large
-    to read is answered 413 before the handler runs."""
+    to read is answered 413 before the handler runs. The audit events fired meanwhile
+    carry the request's context (client address, user agent, app, path)."""
 
     @functools.wraps(handler)
     def guarded(self: Any, req: WebRequest, *args: Any, **kwargs: Any) -> Flow[Any]:
         core: WebCore = self.core
         if req.too_large:  # the adapter stopped reading it: nothing here can use it
             return core.refused(req, RequestTooLarge(core.settings.max_resume_body))
-        try:
-            return (yield from handler(self, req, *args, **kwargs))
-        except StepUpError as error:
-            return core.refused(req, error)
+        with request_context(req.client, req.headers.get("user-agent"), kwargs.get("app"), req.path):
+            try:
+                return (yield from handler(self, req, *args, **kwargs))
+            except StepUpError as error:
+                return core.refused(req, error)
 
     return cast(F, guarded)
 
@@ -96,6 +102,11 @@ def signed_in(handler: F) -> F:
         return (yield from handler(self, req, *args, **kwargs))
 
     return cast(F, guarded)
+
+
+def when(at: float | None) -> str:
+    """A time as the pages show it: ``2026-12-06 10:15 UTC`` (``never`` for none)."""
+    return "never" if at is None else time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
 
 
 class WebCore:
@@ -161,6 +172,17 @@ class WebCore:
             "notice": challenge.notice,
         }
 
+    def record_factor(self, req: WebRequest, approval: Approval) -> None:
+        """Record an approved factor in the session (an operation's approval records none).
+        A held login lifted by its first binding passed its login too: audited as
+        ``login_passed``, as a login challenge's approval is by the engine."""
+        if approval.purpose == "operation":
+            return
+        subject, e = req.subject or "", self.engine
+        if approval.purpose == "bind" and grants.is_held(req.session, subject):
+            e.context.emit("login_passed", None, subject=subject, method=approval.method, purpose="bind")
+        grants.record_factor(req.session, subject, approval.method, e.clock())
+
     def device_cookie(self, token: str, *, max_age: int | None = None) -> tuple[str, str]:
         """The ``Set-Cookie`` header of a remembered browser (``max_age=0`` expires it)."""
         if max_age is None:
@@ -182,6 +204,7 @@ class WebCore:
             held=req.subject is not None and grants.is_held(req.session, req.subject),
             home=self.config.home,
             logout_url=self.config.logout,
+            when=when,
         )
         return WebResult(status=status, template=f"stepup/{template}", context=context, headers=list(_NO_STORE))
 

@@ -26,6 +26,8 @@ __all__ = [
     "BindPhoneForm",
     "ChooseForm",
     "CodeForm",
+    "ConsoleForm",
+    "ForgetBrowserForm",
     "PlainForm",
     "StepUpForm",
     "bind_target_form",
@@ -159,3 +161,22 @@ class AdminForm(StepUpForm):
     name = HiddenField()
     setting = HiddenField(validators=[DataRequired()])
     enabled = HiddenField(validators=[AnyOf(("on", "off"), message="A switch is on or off.")])
+
+
+#: what the support console can do to a subject (:data:`stepup.engine.ACTIONS`).
+_CONSOLE_ACTIONS = ("unlock", "reset_method", "reset_all", "forget_browsers", "end_challenges")
+
+
+class ConsoleForm(StepUpForm):
+    """One change the support console makes to a subject."""
+
+    subject = HiddenField(validators=[DataRequired("Name the user."), Length(max=200)])
+    action = HiddenField(validators=[AnyOf(_CONSOLE_ACTIONS, message="Unknown action.")])
+    binding_id = HiddenField(validators=[Length(max=64)])
+    method = HiddenField(validators=[Length(max=64)])
+
+
+class ForgetBrowserForm(StepUpForm):
+    """Forget one remembered browser (by its handle) or all of them (``all``)."""
+
+    browser = HiddenField(validators=[DataRequired("Choose a browser."), Length(max=64)])

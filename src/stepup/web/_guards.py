@@ -8,6 +8,8 @@ handlers ask them, so the account pages, the admin page and the API ask them one
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from .. import engine as flows
 from .. import grants
 from .._errors import InvalidInput, SignInRefused
@@ -85,6 +87,26 @@ class Guards:
                 route=None, replay_grant=None,
             )
         )  # fmt: skip
+
+    def admin(self, req: WebRequest, back: str) -> Flow[WebResult | None]:
+        """What an administrator's page (the policy, the support console) passes: the
+        app's ``admin_check`` (403 for anyone else), the login's own second factor, then a
+        fresh one for the page and every change it makes (a password alone or a remembered
+        browser changes nothing).
+
+        :param back: the page's path, where the login's second factor leads back to.
+        :returns: ``None`` to go on, or the answer that stops the request.
+        """
+        core = self.core
+        check = core.config.admin_check
+        if check is None or not check(req.subject or ""):
+            return core.message(req, "Not allowed", "Only administrators can change security settings.", 403)
+        if grants.is_held(req.session, req.subject or ""):
+            # A password alone does not change the security policy: the second factor first.
+            return WebResult(status=303, redirect=f"{core.url('choose')}?next={quote(back, safe='/')}")
+        # Nor does a login that passed no second factor lately (a remembered browser, a
+        # login with 2FA off): every change, and the page that offers it, needs a fresh one.
+        return (yield from self.fresh_enough(req, first_binding=False))
 
     def fresh(self, req: WebRequest) -> Flow[bool]:
         """Whether a second factor passed within ``sensitive_max_age`` by a method the

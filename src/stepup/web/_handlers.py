@@ -18,6 +18,7 @@ from ._browsers import BrowserPages
 from ._code_pages import CodePages
 from ._common import ROUTES, WebCore
 from ._config import WebConfig
+from ._console import ConsolePage
 from ._gate import Gate
 from ._guards import Guards
 
@@ -27,8 +28,9 @@ __all__ = ["WebFlows"]
 _GROUPS: dict[str, tuple[str, ...]] = {
     "code_pages": ("choose", "code", "resend"),
     "account_pages": ("bind_phone", "bind_email", "bind_totp", "bind_method", "recovery", "account", "unbind"),
-    "browser_pages": ("forget_browser",),
+    "browser_pages": ("forget_browser", "forget_browsers"),
     "admin_page": ("admin",),
+    "console_page": ("console",),
     "api": (
         "api_status", "api_create", "api_verify", "api_resend", "api_cancel", "api_bindings", "api_unbind",
         "api_contact", "api_contact_check",
@@ -57,10 +59,12 @@ class WebFlows:
         self.code_pages = CodePages(core, guards)
         #: bind, make recovery codes, list and remove bindings.
         self.account_pages = AccountPages(core, guards)
-        #: forget this browser.
+        #: forget this browser; forget one or all from the account page.
         self.browser_pages = BrowserPages(core)
         #: the policy's switches.
         self.admin_page = AdminPage(core, guards)
+        #: the support console.
+        self.console_page = ConsolePage(core, guards)
         #: the JSON API.
         self.api = Api(core, guards)
 

@@ -1,0 +1,128 @@
+"""The audit trail kept in the store: the events of each subject, newest last, queried by
+subject and time.
+
+Each subject's events live in records of kind ``audit`` (events without a subject, of
+contact verification, under ``-``): a head holding the newest events, and the sealed
+chunks of ``_CHUNK`` events before them, appended through ``store.update`` like every other change, so no store
+needs a method of its own for it and an append rewrites one small record. A trail keeps the
+newest ``audit_events_per_subject`` events of the last ``audit_retention_days`` days; each
+record expires with the retention after its last write. Events are as the logger gets them: targets masked,
+never a code or a secret.
+
+A flow run by an engine (:func:`recorded`) keeps the events it fires and appends them
+when it ends, whether it returned or raised (a wrong code's ``failed`` event is kept with
+the error it raised). A store that cannot take them loses them from the trail only: the
+logger and the hooks had them already.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from .._audit import collected, collecting
+from .._errors import StepUpError
+from .._models import AuditEvent
+from ._context import Context
+from ._effects import Flow, delete, get, get_many, update
+from ._keys import part
+
+__all__ = ["AUDIT", "audit_events", "keep_events", "recorded"]
+
+T = TypeVar("T")
+#: the store kind of a subject's audit trail.
+AUDIT = "audit"
+#: the key of events without a subject.
+_NOBODY = "-"
+#: events a chunk of a trail holds (a write rewrites one chunk, never the whole trail).
+_CHUNK = 25
+logger = logging.getLogger("stepup.audit")
+
+
+def _key(subject: str | None) -> str:
+    return _NOBODY if subject is None else "s/" + part(subject)
+
+
+def recorded(ctx: Context, flow: Flow[T]) -> Flow[T]:
+    """Run ``flow``, then append the events it fired to the trail (also when it raised).
+    A flow inside another one's is not recorded twice: the outer one stores its events."""
+    if not ctx.auditor.keep or collected() is not None:
+        return (yield from flow)
+    events: list[AuditEvent] = []
+    try:
+        with collecting(events):
+            result = yield from flow
+    except StepUpError:
+        yield from keep_events(ctx, events)
+        raise
+    yield from keep_events(ctx, events)
+    return result
+
+
+def keep_events(ctx: Context, events: Iterable[AuditEvent]) -> Flow[None]:
+    """Append ``events`` to their subjects' trails. Best effort: a store error is logged,
+    not raised (the action happened, and the logger and hooks had its events)."""
+    by_subject: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_subject.setdefault(_key(event.subject), []).append(event.as_dict())
+    for key, new in by_subject.items():
+        try:
+            yield from _append(ctx, key, new)
+        except StepUpError as error:
+            logger.warning("stepup could not store %d audit events: %s", len(new), error.message)
+
+
+def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
+    """Append to the subject's head record (the newest events, up to ``_CHUNK``): one small
+    write. A full head is sealed as chunk ``n`` and the chunk that falls out of the cap is
+    dropped: two writes more, once every ``_CHUNK`` events."""
+    ttl = float(ctx.settings.audit_retention_days * 86400)
+
+    def add(head: dict[str, Any] | None) -> tuple[dict[str, Any], tuple[int, list[Any]] | None]:
+        chunk, events = int((head or {}).get("chunk", 0)), list((head or {}).get("events", []))
+        if events and len(events) + len(new) > _CHUNK:
+            return {"chunk": chunk + 1, "events": new}, (chunk, events)
+        return {"chunk": chunk, "events": [*events, *new]}, None
+
+    sealed = yield from update(ctx, AUDIT, key, add, ttl)
+    if sealed is not None:
+        chunk, events = sealed
+        yield from update(ctx, AUDIT, f"{key}/{chunk}", lambda _: ({"events": events}, None), ttl)
+        if chunk - _sealed(ctx) >= 0:
+            yield from delete(ctx, AUDIT, f"{key}/{chunk - _sealed(ctx)}")
+
+
+def _sealed(ctx: Context) -> int:
+    """Sealed chunks a trail keeps besides its head: enough for ``audit_events_per_subject``."""
+    return -(-ctx.settings.audit_events_per_subject // _CHUNK)
+
+
+def audit_events(
+    ctx: Context, subject: str | None, *, since: float | None = None, until: float | None = None,
+    types: Iterable[str] | None = None, limit: int | None = None,
+) -> Flow[list[AuditEvent]]:  # fmt: skip
+    """The stored events of ``subject`` (``None``: events without a subject), oldest first:
+    the newest ``audit_events_per_subject`` of the last ``audit_retention_days``.
+
+    :param since: only events at or after this time (seconds since the epoch).
+    :param until: only events before this time.
+    :param types: only events of these types.
+    :param limit: only the newest this many.
+    """
+    key = _key(subject)
+    head = yield from get(ctx, AUDIT, key)
+    if head is None:
+        return []
+    last = int(head.get("chunk", 0))
+    items = [(AUDIT, f"{key}/{n}") for n in range(max(0, last - _sealed(ctx)), last)]
+    chunks = (yield from get_many(ctx, items)) if items else []
+    stored = [e for record in [*chunks, head] if record for e in record.get("events", [])]
+    wanted = None if types is None else frozenset(types)
+    oldest = ctx.clock() - ctx.settings.audit_retention_days * 86400
+    found = [
+        AuditEvent(**e) for e in stored[-ctx.settings.audit_events_per_subject :]
+        if e["at"] >= oldest and (since is None or e["at"] >= since) and (until is None or e["at"] < until)
+        and (wanted is None or e["type"] in wanted)
+    ]  # fmt: skip
+    return found[-limit:] if limit else found

@@ -1,0 +1,26 @@
+"""A browser's name from its ``User-Agent``, as the account page and the support console
+list remembered browsers: "Firefox on Windows". Rough on purpose: enough for a person to
+tell their laptop from their phone, never used to decide anything."""
+
+from __future__ import annotations
+
+__all__ = ["browser_name"]
+
+#: (token in the agent, name), first match wins: Edge and Opera say "Chrome" too, Chrome says "Safari".
+_BROWSERS = (
+    ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"), ("CriOS/", "Chrome"), ("Safari/", "Safari"),
+)  # fmt: skip
+_SYSTEMS = (
+    ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+    ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"),
+)  # fmt: skip
+
+
+def browser_name(agent: str) -> str:
+    """``"Firefox on Windows"``, ``"Chrome"``, or ``"Unknown browser"``."""
+    browser = next((name for token, name in _BROWSERS if token in agent), None)
+    system = next((name for token, name in _SYSTEMS if token in agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or (f"A browser on {system}" if system else "Unknown browser")

@@ -1,0 +1,136 @@
+"""The audit trail kept in the store: a login's events in order, with the request they came
+with, masked, never a code; bounded per subject, dropped after the retention, queried by
+subject, time and type, on every store."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import stepup
+from stepup.senders import MemorySender
+
+SECRET = "s" * 40
+
+
+def test_the_trail_holds_a_logins_events_in_order_with_their_context_and_no_code(bank):
+    browser = bank.browser()
+    browser.login("alice")
+    code_url = browser.choose(browser.follow(browser.get("/")), "sms").location
+    code = bank.code("sms")
+    assert browser.enter(code_url, "000000").status_code == 400
+    assert browser.enter(code_url, code).status_code == 303
+
+    # (the demo's seed bound her phone and email before: those events come first)
+    events = [e for e in bank.call("audit_events", "alice") if e.type != "bound"]
+
+    types = [e.type for e in events]
+    assert types == ["issued", "sent", "failed", "verified", "login_passed"], types
+    assert [e.at for e in events] == sorted(e.at for e in events)
+    for event in events:
+        assert event.context.get("client") and event.context.get("route", "").startswith("/stepup/")
+        assert event.target == "+44 •••• ••0001" and event.method == "sms" and event.purpose == "login"
+    dumped = json.dumps([e.as_dict() for e in events], ensure_ascii=False)
+    assert code not in dumped and "+447700900001" not in dumped
+
+
+def test_a_remembered_browser_used_and_forgotten_is_in_the_trail(make_bank):
+    bank = make_bank(STEPUP_TRUSTED_DEVICE_DAYS=30)
+    browser = bank.browser()
+    browser.login("alice")
+    code_url = browser.choose(browser.follow(browser.get("/")), "sms").location
+    browser.enter(code_url, bank.code("sms"), remember="y")
+    browser.logout()
+    browser.login("alice")
+    browser.get("/transfers")
+    account = browser.get("/stepup/account")
+    browser.press(account, browser="all")
+
+    types = [
+        e.type
+        for e in bank.call("audit_events", "alice", types=["browser_remembered", "browser_used", "browser_forgotten"])
+    ]
+
+    assert types == ["browser_remembered", "browser_used", "browser_forgotten"]
+
+
+@pytest.fixture
+def engine_on(store_url):
+    made = []
+
+    def make(**settings):
+        engine = stepup.Engine(
+            secret_key=SECRET, store_url=store_url, sms=MemorySender(), email=MemorySender(),
+            clock=stepup.FrozenClock(), **settings,
+        )  # fmt: skip
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        engine.close()
+
+
+def test_the_trail_keeps_the_newest_events_of_each_subject_up_to_the_cap(engine_on):
+    engine = engine_on(audit_events_per_subject=5)
+    for method in ("sms", "email", "totp", "recovery"):
+        engine.unlock("bob", method)  # one "unlocked" event each
+        engine.clock.advance(10)
+    engine.unlock("carol", "sms")
+    for _ in range(3):
+        engine.support_action("bob", "unlock", by="alice", method="sms")  # two events each
+
+    kept = engine.audit_events("bob")
+
+    assert len(kept) == 5 and [e.type for e in kept][-2:] == ["unlocked", "admin_action"]
+    assert [e.method for e in kept][0] == "sms" and kept[-1].actor == "alice"
+    assert [e.subject for e in engine.audit_events("carol")] == ["carol"]
+
+
+def test_the_trail_is_queried_by_time_and_type_and_dropped_after_its_retention(engine_on):
+    engine = engine_on(audit_retention_days=1)
+    start = engine.clock()
+    engine.unlock("bob", "sms")
+    engine.clock.advance(3600)
+    engine.support_action("bob", "forget_browsers", by="alice")
+
+    assert [e.type for e in engine.audit_events("bob", since=start + 1)] == ["browser_forgotten", "admin_action"]
+    assert [e.type for e in engine.audit_events("bob", until=start + 1)] == ["unlocked"]
+    assert [e.type for e in engine.audit_events("bob", types=["admin_action"])] == ["admin_action"]
+    assert len(engine.audit_events("bob", limit=1)) == 1
+    engine.clock.advance(86400 - 3600 + 1)
+    assert [e.type for e in engine.audit_events("bob")] == ["browser_forgotten", "admin_action"]
+    engine.clock.advance(3600)
+    assert engine.audit_events("bob") == []
+
+
+def test_a_flow_that_raises_keeps_its_events(engine_on):
+    engine = engine_on()
+    engine.import_binding("bob", "sms", "+447400123456")
+    challenge = engine.start("bob", "sms")
+
+    with pytest.raises(stepup.WrongCode):
+        engine.verify(challenge.id, "000000", subject="bob")
+
+    assert [e.type for e in engine.audit_events("bob")][-1] == "failed"
+
+
+def test_with_no_retention_nothing_is_stored(engine_on):
+    engine = engine_on(audit_retention_days=0)
+    engine.unlock("bob", "sms")
+
+    assert engine.audit_events("bob") == [] and engine.store.get("audit", "s/bob") is None
+
+
+def test_what_the_store_keeps_of_a_trail_is_bounded_however_many_events_come(engine_on):
+    engine = engine_on(audit_events_per_subject=30)
+    for _ in range(150):
+        engine.unlock("bob", "sms")
+
+    chunks = [n for n in range(10) if engine.store.get("audit", f"s/bob/{n}") is not None]
+    records = [engine.store.get("audit", f"s/bob/{n}") for n in chunks] + [engine.store.get("audit", "s/bob")]
+    kept = sum(len(record["events"]) for record in records)
+
+    assert len(engine.audit_events("bob")) == 30
+    assert chunks == [3, 4] and kept <= 30 + 2 * 25
