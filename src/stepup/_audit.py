@@ -14,7 +14,9 @@ from ._models import AuditEvent
 __all__ = ["Auditor"]
 
 logger = logging.getLogger("stepup.audit")
-_WARNINGS = frozenset({"failed", "exhausted", "locked", "rate_limited", "delivery_failed", "login_refused"})
+_WARNINGS = frozenset(
+    {"failed", "exhausted", "locked", "rate_limited", "delivery_failed", "login_refused", "passkey_counter_went_back"}
+)
 
 
 class Auditor:

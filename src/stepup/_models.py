@@ -165,6 +165,8 @@ class Binding:
     created_at: float
     #: recovery codes not yet used (recovery bindings only).
     remaining: int | None = None
+    #: when it last passed a verification (passkeys only; ``None``: never).
+    last_used_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

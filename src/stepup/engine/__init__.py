@@ -53,6 +53,8 @@ from ._locks import unlock as unlock
 from ._locks import unlock_target as unlock_target
 from ._login import login_decision as login_decision
 from ._login import login_somewhere as login_somewhere
+from ._passkeys import passkey_options as passkey_options
+from ._passkeys import rename_passkey as rename_passkey
 from ._policy_cache import PolicyCache as PolicyCache
 from ._records import read_policy as read_policy
 from ._resume import SavedRequest as SavedRequest
@@ -92,12 +94,14 @@ __all__ = [
     "load_resume",
     "login_decision",
     "login_somewhere",
+    "passkey_options",
     "password_may_enrol",
     "policy",
     "read_policy",
     "recovery_codes_refusal",
     "refusal",
     "remember_device",
+    "rename_passkey",
     "request_contact",
     "resend",
     "reset",

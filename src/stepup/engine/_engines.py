@@ -16,7 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from .._twin import Steps, arun, run
 from ..senders import AsyncSender, Sender
 from ..stores import AsyncStore, Store
-from . import _admin, _bindings, _challenges, _contact, _devices, _ended, _locks, _login, _resume, _verify
+from . import _admin, _bindings, _challenges, _contact, _devices, _ended, _locks, _login, _passkeys, _resume, _verify
 from ._base import ASYNC_FACTORIES, SYNC_FACTORIES, EngineBase, fitted_async, fitted_sync
 from ._context import Context
 from ._effects import Flow
@@ -137,6 +137,8 @@ class Engine(EngineBase):
 
     start = sync_twin(_challenges.start)
     verify = sync_twin(_verify.verify)
+    passkey_options = sync_twin(_passkeys.passkey_options)
+    rename_passkey = sync_twin(_passkeys.rename_passkey)
     resend = sync_twin(_challenges.resend)
     cancel = sync_twin(_challenges.cancel)
     consume = sync_twin(_challenges.consume)
@@ -217,6 +219,8 @@ class AsyncEngine(EngineBase):
 
     start = async_twin(_challenges.start)
     verify = async_twin(_verify.verify)
+    passkey_options = async_twin(_passkeys.passkey_options)
+    rename_passkey = async_twin(_passkeys.rename_passkey)
     resend = async_twin(_challenges.resend)
     cancel = async_twin(_challenges.cancel)
     consume = async_twin(_challenges.consume)

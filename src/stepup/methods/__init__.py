@@ -11,13 +11,17 @@ from ._builtin import EmailMethod as EmailMethod
 from ._builtin import RecoveryMethod as RecoveryMethod
 from ._builtin import SmsMethod as SmsMethod
 from ._builtin import TotpMethod as TotpMethod
+from ._passkey import PasskeyMethod as PasskeyMethod
+from ._passkey import RelyingParty as RelyingParty
 
 __all__ = [
     "BUILTIN_METHODS",
     "ENTRY_POINT_GROUP",
     "EmailMethod",
     "Method",
+    "PasskeyMethod",
     "RecoveryMethod",
+    "RelyingParty",
     "SmsMethod",
     "TargetInput",
     "TotpMethod",

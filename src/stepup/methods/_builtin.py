@@ -1,4 +1,4 @@
-"""The methods stepup ships: sms, email, totp, recovery."""
+"""The methods stepup ships: sms, email, totp, recovery, passkey (its own module)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .._errors import InvalidInput
 from .._otp import new_totp_secret, normalize_recovery_code, totp_match
 from .._targets import mask_email, mask_phone, normalize_email, normalize_phone
 from ._base import Method, TargetInput
+from ._passkey import PasskeyMethod
 
 __all__ = ["BUILTIN_METHODS", "EmailMethod", "RecoveryMethod", "SmsMethod", "TotpMethod"]
 
@@ -129,4 +130,6 @@ class RecoveryMethod(_Held):
         return {**data, "codes": remaining} if matched else None
 
 
-BUILTIN_METHODS: dict[str, Method] = {m.name: m for m in (SmsMethod(), EmailMethod(), TotpMethod(), RecoveryMethod())}
+BUILTIN_METHODS: dict[str, Method] = {
+    m.name: m for m in (SmsMethod(), EmailMethod(), TotpMethod(), RecoveryMethod(), PasskeyMethod())
+}
