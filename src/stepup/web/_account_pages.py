@@ -8,6 +8,7 @@ the code pages.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from .. import engine as flows
@@ -17,7 +18,7 @@ from ..engine import Flow, recovery_codes_refusal
 from ..methods import target_input
 from ._base import WebRequest, WebResult, safe_next
 from ._common import WebCore, fail_closed, signed_in
-from ._forms import BindEmailForm, BindPhoneForm, CodeForm, PlainForm, bind_target_form
+from ._forms import BindEmailForm, BindPhoneForm, CodeForm, PasskeyNameForm, PlainForm, bind_target_form
 from ._guards import Guards
 from ._methods import BUILTIN_BIND_PAGES, bind_offers, method_titles
 
@@ -180,12 +181,13 @@ class AccountPages:
         bindings = yield from flows.bindings(e.context, req.subject or "")
         policy = yield from flows.policy(e.context)
         allowed = policy.methods(subject=req.subject)
-        notice = {"added": "Added.", "removed": "Removed."}
+        notice = {"added": "Added.", "removed": "Removed.", "renamed": "Renamed."}
         shown = next((text for key, text in notice.items() if req.args.get(key) == "1"), None)
         return core.page(
             req, "account.html", title="Sign-in methods", bindings=bindings, allowed=allowed, notice=shown,
             remove_form=PlainForm.bind(None, req.session, e.keys), names=method_titles(e.methods),
-            offers=bind_offers(e.methods, allowed, core.url),
+            offers=bind_offers(e.methods, allowed, core.url), when=_when,
+            rename_form=PasskeyNameForm.bind(None, req.session, e.keys),
         )  # fmt: skip
 
     @fail_closed
@@ -204,3 +206,9 @@ class AccountPages:
             title = "Add another method first" if failure.status == 409 else "Not removed"
             return core.message(req, title, failure.message, failure.status)
         return WebResult(status=303, redirect=f"{core.url('account')}?removed=1")
+
+
+def _when(timestamp: float) -> str:
+    """A time on the account page: "6 Dec 2026, 10:13 UTC"."""
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"

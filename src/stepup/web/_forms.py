@@ -26,6 +26,8 @@ __all__ = [
     "BindPhoneForm",
     "ChooseForm",
     "CodeForm",
+    "PasskeyForm",
+    "PasskeyNameForm",
     "PlainForm",
     "StepUpForm",
     "bind_target_form",
@@ -159,3 +161,25 @@ class AdminForm(StepUpForm):
     name = HiddenField()
     setting = HiddenField(validators=[DataRequired()])
     enabled = HiddenField(validators=[AnyOf(("on", "off"), message="A switch is on or off.")])
+
+
+class PasskeyForm(StepUpForm):
+    """A passkey's response, which the page's script fills in from the authenticator."""
+
+    credential = StringField(
+        "Passkey",
+        validators=[
+            DataRequired("Use your passkey first."),
+            Length(max=16384, message="That is not a passkey's response."),
+        ],
+    )
+    remember = BooleanField("Remember this browser")
+
+
+class PasskeyNameForm(StepUpForm):
+    """A passkey's name: to add one under it (empty: its authenticator's), or to rename one."""
+
+    name = StringField(
+        "Name", validators=[Length(max=64, message="A name is at most 64 characters.")],
+        render_kw={"autocomplete": "off", "placeholder": "e.g. Work laptop"},
+    )  # fmt: skip

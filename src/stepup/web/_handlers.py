@@ -20,6 +20,7 @@ from ._common import ROUTES, WebCore
 from ._config import WebConfig
 from ._gate import Gate
 from ._guards import Guards
+from ._passkey_pages import PasskeyPages
 
 __all__ = ["WebFlows"]
 
@@ -29,6 +30,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "account_pages": ("bind_phone", "bind_email", "bind_totp", "bind_method", "recovery", "account", "unbind"),
     "browser_pages": ("forget_browser",),
     "admin_page": ("admin",),
+    "passkey_pages": ("static", "passkey_add", "passkey_rename", "api_passkey_options"),
     "api": (
         "api_status", "api_create", "api_verify", "api_resend", "api_cancel", "api_bindings", "api_unbind",
         "api_contact", "api_contact_check",
@@ -63,6 +65,8 @@ class WebFlows:
         self.admin_page = AdminPage(core, guards)
         #: the JSON API.
         self.api = Api(core, guards)
+        #: add and rename passkeys, their options, the script that uses them.
+        self.passkey_pages = PasskeyPages(core, guards)
 
     def handler(self, name: str) -> Callable[..., Flow[WebResult]]:
         """The handler of the route ``name`` (a name of :data:`ROUTES`), a flow of

@@ -1,0 +1,139 @@
+"""Passkeys on the pages and the JSON API of both adapters, with a software authenticator:
+carol adds one on the account page after a fresh factor, signs in with her password and
+it, steps up, approves one transfer once, renames and removes it."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+
+from tests.support.authenticator import SoftAuthenticator
+
+ORIGIN = "http://localhost"
+PASSKEYS = {"STEPUP_WEBAUTHN_RP_ID": "localhost", "STEPUP_WEBAUTHN_ORIGINS": "http://localhost,http://testserver"}
+
+
+@pytest.fixture
+def site(make_bank):
+    return make_bank(**PASSKEYS)
+
+
+def options_of(page):
+    """The WebAuthn options a passkey page hands its script."""
+    found = re.search(r'data-options="([^"]*)"', page.text)
+    assert found, page.text[:3000]
+    return json.loads(html.unescape(found.group(1)))
+
+
+def add_passkey(site, browser, device, name=""):
+    """Add a passkey on the account page, as carol's browser would; answers the result."""
+    form_page = browser.get("/stepup/passkeys/add")
+    assert form_page.status_code == 200, form_page.text[:2000]
+    started = browser.submit(form_page, "", name=name)
+    assert started.status_code == 303, started.text[:2000]
+    creating = browser.follow(started)
+    assert "Create your passkey" in creating.text and "/stepup/static/passkeys.js" in creating.text
+    return browser.submit(creating, "/stepup/code/", credential=device.create(options_of(creating)))
+
+
+def use_passkey(browser, code_page, device, **kwargs):
+    return browser.submit(code_page, "/stepup/code/", credential=device.get(options_of(code_page), **kwargs))
+
+
+def test_carol_adds_a_passkey_and_signs_in_with_it(site):
+    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+    browser.sign_in("carol", "totp")
+    added = add_passkey(site, browser, device, name="Carol's phone")
+    assert added.status_code == 303 and added.location == "/stepup/account?added=1"
+    account = browser.follow(added)
+    assert "Carol&#39;s phone" in account.text and "not used yet" in account.text
+    browser.logout()
+
+    browser.login("carol")
+    choose = browser.follow(browser.get("/"))
+    assert browser.offered(choose)[0].startswith("Passkey")  # offered first
+    code_page = browser.follow(browser.choose(choose, "passkey"))
+    assert "Use your passkey" in code_page.text
+    landed = use_passkey(browser, code_page, device)
+    assert landed.status_code == 303
+    assert browser.follow(landed).status_code == 200
+    assert "last used" in browser.get("/stepup/account").text
+
+
+def test_adding_a_passkey_needs_a_fresh_factor(site):
+    browser = site.browser()
+    browser.sign_in("carol", "totp")
+    site.clock.advance(301)
+    asked = browser.get("/stepup/passkeys/add")
+    assert asked.status_code == 303 and asked.location.startswith("/stepup/?r=")
+    assert not [b for b in site.bindings("carol") if b.method == "passkey"]
+
+
+def test_a_transfer_approved_by_passkey_runs_once(site):
+    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+    browser.sign_in("carol", "totp")
+    add_passkey(site, browser, device)
+    form = browser.get("/transfer")
+    stopped = browser.submit(form, "/transfer", to="bob", amount="12.50")
+    choose = browser.follow(stopped)
+    code_page = browser.follow(browser.choose(choose, "passkey"))
+    assert "12.50" in code_page.text
+    done = use_passkey(browser, code_page, device)
+    assert "Transferred 12.50 to bob" in done.text
+    again = use_passkey(browser, code_page, device)
+    assert again.status_code in (400, 410)
+    assert browser.get("/transfers").text.count("12.50") == 1
+
+
+def test_a_wrong_passkey_is_refused_with_attempts_left(site):
+    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+    browser.sign_in("carol", "totp")
+    add_passkey(site, browser, device)
+    browser.logout()
+    browser.login("carol")
+    code_page = browser.follow(browser.choose(browser.follow(browser.get("/")), "passkey"))
+    refused = use_passkey(browser, code_page, device, origin="http://evil.example")
+    assert refused.status_code == 400 and "This passkey was not accepted. 2 attempts left." in refused.text
+
+
+def test_renaming_and_removing_a_passkey(site):
+    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+    browser.sign_in("carol", "totp")
+    add_passkey(site, browser, device)
+    passkey = next(b for b in site.bindings("carol") if b.method == "passkey")
+    account = browser.get("/stepup/account")
+    renamed = browser.submit(account, f"/stepup/passkeys/{passkey.id}/rename", name="Laptop")
+    assert renamed.location == "/stepup/account?renamed=1"
+    assert ("passkey", "Laptop") in [(b.method, b.label) for b in site.bindings("carol")]
+    removed = browser.submit(browser.get("/stepup/account"), f"/stepup/account/remove/{passkey.id}")
+    assert removed.location == "/stepup/account?removed=1"
+    assert [b.method for b in site.bindings("carol")] == ["totp"]
+
+
+def test_the_script_is_served_from_stepups_static_route(site):
+    browser = site.browser()
+    script = browser.get("/stepup/static/passkeys.js")
+    assert script.status_code == 200 and "navigator.credentials" in script.text
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert browser.get("/stepup/static/../app.py").status_code == 404
+    assert browser.get("/stepup/static/other.js").status_code == 404
+
+
+def test_a_single_page_app_uses_the_json_api(site):
+    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+    browser.sign_in("carol", "totp")
+    add_passkey(site, browser, device)
+    site.clock.advance(301)
+    stopped = browser.get("/api/balance", headers={"Accept": "application/json"})
+    assert stopped.status_code == 401
+    created = browser.post("/stepup/api/challenges", json={"method": "passkey", "resume": stopped.json()["resume"]})
+    assert created.status_code == 201, created.text
+    token = created.json()["id"]
+    options = browser.get(f"/stepup/api/challenges/{token}/passkey").json()["publicKey"]
+    credential = json.loads(device.get(options))
+    verified = browser.post(f"/stepup/api/challenges/{token}/verify", json={"credential": credential})
+    assert verified.status_code == 200 and verified.json()["method"] == "passkey"
+    assert browser.get("/api/balance", headers={"Accept": "application/json"}).status_code == 200
