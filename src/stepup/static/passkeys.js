@@ -70,7 +70,7 @@
     var button = box.querySelector("[data-passkey-start]");
     if (!window.PublicKeyCredential || !navigator.credentials) {
       show(box, "[data-passkey-unsupported]");
-      if (button) { button.hidden = true; }
+      if (button) { button.hidden = true; button.style.display = "none"; }  // a stylesheet may show [hidden]
       return;
     }
     if (!button || !form) { return; }
