@@ -111,3 +111,17 @@ def test_a_single_page_app_uses_the_json_api(site):
     verified = browser.post(f"/stepup/api/challenges/{token}/verify", json={"credential": credential})
     assert verified.status_code == 200 and verified.json()["method"] == "passkey"
     assert browser.get("/api/balance", headers={"Accept": "application/json"}).status_code == 200
+
+
+def test_a_single_page_app_adds_a_passkey_through_the_json_api(site):
+    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+    browser.sign_in("carol", "totp")
+    started = browser.post("/stepup/api/bindings", json={"method": "passkey"})
+    assert started.status_code in (200, 201), started.text
+    token = started.json()["id"]
+    options = browser.get(f"/stepup/api/challenges/{token}/passkey").json()["publicKey"]
+    assert options["authenticatorSelection"]["residentKey"] == "preferred"
+    credential = json.loads(device.create(options))
+    verified = browser.post(f"/stepup/api/challenges/{token}/verify", json={"credential": credential})
+    assert verified.status_code == 200 and verified.json()["binding"]["method"] == "passkey"
+    assert [b.method for b in site.bindings("carol")] == ["totp", "passkey"]
