@@ -6,21 +6,14 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.support.authenticator import SoftAuthenticator
-from tests.support.passkeys import ORIGIN, PASSKEYS, add_passkey, use_passkey
+from tests.support.passkeys import ORIGIN, add_passkey, use_passkey
 
 
-@pytest.fixture
-def site(make_bank):
-    return make_bank(**PASSKEYS)
-
-
-def test_carol_adds_a_passkey_and_signs_in_with_it(site):
-    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+def test_carol_adds_a_passkey_and_signs_in_with_it(passkey_bank):
+    browser, device = passkey_bank.browser(), SoftAuthenticator(ORIGIN)
     browser.sign_in("carol", "totp")
-    added = add_passkey(site, browser, device, name="Carol's phone")
+    added = add_passkey(passkey_bank, browser, device, name="Carol's phone")
     assert added.status_code == 303 and added.location == "/stepup/account?added=1"
     account = browser.follow(added)
     assert "Carol&#39;s phone" in account.text and "not used yet" in account.text
@@ -37,19 +30,19 @@ def test_carol_adds_a_passkey_and_signs_in_with_it(site):
     assert "last used" in browser.get("/stepup/account").text
 
 
-def test_adding_a_passkey_needs_a_fresh_factor(site):
-    browser = site.browser()
+def test_adding_a_passkey_needs_a_fresh_factor(passkey_bank):
+    browser = passkey_bank.browser()
     browser.sign_in("carol", "totp")
-    site.clock.advance(301)
+    passkey_bank.clock.advance(301)
     asked = browser.get("/stepup/passkeys/add")
     assert asked.status_code == 303 and asked.location.startswith("/stepup/?r=")
-    assert not [b for b in site.bindings("carol") if b.method == "passkey"]
+    assert not [b for b in passkey_bank.bindings("carol") if b.method == "passkey"]
 
 
-def test_a_transfer_approved_by_passkey_runs_once(site):
-    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+def test_a_transfer_approved_by_passkey_runs_once(passkey_bank):
+    browser, device = passkey_bank.browser(), SoftAuthenticator(ORIGIN)
     browser.sign_in("carol", "totp")
-    add_passkey(site, browser, device)
+    add_passkey(passkey_bank, browser, device)
     form = browser.get("/transfer")
     stopped = browser.submit(form, "/transfer", to="bob", amount="12.50")
     choose = browser.follow(stopped)
@@ -62,10 +55,10 @@ def test_a_transfer_approved_by_passkey_runs_once(site):
     assert browser.get("/transfers").text.count("12.50") == 1
 
 
-def test_a_wrong_passkey_is_refused_with_attempts_left(site):
-    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+def test_a_wrong_passkey_is_refused_with_attempts_left(passkey_bank):
+    browser, device = passkey_bank.browser(), SoftAuthenticator(ORIGIN)
     browser.sign_in("carol", "totp")
-    add_passkey(site, browser, device)
+    add_passkey(passkey_bank, browser, device)
     browser.logout()
     browser.login("carol")
     code_page = browser.follow(browser.choose(browser.follow(browser.get("/")), "passkey"))
@@ -73,22 +66,22 @@ def test_a_wrong_passkey_is_refused_with_attempts_left(site):
     assert refused.status_code == 400 and "This passkey was not accepted. 2 attempts left." in refused.text
 
 
-def test_renaming_and_removing_a_passkey(site):
-    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+def test_renaming_and_removing_a_passkey(passkey_bank):
+    browser, device = passkey_bank.browser(), SoftAuthenticator(ORIGIN)
     browser.sign_in("carol", "totp")
-    add_passkey(site, browser, device)
-    passkey = next(b for b in site.bindings("carol") if b.method == "passkey")
+    add_passkey(passkey_bank, browser, device)
+    passkey = next(b for b in passkey_bank.bindings("carol") if b.method == "passkey")
     account = browser.get("/stepup/account")
     renamed = browser.submit(account, f"/stepup/passkeys/{passkey.id}/rename", name="Laptop")
     assert renamed.location == "/stepup/account?renamed=1"
-    assert ("passkey", "Laptop") in [(b.method, b.label) for b in site.bindings("carol")]
+    assert ("passkey", "Laptop") in [(b.method, b.label) for b in passkey_bank.bindings("carol")]
     removed = browser.submit(browser.get("/stepup/account"), f"/stepup/account/remove/{passkey.id}")
     assert removed.location == "/stepup/account?removed=1"
-    assert [b.method for b in site.bindings("carol")] == ["totp"]
+    assert [b.method for b in passkey_bank.bindings("carol")] == ["totp"]
 
 
-def test_the_script_is_served_from_stepups_static_route(site):
-    browser = site.browser()
+def test_the_script_is_served_from_stepups_static_route(passkey_bank):
+    browser = passkey_bank.browser()
     script = browser.get("/stepup/static/passkeys.js")
     assert script.status_code == 200 and "navigator.credentials" in script.text
     assert script.headers["content-type"].startswith("text/javascript")
@@ -96,11 +89,11 @@ def test_the_script_is_served_from_stepups_static_route(site):
     assert browser.get("/stepup/static/other.js").status_code == 404
 
 
-def test_a_single_page_app_uses_the_json_api(site):
-    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+def test_a_single_page_app_uses_the_json_api(passkey_bank):
+    browser, device = passkey_bank.browser(), SoftAuthenticator(ORIGIN)
     browser.sign_in("carol", "totp")
-    add_passkey(site, browser, device)
-    site.clock.advance(301)
+    add_passkey(passkey_bank, browser, device)
+    passkey_bank.clock.advance(301)
     stopped = browser.get("/api/balance", headers={"Accept": "application/json"})
     assert stopped.status_code == 401
     created = browser.post("/stepup/api/challenges", json={"method": "passkey", "resume": stopped.json()["resume"]})
@@ -113,8 +106,8 @@ def test_a_single_page_app_uses_the_json_api(site):
     assert browser.get("/api/balance", headers={"Accept": "application/json"}).status_code == 200
 
 
-def test_a_single_page_app_adds_a_passkey_through_the_json_api(site):
-    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+def test_a_single_page_app_adds_a_passkey_through_the_json_api(passkey_bank):
+    browser, device = passkey_bank.browser(), SoftAuthenticator(ORIGIN)
     browser.sign_in("carol", "totp")
     started = browser.post("/stepup/api/bindings", json={"method": "passkey"})
     assert started.status_code in (200, 201), started.text
@@ -124,4 +117,4 @@ def test_a_single_page_app_adds_a_passkey_through_the_json_api(site):
     credential = json.loads(device.create(options))
     verified = browser.post(f"/stepup/api/challenges/{token}/verify", json={"credential": credential})
     assert verified.status_code == 200 and verified.json()["binding"]["method"] == "passkey"
-    assert [b.method for b in site.bindings("carol")] == ["totp", "passkey"]
+    assert [b.method for b in passkey_bank.bindings("carol")] == ["totp", "passkey"]

@@ -11,35 +11,30 @@ import pytest
 import stepup
 from stepup.methods import RelyingParty
 from tests.support.authenticator import SoftAuthenticator
-from tests.support.passkeys import ORIGIN, PASSKEYS, add_passkey, use_passkey
+from tests.support.passkeys import ORIGIN, add_passkey, use_passkey
 
 RP = RelyingParty("bank.example", ("https://bank.example",), "Bank")
 METHODS = {"sms", "email", "totp", "recovery", "passkey"}
 
 
-@pytest.fixture
-def site(make_bank):
-    return make_bank(**PASSKEYS)
-
-
-def _carol_with_a_passkey(site):
-    browser, device = site.browser(), SoftAuthenticator(ORIGIN)
+def _carol_with_a_passkey(passkey_bank):
+    browser, device = passkey_bank.browser(), SoftAuthenticator(ORIGIN)
     browser.sign_in("carol", "totp")
-    add_passkey(site, browser, device)
+    add_passkey(passkey_bank, browser, device)
     return browser, device
 
 
-def _passkey_code_page(site, browser):
+def _passkey_code_page(passkey_bank, browser):
     browser.logout()
     browser.login("carol")
     return browser.follow(browser.choose(browser.follow(browser.get("/")), "passkey"))
 
 
-def test_anothers_passkey_challenge_gives_no_options_and_takes_no_assertion(site):
-    owner, device = _carol_with_a_passkey(site)
-    code_page = _passkey_code_page(site, owner)
+def test_anothers_passkey_challenge_gives_no_options_and_takes_no_assertion(passkey_bank):
+    owner, device = _carol_with_a_passkey(passkey_bank)
+    code_page = _passkey_code_page(passkey_bank, owner)
     token = code_page.url.rsplit("/", 1)[-1]
-    thief = site.browser()
+    thief = passkey_bank.browser()
     thief.sign_in("alice", "sms")
     options = thief.get(f"/stepup/api/challenges/{token}/passkey")
     assert options.status_code == 403 and "someone else" in options.json()["title"]
@@ -48,10 +43,10 @@ def test_anothers_passkey_challenge_gives_no_options_and_takes_no_assertion(site
     assert use_passkey(owner, code_page, device).status_code == 303  # still carol's, attempts intact
 
 
-def test_anothers_passkey_cannot_be_renamed_or_removed(site):
-    _carol_with_a_passkey(site)
-    passkey = next(b for b in site.bindings("carol") if b.method == "passkey")
-    thief = site.browser()
+def test_anothers_passkey_cannot_be_renamed_or_removed(passkey_bank):
+    _carol_with_a_passkey(passkey_bank)
+    passkey = next(b for b in passkey_bank.bindings("carol") if b.method == "passkey")
+    thief = passkey_bank.browser()
     thief.sign_in("alice", "sms")
     account = thief.get("/stepup/account")
     token = thief.form(account, "/stepup/account/remove/").fields["csrf_token"]
@@ -60,12 +55,12 @@ def test_anothers_passkey_cannot_be_renamed_or_removed(site):
     # as for any binding id not one's own: 422, and nothing to tell whose it is
     assert renaming.status_code == 422 and "No such passkey" in renaming.text
     assert removing.status_code == 422 and "No such binding" in removing.text
-    assert passkey in site.bindings("carol")
+    assert passkey in passkey_bank.bindings("carol")
 
 
-def test_a_response_that_is_no_passkeys_is_a_wrong_attempt_and_an_oversized_one_costs_nothing(site):
-    browser, _ = _carol_with_a_passkey(site)
-    code_page = _passkey_code_page(site, browser)
+def test_a_response_that_is_no_passkeys_is_a_wrong_attempt_and_an_oversized_one_costs_nothing(passkey_bank):
+    browser, _ = _carol_with_a_passkey(passkey_bank)
+    code_page = _passkey_code_page(passkey_bank, browser)
     garbage = browser.submit(code_page, "/stepup/code/", credential='{"rawId": 5}')
     assert garbage.status_code == 400 and "This passkey was not accepted. 2 attempts left." in garbage.text
     huge = browser.submit(code_page, "/stepup/code/", credential="x" * 20000)
@@ -76,8 +71,8 @@ def test_a_response_that_is_no_passkeys_is_a_wrong_attempt_and_an_oversized_one_
 
 
 def test_a_page_from_an_origin_not_configured_says_which_and_where(make_bank):
-    site = make_bank(STEPUP_WEBAUTHN_ORIGINS="https://bank.example", STEPUP_WEBAUTHN_RP_ID="bank.example")
-    browser = site.browser()
+    passkey_bank = make_bank(STEPUP_WEBAUTHN_ORIGINS="https://bank.example", STEPUP_WEBAUTHN_RP_ID="bank.example")
+    browser = passkey_bank.browser()
     browser.sign_in("carol", "totp")
     started = browser.submit(browser.get("/stepup/passkeys/add"), "", name="")
     creating = browser.follow(started)
@@ -85,22 +80,22 @@ def test_a_page_from_an_origin_not_configured_says_which_and_where(make_bank):
     assert "data-options" not in creating.text
 
 
-def test_a_passkey_cannot_be_added_with_a_stale_factor_through_the_api(site):
-    browser, _ = _carol_with_a_passkey(site)
-    site.clock.advance(301)
+def test_a_passkey_cannot_be_added_with_a_stale_factor_through_the_api(passkey_bank):
+    browser, _ = _carol_with_a_passkey(passkey_bank)
+    passkey_bank.clock.advance(301)
     refused = browser.post("/stepup/api/bindings", json={"method": "passkey"})
     assert refused.status_code == 401
-    assert len([b for b in site.bindings("carol") if b.method == "passkey"]) == 1
+    assert len([b for b in passkey_bank.bindings("carol") if b.method == "passkey"]) == 1
 
 
-def test_only_a_passkey_left_signs_in_and_cannot_be_removed(site):
-    browser, device = _carol_with_a_passkey(site)
-    totp = next(b for b in site.bindings("carol") if b.method == "totp")
+def test_only_a_passkey_left_signs_in_and_cannot_be_removed(passkey_bank):
+    browser, device = _carol_with_a_passkey(passkey_bank)
+    totp = next(b for b in passkey_bank.bindings("carol") if b.method == "totp")
     browser.submit(browser.get("/stepup/account"), f"/stepup/account/remove/{totp.id}")
-    assert [b.method for b in site.bindings("carol")] == ["passkey"]
-    code_page = _passkey_code_page(site, browser)
+    assert [b.method for b in passkey_bank.bindings("carol")] == ["passkey"]
+    code_page = _passkey_code_page(passkey_bank, browser)
     assert use_passkey(browser, code_page, device).status_code == 303
-    passkey = site.bindings("carol")[0]
+    passkey = passkey_bank.bindings("carol")[0]
     last = browser.submit(browser.get("/stepup/account"), f"/stepup/account/remove/{passkey.id}")
     assert last.status_code == 409 and "last sign-in method" in last.text
 

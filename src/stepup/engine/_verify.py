@@ -100,7 +100,12 @@ def verify(
 
 
 def _evaluate_claimed(
-    ctx: Context, challenge: Challenge, code: object, key: str, counted: list[Hit], still_open: bool,
+    ctx: Context,
+    challenge: Challenge,
+    code: object,
+    key: str,
+    counted: list[Hit],
+    still_open: bool,
     rp: RelyingParty | None,
 ) -> Flow[tuple[_machine.Outcome, Claim]]:
     """Check a code in three steps, for a store not atomic across records or a held code

@@ -8,10 +8,10 @@ from ._base import method_title as method_title
 from ._base import target_input as target_input
 from ._builtin import BUILTIN_METHODS as BUILTIN_METHODS
 from ._builtin import EmailMethod as EmailMethod
+from ._builtin import PasskeyMethod as PasskeyMethod
 from ._builtin import RecoveryMethod as RecoveryMethod
 from ._builtin import SmsMethod as SmsMethod
 from ._builtin import TotpMethod as TotpMethod
-from ._passkey import PasskeyMethod as PasskeyMethod
 from ._passkey import RelyingParty as RelyingParty
 
 __all__ = [

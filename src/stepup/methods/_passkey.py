@@ -1,7 +1,7 @@
-"""Passkeys (WebAuthn): the ``passkey`` method and the relying party's ceremonies.
+"""Passkeys (WebAuthn): the relying party's ceremonies behind the ``passkey`` method.
 
-A passkey is a held method whose "code" is a signed assertion from the user's
-authenticator. The ceremonies themselves are py_webauthn's (the ``passkeys`` extra),
+A passkey is a held method (:class:`~stepup.methods.PasskeyMethod`) whose "code" is a
+signed assertion from the user's authenticator. The ceremonies themselves are py_webauthn's (the ``passkeys`` extra),
 imported only when a passkey is registered or used; this module turns them into plain
 data the engine stores: the credential id, its COSE public key and its signature count.
 A binding's ``target`` is the passkey's name ("iCloud Keychain"), which the user may
@@ -11,16 +11,14 @@ change.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from .._config import Settings
-from .._crypto import Keyring
-from .._errors import ConfigurationError, InvalidInput
+from .._errors import ConfigurationError
 
 __all__ = [
-    "PasskeyMethod", "RelyingParty", "assertion_count", "authentication_options", "credential_id_of",
+    "RelyingParty", "assertion_count", "authentication_options", "credential_id_of",
     "registration_data", "registration_options",
 ]  # fmt: skip
 
@@ -43,8 +41,6 @@ AAGUID_NAMES = {
     "fa2b99dc-9e39-4257-8f92-4a30d23c4118": "YubiKey 5 NFC",
     "2fc0579f-8113-47ea-b116-bb5a8db9202a": "YubiKey 5 NFC",
 }
-_NAME_LIMIT = 64
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: the largest credential response taken: real ones are a few KiB at most.
 MAX_RESPONSE = 16 * 1024
 
@@ -103,40 +99,6 @@ class RelyingParty:
         if self.refusal is not None:
             raise ConfigurationError(self.refusal)
         return self
-
-
-class PasskeyMethod:
-    """A passkey: a WebAuthn credential on the user's device or in their password
-    manager. A subject may hold several, each with a name."""
-
-    name = "passkey"
-    channel: str | None = None
-    title = "Passkey"
-    #: a subject may bind several: a new one is added beside the others.
-    several = True
-
-    def normalize_target(self, raw: object, settings: Settings) -> str:
-        """A passkey's name as typed (empty: named after its authenticator).
-
-        :raises InvalidInput: not text, too long, or with control characters.
-        """
-        if raw is None:
-            return ""
-        if not isinstance(raw, str) or len(raw.strip()) > _NAME_LIMIT or _CONTROL.search(raw):
-            raise InvalidInput(f"A passkey's name is text of at most {_NAME_LIMIT} characters.")
-        return " ".join(raw.split())
-
-    def label(self, target: str) -> str:
-        return target or "Passkey"
-
-    def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
-        return {}
-
-    def check(
-        self, data: dict[str, Any], code: str, now: float, settings: Settings, keys: Keyring
-    ) -> dict[str, Any] | None:
-        # A passkey has no code: its assertions are checked by the engine's passkey flows.
-        return None
 
 
 def _b64(data: bytes) -> str:

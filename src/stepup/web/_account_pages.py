@@ -51,6 +51,14 @@ class AccountPages:
         )
 
     @fail_closed
+    def passkey_add(self, req: WebRequest) -> Flow[WebResult]:
+        """Add a passkey under a name (empty: its authenticator's); its bind challenge's
+        code page creates it."""
+        return (
+            yield from self._bind_target(req, "passkey", PasskeyNameForm, "name", "passkey_add.html", "Add a passkey")
+        )
+
+    @fail_closed
     def bind_method(self, req: WebRequest, method: str) -> Flow[WebResult]:
         """Bind the target of a plug-in method whose codes stepup delivers (a phone for
         voice calls): the field is as the method's ``target_input`` describes, its first

@@ -27,10 +27,12 @@ __all__ = ["WebFlows"]
 #: the group that answers each route of :data:`~stepup.web._common.ROUTES`, by attribute.
 _GROUPS: dict[str, tuple[str, ...]] = {
     "code_pages": ("choose", "code", "resend"),
-    "account_pages": ("bind_phone", "bind_email", "bind_totp", "bind_method", "recovery", "account", "unbind"),
+    "account_pages": (
+        "bind_phone", "bind_email", "bind_totp", "bind_method", "recovery", "account", "unbind", "passkey_add",
+    ),
     "browser_pages": ("forget_browser",),
     "admin_page": ("admin",),
-    "passkey_pages": ("static", "passkey_add", "passkey_rename", "api_passkey_options"),
+    "passkey_pages": ("static", "passkey_rename", "api_passkey_options"),
     "api": (
         "api_status", "api_create", "api_verify", "api_resend", "api_cancel", "api_bindings", "api_unbind",
         "api_contact", "api_contact_check",
@@ -65,7 +67,7 @@ class WebFlows:
         self.admin_page = AdminPage(core, guards)
         #: the JSON API.
         self.api = Api(core, guards)
-        #: add and rename passkeys, their options, the script that uses them.
+        #: rename passkeys, their options, the script that uses them.
         self.passkey_pages = PasskeyPages(core, guards)
 
     def handler(self, name: str) -> Callable[..., Flow[WebResult]]:

@@ -1,8 +1,9 @@
-"""The passkey pages: add one (its creation happens on the code page of its bind
-challenge), rename one, the options a page or a single-page app hands to
+"""The passkey pages: rename one, the options a page or a single-page app hands to
 ``navigator.credentials``, and stepup's static script that calls it.
 
-Removing a passkey is the account page's ordinary remove, under the last-method rule.
+Adding a passkey is an account page's bind page (its creation happens on the code page of
+its bind challenge); removing one is the account page's ordinary remove, under the
+last-method rule.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .. import grants
 from .._errors import ChallengeNotFound, ConfigurationError, StepUpError
 from ..engine import Flow
 from ..methods import RelyingParty
-from ._base import WebRequest, WebResult, safe_next
+from ._base import WebRequest, WebResult
 from ._common import WebCore, fail_closed, problem, signed_in
 from ._forms import PasskeyNameForm
 from ._guards import Guards
@@ -53,7 +54,7 @@ def passkey_view(core: WebCore, req: WebRequest, challenge_id: str) -> Flow[dict
 
 
 class PasskeyPages:
-    """Adding and renaming passkeys, their options as JSON, and the script.
+    """Renaming passkeys, their options as JSON, and the script.
 
     :param core: the shared core of the handlers.
     :param guards: the checks every change of sign-in methods passes.
@@ -70,34 +71,6 @@ class PasskeyPages:
             return self.core.message(req, "Not found", "There is no such file.", 404)
         yield from ()
         return WebResult(body=_static(filename), headers=[("Content-Type", kind), ("Cache-Control", "max-age=3600")])
-
-    @fail_closed
-    @signed_in
-    def passkey_add(self, req: WebRequest) -> Flow[WebResult]:
-        """Name a new passkey (or leave the name to its authenticator); the POST starts
-        its bind challenge, whose code page creates it. Needs a fresh second factor."""
-        core = self.core
-        if (stop := (yield from self.guards.fresh_enough(req))) is not None:
-            return stop
-        form = core.form(req, PasskeyNameForm)
-        held = grants.is_held(req.session, req.subject or "")
-        next_url = safe_next(req.args.get("next"), core.config.home) if held else core.url("account")
-        status, error = 200, None
-        if req.method == "POST":
-            if form.validate():
-                try:
-                    started = yield from flows.begin_bind(
-                        core.engine.context, req.subject or "", "passkey", form.name.data or None,
-                        session=core.nonce(req), client=req.client,
-                    )  # fmt: skip
-                except StepUpError as failure:
-                    status, error = failure.status, failure.message
-                else:
-                    token = core.page_token(started.challenge.id, None, next_url)
-                    return WebResult(status=303, redirect=core.url("code", token=token))
-            else:
-                status, error = 400, form.first_error()
-        return core.page(req, "passkey_add.html", status, title="Add a passkey", form=form, error=error)
 
     @fail_closed
     @signed_in
