@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from tests.support.authenticator import SoftAuthenticator
-from tests.support.passkeys import ORIGIN, add_passkey, use_passkey
+from tests.support.passkeys import ORIGIN, PASSKEYS, add_passkey, use_passkey
 
 
 def test_carol_adds_a_passkey_and_signs_in_with_it(passkey_bank):
@@ -118,3 +118,18 @@ def test_a_single_page_app_adds_a_passkey_through_the_json_api(passkey_bank):
     verified = browser.post(f"/stepup/api/challenges/{token}/verify", json={"credential": credential})
     assert verified.status_code == 200 and verified.json()["binding"]["method"] == "passkey"
     assert [b.method for b in passkey_bank.bindings("carol")] == ["totp", "passkey"]
+
+
+def test_a_route_that_accepts_only_passkeys_takes_no_other_factor(make_lab):
+    lab = make_lab(STEPUP_METHODS="sms,email,totp,recovery,passkey", **PASSKEYS)
+    browser, device = lab.browser(), SoftAuthenticator(ORIGIN)
+    browser.sign_in("erin", "totp")
+    asked = browser.get("/passkey-only")
+    assert asked.status_code == 303  # a fresh TOTP grant is not what this route accepts
+    add_passkey(lab, browser, device)  # creating it proves it too, as a new TOTP's first code does
+    assert browser.get("/passkey-only").text == "Verified by passkey"
+    lab.clock.advance(61)
+    choose = browser.follow(browser.get("/passkey-only"))
+    assert browser.offered(choose) == ["Passkey"]
+    landed = use_passkey(browser, browser.follow(browser.choose(choose, "passkey")), device)
+    assert browser.follow(landed).text == "Verified by passkey"

@@ -172,3 +172,13 @@ def test_renaming_and_the_last_method(engine):
         engine.rename_passkey("carol", binding.id, "x" * 65)
     with pytest.raises(stepup.MethodNotAvailable):
         engine.rename_passkey("mallory", binding.id, "mine now")
+
+
+def test_without_py_webauthn_passkeys_stop_with_how_to_install_it(engine, monkeypatch):
+    import importlib.util
+
+    started = engine.begin_bind("carol", "passkey")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "webauthn" else real(name, *a))
+    with pytest.raises(stepup.ConfigurationError, match=r"stepup\[passkeys\]"):
+        engine.passkey_options(started.challenge.id, subject="carol")

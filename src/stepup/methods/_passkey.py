@@ -10,6 +10,7 @@ change.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,15 @@ class RelyingParty:
         return self
 
 
+def _require() -> None:
+    """py_webauthn is there, or a configuration error says how to get it.
+
+    :raises ConfigurationError: it is not installed.
+    """
+    if importlib.util.find_spec("webauthn") is None:
+        raise ConfigurationError('Passkeys need py_webauthn: pip install "stepup[passkeys]".')
+
+
 def _b64(data: bytes) -> str:
     from webauthn.helpers import bytes_to_base64url
 
@@ -119,6 +129,7 @@ def registration_options(
     """``PublicKeyCredentialCreationOptions`` as JSON for ``navigator.credentials.create``:
     a resident key preferred, user verification as ``uv`` says, the subject's passkeys
     excluded (an authenticator holding one says so instead of making a second)."""
+    _require()
     import webauthn
     from webauthn.helpers.structs import (
         AuthenticatorSelectionCriteria,
@@ -140,6 +151,7 @@ def registration_options(
 
 def authentication_options(rp: RelyingParty, *, challenge: bytes, allow: list[str], uv: str) -> dict[str, Any]:
     """``PublicKeyCredentialRequestOptions`` as JSON for ``navigator.credentials.get``."""
+    _require()
     import webauthn
     from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
 
@@ -166,6 +178,7 @@ def credential_id_of(response: object) -> str | None:
 def registration_data(rp: RelyingParty, *, challenge: bytes, response: object) -> dict[str, Any] | None:
     """What a binding keeps of a registration response that passes, user verified, for
     ``challenge`` from one of ``rp``'s origins; ``None`` for one that does not."""
+    _require()
     if credential_id_of(response) is None:
         return None
     import webauthn
@@ -201,6 +214,7 @@ def assertion_count(
     ``binding``'s credential over ``challenge`` from one of ``rp``'s origins (user
     verified when ``uv_required``); ``None`` when it is not. The count is compared by the
     caller, which audits one that went backwards."""
+    _require()
     if credential_id_of(response) != binding.get("credential_id"):
         return None
     import webauthn
