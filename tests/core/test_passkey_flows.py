@@ -182,3 +182,13 @@ def test_without_py_webauthn_passkeys_stop_with_how_to_install_it(engine, monkey
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "webauthn" else real(name, *a))
     with pytest.raises(stepup.ConfigurationError, match=r"stepup\[passkeys\]"):
         engine.passkey_options(started.challenge.id, subject="carol")
+
+
+def test_a_passkey_challenge_expires_like_a_code(stepup_kit, engine):
+    device, _ = register(engine)
+    challenge, options = sign(engine, device)
+    stepup_kit.clock.advance(engine.settings.code_ttl)
+    with pytest.raises(stepup.ChallengeExpired):
+        engine.passkey_options(challenge.id, subject="carol")
+    with pytest.raises(stepup.ChallengeExpired):
+        engine.verify(challenge.id, device.get(options), subject="carol")
