@@ -257,6 +257,12 @@ class Settings:
                     f"sender_urls names {route!r}: the {channel} senders are set by {channel}_url"
                     + (", sms_routes and sms_fallback_url." if channel == "sms" else ".")
                 )
+        for origin in self.webauthn_origins:
+            if not re.fullmatch(r"https?://[^/?#\s]+", origin):
+                raise ConfigurationError(
+                    f"webauthn_origins holds origins such as https://bank.example (a scheme and a host, "
+                    f"no path or trailing slash); got {origin!r}."
+                )
         if self.passkey_login_user_verification not in ("required", "preferred"):
             raise ConfigurationError(
                 "passkey_login_user_verification is 'required' or 'preferred'; "

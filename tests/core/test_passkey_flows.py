@@ -192,3 +192,12 @@ def test_a_passkey_challenge_expires_like_a_code(stepup_kit, engine):
         engine.passkey_options(challenge.id, subject="carol")
     with pytest.raises(stepup.ChallengeExpired):
         engine.verify(challenge.id, device.get(options), subject="carol")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("webauthn_origins", ("https://bank.example/",)), ("passkey_login_user_verification", "discouraged")],
+)
+def test_passkey_settings_that_could_never_work_are_refused_at_start(stepup_kit, setting, value):
+    with pytest.raises(stepup.ConfigurationError, match=setting):
+        stepup_kit.engine(methods=METHODS, **{setting: value})
