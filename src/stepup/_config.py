@@ -257,17 +257,7 @@ class Settings:
                     f"sender_urls names {route!r}: the {channel} senders are set by {channel}_url"
                     + (", sms_routes and sms_fallback_url." if channel == "sms" else ".")
                 )
-        for origin in self.webauthn_origins:
-            if not re.fullmatch(r"https?://[^/?#\s]+", origin):
-                raise ConfigurationError(
-                    f"webauthn_origins holds origins such as https://bank.example (a scheme and a host, "
-                    f"no path or trailing slash); got {origin!r}."
-                )
-        if self.passkey_login_user_verification not in ("required", "preferred"):
-            raise ConfigurationError(
-                "passkey_login_user_verification is 'required' or 'preferred'; "
-                f"got {self.passkey_login_user_verification!r}."
-            )
+        _check_passkey_settings(self)
         if not self.frame_ancestors.strip() or any(c in self.frame_ancestors for c in ";,\r\n"):
             raise ConfigurationError(
                 "frame_ancestors is a CSP source list such as 'none', 'self' or https://app.example; "
@@ -320,6 +310,25 @@ class Settings:
 
 #: how several keys are written where a setting is a string (environment, ``--secret-key``).
 SECRET_KEY_LIST_FORM = 'a JSON list with the newest key last: STEPUP_SECRET_KEY=\'["OLD-KEY", "NEW-KEY"]\''
+
+
+def _check_passkey_settings(settings: Settings) -> None:
+    """Refuse passkey settings that could never work.
+
+    :raises ConfigurationError: an origin that is not a scheme and a host, or a user
+        verification other than ``required`` and ``preferred``.
+    """
+    for origin in settings.webauthn_origins:
+        if not re.fullmatch(r"https?://[^/?#\s]+", origin):
+            raise ConfigurationError(
+                f"webauthn_origins holds origins such as https://bank.example (a scheme and a host, "
+                f"no path or trailing slash); got {origin!r}."
+            )
+    if settings.passkey_login_user_verification not in ("required", "preferred"):
+        raise ConfigurationError(
+            "passkey_login_user_verification is 'required' or 'preferred'; "
+            f"got {settings.passkey_login_user_verification!r}."
+        )
 
 
 def secret_keys_from_string(value: str) -> str | tuple[str, ...]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _machine
-from .._errors import ConfigurationError, InvalidInput, MethodNotAvailable
+from .._errors import ChallengeClosed, ConfigurationError, InvalidInput, MethodNotAvailable
 from .._models import Binding, Challenge
 from ..methods._passkey import (
     RelyingParty,
@@ -137,7 +137,11 @@ def passkey_step(
 def _check_assertion(ctx: Context, challenge: Challenge, response: object, rp: RelyingParty) -> Flow[bool]:
     """Whether ``response`` is an assertion of one of the subject's passkeys for this
     challenge; its count and last use are stored in the same atomic step. A count that
-    did not move on (a cloned authenticator, or a replay) is refused and audited."""
+    did not move on (a cloned authenticator, or a replay) is refused and audited.
+
+    :raises ChallengeClosed: the same response for this challenge was checked already
+        (racing submissions): it is not counted as a wrong one.
+    """
     credential = credential_id_of(response)
     if credential is None or challenge.subject is None:
         return False
@@ -153,12 +157,15 @@ def _check_assertion(ctx: Context, challenge: Challenge, response: object, rp: R
                 return record, "wrong"
             stored = int(b.get("sign_count", 0))
             if (count or stored) and count <= stored:
-                return record, "counter"
-            used = {**b, "sign_count": count, "last_used_at": now}
+                # The same response for the same challenge, racing in twice, is no clone.
+                return record, "again" if b.get("challenge") == challenge.id else "counter"
+            used = {**b, "sign_count": count, "last_used_at": now, "challenge": challenge.id}
             return {**(record or {}), "bindings": [*bindings[:i], used, *bindings[i + 1 :]]}, "ok"
         return record, "wrong"
 
     verdict = yield from update(ctx, SUBJECT, challenge.subject, check, None)
+    if verdict == "again":  # not evaluated twice: the first of the two approves the challenge
+        raise ChallengeClosed("This passkey's response was used already. Responses work once.")
     if verdict == "counter":
         ctx.emit("passkey_counter_went_back", challenge, detail={"possible": "cloned authenticator"})
     return verdict == "ok"
