@@ -64,6 +64,9 @@ def settings_from_env(default_store: str) -> dict[str, Any]:
         # +44 7700 900xxx is Ofcom's range for drama; the demo's numbers live there.
         "STEPUP_TEST_NUMBER_PREFIXES": ("+447700900",),
         "STEPUP_ADMIN_APPS": ("bank", "api"),
+        # Passkeys too: on http://localhost the bank is their relying party as it is; served
+        # elsewhere, set STEPUP_WEBAUTHN_RP_ID and STEPUP_WEBAUTHN_ORIGINS (docs/passkeys.md).
+        "STEPUP_METHODS": env.get("STEPUP_METHODS", "sms,email,totp,recovery,passkey"),
         # A demo is clicked through quickly, again and again.
         "STEPUP_LIMIT_CHALLENGES_PER_SUBJECT": env.get("STEPUP_LIMIT_CHALLENGES_PER_SUBJECT", "30/15 minutes"),
         "STEPUP_LIMIT_CHALLENGES_PER_TARGET": env.get("STEPUP_LIMIT_CHALLENGES_PER_TARGET", "30/15 minutes"),

@@ -20,7 +20,9 @@ from ._models import AuditEvent
 __all__ = ["Auditor", "collected", "collecting", "current_request", "request_context"]
 
 logger = logging.getLogger("stepup.audit")
-_WARNINGS = frozenset({"failed", "exhausted", "locked", "rate_limited", "delivery_failed", "login_refused"})
+_WARNINGS = frozenset(
+    {"failed", "exhausted", "locked", "rate_limited", "delivery_failed", "login_refused", "passkey_counter_went_back"}
+)
 #: characters of a user agent an event keeps.
 _AGENT_CHARS = 200
 

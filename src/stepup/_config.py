@@ -192,6 +192,17 @@ class Settings:
     #: (``'none'``, ``'self'``, or origins such as ``https://app.example``). ``'none'`` also
     #: sends ``X-Frame-Options: DENY``, ``'self'`` ``SAMEORIGIN``.
     frame_ancestors: str = "'none'"
+    #: the WebAuthn relying party id of passkeys: the site's registrable domain
+    #: (``bank.example``). Empty: the request's host, on HTTPS or ``localhost`` only.
+    webauthn_rp_id: str = ""
+    #: the origins passkeys may be used from (``https://bank.example``). Empty: the
+    #: request's own, on HTTPS or ``localhost`` only; set, a request from another origin
+    #: is stopped with a configuration error that names it.
+    webauthn_origins: tuple[str, ...] = ()
+    #: user verification (a PIN, a fingerprint) asked of a passkey at 2FA at login:
+    #: ``required`` or ``preferred``. Step-up, operation approval and registration always
+    #: require it.
+    passkey_login_user_verification: str = "required"
     #: apps the admin page offers switches for besides those it finds in the app (Flask
     #: blueprints; ASGI mounts and routes given ``app=``): for an app it cannot find.
     admin_apps: tuple[str, ...] = ()
@@ -252,6 +263,7 @@ class Settings:
                     f"sender_urls names {route!r}: the {channel} senders are set by {channel}_url"
                     + (", sms_routes and sms_fallback_url." if channel == "sms" else ".")
                 )
+        _check_passkey_settings(self)
         if not self.frame_ancestors.strip() or any(c in self.frame_ancestors for c in ";,\r\n"):
             raise ConfigurationError(
                 "frame_ancestors is a CSP source list such as 'none', 'self' or https://app.example; "
@@ -304,6 +316,25 @@ class Settings:
 
 #: how several keys are written where a setting is a string (environment, ``--secret-key``).
 SECRET_KEY_LIST_FORM = 'a JSON list with the newest key last: STEPUP_SECRET_KEY=\'["OLD-KEY", "NEW-KEY"]\''
+
+
+def _check_passkey_settings(settings: Settings) -> None:
+    """Refuse passkey settings that could never work.
+
+    :raises ConfigurationError: an origin that is not a scheme and a host, or a user
+        verification other than ``required`` and ``preferred``.
+    """
+    for origin in settings.webauthn_origins:
+        if not re.fullmatch(r"https?://[^/?#\s]+", origin):
+            raise ConfigurationError(
+                f"webauthn_origins holds origins such as https://bank.example (a scheme and a host, "
+                f"no path or trailing slash); got {origin!r}."
+            )
+    if settings.passkey_login_user_verification not in ("required", "preferred"):
+        raise ConfigurationError(
+            "passkey_login_user_verification is 'required' or 'preferred'; "
+            f"got {settings.passkey_login_user_verification!r}."
+        )
 
 
 def secret_keys_from_string(value: str) -> str | tuple[str, ...]:

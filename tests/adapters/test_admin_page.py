@@ -153,7 +153,7 @@ def test_a_bad_switch_is_refused_and_changes_nothing(bank, admin):
 
     assert unknown.status_code == 400 and "Unknown method" in unknown.text
     assert nameless.status_code == 400 and nonsense.status_code == 400
-    assert bank.policy().methods(app="bank") == {"sms", "email", "totp", "recovery"}
+    assert bank.policy().methods(app="bank") == {"sms", "email", "totp", "recovery", "passkey"}
 
 
 def test_the_admin_page_offers_the_apps_it_finds_without_admin_apps(make_lab):

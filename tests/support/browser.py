@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 #: what the choose page calls each method.
 METHOD_NAMES = {
     "sms": "Text message", "email": "Email", "totp": "Authenticator app", "recovery": "Recovery code",
-    "voice": "Voice call",  # the example plug-in of tests/plugins/voice
+    "passkey": "Passkey", "voice": "Voice call",  # voice: the example plug-in of tests/plugins/voice
 }  # fmt: skip
 #: what a browser's ``Accept`` says when it asks for a page or posts a form.
 PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

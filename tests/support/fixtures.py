@@ -21,6 +21,7 @@ from stepup.stores import Store
 
 from .banks import build_bank
 from .labs import LabRecords, build_lab
+from .passkeys import PASSKEYS
 from .sites import Outboxes, Site
 
 ADAPTERS = ["flask", "starlette"]
@@ -64,6 +65,13 @@ def make_bank(adapter: str, tmp_path: Path, outboxes: Outboxes) -> Iterator[Call
 def bank(make_bank: Callable[..., Site]) -> Site:
     """The demo bank as it ships: alice (SMS and email), bob (nothing), carol (TOTP)."""
     return make_bank()
+
+
+@pytest.fixture
+def passkey_bank(make_bank: Callable[..., Site]) -> Site:
+    """The demo bank with the test client's host as passkeys' relying party
+    (:data:`tests.support.passkeys.PASSKEYS`)."""
+    return make_bank(**PASSKEYS)
 
 
 @pytest.fixture

@@ -56,6 +56,11 @@ def build(tmp_path: Path, records: LabRecords, settings: dict[str, Any], **engin
     def email_only() -> str:
         return "Verified by email"
 
+    @app.get("/passkey-only")
+    @step_up_required(max_age=60, methods=["passkey"])
+    def passkey_only() -> str:
+        return "Verified by passkey"
+
     @app.route("/items/<item>", methods=["PUT", "PATCH"])
     @step_up_required(operation="update of {name}", fields=["name", "colour"])
     def update_item(item: str) -> Any:

@@ -108,6 +108,7 @@ def build(tmp_path: Path, records: LabRecords, settings: dict[str, Any], **engin
             WebSocketRoute("/feed", feed),
             Route("/report", step_up_required(max_age=60)(page("The quarterly report"))),
             Route("/email-only", step_up_required(max_age=60, methods=["email"])(page("Verified by email"))),
+            Route("/passkey-only", step_up_required(max_age=60, methods=["passkey"])(page("Verified by passkey"))),
             Route("/items/{item}", update_item, methods=["PUT", "PATCH"]),
             Route("/items/{item}", delete_item, methods=["DELETE"]),
             Route("/pay", pay, methods=["POST"]),

@@ -6,7 +6,8 @@ behaviour:
   user id (stepup must notice the logout by itself);
 - static files under ``/static``; ``GET /`` says whose home it is; ``/logout-history``,
   a page whose path only begins like the logout's;
-- ``/report`` (``max_age=60``), ``/email-only`` (``methods=["email"]``);
+- ``/report`` (``max_age=60``), ``/email-only`` (``methods=["email"]``), ``/passkey-only``
+  (``methods=["passkey"]``);
 - ``PUT``/``PATCH /items/<item>``: a JSON operation; ``DELETE /items/<item>``: an
   exception the app's own error handler answers with 423 for ``locked``;
 - ``POST /pay``: a payment operation taking JSON or a form; ``POST /pay-by-sms``, the same

@@ -160,6 +160,8 @@ class StepUpState:
             response = HTMLResponse(page, status_code=result.status)
         elif result.json is not None:
             response = JSONResponse(result.json, status_code=result.status)
+        elif result.body is not None:
+            response = Response(result.body, status_code=result.status)
         else:
             response = Response(status_code=result.status)
         for name, value, replace in response_headers(result, self.headers):

@@ -54,6 +54,8 @@ from ._locks import unlock_target as unlock_target
 from ._login import login_decision as login_decision
 from ._login import login_somewhere as login_somewhere
 from ._open import pending_challenges as pending_challenges
+from ._passkeys import passkey_options as passkey_options
+from ._passkeys import rename_passkey as rename_passkey
 from ._policy_cache import PolicyCache as PolicyCache
 from ._records import read_policy as read_policy
 from ._resume import SavedRequest as SavedRequest
@@ -103,6 +105,7 @@ __all__ = [
     "load_resume",
     "login_decision",
     "login_somewhere",
+    "passkey_options",
     "password_may_enrol",
     "pending_challenges",
     "policy",
@@ -110,6 +113,7 @@ __all__ = [
     "recovery_codes_refusal",
     "refusal",
     "remember_device",
+    "rename_passkey",
     "request_contact",
     "resend",
     "reset",

@@ -93,7 +93,7 @@ def _add_binding(ctx: Context, subject: str, new: dict[str, Any], *, notify: boo
             if b["method"] == new["method"] and method.channel and b["target"] == new["target"]:
                 return record or {}, b  # already bound: nothing changes
         # One authenticator app and one set of recovery codes at a time: a new one replaces the old.
-        if not method.channel:
+        if not method.channel and not getattr(method, "several", False):
             bindings = [b for b in bindings if b["method"] != new["method"]]
         # Codes from before a first sign-in method back up nothing the password does not
         # (stepup.engine._enrolment): the first method drops them.
@@ -242,4 +242,6 @@ def _describe(binding: Binding) -> str:
     """A binding in words for a notice: "The phone number +44 •••• ••3456"."""
     if binding.method in _DESCRIPTIONS:
         return _DESCRIPTIONS[binding.method].format(label=binding.label)
+    if binding.method == "passkey":
+        return f"The passkey {binding.label}"
     return {"totp": "An authenticator app", "recovery": "A set of recovery codes"}.get(binding.method, binding.label)

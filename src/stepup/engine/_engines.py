@@ -26,6 +26,7 @@ from . import (
     _locks,
     _login,
     _open,
+    _passkeys,
     _resume,
     _support,
     _trail,
@@ -151,6 +152,8 @@ class Engine(EngineBase):
 
     start = sync_twin(_challenges.start)
     verify = sync_twin(_verify.verify)
+    passkey_options = sync_twin(_passkeys.passkey_options)
+    rename_passkey = sync_twin(_passkeys.rename_passkey)
     resend = sync_twin(_challenges.resend)
     cancel = sync_twin(_challenges.cancel)
     consume = sync_twin(_challenges.consume)
@@ -236,6 +239,8 @@ class AsyncEngine(EngineBase):
 
     start = async_twin(_challenges.start)
     verify = async_twin(_verify.verify)
+    passkey_options = async_twin(_passkeys.passkey_options)
+    rename_passkey = async_twin(_passkeys.rename_passkey)
     resend = async_twin(_challenges.resend)
     cancel = async_twin(_challenges.cancel)
     consume = async_twin(_challenges.consume)

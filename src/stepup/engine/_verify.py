@@ -12,6 +12,7 @@ from .. import _machine
 from .._crypto import ascii_code
 from .._errors import ChallengeNotFound, StepUpError
 from .._models import Approval, Binding, Challenge
+from ..methods import RelyingParty
 from ._bindings import bind_from, mark_used
 from ._charges import Hit, contact_failure_hits
 from ._context import Context
@@ -28,6 +29,8 @@ from ._locks import (
     one_more_failure,
     release_attempt,
 )
+from ._passkeys import PASSKEY, passkey_step
+from ._passkeys import relying_party as relying_party_of
 from ._records import load_challenge, read_policy, transition
 
 __all__ = ["verify"]
@@ -43,6 +46,7 @@ def verify(
     subject: str | None = None,
     session: str | None = None,
     client: str | None = None,
+    relying_party: RelyingParty | None = None,
 ) -> Flow[Approval]:
     """Check a code against a challenge.
 
@@ -54,6 +58,10 @@ def verify(
     :param subject: the caller's subject; must own the challenge.
     :param session: the caller's session identifier; must match the one that started it.
     :param client: the client's address, for rate limits.
+    :param relying_party: for a passkey challenge, whose ``code`` is the browser's
+        credential response (JSON): the rp id and origins of the caller's request; the
+        settings' when ``None``.
+    :raises ConfigurationError: a passkey's relying party is missing or refused.
     :raises WrongCode: with ``attempts_left``.
     :raises ChallengeExhausted: the last attempt was wrong.
     :raises ChallengeExpired: too late.
@@ -67,27 +75,34 @@ def verify(
     :raises MethodNotAvailable: its method is switched off where it was started, now.
     """
     if not ctx.latency_hooks:
-        return (yield from _verified(ctx, challenge_id, code, subject, session, client))
+        return (yield from _verified(ctx, challenge_id, code, subject, session, client, relying_party))
     # Wall time, not the injected clock: what an operator's latency histogram measures.
     started = time.perf_counter()
     try:
-        return (yield from _verified(ctx, challenge_id, code, subject, session, client))
+        return (yield from _verified(ctx, challenge_id, code, subject, session, client, relying_party))
     finally:
         for observe in ctx.latency_hooks:
             observe(time.perf_counter() - started)
 
 
 def _verified(
-    ctx: Context, challenge_id: str, code: object, subject: str | None, session: str | None, client: str | None
+    ctx: Context,
+    challenge_id: str,
+    code: object,
+    subject: str | None,
+    session: str | None,
+    client: str | None,
+    relying_party: RelyingParty | None,
 ) -> Flow[Approval]:
     """:func:`verify` itself."""
     challenge, still_open = yield from _open(ctx, challenge_id, subject, session, client)
+    rp = relying_party_of(ctx, relying_party) if challenge.method == PASSKEY else None
     key, counted = challenge_failure_key(challenge), contact_failure_hits(challenge.subject, client)
     claimed: Claim | None = None
     if ctx.method(challenge.method).channel and ctx.store_atomic:
         outcome, failures = yield from _evaluate_sent(ctx, challenge, code, key, counted)
     else:
-        outcome, claimed = yield from _evaluate_claimed(ctx, challenge, code, key, counted, still_open)
+        outcome, claimed = yield from _evaluate_claimed(ctx, challenge, code, key, counted, still_open, rp)
         failures = claimed[1]
     after = outcome.challenge or challenge
     # Only the transition that approved approves: a racing call that finds the
@@ -107,7 +122,13 @@ def _verified(
 
 
 def _evaluate_claimed(
-    ctx: Context, challenge: Challenge, code: object, key: str, counted: list[Hit], still_open: bool
+    ctx: Context,
+    challenge: Challenge,
+    code: object,
+    key: str,
+    counted: list[Hit],
+    still_open: bool,
+    rp: RelyingParty | None,
 ) -> Flow[tuple[_machine.Outcome, Claim]]:
     """Check a code in three steps, for a store not atomic across records or a held code
     (TOTP, recovery): claim a failure first (:func:`claim_attempt`), evaluate, and give
@@ -119,7 +140,7 @@ def _evaluate_claimed(
         yield from charge(ctx, counted, challenge)  # without an atomic store: every code counts
     claimed = yield from claim_attempt(ctx, key, lock=challenge.subject is not None)
     try:
-        outcome = yield from _evaluate(ctx, challenge, code, still_open)
+        outcome = yield from _evaluate(ctx, challenge, code, still_open, rp)
     except StepUpError:
         yield from release_attempt(ctx, key, *claimed)
         raise
@@ -169,7 +190,7 @@ def _approval(ctx: Context, approved: Challenge) -> Flow[Approval]:
     binding: Binding | None = None
     if approved.purpose == "bind":
         binding = yield from bind_from(ctx, approved)
-    elif approved.subject is not None:
+    elif approved.subject is not None and approved.method != PASSKEY:  # a passkey's step marked it
         yield from mark_used(ctx, approved)
     return Approval(
         challenge_id=approved.id,
@@ -227,13 +248,17 @@ def _evaluate_sent(
     return outcome, left
 
 
-def _evaluate(ctx: Context, challenge: Challenge, code: object, still_open: bool) -> Flow[_machine.Outcome]:
+def _evaluate(
+    ctx: Context, challenge: Challenge, code: object, still_open: bool, rp: RelyingParty | None
+) -> Flow[_machine.Outcome]:
     """Apply one code to the stored challenge, atomically (a held code is not checked,
     nor its TOTP step used, for a challenge no longer open)."""
     method = ctx.method(challenge.method)
     keys, s = ctx.keys, ctx.settings
 
-    if method.channel:
+    if rp is not None:
+        step = yield from passkey_step(ctx, challenge, code, rp, still_open)
+    elif method.channel:
         digits = ascii_code(code)
 
         def step(ch: Challenge, now: float) -> _machine.Outcome:

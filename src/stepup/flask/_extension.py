@@ -145,6 +145,8 @@ class _State:
             response = make_response(render_template(result.template, **result.context), result.status)
         elif result.json is not None:
             response = make_response(jsonify(result.json), result.status)
+        elif result.body is not None:
+            response = Response(result.body, status=result.status)
         else:
             response = Response(status=result.status)
         for name, value, replace in response_headers(result, self.headers):

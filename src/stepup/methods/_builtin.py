@@ -1,7 +1,9 @@
-"""The methods stepup ships: sms, email, totp, recovery."""
+"""The methods stepup ships: sms, email, totp, recovery, passkey (its ceremonies in
+:mod:`._passkey`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .._config import Settings
@@ -11,14 +13,15 @@ from .._otp import new_totp_secret, normalize_recovery_code, totp_match
 from .._targets import mask_email, mask_phone, normalize_email, normalize_phone
 from ._base import Method, TargetInput
 
-__all__ = ["BUILTIN_METHODS", "EmailMethod", "RecoveryMethod", "SmsMethod", "TotpMethod"]
+__all__ = ["BUILTIN_METHODS", "EmailMethod", "PasskeyMethod", "RecoveryMethod", "SmsMethod", "TotpMethod"]
+
+_NAME_LIMIT = 64
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class _Delivered:
-    """Shared by methods whose code stepup sends: the challenge holds the code's digest."""
-
-    name = ""
-    channel: str | None = None
+class _NoData:
+    """Shared by methods that enrol nothing up front and check no code against the
+    binding (sent codes are checked in their challenge, passkeys by their ceremonies)."""
 
     def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
         return {}
@@ -27,6 +30,13 @@ class _Delivered:
         self, data: dict[str, Any], code: str, now: float, settings: Settings, keys: Keyring
     ) -> dict[str, Any] | None:
         return None
+
+
+class _Delivered(_NoData):
+    """Shared by methods whose code stepup sends: the challenge holds the code's digest."""
+
+    name = ""
+    channel: str | None = None
 
 
 class SmsMethod(_Delivered):
@@ -129,4 +139,31 @@ class RecoveryMethod(_Held):
         return {**data, "codes": remaining} if matched else None
 
 
-BUILTIN_METHODS: dict[str, Method] = {m.name: m for m in (SmsMethod(), EmailMethod(), TotpMethod(), RecoveryMethod())}
+class PasskeyMethod(_NoData):
+    """A passkey: a WebAuthn credential on the user's device or in their password
+    manager. A subject may hold several, each with a name."""
+
+    name = "passkey"
+    channel: str | None = None
+    title = "Passkey"
+    #: a subject may bind several: a new one is added beside the others.
+    several = True
+
+    def normalize_target(self, raw: object, settings: Settings) -> str:
+        """A passkey's name as typed (empty: named after its authenticator).
+
+        :raises InvalidInput: not text, too long, or with control characters.
+        """
+        if raw is None:
+            return ""
+        if not isinstance(raw, str) or len(raw.strip()) > _NAME_LIMIT or _CONTROL.search(raw):
+            raise InvalidInput(f"A passkey's name is text of at most {_NAME_LIMIT} characters.")
+        return " ".join(raw.split())
+
+    def label(self, target: str) -> str:
+        return target or "Passkey"
+
+
+BUILTIN_METHODS: dict[str, Method] = {
+    m.name: m for m in (SmsMethod(), EmailMethod(), TotpMethod(), RecoveryMethod(), PasskeyMethod())
+}

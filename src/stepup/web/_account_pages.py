@@ -18,7 +18,7 @@ from ..methods import target_input
 from ._agents import browser_name
 from ._base import WebRequest, WebResult, safe_next
 from ._common import WebCore, fail_closed, signed_in
-from ._forms import BindEmailForm, BindPhoneForm, CodeForm, PlainForm, bind_target_form
+from ._forms import BindEmailForm, BindPhoneForm, CodeForm, PasskeyNameForm, PlainForm, bind_target_form
 from ._guards import Guards
 from ._methods import BUILTIN_BIND_PAGES, bind_offers, method_titles
 
@@ -48,6 +48,14 @@ class AccountPages:
             yield from self._bind_target(
                 req, "email", BindEmailForm, "email", "bind_email.html", "Add an email address"
             )
+        )
+
+    @fail_closed
+    def passkey_add(self, req: WebRequest) -> Flow[WebResult]:
+        """Add a passkey under a name (empty: its authenticator's); its bind challenge's
+        code page creates it."""
+        return (
+            yield from self._bind_target(req, "passkey", PasskeyNameForm, "name", "passkey_add.html", "Add a passkey")
         )
 
     @fail_closed
@@ -182,12 +190,13 @@ class AccountPages:
         policy = yield from flows.policy(e.context)
         allowed = policy.methods(subject=req.subject)
         browsers = yield from flows.devices(e.context, req.subject or "")
-        notice = {"added": "Added.", "removed": "Removed.", "forgotten": "Forgotten."}
+        notice = {"added": "Added.", "removed": "Removed.", "forgotten": "Forgotten.", "renamed": "Renamed."}
         shown = next((text for key, text in notice.items() if req.args.get(key) == "1"), None)
         return core.page(
             req, "account.html", title="Sign-in methods", bindings=bindings, allowed=allowed, notice=shown,
             remove_form=PlainForm.bind(None, req.session, e.keys), names=method_titles(e.methods),
             offers=bind_offers(e.methods, allowed, core.url), browsers=browsers, browser_name=browser_name,
+            rename_form=PasskeyNameForm.bind(None, req.session, e.keys),
         )  # fmt: skip
 
     @fail_closed

@@ -8,6 +8,7 @@ what keeps these endpoints safe from CSRF without a token.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from ..engine import Flow
 from ._base import WebRequest, WebResult, is_json_type, safe_next
 from ._common import WebCore, problem
 from ._guards import Guards
+from ._passkey_pages import request_rp
 
 __all__ = ["Api"]
 
@@ -150,7 +152,8 @@ class Api:
         return WebResult(status=201, json=view, headers=[("Location", core.url("api_verify", token=token))])
 
     def api_verify(self, req: WebRequest, token: str) -> Flow[WebResult]:
-        """Check ``{"code": "123456"}``; on success the session holds the grant and, for an
+        """Check ``{"code": "123456"}`` (or ``{"credential": {...}}``, a passkey's response
+        to the options of ``.../passkey``); on success the session holds the grant and, for an
         operation, ``approval`` is the value of the ``Stepup-Approval`` header that lets the
         original request through once."""
         return (yield from self._run(req, self._verify_api, token))
@@ -165,13 +168,16 @@ class Api:
         body = self._json_body(req)
         page = self._page_or_404(token)
         code = body.get("code")
-        if not isinstance(code, str):
-            raise InvalidInput("'code' must be a string of digits.")
+        if isinstance(body.get("credential"), dict):  # a passkey's response, as the browser made it
+            code = json.dumps(body["credential"])
+        elif not isinstance(code, str):
+            raise InvalidInput("'code' must be a string of digits, or 'credential' a passkey's response.")
         core = self.core
         subject, e = req.subject or "", core.engine
         approval = yield from flows.verify(
-            e.context, page["c"], code, subject=subject, session=core.nonce(req), client=req.client
-        )
+            e.context, page["c"], code, subject=subject, session=core.nonce(req), client=req.client,
+            relying_party=request_rp(core, req),
+        )  # fmt: skip
         core.record_factor(req, approval)
         result: dict[str, Any] = {"approved": True, "method": approval.method, "purpose": approval.purpose}
         if approval.purpose == "operation":

@@ -121,7 +121,7 @@ class WebRequest:
 
 @dataclass
 class WebResult:
-    """What a handler answers; exactly one of template, json, redirect or replay is set."""
+    """What a handler answers; exactly one of template, json, body, redirect or replay is set."""
 
     status: int = 200
     template: str | None = None
@@ -133,6 +133,8 @@ class WebResult:
     replay: SavedRequest | None = None
     #: what the replayed request may run: the approved operation's digest and the subject.
     replay_grant: dict[str, Any] | None = None
+    #: a file's bytes (stepup's static files), typed by a ``Content-Type`` in ``headers``.
+    body: bytes | None = None
 
     @property
     def redirect_status(self) -> int:

@@ -28,9 +28,10 @@ from .._models import Approval, Binding, Challenge
 from ..engine import Flow
 from ._base import WebRequest, WebResult, safe_next
 from ._common import WebCore, fail_closed, signed_in
-from ._forms import ChooseForm, CodeForm, PlainForm
+from ._forms import ChooseForm, CodeForm, PasskeyForm, PlainForm
 from ._guards import Guards
 from ._methods import method_titles
+from ._passkey_pages import passkey_view, request_rp
 
 __all__ = ["CodePages"]
 
@@ -95,6 +96,7 @@ class CodePages:
         subject, e = req.subject or "", self.core.engine
         form = self.core.form(req, ChooseForm)
         titles = method_titles(e.methods)
+        usable = sorted(usable, key=lambda b: b.method != "passkey")  # phishing-resistant first
         form.binding.choices = [(b.id, _choice_label(titles.get(b.method, b.method), b.label)) for b in usable]
         if form.binding.data is None:
             form.binding.data = usable[0].id
@@ -132,7 +134,8 @@ class CodePages:
         if (page := self.core.read_page_token(token)) is None:
             return self._bad_link(req)
         e, subject = self.core.engine, req.subject
-        form = self.core.form(req, CodeForm)
+        passkey = req.method == "POST" and req.form is not None and "credential" in req.form
+        form = self.core.form(req, PasskeyForm if passkey else CodeForm)
         status, error, ended = 200, None, False
         if req.method == "POST":
             if not form.validate():
@@ -142,13 +145,17 @@ class CodePages:
                     approval = yield from flows.verify(
                         e.context,
                         page["c"],
-                        form.code.data,
+                        form.credential.data if passkey else form.code.data,
                         subject=subject,
                         session=self.core.nonce(req),
                         client=req.client,
+                        relying_party=request_rp(self.core, req),
                     )
                 except WrongCode as failure:
-                    form.code.errors = [failure.message]
+                    if passkey:
+                        error = f"This passkey was not accepted. {_attempts(failure.attempts_left)}"
+                    else:
+                        form.code.errors = [failure.message]
                     status = 400
                 except _ENDED as failure:
                     status, error, ended = failure.status, failure.message, True
@@ -190,6 +197,9 @@ class CodePages:
                 "approved": "This code was already used. Codes work once.",
             }.get(challenge.state, "This verification has ended.")
             status = status if status != 200 else 410
+        passkey = None
+        if challenge.method == "passkey" and challenge.state == "pending":
+            passkey = yield from passkey_view(core, req, challenge.id)
         restart = f"{core.url('choose')}?{'r=' + page['r'] if page.get('r') else 'next=' + quote(page['n'], safe='/')}"
         return core.page(
             req, "code.html", status, title="Enter your code", form=form, error=error, challenge=view, ended=ended,
@@ -202,7 +212,8 @@ class CodePages:
                 else PlainForm.bind(None, req.session, core.engine.keys)
             ),
             remember_offered=core.settings.trusted_device_days > 0 and challenge.purpose == "login",
-            remember_days=core.settings.trusted_device_days,
+            remember_days=core.settings.trusted_device_days, passkey=passkey,
+            passkey_form=PasskeyForm.bind(None, req.session, core.engine.keys),
         )  # fmt: skip
 
     def _passed_here(self, req: WebRequest, page: dict[str, Any]) -> Flow[Challenge | None]:
@@ -267,6 +278,11 @@ class CodePages:
             ended = isinstance(failure, _ENDED)
             return (yield from self._code_page(req, token, page, code_form, failure.status, failure.message, ended))
         return WebResult(status=303, redirect=f"{self.core.url('code', token=token)}?sent=1")
+
+
+def _attempts(left: int | None) -> str:
+    """ "2 attempts left." for a page's error line."""
+    return "" if left is None else f"{left} {'attempt' if left == 1 else 'attempts'} left."
 
 
 def _choice_label(name: str, label: str) -> str:

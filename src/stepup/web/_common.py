@@ -50,6 +50,10 @@ ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("api_bindings", "/api/bindings", ("GET", "POST")),
     ("api_unbind", "/api/bindings/{binding_id}", ("DELETE",)),
     ("api_contact", "/api/verify", ("POST",)),
+    ("static", "/static/{filename}", ("GET",)),
+    ("passkey_add", "/passkeys/add", ("GET", "POST")),
+    ("passkey_rename", "/passkeys/{binding_id}/rename", ("POST",)),
+    ("api_passkey_options", "/api/challenges/{token}/passkey", ("GET",)),
     ("api_contact_check", "/api/verify/{request_id}/check", ("POST",)),
 )
 _PATHS = {name: path for name, path, _ in ROUTES}

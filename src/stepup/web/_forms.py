@@ -28,6 +28,8 @@ __all__ = [
     "CodeForm",
     "ConsoleForm",
     "ForgetBrowserForm",
+    "PasskeyForm",
+    "PasskeyNameForm",
     "PlainForm",
     "StepUpForm",
     "bind_target_form",
@@ -180,3 +182,25 @@ class ForgetBrowserForm(StepUpForm):
     """Forget one remembered browser (by its handle) or all of them (``all``)."""
 
     browser = HiddenField(validators=[DataRequired("Choose a browser."), Length(max=64)])
+
+
+class PasskeyForm(StepUpForm):
+    """A passkey's response, which the page's script fills in from the authenticator."""
+
+    credential = StringField(
+        "Passkey",
+        validators=[
+            DataRequired("Use your passkey first."),
+            Length(max=16384, message="That is not a passkey's response."),
+        ],
+    )
+    remember = BooleanField("Remember this browser")
+
+
+class PasskeyNameForm(StepUpForm):
+    """A passkey's name: to add one under it (empty: its authenticator's), or to rename one."""
+
+    name = StringField(
+        "Name", validators=[Length(max=64, message="A name is at most 64 characters.")],
+        render_kw={"autocomplete": "off", "placeholder": "e.g. Work laptop"},
+    )  # fmt: skip

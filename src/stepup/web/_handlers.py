@@ -21,16 +21,20 @@ from ._config import WebConfig
 from ._console import ConsolePage
 from ._gate import Gate
 from ._guards import Guards
+from ._passkey_pages import PasskeyPages
 
 __all__ = ["WebFlows"]
 
 #: the group that answers each route of :data:`~stepup.web._common.ROUTES`, by attribute.
 _GROUPS: dict[str, tuple[str, ...]] = {
     "code_pages": ("choose", "code", "resend"),
-    "account_pages": ("bind_phone", "bind_email", "bind_totp", "bind_method", "recovery", "account", "unbind"),
+    "account_pages": (
+        "bind_phone", "bind_email", "bind_totp", "bind_method", "recovery", "account", "unbind", "passkey_add",
+    ),
     "browser_pages": ("forget_browser", "forget_browsers"),
     "admin_page": ("admin",),
     "console_page": ("console",),
+    "passkey_pages": ("static", "passkey_rename", "api_passkey_options"),
     "api": (
         "api_status", "api_create", "api_verify", "api_resend", "api_cancel", "api_bindings", "api_unbind",
         "api_contact", "api_contact_check",
@@ -67,6 +71,8 @@ class WebFlows:
         self.console_page = ConsolePage(core, guards)
         #: the JSON API.
         self.api = Api(core, guards)
+        #: rename passkeys, their options, the script that uses them.
+        self.passkey_pages = PasskeyPages(core, guards)
 
     def handler(self, name: str) -> Callable[..., Flow[WebResult]]:
         """The handler of the route ``name`` (a name of :data:`ROUTES`), a flow of

@@ -23,6 +23,7 @@ BUILTIN_BIND_PAGES: dict[str, tuple[str, str, str]] = {
     "sms": ("bind_phone", "Add a phone", "a mobile number"),
     "email": ("bind_email", "Add an email", "email"),
     "totp": ("bind_totp", "Add an authenticator app", "an authenticator app"),
+    "passkey": ("passkey_add", "Add a passkey", "a passkey"),
 }
 
 
