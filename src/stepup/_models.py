@@ -232,8 +232,13 @@ class AuditEvent:
     context: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """The event as a JSON-able dict."""
-        return dataclasses.asdict(self)
+        """The event as a JSON-able dict (written out: ``dataclasses.asdict`` deep-copies
+        every value, and an event is turned into a dict each time it is stored)."""
+        return {
+            "type": self.type, "at": self.at, "subject": self.subject, "method": self.method,
+            "target": self.target, "purpose": self.purpose, "challenge_id": self.challenge_id,
+            "detail": dict(self.detail), "actor": self.actor, "context": dict(self.context),
+        }  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

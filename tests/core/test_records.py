@@ -81,3 +81,16 @@ def test_a_purpose_from_the_apps_own_str_enum_is_kept_as_its_value() -> None:
         assert approval.purpose == "step_up" and type(approval.purpose) is str
     finally:
         engine.close()
+
+
+def test_an_audit_event_as_stored_has_every_field_and_copies_its_dicts():
+    import dataclasses
+
+    from stepup import AuditEvent
+
+    event = AuditEvent("sent", 1.0, subject="alice", detail={"via": "sms"}, context={"client": "192.0.2.1"})
+    stored = event.as_dict()
+    assert set(stored) == {f.name for f in dataclasses.fields(AuditEvent)}
+    assert stored["detail"] == {"via": "sms"} and stored["context"] == {"client": "192.0.2.1"}
+    stored["detail"]["via"] = "changed"
+    assert event.detail == {"via": "sms"}
