@@ -50,7 +50,11 @@ def collecting(events: list[AuditEvent]) -> Iterator[None]:
 @contextmanager
 def request_context(client: str | None, user_agent: str | None, app: str | None, route: str | None) -> Iterator[None]:
     """Give every event fired inside the request's context (the parts that are known)."""
-    parts = {"client": client, "user_agent": (user_agent or "")[:_AGENT_CHARS] or None, "app": app, "route": route}
+    # Each part is cut: a path is as long as the server lets it be, and the trail keeps these.
+    parts = {
+        name: (value or "")[:_AGENT_CHARS] or None
+        for name, value in (("client", client), ("user_agent", user_agent), ("app", app), ("route", route))
+    }
     token = _REQUEST.set({k: v for k, v in parts.items() if v})
     try:
         yield

@@ -125,8 +125,9 @@ def test_with_no_retention_nothing_is_stored(engine_on):
 
 def test_what_the_store_keeps_of_a_trail_is_bounded_however_many_events_come(engine_on):
     engine = engine_on(audit_events_per_subject=30)
-    for _ in range(150):
+    for _ in range(150):  # distinct events: a repeat within minutes is counted, not stored
         engine.unlock("bob", "sms")
+        engine.clock.advance(301)
 
     chunks = [n for n in range(10) if engine.store.get("audit", f"s/bob/{n}") is not None]
     records = [engine.store.get("audit", f"s/bob/{n}") for n in chunks] + [engine.store.get("audit", "s/bob")]
@@ -134,3 +135,33 @@ def test_what_the_store_keeps_of_a_trail_is_bounded_however_many_events_come(eng
 
     assert len(engine.audit_events("bob")) == 30
     assert chunks == [3, 4] and kept <= 30 + 2 * 25
+
+
+def test_a_flood_of_refusals_is_counted_not_stored_and_pushes_no_event_out(bank):
+    # Someone with carol's password asks for codes again and again: each refusal is a
+    # rate_limited event, at no cost to them. They must not wipe her trail (a reset by
+    # support, the methods she bound) by sheer number.
+    bank.call("import_binding", "carol", "sms", "+447700900003")
+    before = [e.type for e in bank.call("audit_events", "carol")]
+    browser = bank.browser()
+    browser.login("carol")
+    choose = browser.follow(browser.get("/"))
+    binding = browser.form(choose, "/stepup/").radios["binding"][0][0]
+    statuses = [browser.submit(choose, "/stepup/", binding=binding).status_code for _ in range(300)]
+    assert 429 in statuses
+
+    events = bank.call("audit_events", "carol")
+    limited = [e for e in events if e.type == "rate_limited"]
+    assert [e.type for e in events][: len(before)] == before  # nothing earlier was pushed out
+    assert len(events) < 40 and sum(1 + e.detail.get("repeats", 0) for e in limited) == statuses.count(429)
+
+
+def test_a_requests_context_is_cut_before_the_trail_keeps_it():
+    # A path is as long as the server takes (tens of kilobytes): a trail of 200 events
+    # per subject must not become megabytes by way of the request's route.
+    from stepup._audit import current_request, request_context
+
+    with request_context("192.0.2.1", "U" * 5000, "bank", "/" + "A" * 60000):
+        context = current_request()
+    assert context["client"] == "192.0.2.1" and context["app"] == "bank"
+    assert len(context["route"]) == 200 and len(context["user_agent"]) == 200

@@ -64,6 +64,27 @@ def test_an_admin_resets_bobs_lost_phone_and_bob_binds_again_at_his_next_login(b
     assert events[0].context.get("route") == CONSOLE and events[0].context.get("client")
 
 
+def test_a_session_signed_in_before_the_reset_binds_nothing_with_its_password(bank):
+    # The lost phone's browser, or a thief's, may still be signed in: it must not bind its
+    # own phone first, so that the owner finds it bound at their next sign-in.
+    give_bob_a_phone(bank)
+    old = bank.browser()
+    old.sign_in("bob", "sms")
+    admin_browser = admin(bank)
+    admin_browser.press(console_of(admin_browser, "bob"), action="reset_all")
+
+    for path in ("/stepup/bind/phone", "/stepup/bind/email"):
+        page = old.get(path)
+        assert page.status_code == 403 and "sign in again" in page.text.lower(), (path, page.status_code)
+    assert bank.bindings("bob") == [] and bank.sms.outbox[-1].to == BOB_PHONE  # no code to a new number
+
+    old.logout()
+    old.login("bob")  # the next sign-in binds a new phone, at its login
+    choose = old.follow(old.get("/"))
+    bind_page = old.follow(choose) if choose.status_code == 303 else choose
+    assert bind_page.url.startswith("/stepup/bind/phone"), bind_page.url
+
+
 def test_an_admin_removes_one_method_and_the_user_is_told_on_the_others(bank):
     phone = give_bob_a_phone(bank)
     bank.call("import_binding", "bob", "email", "bob@example.com")

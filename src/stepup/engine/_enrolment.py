@@ -49,16 +49,25 @@ def recovery_codes_refusal(bindings: Iterable[Binding], *, fresh: bool) -> str |
     return None if fresh else "second_factor"
 
 
-def password_may_enrol(policy: Policy, bindings: Iterable[Binding], *, login_2fa: bool) -> bool:
+def password_may_enrol(policy: Policy, bindings: Iterable[Binding], *, login_2fa: bool, held: bool) -> bool:
     """Whether the subject may bind a method with only a password, no fresh second factor.
+
+    Only with nothing bound, and then: where the policy lets a password alone sign in
+    (binding adds a factor, it lowers nothing), or at a login held for its second factor
+    when the policy binds one at first login. A login that settled before its subject
+    lost every method (an admin's reset for a lost phone) binds nothing with its password:
+    it may be the thief's, still signed in; it signs in again, and that login binds.
 
     :param policy: the policy in force.
     :param bindings: every binding of the subject, whether the policy allows it or not.
-    :param login_2fa: this login needs a second factor (its session is held).
+    :param login_2fa: the policy asks this subject's logins for a second factor.
+    :param held: this session's login waits for its second factor now.
     """
     if any(_signs_in(b) for b in bindings):
         return False
-    return policy.bind_on_first_login or not login_2fa
+    if not login_2fa:
+        return True
+    return held and policy.bind_on_first_login
 
 
 def refusal(bindings: Iterable[Binding], usable: Iterable[Binding], *, may_enrol: bool) -> str | None:

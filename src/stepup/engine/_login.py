@@ -44,7 +44,7 @@ def _decide(ctx: Context, policy: Policy, subject: str, required: bool, app: str
     allowed = policy.methods(app=app, subject=subject)
     bound = yield from bindings(ctx, subject)
     usable = tuple(b for b in bound if b.method in allowed and b.remaining != 0)
-    must_bind = password_may_enrol(policy, bound, login_2fa=True)
+    must_bind = password_may_enrol(policy, bound, login_2fa=True, held=True)
     # Every method but recovery codes (made, not bound), plug-ins included, in the
     # order they were registered: the built-in ones first.
     bindable = tuple(m for m in ctx.methods if m != "recovery" and m in allowed) if must_bind else ()

@@ -81,9 +81,12 @@ def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
 
     def add(head: dict[str, Any] | None) -> tuple[dict[str, Any], tuple[int, list[Any]] | None]:
         chunk, events = int((head or {}).get("chunk", 0)), list((head or {}).get("events", []))
-        if events and len(events) + len(new) > _CHUNK:
-            return {"chunk": chunk + 1, "events": new}, (chunk, events)
-        return {"chunk": chunk, "events": [*events, *new]}, None
+        fresh = _coalesce(events, new)
+        if not fresh:
+            return {"chunk": chunk, "events": events}, None
+        if events and len(events) + len(fresh) > _CHUNK:
+            return {"chunk": chunk + 1, "events": fresh}, (chunk, events)
+        return {"chunk": chunk, "events": [*events, *fresh]}, None
 
     sealed = yield from update(ctx, AUDIT, key, add, ttl)
     if sealed is not None:
@@ -91,6 +94,44 @@ def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
         yield from update(ctx, AUDIT, f"{key}/{chunk}", lambda _: ({"events": events}, None), ttl)
         if chunk - _sealed(ctx) >= 0:
             yield from delete(ctx, AUDIT, f"{key}/{chunk - _sealed(ctx)}")
+
+
+#: how far back, and over how many of the newest events, a repeat is counted, not stored.
+_REPEAT_SECONDS = 300
+_REPEAT_WINDOW = 5
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two stored events say the same thing (their times, request and count aside)."""
+    fields: tuple[str, ...] = ("type", "subject", "method", "target", "purpose", "challenge_id", "actor")
+    # A refused start names the challenge it would have made, new each time: no id of use.
+    fields = fields[:5] + fields[6:] if a.get("type") == "rate_limited" else fields
+    if any(a.get(f) != b.get(f) for f in fields):
+        return False
+    return _bare(a.get("detail") or {}) == _bare(b.get("detail") or {})
+
+
+def _bare(detail: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in detail.items() if k not in {"repeats", "last_at"}}
+
+
+def _coalesce(events: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events of ``new`` to append: one that repeats a recent event of the head (a
+    refusal answered again and again: a request can make a ``rate_limited`` event each
+    time, at no cost) is counted on that event instead (``repeats``, ``last_at``), so a
+    flood of refusals cannot push a subject's other events out of the trail. Changes
+    ``events`` in place."""
+    kept = []
+    for event in new:
+        recent = [e for e in events[-_REPEAT_WINDOW:] if event["at"] - e["at"] <= _REPEAT_SECONDS]
+        twin = next((e for e in reversed(recent) if _same(e, event)), None)
+        if twin is None:
+            kept.append(event)
+            continue
+        i = events.index(twin)
+        detail = {**(twin.get("detail") or {}), "repeats": int((twin.get("detail") or {}).get("repeats", 0)) + 1}
+        events[i] = {**twin, "detail": {**detail, "last_at": event["at"]}}
+    return kept
 
 
 def _sealed(ctx: Context) -> int:

@@ -63,7 +63,7 @@ class ConsolePage:
             form = core.form(req, ConsoleForm)
             if not form.validate():
                 return core.message(req, "Not changed", form.first_error() or "Please try again.", 400)
-            subject = form.subject.data
+            subject = (form.subject.data or "").strip()  # as the lookup reads it: " alice" is alice
             try:
                 yield from flows.support_action(
                     e.context, subject, form.action.data, by=req.subject or "",

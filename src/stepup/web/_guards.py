@@ -62,13 +62,19 @@ class Guards:
             if not form.validate():
                 return core.message(req, "Form expired", form.first_error() or "Please try again.", 400)
         subject = req.subject or ""
-        if (yield from self.fresh(req)):
+        # A fresh factor counts while the subject holds a binding: one earned before an
+        # admin removed every method (a lost phone) was earned with what is gone.
+        if (yield from self.fresh(req)) and (yield from flows.bindings(core.engine.context, subject)):
             return None
         usable = yield from core.usable(subject, app=None, route=None, methods=None)
         if first_binding:
             may_enrol, refused = yield from self.enrolment(req, usable)
             if may_enrol:
                 return None
+            if refused == "nothing_bound" and not grants.is_held(req.session, subject):
+                # A login from before its methods were all removed: the next one binds.
+                message = "Your sign-in methods were removed. Sign out and sign in again to set up a new one."
+                return core.message(req, "Sign in again", message, 403)
             if refused is not None:
                 return core.sign_in_refused(req, SignInRefused(refused))
         if grants.is_held(req.session, subject):
@@ -125,7 +131,11 @@ class Guards:
         e, subject = self.core.engine, req.subject or ""
         policy = yield from flows.policy(e.context)
         bindings = yield from flows.bindings(e.context, subject)
-        may_enrol = password_may_enrol(policy, bindings, login_2fa=grants.is_held(req.session, subject))
+        held = grants.is_held(req.session, subject)
+        # A held login needs its factor by definition; a settled one, where the policy
+        # asks one at login anywhere (a login that settled before a reset binds nothing).
+        login_2fa = held or policy.login_2fa_somewhere(subject=subject)
+        may_enrol = password_may_enrol(policy, bindings, login_2fa=login_2fa, held=held)
         return may_enrol, refusal(bindings, usable, may_enrol=may_enrol)
 
     def bind_first(self, req: WebRequest, usable: list[Binding]) -> Flow[str | None]:
