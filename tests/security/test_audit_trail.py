@@ -53,6 +53,8 @@ def test_a_remembered_browser_used_and_forgotten_is_in_the_trail(make_bank):
     ]
 
     assert types == ["browser_remembered", "browser_used", "browser_forgotten"]
+    logins = [e for e in bank.call("audit_events", "alice", types=["login_passed"])]
+    assert [e.detail.get("by") for e in logins] == [None, "remembered_browser"]  # the code, then the browser
 
 
 @pytest.fixture

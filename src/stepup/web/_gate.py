@@ -99,6 +99,8 @@ class Gate:
             hold = decision.required
             if hold and req.device_token:
                 hold = not (yield from flows.is_trusted_device(e.context, subject, req.device_token))
+                if not hold and decision.refused is None:  # the login passed, by its browser
+                    e.context.emit("login_passed", None, subject=subject, detail={"by": "remembered_browser"})
             if decision.refused is not None:
                 hold = True  # not even a remembered browser: it stood for a method now off
             grants.begin_login(session, subject, identity_source=identity_source, hold=hold)
