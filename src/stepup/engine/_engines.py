@@ -16,7 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from .._twin import Steps, arun, run
 from ..senders import AsyncSender, Sender
 from ..stores import AsyncStore, Store
-from . import _admin, _bindings, _challenges, _contact, _devices, _ended, _locks, _login, _resume, _verify
+from . import _admin, _bindings, _challenges, _contact, _devices, _ended, _locale, _locks, _login, _resume, _verify
 from ._base import ASYNC_FACTORIES, SYNC_FACTORIES, EngineBase, fitted_async, fitted_sync
 from ._context import Context
 from ._effects import Flow
@@ -168,6 +168,8 @@ class Engine(EngineBase):
     load_resume = sync_twin(_resume.load_resume)
     take_resume = sync_twin(_resume.take_resume)
     end_login = sync_twin(_ended.end_login)
+    locale_of = sync_twin(_locale.locale_of)
+    set_locale = sync_twin(_locale.set_locale)
 
 
 class AsyncEngine(EngineBase):
@@ -248,3 +250,5 @@ class AsyncEngine(EngineBase):
     load_resume = async_twin(_resume.load_resume)
     take_resume = async_twin(_resume.take_resume)
     end_login = async_twin(_ended.end_login)
+    locale_of = async_twin(_locale.locale_of)
+    set_locale = async_twin(_locale.set_locale)

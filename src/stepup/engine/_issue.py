@@ -42,6 +42,7 @@ class ChallengeSpec:
     :ivar client: the client's address: charged for every challenge it starts.
     :ivar fallback: the subject's email address, where an SMS that fails goes instead.
     :ivar accepted: the methods the route accepts (``None``: any).
+    :ivar locale: the language of its messages (``None``: ``default_locale``).
     """
 
     subject: str | None
@@ -58,6 +59,7 @@ class ChallengeSpec:
     client: str | None = None
     fallback: str | None = None
     accepted: list[str] | None = None
+    locale: str | None = None
 
 
 def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str) -> Challenge:
@@ -84,6 +86,7 @@ def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str) -> Challenge:
         route=spec.route,
         fallback=spec.fallback,
         accepts=spec.accepted,
+        locale=spec.locale,
     )
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from .. import _machine
 from .._errors import DeliveryError, RateLimited
+from .._i18n import T
 from .._models import Challenge, Message
+from .._sms import sms_length
 from .._targets import sms_region
 from ._channels import channel_routes
 from ._charges import Hit, send_hits
@@ -55,8 +57,9 @@ def _routes(ctx: Context, challenge: Challenge) -> list[str]:
 def _message(ctx: Context, challenge: Challenge, code: str) -> Message:
     channel = ctx.method(challenge.method).channel or ""
     subject, body = ctx.messages.code_message(
-        challenge.purpose, channel, code, challenge.expires_at - ctx.clock(), challenge.operation
-    )
+        challenge.purpose, channel, code, challenge.expires_at - ctx.clock(), challenge.operation,
+        locale=challenge.locale or ctx.settings.default_locale,
+    )  # fmt: skip
     return Message(channel, challenge.target, body, subject if channel == "email" else "", challenge.purpose)
 
 
@@ -87,7 +90,12 @@ def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
             ctx.emit("delivery_failed", current, detail={"reason": e.reason or e.message, "via": route})
             failures.append(e)
             continue
-        ctx.emit("sent", current, detail={"fallback": sender} if failures else {})
+        detail: dict[str, object] = {"fallback": sender} if failures else {}
+        detail["locale"] = current.locale or ctx.settings.default_locale
+        if message.channel == "sms":  # what it costs: operators see segments per locale
+            length = sms_length(message.body)
+            detail.update(encoding=length.encoding, segments=length.segments)
+        ctx.emit("sent", current, detail=detail)
         return current
     raise _undelivered(failures)
 
@@ -100,7 +108,8 @@ def _to_email(ctx: Context, challenge: Challenge) -> Flow[Challenge | None]:
         yield from charge(ctx, target_send_hits(ctx, "email", address, challenge.purpose), challenge)
     except RateLimited:
         return None
-    notice = ctx.messages.fallback_notice("sms", "email", ctx.method("email").label(address))
+    locale = challenge.locale or ctx.settings.default_locale
+    notice = ctx.messages.fallback_notice("sms", "email", ctx.method("email").label(address), locale)
     outcome = yield from transition(ctx, challenge, _machine.redirect, "email", address, notice, challenge.code_digest)
     if outcome.error is not None:
         raise outcome.error
@@ -113,7 +122,7 @@ def _undelivered(failures: list[DeliveryError]) -> DeliveryError:
         return failures[0]
     reasons = "; ".join(e.reason or e.message for e in failures)
     return DeliveryError(
-        "The code could not be sent, by any of the ways tried. Try again in a few minutes or choose another method.",
+        T("The code could not be sent, by any of the ways tried. Try again in a few minutes or choose another method."),
         failures[0].channel,
         reasons,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from .._config import Settings
 from .._crypto import Keyring, ascii_code
 from .._errors import InvalidInput
+from .._i18n import N_, T
 from .._otp import new_totp_secret, normalize_recovery_code, totp_match
 from .._targets import mask_email, mask_phone, normalize_email, normalize_phone
 from ._base import Method, TargetInput
@@ -34,10 +35,10 @@ class SmsMethod(_Delivered):
 
     name = "sms"
     channel = "sms"
-    title = "Text message"
+    title = N_("Text message")
     target_input = TargetInput(
-        "Mobile number", type="tel", autocomplete="tel", placeholder="+44 7400 123456",
-        hint="Include the country code, e.g. +44 for the UK.", heading="Add a phone",
+        N_("Mobile number"), type="tel", autocomplete="tel", placeholder="+44 7400 123456",
+        hint=N_("Include the country code, e.g. +44 for the UK."), heading=N_("Add a phone"),
     )  # fmt: skip
 
     def normalize_target(self, raw: object, settings: Settings) -> str:
@@ -52,8 +53,8 @@ class EmailMethod(_Delivered):
 
     name = "email"
     channel = "email"
-    title = "Email"
-    target_input = TargetInput("Email address", type="email", autocomplete="email", heading="Add an email")
+    title = N_("Email")
+    target_input = TargetInput(N_("Email address"), type="email", autocomplete="email", heading=N_("Add an email"))
 
     def normalize_target(self, raw: object, settings: Settings) -> str:
         return normalize_email(raw)
@@ -71,7 +72,7 @@ class _Held:
 
     def normalize_target(self, raw: object, settings: Settings) -> str:
         if raw not in (None, ""):
-            raise InvalidInput(f"{self.name} takes no target.")
+            raise InvalidInput(T("{method} takes no target.", method=self.name))
         return ""
 
     def label(self, target: str) -> str:
@@ -82,8 +83,8 @@ class TotpMethod(_Held):
     """A code from an authenticator app (RFC 6238), each time step accepted once."""
 
     name = "totp"
-    title = "Authenticator app"
-    _label = "authenticator app"
+    title = N_("Authenticator app")
+    _label = N_("authenticator app")
 
     def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
         return {"secret": new_totp_secret(), "last_step": -1}
@@ -105,8 +106,8 @@ class RecoveryMethod(_Held):
     """Single-use recovery codes, kept as keyed digests."""
 
     name = "recovery"
-    title = "Recovery code"
-    _label = "recovery codes"
+    title = N_("Recovery code")
+    _label = N_("recovery codes")
 
     def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
         return {"codes": []}

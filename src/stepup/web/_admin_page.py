@@ -13,6 +13,7 @@ from urllib.parse import quote
 from .. import engine as flows
 from .. import grants
 from .._errors import InvalidInput, StepUpError
+from .._i18n import N_, T
 from .._policy import Policy
 from ..engine import Flow
 from ._base import WebRequest, WebResult
@@ -42,7 +43,7 @@ class AdminPage:
         core, e = self.core, self.core.engine
         check = core.config.admin_check
         if check is None or not check(req.subject or ""):
-            return core.message(req, "Not allowed", "Only administrators can change security settings.", 403)
+            return core.message(req, T("Not allowed"), T("Only administrators can change security settings."), 403)
         if grants.is_held(req.session, req.subject or ""):
             # A password alone does not change the security policy: the second factor first.
             return WebResult(status=303, redirect=f"{core.url('choose')}?next={quote(core.url('admin'), safe='/')}")
@@ -66,7 +67,7 @@ class AdminPage:
         methods = sorted(e.methods)
         sources = sorted(set(core.settings.admin_identity_sources) | set(policy.record["identity_sources"]))
         return core.page(
-            req, "admin.html", 400 if error else 200, title="Security settings", rows=self._rows(policy, methods),
+            req, "admin.html", 400 if error else 200, title=T("Security settings"), rows=self._rows(policy, methods),
             methods=methods, sources=[(s, policy.record["identity_sources"].get(s, True)) for s in sources],
             error=error, saved=req.args.get("saved") == "1", csrf=form.csrf_token, names=method_titles(e.methods),
         )  # fmt: skip
@@ -75,7 +76,7 @@ class AdminPage:
         """The page's rows of switches: everywhere, then each app."""
         # The apps named by setting, then those found in the app (blueprints, mounts).
         apps = dict.fromkeys([*self.core.settings.admin_apps, *self.core.config.discover()])
-        scopes = [("global", "", "Everywhere")] + [("app", a, a) for a in apps]
+        scopes = [("global", "", N_("Everywhere"))] + [("app", a, a) for a in apps]
         return [
             {"scope": kind, "name": name, "label": label,
              "methods": {m: m in policy.methods(app=name or None) for m in methods},
@@ -95,4 +96,4 @@ class AdminPage:
         elif setting.startswith("source:"):
             yield from flows.set_identity_source(e.context, setting.removeprefix("source:"), enabled, by=by)
         else:
-            raise InvalidInput("Unknown setting.")
+            raise InvalidInput(T("Unknown setting."))

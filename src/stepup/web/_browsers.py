@@ -10,6 +10,7 @@ token included), so one click signs out and forgets.
 from __future__ import annotations
 
 from .. import engine as flows
+from .._i18n import T
 from ..engine import Flow
 from ._base import WebRequest, WebResult
 from ._common import WebCore, fail_closed
@@ -33,7 +34,7 @@ class BrowserPages:
         core = self.core
         form = core.form(req, PlainForm)
         if not form.validate():
-            return core.message(req, "Cannot continue", form.first_error(), 400)
+            return core.message(req, T("Cannot continue"), form.first_error(), 400)
         if req.device_token:
             # Signed in or not: the cookie alone names its browser, so a copy of it is
             # forgotten too (CSRF still guards the form).

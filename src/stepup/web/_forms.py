@@ -18,6 +18,7 @@ from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
 from .._crypto import Keyring
+from .._i18n import T
 from ..methods import TargetInput
 
 __all__ = [
@@ -55,9 +56,9 @@ class _SessionCSRF(CSRF):
         expected = session.get(_SESSION_KEY)
         value = self.meta.csrf_keys.unsign(_SALT, field.data, _CSRF_MAX_AGE)
         if not isinstance(expected, str) or not isinstance(value, str):
-            raise ValidationError("The form expired or came from another page. Please try again.")
+            raise ValidationError(T("The form expired or came from another page. Please try again."))
         if not hmac.compare_digest(value, expected):
-            raise ValidationError("The form expired or came from another page. Please try again.")
+            raise ValidationError(T("The form expired or came from another page. Please try again."))
 
 
 class StepUpForm(Form):
@@ -96,7 +97,7 @@ class PlainForm(StepUpForm):
 class ChooseForm(StepUpForm):
     """Pick a bound method (by binding id)."""
 
-    binding = RadioField("Method", validators=[InputRequired("Choose a method.")], choices=[])
+    binding = RadioField(T("Method"), validators=[InputRequired(T("Choose a method."))], choices=[])
 
 
 class CodeForm(StepUpForm):
@@ -104,20 +105,20 @@ class CodeForm(StepUpForm):
 
     code = StringField(
         "Code",
-        validators=[DataRequired("Enter the code."), Length(max=64, message="That is longer than any code.")],
+        validators=[DataRequired(T("Enter the code.")), Length(max=64, message=T("That is longer than any code."))],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
     )
-    remember = BooleanField("Remember this browser")
+    remember = BooleanField(T("Remember this browser"))
 
 
 class BindPhoneForm(StepUpForm):
     """Bind a mobile number."""
 
     phone = StringField(
-        "Mobile number",
+        T("Mobile number"),
         validators=[
-            DataRequired("Enter a phone number."),
-            Length(max=32, message="That is too long for a phone number."),
+            DataRequired(T("Enter a phone number.")),
+            Length(max=32, message=T("That is too long for a phone number.")),
         ],
         render_kw={"autocomplete": "tel", "inputmode": "tel", "placeholder": "+44 7400 123456"},
     )
@@ -127,8 +128,8 @@ class BindEmailForm(StepUpForm):
     """Bind an email address."""
 
     email = StringField(
-        "Email address",
-        validators=[DataRequired("Enter an email address."), Length(max=254, message="That is too long.")],
+        T("Email address"),
+        validators=[DataRequired(T("Enter an email address.")), Length(max=254, message=T("That is too long."))],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
 
@@ -143,8 +144,8 @@ def bind_target_form(entry: TargetInput) -> type[StepUpForm]:
         target = StringField(
             entry.label,
             validators=[
-                DataRequired(f"Enter your {entry.label.lower()}."),
-                Length(max=320, message="That is too long."),
+                DataRequired(T("Enter your {what}.", what=entry.label.lower())),
+                Length(max=320, message=T("That is too long.")),
             ],
             render_kw={key: value for key, value in render_kw.items() if value},
         )

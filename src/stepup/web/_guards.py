@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import engine as flows
 from .. import grants
 from .._errors import InvalidInput, SignInRefused
+from .._i18n import T
 from .._models import Binding
 from ..engine import Flow, password_may_enrol, refusal
 from ._base import WebRequest, WebResult
@@ -58,7 +59,7 @@ class Guards:
         if csrf and req.method == "POST":
             form = PlainForm.bind(req.form, req.session, core.engine.keys)
             if not form.validate():
-                return core.message(req, "Form expired", form.first_error() or "Please try again.", 400)
+                return core.message(req, T("Form expired"), form.first_error() or T("Please try again."), 400)
         subject = req.subject or ""
         if (yield from self.fresh(req)):
             return None
@@ -74,11 +75,11 @@ class Guards:
             # would save a request for the subject with nothing but the password.
             return core.finish_login(req)
         if not first_binding and not usable:
-            message = (
+            message = T(
                 "Changing security settings needs a recent second factor. "
                 "Add a sign-in method under your account first."
             )
-            return core.message(req, "Add a sign-in method first", message, 403)
+            return core.message(req, T("Add a sign-in method first"), message, 403)
         return (
             yield from self.gate.protect(
                 req, max_age=core.settings.sensitive_max_age, methods=None, operation=None, app=None,
@@ -136,5 +137,5 @@ class Guards:
         decision = yield from flows.login_somewhere(e.context, subject)
         others = [b for b in bindings if b.id != binding_id and b.method != "recovery"]
         if decision.required and not others and any(b.id == binding_id and b.method != "recovery" for b in bindings):
-            raise LastMethod("This is your last sign-in method. Add another one before removing it.")
+            raise LastMethod(T("This is your last sign-in method. Add another one before removing it."))
         yield from flows.unbind(e.context, subject, binding_id)
