@@ -40,15 +40,18 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
 }  # fmt: skip
 
-#: notices to a subject's other channels when their bindings change. Field: what, app.
-_NOTICES: dict[str, tuple[str, str]] = {
+#: notices to a subject's other channels when their bindings change: (email subject, email
+#: body, SMS). Fields: what (the email's only: a masked target is not GSM-7), app.
+_NOTICES: dict[str, tuple[str, str, str]] = {
     "bound": (
         N_("A sign-in method was added to your {app} account"),
         N_("{what} was added to your {app} account. If this was not you, contact support now."),
+        N_("{app}: a sign-in method was added to your account. Not you? Contact support now."),
     ),
     "unbound": (
         N_("A sign-in method was removed from your {app} account"),
         N_("{what} was removed from your {app} account. If this was not you, contact support now."),
+        N_("{app}: a sign-in method was removed from your account. Not you? Contact support now."),
     ),
 }  # fmt: skip
 
@@ -116,15 +119,17 @@ class MessageCatalog:
             failed=ways.get(failed, failed), way=ways.get(channel, channel), label=label
         )
 
-    def notice(self, change: str, what: str, locale: str | None = None) -> tuple[str, str]:
+    def notice(self, change: str, what: str, locale: str | None = None, channel: str = "email") -> tuple[str, str]:
         """``(subject, body)`` telling a subject that a binding changed.
 
         :param change: ``bound`` or ``unbound``.
-        :param what: the method, described with its masked target.
+        :param what: the method, described with its masked target (in the email).
         :param locale: the language of the notice.
+        :param channel: ``sms`` gets the short text, which fits one segment.
         """
-        subject, body = _NOTICES[change]
+        subject, body, sms = _NOTICES[change]
+        text = sms if channel == "sms" else body
         return (
             self._(subject, locale).format(app=self.app, what=what),
-            self._(body, locale).format(app=self.app, what=what),
+            self._(text, locale).format(app=self.app, what=what),
         )

@@ -125,11 +125,12 @@ def _notify(ctx: Context, subject: str, change: str, changed: Binding) -> Flow[N
     """Tell the subject's other channels that a binding changed; best effort."""
     record = yield from read_subject(ctx, subject)
     locale = record.get("locale") if isinstance(record.get("locale"), str) else ctx.settings.default_locale
-    title, body = ctx.messages.notice(change, _describe(changed, locale, ctx.settings.translations_dir), locale)
+    what = _describe(changed, locale, ctx.settings.translations_dir)
     for b in record.get("bindings", []):
         channel = ctx.methods[b["method"]].channel if b["method"] in ctx.methods else None
         if not channel or b["id"] == changed.id:
             continue
+        title, body = ctx.messages.notice(change, what, locale, channel)
         try:
             message = Message(channel, b["target"], body, title if channel == "email" else "", "notice")
             yield from send(ctx, channel, message)
