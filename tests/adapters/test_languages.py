@@ -36,7 +36,8 @@ def test_a_chinese_browser_gets_the_choose_and_code_pages_in_simplified_chinese(
     assert '<html lang="zh-Hans">' in page.text and "输入验证码" in page.text
     assert "还剩 3 次机会" in page.text and "5 分 0 秒</span>后过期" in page.text
     assert "重新发送验证码（30 秒后）" in page.text
-    wrong = browser.submit(page, "/stepup/code/", code="not-a-code")
+    form = browser.form(page, "/stepup/code/")
+    wrong = browser.post(form.action, data={**form.fields, "code": "not-a-code"}, headers=ZH)
     assert wrong.status_code == 400 and "验证码不正确。还剩 2 次机会。" in wrong.text
 
 
