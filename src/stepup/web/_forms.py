@@ -104,7 +104,7 @@ class CodeForm(StepUpForm):
     """Enter a code."""
 
     code = StringField(
-        "Code",
+        T("Code"),
         validators=[DataRequired(T("Enter the code.")), Length(max=64, message=T("That is longer than any code."))],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
     )
