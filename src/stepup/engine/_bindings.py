@@ -22,6 +22,7 @@ from ._delivery import as_delivery_error
 from ._effects import SUBJECT, Flow, delete, send, update
 from ._enrolment import recovery_codes_refusal
 from ._issue import ChallengeSpec, issue
+from ._locale import locale_of
 from ._locks import unlock
 from ._records import read_policy, read_subject
 
@@ -66,6 +67,7 @@ def begin_bind(
         raise MethodNotAvailable(T("{method} is switched off here. Choose another method.", method=m.name))
     normalized = m.normalize_target(target, s)
     pending = m.enrol(normalized, s)
+    locale = (yield from locale_of(ctx, subject)) or locale  # the subject's own language first
     spec = ChallengeSpec(
         subject, m.name, "bind", normalized, pending={"target": normalized, **pending},
         session=session, app=app, client=client, locale=locale,
