@@ -449,7 +449,7 @@ def test_submitting_a_used_approval_again_says_to_check_the_transfer(bank, monke
 
     again = browser.post(code_url, data=form)
 
-    assert again.status_code == 410 and "This approval was already used" in again.text
+    assert again.status_code == 410 and "Already done" in again.text
     assert "Check whether the transfer of 50 to bob went through" in again.text
     assert "no longer works" not in again.text and transfers(browser) == []
 
