@@ -58,6 +58,8 @@ def test_reloading_the_result_of_an_approved_transfer_shows_no_error(bank):
 
     again = browser.post(code_url, data=form)  # the browser's reload re-sends the form
     assert "Already done" in again.text and 'role="alert"' not in again.text
-    assert "This was already sent with your approval. Check whether the transfer of 50 to bob went through" in again.text
+    assert (
+        "This was already sent with your approval. Check whether the transfer of 50 to bob went through" in again.text
+    )
     assert "already used" not in again.text and "no longer works" not in again.text
     assert transfers(browser) == ["50.00 to bob"]

@@ -78,8 +78,10 @@ def test_bob_binds_a_phone_at_his_first_sign_in(page: Page, server, shots):
 
 def test_carol_signs_in_with_her_authenticator_app(page: Page, server, shots):
     sign_in(page, shots, "carol")
-    choose(page, shots, "Authenticator app", "Verify it's you")
+    # Her one method: no choose page, straight to the code, inside the bank's own layout.
     expect(page.get_by_text("Open your authenticator app")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Demo Bank")).to_contain_text("Log out")
+    expect(page.get_by_role("link", name="Use another method")).to_have_count(0)
     enter_code(page, shots, pyotp.TOTP(server.totp_secret).now())  # the server's DEMO_TOTP_SECRET
     at_home(page, shots, "carol")
     assert server.outbox.messages() == []  # a TOTP sign-in sends nothing

@@ -103,7 +103,9 @@ def test_every_message_a_person_reads_is_marked_for_translation():
 
 def test_the_code_check_finds_an_unmarked_message(tmp_path):
     module = tmp_path / "m.py"
-    module.write_text('raise WrongCode("Nope.", 2)\nraise WrongCode(T("Fine."), 2)\ncore.message(req, "Title", T("ok"), 400)\n')
+    module.write_text(
+        'raise WrongCode("Nope.", 2)\nraise WrongCode(T("Fine."), 2)\ncore.message(req, "Title", T("ok"), 400)\n'
+    )
     assert [line.split(" ", 1)[1] for line in _unmarked_at(module)] == ["WrongCode", "message"]
 
 
