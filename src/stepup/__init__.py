@@ -35,6 +35,7 @@ from ._errors import TemporarilyLocked as TemporarilyLocked
 from ._errors import Throttled as Throttled
 from ._errors import Unavailable as Unavailable
 from ._errors import WrongCode as WrongCode
+from ._i18n import LOCALES as LOCALES
 from ._messages import MessageCatalog as MessageCatalog
 from ._models import Approval as Approval
 from ._models import AuditEvent as AuditEvent
@@ -45,6 +46,8 @@ from ._models import ContactResult as ContactResult
 from ._models import LoginDecision as LoginDecision
 from ._models import Message as Message
 from ._policy import Policy as Policy
+from ._sms import SmsLength as SmsLength
+from ._sms import sms_length as sms_length
 from .engine import AsyncEngine as AsyncEngine
 from .engine import ContactVerification as ContactVerification
 from .engine import Engine as Engine
@@ -81,7 +84,10 @@ __all__ = [
     "LoginDecision",
     "LoginEnded",
     "Message",
+    "LOCALES",
     "MessageCatalog",
+    "SmsLength",
+    "sms_length",
     "MethodLocked",
     "MethodNotAccepted",
     "MethodNotAvailable",
