@@ -126,7 +126,8 @@ def binding_view(ctx: Context, b: dict[str, Any]) -> Binding:
 def _notify(ctx: Context, subject: str, change: str, changed: Binding) -> Flow[None]:
     """Tell the subject's other channels that a binding changed; best effort."""
     record = yield from read_subject(ctx, subject)
-    locale = record.get("locale") if isinstance(record.get("locale"), str) else ctx.settings.default_locale
+    stored = record.get("locale")
+    locale = stored if isinstance(stored, str) else ctx.settings.default_locale
     what = _describe(changed, locale, ctx.settings.translations_dir)
     for b in record.get("bindings", []):
         channel = ctx.methods[b["method"]].channel if b["method"] in ctx.methods else None

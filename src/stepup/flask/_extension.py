@@ -8,6 +8,7 @@ passes, and wraps ``app.wsgi_app`` to replay interrupted requests once.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -281,10 +282,10 @@ def _flask_babel_locale() -> Callable[[], object] | None:
     if "babel" not in current_app.extensions:
         return None
     try:
-        from flask_babel import get_locale
-    except ImportError:  # another extension registered as "babel"
+        selector = importlib.import_module("flask_babel").get_locale
+    except (ImportError, AttributeError):  # another extension registered as "babel"
         return None
-    return get_locale  # type: ignore[no-any-return]
+    return selector if callable(selector) else None
 
 
 def _capped_body(limit: int) -> tuple[bytes, bool]:
