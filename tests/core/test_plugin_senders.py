@@ -112,7 +112,7 @@ def test_a_channel_s_fallback_sender_takes_the_code_when_its_first_fails(voice_p
     started = engine.begin_bind("alice", "voice", PHONE)
 
     assert backup.last.to == PHONE
-    assert [e.detail for e in events if e.type == "sent"] == [{"fallback": "voice:fallback"}]
+    assert [e.detail for e in events if e.type == "sent"] == [{"fallback": "voice:fallback", "locale": "en"}]
     assert engine.verify(started.challenge.id, _code(backup.last.body), subject="alice").binding is not None
 
 

@@ -211,7 +211,7 @@ def test_a_form_with_an_empty_payee_is_refused_with_a_page(bank, tmp_path):
 
     refused = ask_transfer(browser, "", "50")
 
-    assert refused.status_code == 400 and "The field &#39;to&#39; is empty" in refused.text
+    assert refused.status_code == 400 and "The field 'to' is empty" in refused.text
     assert len(bank.sms.outbox) == sent and stored(tmp_path / "stepup.sqlite3") == before
 
 

@@ -74,7 +74,7 @@ def test_a_failing_provider_hands_the_code_to_the_fallback_provider(
         trail = [(e.type, e.detail) for e in events if e.type in {"sent", "delivery_failed"}]
         assert trail == [
             ("delivery_failed", {"reason": "Twilio answered HTTP 500", "via": "sms"}),
-            ("sent", {"fallback": "sms:fallback"}),
+            ("sent", {"fallback": "sms:fallback", "locale": "en", "encoding": "GSM-7", "segments": 1}),
         ]
         approval = engine.verify(challenge.id, _code(vonage.requests[0].form["text"]), subject="alice")
         assert approval.method == "sms"
@@ -132,7 +132,7 @@ def test_when_sms_fails_the_code_goes_to_the_bound_email_and_the_user_is_told(ba
     assert (b.email.last.to, b.email.last.subject) == ("alice@example.com", "Your Bank sign-in code")
     assert b.trail() == [
         ("delivery_failed", {"reason": "gateway timeout", "via": "sms"}),
-        ("sent", {"fallback": "email"}),
+        ("sent", {"fallback": "email", "locale": "en"}),
     ]
     assert b.engine.challenge(challenge.id, subject="alice").notice == challenge.notice
     approval = b.engine.verify(challenge.id, _code(b.email.last.body), subject="alice")
