@@ -79,6 +79,11 @@ def _plain_text(node: ast.expr) -> bool:
 
 def _unmarked(path: Path) -> list[str]:
     found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Dict):  # a problem document's title or detail
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value in ("title", "detail") and _plain_text(value):
+                    found.append(f"{path.relative_to(ROOT)}:{value.lineno} {key.value}")
     for call in ast.walk(ast.parse(path.read_text())):
         if not isinstance(call, ast.Call):
             continue
@@ -105,8 +110,9 @@ def test_the_code_check_finds_an_unmarked_message(tmp_path):
     module = tmp_path / "m.py"
     module.write_text(
         'raise WrongCode("Nope.", 2)\nraise WrongCode(T("Fine."), 2)\ncore.message(req, "Title", T("ok"), 400)\n'
+        'body = {"title": "Sign in.", "code": "not_signed_in"}\n'
     )
-    assert [line.split(" ", 1)[1] for line in _unmarked_at(module)] == ["WrongCode", "message"]
+    assert [line.split(" ", 1)[1] for line in _unmarked_at(module)] == ["title", "WrongCode", "message"]
 
 
 def _unmarked_at(path: Path) -> list[str]:

@@ -271,11 +271,13 @@ class Api:
         callers use it."""
         s = self.core.settings
         if not s.contact_verification:
-            return WebResult(status=404, json={"title": "Not Found", "status": 404, "code": "not_found"},
-                             headers=[("Content-Type", "application/problem+json")])  # fmt: skip
+            result = WebResult(status=404, json={"title": T("Not found"), "status": 404, "code": "not_found"},
+                               headers=[("Content-Type", "application/problem+json")])  # fmt: skip
+            return (yield from localized(self.core.engine, req, result)) or result
         held = req.subject is not None and grants.is_held(req.session, req.subject)
         if held and not s.contact_verification_anonymous:
-            return self.core.unauthorized(max_age=0, resume=None, login=True)  # a password alone is not signed in
+            result = self.core.unauthorized(max_age=0, resume=None, login=True)  # a password alone is not signed in
+            return (yield from localized(self.core.engine, req, result)) or result
         return (yield from self._run(req, handler, *args, anonymous=s.contact_verification_anonymous))
 
     def api_contact(self, req: WebRequest) -> Flow[WebResult]:
