@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import _machine
 from .._errors import InvalidInput
+from .._i18n import T
 from .._models import AuditEvent, Binding, Challenge, Message
 from ._bindings import binding_view, unbind
 from ._context import Context
@@ -95,7 +96,7 @@ def support_action(
         yield from unlock(ctx, subject, ctx.method(method).name if method else None)
     elif action == "reset_method":
         if not binding_id:
-            raise InvalidInput("Choose the sign-in method to remove.")
+            raise InvalidInput(T("Choose the sign-in method to remove."))
         yield from unbind(ctx, subject, binding_id)  # tells the channels left
     elif action == "reset_all":
         count = yield from _reset_all(ctx, subject)
@@ -105,7 +106,7 @@ def support_action(
     elif action == "end_challenges":
         count = yield from _end_challenges(ctx, subject)
     else:
-        raise InvalidInput(f"Unknown action {action!r}; the console knows {', '.join(ACTIONS)}.")
+        raise InvalidInput(T("Unknown action {action}; the console knows {actions}.", action=repr(action), actions=", ".join(ACTIONS)))
     detail: dict[str, Any] = {"action": action, "count": count}
     if action == "reset_method":
         detail["binding"] = binding_id
@@ -121,10 +122,12 @@ def _reset_all(ctx: Context, subject: str) -> Flow[int]:
     yield from unlock(ctx, subject)
     yield from _end_challenges(ctx, subject)
     ctx.emit("reset", None, subject=subject, detail={"bindings": len(bound)})
-    title, body = ctx.messages.notice("reset", "Every sign-in method")
+    stored = record.get("locale")
+    locale = stored if isinstance(stored, str) else ctx.settings.default_locale
     for b in bound:
         channel = ctx.methods[b["method"]].channel if b["method"] in ctx.methods else None
         if channel:
+            title, body = ctx.messages.notice("reset", "", locale, channel)
             try:
                 yield from send(
                     ctx, channel, Message(channel, b["target"], body, title if channel == "email" else "", "notice")
