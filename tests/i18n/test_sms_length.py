@@ -42,7 +42,7 @@ def _texts(locale: str, app: str) -> dict[str, str]:
     for purpose in ("login", "step_up", "operation", "bind", "contact"):
         _, body = catalog.code_message(purpose, "sms", "12345678", 600, OPERATION, locale=locale)
         texts[purpose] = body
-    for change in ("bound", "unbound"):
+    for change in ("bound", "unbound", "reset"):
         texts[change] = catalog.notice(change, "The phone number +44 •••• ••3456", locale, "sms")[1]
     return texts
 
@@ -57,7 +57,7 @@ def test_every_built_in_sms_fits_one_segment(locale):
 @pytest.mark.parametrize("locale", ["en", "es", "fr", "de", "pt_BR"])
 def test_the_latin_locales_stay_in_gsm7(locale):
     assert {p: sms_length(t).encoding for p, t in _texts(locale, APP).items()} == dict.fromkeys(
-        ("login", "step_up", "operation", "bind", "contact", "bound", "unbound"), "GSM-7"
+        ("login", "step_up", "operation", "bind", "contact", "bound", "unbound", "reset"), "GSM-7"
     )
 
 
