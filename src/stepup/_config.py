@@ -209,15 +209,11 @@ class Settings:
     admin_apps: tuple[str, ...] = ()
     #: identity sources the admin page offers switches for.
     admin_identity_sources: tuple[str, ...] = ("password", "sso")
-    #: the locale of pages and messages when nothing else names one (the app's hook,
-    #: Flask-Babel, the subject's stored preference, ``Accept-Language``): one of
-    #: en, zh_Hans, zh_Hant, es, fr, de, pt_BR, ja, or one the app's catalogs add.
+    #: the locale when no hook, stored choice or header names one (docs/i18n.md): en, zh_Hans, zh_Hant...
     default_locale: str = "en"
-    #: a folder of the app's own catalogs, ``<locale>/LC_MESSAGES/stepup.po`` (or ``.mo``):
-    #: its texts replace stepup's, and a locale found only there is offered too. Empty: none.
+    #: the app's catalogs, ``<locale>/LC_MESSAGES/stepup.po``: they win over stepup's. Empty: none.
     translations_dir: str = ""
-    #: the template stepup's pages extend, e.g. the app's ``layout.html``: it must have the
-    #: blocks ``title``, ``head`` and ``content`` (docs/i18n.md). Empty: stepup's own page.
+    #: the app's layout stepup's pages extend (blocks ``title``, ``head``, ``content``). Empty: stepup's.
     base_template: str = ""
 
     #: methods switched on (policy default until an admin changes it at run time).
@@ -282,9 +278,8 @@ class Settings:
             )
         if not 1 <= self.client_ipv6_prefix <= 128:
             raise ConfigurationError(f"client_ipv6_prefix must be 1 to 128 bits, got {self.client_ipv6_prefix!r}.")
-        if normalize_locale(self.default_locale, available_locales(self.translations_dir)) != self.default_locale:
-            known = ", ".join(available_locales(self.translations_dir))
-            raise ConfigurationError(f"default_locale must be one of {known}, got {self.default_locale!r}.")
+        if normalize_locale(self.default_locale, known := available_locales(self.translations_dir)) != self.default_locale:
+            raise ConfigurationError(f"default_locale must be one of {', '.join(known)}, got {self.default_locale!r}.")
         if not 6 <= self.totp_digits <= 8:
             raise ConfigurationError("totp_digits must be 6, 7 or 8 (RFC 6238).")
         for name in self.limit_names():

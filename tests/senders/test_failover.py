@@ -17,7 +17,9 @@ from stepup.senders import AsyncSenderAdapter, MemorySender
 SECRET = "s" * 40
 PHONE = "+44 7400 123456"
 #: what a send's audit event says of an SMS to PHONE: for operators' metrics.
-TWILIO_GB = {"channel": "sms", "provider": "twilio", "locale": "en", "country": "GB", "encoding": "GSM-7", "segments": 1}
+TWILIO_GB = {
+    "channel": "sms", "provider": "twilio", "locale": "en", "country": "GB", "encoding": "GSM-7", "segments": 1,
+}  # fmt: skip
 GATEWAY_DOWN = stepup.DeliveryError("The SMS could not be sent.", "sms", "gateway timeout")
 
 

@@ -108,7 +108,8 @@ def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
             yield from send(ctx, sender, message)
         except Exception as error:  # whatever a sender raises is a failed send
             e = as_delivery_error(error, message.channel, route)
-            detail = {"reason": e.reason or e.message, "via": route, **delivery_detail(ctx, sender, message, _locale(ctx, current))}
+            carried = delivery_detail(ctx, sender, message, _locale(ctx, current))
+            detail = {"reason": e.reason or e.message, "via": route, **carried}
             ctx.emit("delivery_failed", current, detail=detail)
             failures.append(e)
             continue

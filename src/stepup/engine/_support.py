@@ -106,7 +106,8 @@ def support_action(
     elif action == "end_challenges":
         count = yield from _end_challenges(ctx, subject)
     else:
-        raise InvalidInput(T("Unknown action {action}; the console knows {actions}.", action=repr(action), actions=", ".join(ACTIONS)))
+        known, asked = ", ".join(ACTIONS), repr(action)
+        raise InvalidInput(T("Unknown action {action}; the console knows {actions}.", action=asked, actions=known))
     detail: dict[str, Any] = {"action": action, "count": count}
     if action == "reset_method":
         detail["binding"] = binding_id

@@ -56,7 +56,9 @@ class AccountPages:
         """Add a passkey under a name (empty: its authenticator's); its bind challenge's
         code page creates it."""
         return (
-            yield from self._bind_target(req, "passkey", PasskeyNameForm, "name", "passkey_add.html", T("Add a passkey"))
+            yield from self._bind_target(
+                req, "passkey", PasskeyNameForm, "name", "passkey_add.html", T("Add a passkey")
+            )
         )
 
     @fail_closed
@@ -196,7 +198,9 @@ class AccountPages:
         policy = yield from flows.policy(e.context)
         allowed = policy.methods(subject=req.subject)
         browsers = yield from flows.devices(e.context, req.subject or "")
-        notice = {"added": T("Added."), "removed": T("Removed."), "forgotten": T("Forgotten."), "renamed": T("Renamed.")}
+        notice = {
+            "added": T("Added."), "removed": T("Removed."), "forgotten": T("Forgotten."), "renamed": T("Renamed."),
+        }  # fmt: skip
         shown = next((text for key, text in notice.items() if req.args.get(key) == "1"), None)
         return core.page(
             req, "account.html", title=T("Sign-in methods"), bindings=bindings, allowed=allowed, notice=shown,

@@ -20,8 +20,8 @@ from ..engine import Flow
 from ._base import WebRequest, WebResult, is_json_type, safe_next
 from ._common import WebCore, problem
 from ._guards import Guards
-from ._passkey_pages import request_rp
 from ._locale import localized
+from ._passkey_pages import request_rp
 
 __all__ = ["Api"]
 
