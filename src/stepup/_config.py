@@ -278,8 +278,8 @@ class Settings:
             )
         if not 1 <= self.client_ipv6_prefix <= 128:
             raise ConfigurationError(f"client_ipv6_prefix must be 1 to 128 bits, got {self.client_ipv6_prefix!r}.")
-        if normalize_locale(self.default_locale, known := available_locales(self.translations_dir)) != self.default_locale:
-            raise ConfigurationError(f"default_locale must be one of {', '.join(known)}, got {self.default_locale!r}.")
+        if normalize_locale(d := self.default_locale, known := available_locales(self.translations_dir)) != d:
+            raise ConfigurationError(f"default_locale must be one of {', '.join(known)}, got {d!r}.")
         if not 6 <= self.totp_digits <= 8:
             raise ConfigurationError("totp_digits must be 6, 7 or 8 (RFC 6238).")
         for name in self.limit_names():
