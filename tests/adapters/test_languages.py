@@ -27,7 +27,7 @@ def test_a_chinese_browser_gets_the_choose_and_code_pages_in_simplified_chinese(
     browser = held(bank)
     choose = visit(browser, "/", ZH)
     assert choose.status_code == 200 and '<html lang="zh-Hans">' in choose.text
-    assert "验证您的身份" in choose.text and "选择接收验证码的方式。" in choose.text and "继续" in choose.text
+    assert "验证您的身份" in choose.text and "请选择验证方式。" in choose.text and "继续" in choose.text
     assert choose.headers["Content-Language"] == "zh-Hans"
 
     assert "短信：+44 •••• ••0001" in browser.offered(choose)

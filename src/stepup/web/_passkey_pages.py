@@ -65,6 +65,7 @@ class PasskeyPages:
         self.core = core
         self.guards = guards
 
+    @fail_closed  # its 404 page in the request's language
     def static(self, req: WebRequest, filename: str) -> Flow[WebResult]:
         """One of stepup's static files (the passkey script), cacheable for an hour."""
         kind = _STATIC.get(filename)
