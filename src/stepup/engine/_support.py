@@ -22,6 +22,7 @@ from ._context import Context
 from ._devices import RememberedBrowser, devices, forget_devices
 from ._effects import FAILURES, SUBJECT, Flow, delete, get_many, send
 from ._keys import failure_key
+from ._locale import set_locale
 from ._locks import unlock
 from ._open import pending_challenges
 from ._records import read_subject, transition
@@ -119,11 +120,13 @@ def _reset_all(ctx: Context, subject: str) -> Flow[int]:
     """Remove every binding and lift every lock; tell the channels that were bound."""
     record = yield from read_subject(ctx, subject)
     bound = record.get("bindings", [])
+    stored = record.get("locale")
     yield from delete(ctx, SUBJECT, subject)
+    if isinstance(stored, str):  # the methods go, the language the user chose stays
+        yield from set_locale(ctx, subject, stored)
     yield from unlock(ctx, subject)
     yield from _end_challenges(ctx, subject)
     ctx.emit("reset", None, subject=subject, detail={"bindings": len(bound)})
-    stored = record.get("locale")
     locale = stored if isinstance(stored, str) else ctx.settings.default_locale
     for b in bound:
         channel = ctx.methods[b["method"]].channel if b["method"] in ctx.methods else None
