@@ -41,3 +41,13 @@ def test_a_console_refusal_is_in_the_language_of_the_request(bank):
     page = browser.get(f"{CONSOLE}?subject={'x' * 201}", headers=DE)
     assert page.status_code == 422
     assert "Eine Nutzer-ID hat höchstens 200 Zeichen." in page.text and NAV in page.text
+
+
+def test_the_passkey_options_endpoint_answers_in_the_language_of_the_request(passkey_bank):
+    fr = {"Accept-Language": "fr-FR", "Accept": "application/json"}
+    stranger = passkey_bank.browser().get("/stepup/api/challenges/nope/passkey", headers=fr)
+    assert stranger.status_code == 401 and stranger.json()["title"] == "Connectez-vous d'abord."
+    browser = passkey_bank.browser()
+    browser.sign_in("carol", "totp")
+    forged = browser.get("/stepup/api/challenges/nope/passkey", headers=fr)
+    assert forged.status_code == 404 and forged.json()["title"] == "Ce défi n'existe pas. Recommencez."

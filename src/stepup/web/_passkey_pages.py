@@ -90,6 +90,7 @@ class PasskeyPages:
             return core.message(req, T("Not renamed"), failure.message, failure.status)
         return WebResult(status=303, redirect=f"{core.url('account')}?renamed=1")
 
+    @fail_closed  # its problem documents in the request's language
     def api_passkey_options(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """``GET /api/challenges/<token>/passkey``: the options for
         ``navigator.credentials.create`` (a bind challenge) or ``.get``, as JSON, for a
