@@ -45,7 +45,7 @@ def sms_length(text: str) -> SmsLength:
         units = sum(2 if c in _EXTENSION else 1 for c in text)
         single, part, encoding = GSM7_LIMIT, GSM7_PART, "GSM-7"
     else:
-        units = len(text.encode("utf-16-le")) // 2
+        units = len(text.encode("utf-16-le", "surrogatepass")) // 2  # a lone surrogate counts, not raises
         single, part, encoding = UCS2_LIMIT, UCS2_PART, "UCS-2"
     segments = 1 if units <= single else -(-units // part)
     return SmsLength(encoding, units, segments)
