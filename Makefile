@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs install clean redis-server bench test-versions
+.PHONY: demo test lint docs install clean redis-server bench test-versions catalogs
 
 $(VENV)/bin/python:
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q python3-venv)
@@ -88,6 +88,19 @@ bench: $(BENCH_STAMP) redis-server
 # (src/stepup/_config.py); run this after adding or changing a setting. A test fails until then.
 docs: $(STAMP)
 	$(VENV)/bin/stepup config table --write docs/configuration.md
+
+# `make catalogs` after adding or changing a user-facing text (docs/i18n.md): pybabel
+# extract finds every T(), Tn(), N_() in the code and _t(), _tn() in the templates
+# (babel.cfg) and writes src/stepup/locale/stepup.pot; pybabel update carries each new text
+# into every locale's stepup.po, where it waits for its translation. A test fails until
+# every catalog has every text, translated, with its placeholders and plural forms; the
+# wheel's build compiles them (hatch_build.py).
+BABEL_KEYWORDS := --no-default-keywords -k T -k Tn:1,2 -k N_ -k _t -k _tn:1,2
+catalogs: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output --omit-header \
+		--project stepup --copyright-holder "The stepup developers" -o src/stepup/locale/stepup.pot .
+	$(VENV)/bin/pybabel update -i src/stepup/locale/stepup.pot -d src/stepup/locale -D stepup \
+		--no-fuzzy-matching --ignore-obsolete
 
 # `make lint`: ruff over everything pyproject's rules name (the examples and benchmarks too),
 # mypy --strict over src/stepup (pyproject's [tool.mypy]). CI runs it before the tests.

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -61,6 +62,8 @@ def settings_from_env(default_store: str) -> dict[str, Any]:
         "STEPUP_SMS_URL": env.get("STEPUP_SMS_URL", "console://"),
         "STEPUP_EMAIL_URL": env.get("STEPUP_EMAIL_URL", "console://"),
         "STEPUP_APP_NAME": "Demo Bank",
+        # stepup's pages sit inside the bank's own layout, navigation and all.
+        "STEPUP_BASE_TEMPLATE": "bank/layout.html",
         # +44 7700 900xxx is Ofcom's range for drama; the demo's numbers live there.
         "STEPUP_TEST_NUMBER_PREFIXES": ("+447700900",),
         "STEPUP_ADMIN_APPS": ("bank", "api"),
@@ -216,3 +219,28 @@ class BankHeaders:
 
         await self.app(scope, receive, send_with_headers)
 
+
+#: the bank's language switch: ``?lang=de`` on any page keeps the choice in the session,
+#: and the bank's locale selector hands it to stepup (docs/i18n.md).
+LANGUAGE_KEY = "lang"
+
+
+def chosen_language(session: Any, args: Any) -> None:
+    """Keep a ``?lang=`` choice in the session (a choice stepup has no catalog for is
+    ignored by stepup, which goes on to the next rule)."""
+    value = args.get(LANGUAGE_KEY)
+    if isinstance(value, str) and 0 < len(value) <= 16:
+        session[LANGUAGE_KEY] = value
+
+
+class LanguageSwitch:
+    """The Starlette bank's language switch: pure ASGI, inside SessionMiddleware."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and b"lang=" in scope.get("query_string", b""):
+            args = {k: v[0] for k, v in parse_qs(scope["query_string"].decode("latin-1")).items()}
+            chosen_language(scope["session"], args)
+        await self.app(scope, receive, send)

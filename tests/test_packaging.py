@@ -1,7 +1,10 @@
-"""The package carries its own templates: in the wheel, and where an install finds them."""
+"""The package carries its own templates and compiled catalogs: in the wheel, and where an
+install finds them."""
 
 from __future__ import annotations
 
+import gettext
+import io
 import subprocess
 import sys
 import zipfile
@@ -20,7 +23,7 @@ def _template_files() -> list[str]:
     return sorted(f"stepup/templates/{p.relative_to(TEMPLATES).as_posix()}" for p in files)
 
 
-def test_the_wheel_holds_every_template(tmp_path):
+def test_the_wheel_holds_every_template_and_every_compiled_catalog(tmp_path):
     # pip runs the project's build backend (hatchling, in the dev extra) as an installer would.
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "--no-index",
@@ -36,6 +39,13 @@ def test_the_wheel_holds_every_template(tmp_path):
     missing = [name for name in expected if name not in names]
     assert missing == [], f"templates missing from {wheel.name}: {missing}"
     assert not any(name.startswith("templates/") for name in names)  # nothing outside the package
+    # the build compiled each catalog (hatch_build.py), and what it compiled reads back
+    for locale in stepup.LOCALES:
+        mo = f"stepup/locale/{locale}/LC_MESSAGES/stepup.mo"
+        assert mo in names, f"{mo} missing from {wheel.name}"
+    with zipfile.ZipFile(wheel) as archive:
+        german = gettext.GNUTranslations(io.BytesIO(archive.read("stepup/locale/de/LC_MESSAGES/stepup.mo")))
+    assert german.gettext("Enter your code") == "Code eingeben"
 
 
 def test_the_installed_package_finds_its_templates():

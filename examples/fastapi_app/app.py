@@ -64,8 +64,9 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> F
     app.add_exception_handler(StepUpRequired, stepup_exception_handler)
     # Middleware added last runs first: the session must be there before stepup reads it.
     app.add_middleware(
-        StepUpMiddleware, engine=engine, user_loader=lambda scope: scope.get("session", {}).get("user_id")
-    )
+        StepUpMiddleware, engine=engine, user_loader=lambda scope: scope.get("session", {}).get("user_id"),
+        template_dirs=[_bank.TEMPLATES],  # stepup's pages extend the bank's layout (STEPUP_BASE_TEMPLATE)
+    )  # fmt: skip
     app.add_middleware(
         SessionMiddleware, secret_key=str(values["STEPUP_SECRET_KEY"]), same_site="lax",
         https_only=engine.settings.secure_cookies,

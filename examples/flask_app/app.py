@@ -183,6 +183,8 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
     login_manager.user_loader(lambda username: User(username) if username in _bank.USERS else None)
     app.register_blueprint(bank)
     app.after_request(_headers)
+    # The bank's language switch (?lang=de), before stepup's hold so a held login switches too.
+    app.before_request(lambda: _bank.chosen_language(session, request.args))
     # Every page's "Log out" button is a form with its CSRF token.
     app.context_processor(lambda: {"logout_form": _form(PlainForm), "admins": _bank.ADMINS})
     app.register_blueprint(api)
@@ -192,8 +194,9 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
         "/metrics", "metrics", lambda: Response(metrics.render(), mimetype="text/plain; version=0.0.4")
     )
     StepUp(
-        app, admin_check=lambda subject: subject in _bank.ADMINS, audit_hooks=[metrics], **(engine_options or {})
-    )
+        app, admin_check=lambda subject: subject in _bank.ADMINS, audit_hooks=[metrics],
+        locale_selector=lambda: session.get(_bank.LANGUAGE_KEY), **(engine_options or {}),
+    )  # fmt: skip
     app.extensions["demo_ledger"] = _bank.Ledger(app.config.get("DEMO_BANK_DB", _bank.ledger_path()))
     _bank.seed(state(app).engine)
     return app

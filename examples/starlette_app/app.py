@@ -202,7 +202,13 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> S
                 https_only=engine.settings.secure_cookies,
             ),
             Middleware(AuthenticationMiddleware, backend=SessionUser()),
-            Middleware(StepUpMiddleware, engine=engine, admin_check=lambda subject: subject in _bank.ADMINS),
+            Middleware(_bank.LanguageSwitch),
+            Middleware(
+                StepUpMiddleware, engine=engine, admin_check=lambda subject: subject in _bank.ADMINS,
+                # stepup's pages extend the bank's layout (STEPUP_BASE_TEMPLATE), found here.
+                template_dirs=[_bank.TEMPLATES],
+                locale_selector=lambda scope: scope["session"].get(_bank.LANGUAGE_KEY),
+            ),
         ],
         lifespan=lifespan,
     )

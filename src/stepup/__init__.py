@@ -35,6 +35,7 @@ from ._errors import TemporarilyLocked as TemporarilyLocked
 from ._errors import Throttled as Throttled
 from ._errors import Unavailable as Unavailable
 from ._errors import WrongCode as WrongCode
+from ._i18n import LOCALES as LOCALES
 from ._messages import MessageCatalog as MessageCatalog
 from ._metrics import Metrics as Metrics
 from ._models import Approval as Approval
@@ -46,6 +47,8 @@ from ._models import ContactResult as ContactResult
 from ._models import LoginDecision as LoginDecision
 from ._models import Message as Message
 from ._policy import Policy as Policy
+from ._sms import SmsLength as SmsLength
+from ._sms import sms_length as sms_length
 from .engine import AsyncEngine as AsyncEngine
 from .engine import ContactVerification as ContactVerification
 from .engine import Engine as Engine
@@ -82,7 +85,10 @@ __all__ = [
     "LoginDecision",
     "LoginEnded",
     "Message",
+    "LOCALES",
     "MessageCatalog",
+    "SmsLength",
+    "sms_length",
     "MethodLocked",
     "MethodNotAccepted",
     "MethodNotAvailable",

@@ -16,6 +16,7 @@ from typing import Any
 from limits import parse
 
 from ._errors import ConfigurationError
+from ._i18n import available_locales, normalize_locale
 
 __all__ = ["SECRET_KEY_LIST_FORM", "Settings", "secret_keys_from_string"]
 
@@ -208,6 +209,12 @@ class Settings:
     admin_apps: tuple[str, ...] = ()
     #: identity sources the admin page offers switches for.
     admin_identity_sources: tuple[str, ...] = ("password", "sso")
+    #: the locale when no hook, stored choice or header names one (docs/i18n.md): en, zh_Hans, zh_Hant...
+    default_locale: str = "en"
+    #: the app's catalogs, ``<locale>/LC_MESSAGES/stepup.po``: they win over stepup's. Empty: none.
+    translations_dir: str = ""
+    #: the app's layout stepup's pages extend (blocks ``title``, ``head``, ``content``). Empty: stepup's.
+    base_template: str = ""
 
     #: methods switched on (policy default until an admin changes it at run time).
     methods: frozenset[str] = frozenset({"sms", "email", "totp", "recovery"})
@@ -271,6 +278,8 @@ class Settings:
             )
         if not 1 <= self.client_ipv6_prefix <= 128:
             raise ConfigurationError(f"client_ipv6_prefix must be 1 to 128 bits, got {self.client_ipv6_prefix!r}.")
+        if normalize_locale(d := self.default_locale, known := available_locales(self.translations_dir)) != d:
+            raise ConfigurationError(f"default_locale must be one of {', '.join(known)}, got {d!r}.")
         if not 6 <= self.totp_digits <= 8:
             raise ConfigurationError("totp_digits must be 6, 7 or 8 (RFC 6238).")
         for name in self.limit_names():

@@ -40,6 +40,8 @@ from __future__ import annotations
 import logging
 import re
 
+from ._i18n import N_, T
+
 #: ``user:password@`` in a URL (``redis://user:secret@host``): never logged or shown.
 _CREDENTIALS = re.compile(r"(\w[\w+.-]*://)[^/@\s]*@")
 _store_log = logging.getLogger("stepup.store")
@@ -113,8 +115,11 @@ class RequestTooLarge(InvalidInput):
 
     def __init__(self, limit: int) -> None:
         super().__init__(
-            f"This request is too large: at most {limit // 1024} KiB can be sent here. "
-            "Send less, or split it into smaller requests."
+            T(
+                "This request is too large: at most {kib} KiB can be sent here. "
+                "Send less, or split it into smaller requests.",
+                kib=limit // 1024,
+            )
         )
         self.limit = limit
 
@@ -318,12 +323,14 @@ class SignInRefused(StepUpError):
     code = "sign_in_refused"
 
     _MESSAGES = {
-        "methods_off": "Your sign-in methods are switched off; contact support.",
-        "nothing_bound": "You have no second factor, and one cannot be added with a password alone; contact support.",
+        "methods_off": N_("Your sign-in methods are switched off; contact support."),
+        "nothing_bound": N_(
+            "You have no second factor, and one cannot be added with a password alone; contact support."
+        ),
     }
 
     def __init__(self, reason: str) -> None:
-        super().__init__(self._MESSAGES.get(reason, "You cannot sign in here; contact support."))
+        super().__init__(T(self._MESSAGES.get(reason, N_("You cannot sign in here; contact support."))))
         self.reason = reason
 
 
@@ -348,7 +355,7 @@ class StoreUnavailable(Unavailable):
 
     code = "store_unavailable"
     #: what a visitor is told, whatever the fault.
-    public_message = "This service is temporarily unavailable. Please try again in a minute."
+    public_message = T("This service is temporarily unavailable. Please try again in a minute.")
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(self.public_message)

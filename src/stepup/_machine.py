@@ -30,6 +30,7 @@ from ._errors import (
     StepUpError,
     WrongCode,
 )
+from ._i18n import T, Tn
 from ._models import Challenge
 
 __all__ = [
@@ -59,18 +60,18 @@ def closed_error(challenge: Challenge, now: float) -> ChallengeError | None:
     :param now: the current time.
     """
     if challenge.state == "pending" and now >= challenge.expires_at:
-        return ChallengeExpired("This code has expired. Ask for a new one.")
+        return ChallengeExpired(T("This code has expired. Ask for a new one."))
     if challenge.state == "pending":
         return None
     if challenge.state == "expired":
-        return ChallengeExpired("This code has expired. Ask for a new one.")
+        return ChallengeExpired(T("This code has expired. Ask for a new one."))
     if challenge.state == "exhausted":
-        return ChallengeExhausted("Too many wrong codes: this code no longer works. Ask for a new one.")
+        return ChallengeExhausted(T("Too many wrong codes: this code no longer works. Ask for a new one."))
     if challenge.state == "cancelled":
-        return ChallengeClosed("This verification was cancelled. Start again.")
+        return ChallengeClosed(T("This verification was cancelled. Start again."))
     if challenge.consumed:
         return used_error(challenge)
-    return ChallengeClosed("This code was already used. Codes work once.")
+    return ChallengeClosed(T("This code was already used. Codes work once."))
 
 
 def used_error(challenge: Challenge) -> ApprovalUsed:
@@ -81,8 +82,16 @@ def used_error(challenge: Challenge) -> ApprovalUsed:
 
     :param challenge: the stored challenge, used already.
     """
-    what = challenge.operation or "operation"
-    return ApprovalUsed(f"This approval was already used. Check whether the {what} went through before you try again.")
+    if challenge.operation:
+        return ApprovalUsed(
+            T(
+                "This approval was already used. Check whether the {operation} went through before you try again.",
+                operation=challenge.operation,
+            )
+        )
+    return ApprovalUsed(
+        T("This approval was already used. Check whether the operation went through before you try again.")
+    )
 
 
 def _expire_if_due(challenge: Challenge, now: float) -> Outcome | None:
@@ -113,14 +122,15 @@ def evaluate(challenge: Challenge, matched: bool, now: float) -> Outcome:
         return Outcome(
             exhausted,
             "exhausted",
-            ChallengeExhausted("That code was wrong and no attempts are left. Ask for a new code."),
+            ChallengeExhausted(T("That code was wrong and no attempts are left. Ask for a new code.")),
             True,
         )
-    noun = "attempt" if left == 1 else "attempts"
     return Outcome(
         challenge.evolve(attempts_left=left),
         "wrong",
-        WrongCode(f"That code is not right. {left} {noun} left.", left),
+        WrongCode(
+            Tn("That code is not right. {n} attempt left.", "That code is not right. {n} attempts left.", left), left
+        ),
         True,
     )
 
@@ -145,10 +155,14 @@ def reserve_send(
     if ended is not None:
         return ended
     if challenge.sends_left <= 0:
-        return Outcome(challenge, "", NoSendsLeft("No more codes can be sent for this request. Start again."))
+        return Outcome(challenge, "", NoSendsLeft(T("No more codes can be sent for this request. Start again.")))
     wait = challenge.resend_in(now, cooldown)
     if wait > 0:
-        return Outcome(challenge, "", ResendTooSoon(f"Please wait {wait} s before asking for another code.", wait))
+        return Outcome(
+            challenge,
+            "",
+            ResendTooSoon(T("Please wait {seconds} s before asking for another code.", seconds=wait), wait),
+        )
     renewed = challenge.evolve(
         code_digest=code_digest,
         sends_left=challenge.sends_left - 1,
@@ -196,7 +210,7 @@ def redirect(challenge: Challenge, method: str, target: str, notice: str, reserv
         replaced or the challenge ended meanwhile.
     """
     if challenge.state != "pending" or challenge.code_digest != reserved_digest:
-        return Outcome(challenge, "", ChallengeClosed("This verification changed meanwhile. Start again."))
+        return Outcome(challenge, "", ChallengeClosed(T("This verification changed meanwhile. Start again.")))
     moved = challenge.evolve(method=method, target=target, fallback=None, fallback_from=challenge.method, notice=notice)
     return Outcome(moved, "redirected", changed=True)
 
@@ -219,7 +233,7 @@ def consume(challenge: Challenge) -> Outcome:
     :param challenge: the stored challenge.
     """
     if challenge.state != "approved":
-        return Outcome(challenge, "", ChallengeClosed("This verification has not been approved."))
+        return Outcome(challenge, "", ChallengeClosed(T("This verification has not been approved.")))
     if challenge.consumed:
         return Outcome(challenge, "", used_error(challenge))
     used = challenge.evolve(consumed=True, request=None)

@@ -1,8 +1,9 @@
-"""The texts people receive, per purpose and channel, ready for translation.
+"""The texts people receive, per purpose and channel, in each subject's language.
 
-Every text is a format string marked with :func:`N_` so ``xgettext --keyword=N_`` (or
-Babel) extracts it; pass a ``translate`` callable such as ``gettext.gettext`` to
-:class:`MessageCatalog` and each text goes through it before its fields are filled.
+Every text is a format string marked with :func:`N_` so ``pybabel extract`` finds it;
+each goes through the catalog of the message's locale (:mod:`stepup._i18n`) before its
+fields are filled. An app that passes its own ``translate`` callable (``gettext.gettext``)
+gets that one instead, for every locale.
 """
 
 from __future__ import annotations
@@ -10,48 +11,47 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ._i18n import N_, translate
+
 __all__ = ["MessageCatalog", "N_"]
-
-
-def N_(text: str) -> str:  # noqa: N802 - the name xgettext looks for
-    """Mark ``text`` for extraction; it is translated when used."""
-    return text
 
 
 #: purpose -> (email subject, body). Fields: app, code, minutes, operation, channel.
 _TEXTS: dict[str, tuple[str, str]] = {
     "login": (
         N_("Your {app} sign-in code"),
-        N_("{code} is your {app} sign-in code. It expires in {minutes} minutes. Never share it."),
+        N_("{code} is your {app} sign-in code. It expires in {minutes} min. Never share it."),
     ),
     "step_up": (
         N_("Your {app} verification code"),
-        N_("{code} is your {app} verification code. It expires in {minutes} minutes. Never share it."),
+        N_("{code} is your {app} verification code. It expires in {minutes} min. Never share it."),
     ),
     "operation": (
         N_("Approve: {operation}"),
-        N_("Code {code} approves {operation}. It expires in {minutes} minutes. "
-           "If you did not ask for this, do not share the code."),
+        N_("Code {code} approves {operation}. It expires in {minutes} min. Did not ask? Do not share it."),
     ),
     "bind": (
         N_("Confirm your {channel} for {app}"),
-        N_("{code} confirms this {channel} for your {app} account. It expires in {minutes} minutes."),
+        N_("{code} confirms this {channel} for your {app} account. It expires in {minutes} min."),
     ),
     "contact": (
         N_("Your {app} verification code"),
-        N_("Your {app} verification code is {code}. It expires in {minutes} minutes."),
+        N_("Your {app} verification code is {code}. It expires in {minutes} min."),
     ),
 }  # fmt: skip
 
-#: notices to a subject's other channels when their bindings change. Field: what, app.
-_NOTICES: dict[str, tuple[str, str]] = {
+#: notices to a subject's other channels when their bindings change: (email subject, email
+#: body, SMS). Fields: what (the email's only: a masked target is not GSM-7), app.
+_NOTICES: dict[str, tuple[str, str, str]] = {
     "bound": (
         N_("A sign-in method was added to your {app} account"),
         N_("{what} was added to your {app} account. If this was not you, contact support now."),
+        N_("{app}: a sign-in method was added to your account. Not you? Contact support now."),
     ),
     "unbound": (
         N_("A sign-in method was removed from your {app} account"),
         N_("{what} was removed from your {app} account. If this was not you, contact support now."),
+        N_("{app}: a sign-in method was removed from your account. Not you? Contact support now."),
     ),
     "reset": (
         N_("The sign-in methods of your {app} account were reset"),
@@ -59,6 +59,7 @@ _NOTICES: dict[str, tuple[str, str]] = {
             "Support removed every sign-in method of your {app} account: you will set one up at your next "
             "sign-in. If you did not ask for this, contact support now."
         ),
+        N_("{app}: support reset your sign-in methods. Not you? Contact support now."),
     ),
 }  # fmt: skip
 
@@ -78,12 +79,21 @@ class MessageCatalog:
     """
 
     app: str
-    translate: Callable[[str], str] = N_
+    translate: Callable[[str], str] | None = None
     overrides: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: the app's own catalog folder (``translations_dir``), searched before stepup's.
+    translations_dir: str = ""
+
+    def _(self, text: str, locale: str | None) -> str:
+        """``text`` in ``locale`` (English when ``None``), or through the app's ``translate``."""
+        if self.translate is not None:
+            return self.translate(text)
+        return translate(text, locale or "en", self.translations_dir)
 
     def code_message(
-        self, purpose: str, channel: str, code: str, ttl: float, operation: str | None = None
-    ) -> tuple[str, str]:
+        self, purpose: str, channel: str, code: str, ttl: float, operation: str | None = None,
+        locale: str | None = None,
+    ) -> tuple[str, str]:  # fmt: skip
         """``(subject, body)`` of a message carrying ``code``.
 
         :param purpose: ``login``, ``step_up``, ``operation``, ``bind`` or ``contact``.
@@ -91,6 +101,7 @@ class MessageCatalog:
         :param code: the code.
         :param ttl: seconds the code stays valid.
         :param operation: what an operation approval approves.
+        :param locale: the language of the message (``None``: English).
         """
         subject, body = self.overrides.get(purpose) or _TEXTS[purpose]
         fields = {
@@ -98,31 +109,35 @@ class MessageCatalog:
             "code": code,
             "minutes": max(1, round(ttl / 60)),
             "operation": operation or "",
-            "channel": self.translate(_CHANNEL_NOUNS.get(channel, channel)),
+            "channel": self._(_CHANNEL_NOUNS.get(channel, channel), locale),
         }
-        return self.translate(subject).format(**fields), self.translate(body).format(**fields)
+        return self._(subject, locale).format(**fields), self._(body, locale).format(**fields)
 
-    def fallback_notice(self, failed: str, channel: str, label: str) -> str:
+    def fallback_notice(self, failed: str, channel: str, label: str, locale: str | None = None) -> str:
         """What to tell a user whose code went by ``channel`` because ``failed`` could not
         carry it.
 
         :param failed: the channel that failed (``sms``).
         :param channel: the channel the code went by (``email``).
         :param label: the masked target it went to.
+        :param locale: the language of the notice.
         """
-        ways = {name: self.translate(way) for name, way in _CHANNEL_WAYS.items()}
-        return self.translate(_FALLBACK).format(
+        ways = {name: self._(way, locale) for name, way in _CHANNEL_WAYS.items()}
+        return self._(_FALLBACK, locale).format(
             failed=ways.get(failed, failed), way=ways.get(channel, channel), label=label
         )
 
-    def notice(self, change: str, what: str) -> tuple[str, str]:
+    def notice(self, change: str, what: str, locale: str | None = None, channel: str = "email") -> tuple[str, str]:
         """``(subject, body)`` telling a subject that a binding changed.
 
         :param change: ``bound``, ``unbound`` or ``reset`` (every method, by support).
-        :param what: the method, described with its masked target.
+        :param what: the method, described with its masked target (in the email).
+        :param locale: the language of the notice.
+        :param channel: ``sms`` gets the short text, which fits one segment.
         """
-        subject, body = _NOTICES[change]
+        subject, body, sms = _NOTICES[change]
+        text = sms if channel == "sms" else body
         return (
-            self.translate(subject).format(app=self.app, what=what),
-            self.translate(body).format(app=self.app, what=what),
+            self._(subject, locale).format(app=self.app, what=what),
+            self._(text, locale).format(app=self.app, what=what),
         )

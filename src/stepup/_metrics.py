@@ -46,7 +46,8 @@ class Metrics:
             for name in ("started", "passed", "failed", "exhausted")
         }
         self.messages = counter("messages_sent", "Messages sent, codes and notices.", route)
-        self.segments = counter("sms_segments", "SMS segments sent (what providers bill).", ["provider", "country"])
+        billed = ["provider", "country", "encoding"]
+        self.segments = counter("sms_segments", "SMS segments sent (what providers bill).", billed)
         self.failures = counter("delivery_failures", "Sends a provider refused or never took.", route)
         self.failovers = counter("delivery_failovers", "Codes sent by a fallback after a failure.", ["channel", "via"])
         self.locks = counter("locks", "Back-offs and locks started by wrong codes.", ["method"])
@@ -67,8 +68,8 @@ class Metrics:
                 self.failures.labels(*labels).inc()
                 return
             self.messages.labels(*labels).inc()
-            if "segments" in detail:
-                self.segments.labels(labels[1], labels[2]).inc(int(detail["segments"]))
+            if "segments" in detail:  # the send's own count (stepup.sms_length), not counted again here
+                self.segments.labels(labels[1], labels[2], str(detail.get("encoding", ""))).inc(int(detail["segments"]))
             if "fallback" in detail:
                 self.failovers.labels(channel, str(detail["fallback"])).inc()
         elif kind == "locked":

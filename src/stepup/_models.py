@@ -72,6 +72,9 @@ class Challenge:
     #: what to tell the user when the code went an unusual way, e.g. "Your code could not
     #: be sent by text message, so it went by email to k•••@example.com instead."
     notice: str | None = None
+    #: the language its messages go in (the subject's stored preference, else the
+    #: locale of the request that started it); ``None``: ``default_locale``.
+    locale: str | None = None
 
     # to_record, evolve and from_record are written out field by field below, as
     # dataclasses writes __init__: each step of a challenge reads, copies and writes it,

@@ -17,6 +17,7 @@ import segno
 
 from ._crypto import Keyring
 from ._errors import InvalidInput
+from ._i18n import T
 
 __all__ = [
     "check_totp_secret",
@@ -55,9 +56,9 @@ def check_totp_secret(secret: object) -> str:
     try:
         raw = _decode_secret(text)
     except ValueError as e:  # binascii.Error is a ValueError too
-        raise InvalidInput("A TOTP secret is base32 of at least 80 bits (stepup makes 160).") from e
+        raise InvalidInput(T("A TOTP secret is base32 of at least 80 bits (stepup makes 160).")) from e
     if len(raw) < 10:
-        raise InvalidInput("A TOTP secret is base32 of at least 80 bits (stepup makes 160).")
+        raise InvalidInput(T("A TOTP secret is base32 of at least 80 bits (stepup makes 160)."))
     return text
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from limits import RateLimitItem, parse
 
 from ._errors import ConfigurationError, RateLimited
+from ._i18n import T
 
 __all__ = ["KIND", "Limit", "Limits"]
 
@@ -121,9 +122,9 @@ class Limits:
             if reset is not None:
                 retry = max(1, int(reset - now + 0.999))
                 rate = limit.spec.replace("/", " per ")
-                message = f"Too many requests ({rate}). Try again in {retry} s."
+                message = T("Too many requests ({rate}). Try again in {seconds} s.", rate=rate, seconds=retry)
                 if not limit.hits:
-                    message = f"Not allowed here ({rate})."
+                    message = T("Not allowed here ({rate}).", rate=rate)
                 return list(records), RateLimited(message, retry, name)
             taken.append(new)
         return taken, None

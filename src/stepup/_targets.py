@@ -20,6 +20,7 @@ from phonenumbers import PhoneNumberType
 
 from ._config import Settings
 from ._errors import InvalidEmail, InvalidPhoneNumber
+from ._i18n import N_, T
 
 __all__ = ["limit_target", "mask_email", "mask_phone", "normalize_email", "normalize_phone", "sms_region"]
 
@@ -29,9 +30,9 @@ _MAX_EMAIL_INPUT = 254
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$")
 _SMS_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _REFUSED = {
-    PhoneNumberType.PREMIUM_RATE: ("premium_rate", "Premium-rate numbers cannot receive codes."),
-    PhoneNumberType.SHARED_COST: ("shared_cost", "Shared-cost numbers cannot receive codes."),
-    PhoneNumberType.VOIP: ("voip", "Internet (VoIP) numbers cannot receive codes here."),
+    PhoneNumberType.PREMIUM_RATE: ("premium_rate", N_("Premium-rate numbers cannot receive codes.")),
+    PhoneNumberType.SHARED_COST: ("shared_cost", N_("Shared-cost numbers cannot receive codes.")),
+    PhoneNumberType.VOIP: ("voip", N_("Internet (VoIP) numbers cannot receive codes here.")),
 }
 _DOT = "\u2022"
 #: the region phonenumbers gives numbers of no country (Iridium +8816, Inmarsat +870...).
@@ -47,37 +48,37 @@ def normalize_phone(raw: object, settings: Settings) -> str:
         ``premium_rate``, ``shared_cost``, ``voip``, ``non_geographic`` or ``region``.
     """
     if not isinstance(raw, str) or not raw.strip():
-        raise InvalidPhoneNumber("Enter a phone number, starting with + and the country code.", "format")
+        raise InvalidPhoneNumber(T("Enter a phone number, starting with + and the country code."), "format")
     text = raw.strip()
     if len(text) > _MAX_PHONE_INPUT or not _PHONE_CHARS.match(text):
-        raise InvalidPhoneNumber("A phone number has only digits, spaces and an optional leading +.", "format")
+        raise InvalidPhoneNumber(T("A phone number has only digits, spaces and an optional leading +."), "format")
     compact = "+" + re.sub(r"\D", "", text) if text.startswith("+") else ""
     if compact and any(compact.startswith(p) for p in settings.test_number_prefixes):
         return compact
     if not text.startswith("+") and not settings.default_region:
-        raise InvalidPhoneNumber("Start the number with + and the country code, e.g. +44.", "format")
+        raise InvalidPhoneNumber(T("Start the number with + and the country code, e.g. +44."), "format")
     try:
         number = phonenumbers.parse(text, settings.default_region or None)
     except phonenumbers.NumberParseException as e:
-        raise InvalidPhoneNumber("That is not a phone number we can read.", "format") from e
+        raise InvalidPhoneNumber(T("That is not a phone number we can read."), "format") from e
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhoneNumber("That phone number does not exist. Check the digits.", "invalid")
+        raise InvalidPhoneNumber(T("That phone number does not exist. Check the digits."), "invalid")
     kind = phonenumbers.number_type(number)
     if kind in _REFUSED and (kind != PhoneNumberType.VOIP or settings.sms_refuse_voip):
         reason, message = _REFUSED[kind]
-        raise InvalidPhoneNumber(message, reason)
+        raise InvalidPhoneNumber(T(message), reason)
     if kind not in _SMS_TYPES and kind != PhoneNumberType.VOIP:
-        raise InvalidPhoneNumber("That number cannot receive text messages. Use a mobile number.", "type")
+        raise InvalidPhoneNumber(T("That number cannot receive text messages. Use a mobile number."), "type")
     region = phonenumbers.region_code_for_number(number) or ""
     if region == _NON_GEOGRAPHIC and not settings.sms_allow_non_geographic:
         raise InvalidPhoneNumber(
-            "Satellite and other non-geographic numbers cannot receive codes. Use a mobile number.",
+            T("Satellite and other non-geographic numbers cannot receive codes. Use a mobile number."),
             "non_geographic",
         )
     if region in settings.sms_denied_regions or (
         settings.sms_allowed_regions and region not in settings.sms_allowed_regions
     ):
-        raise InvalidPhoneNumber("We cannot send text messages to numbers in that country.", "region")
+        raise InvalidPhoneNumber(T("We cannot send text messages to numbers in that country."), "region")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -104,13 +105,13 @@ def normalize_email(raw: object) -> str:
     :raises InvalidEmail: when it is not a well-formed address.
     """
     if not isinstance(raw, str) or not raw.strip():
-        raise InvalidEmail("Enter an email address.")
+        raise InvalidEmail(T("Enter an email address."))
     if len(raw) > _MAX_EMAIL_INPUT or "\x00" in raw:
-        raise InvalidEmail("That email address is too long.")
+        raise InvalidEmail(T("That email address is too long."))
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as e:
-        raise InvalidEmail(f"That email address is not valid: {e}") from e
+        raise InvalidEmail(T("That email address is not valid: {reason}", reason=e)) from e
     return str(result.normalized)
 
 

@@ -74,7 +74,9 @@ def test_three_wrong_codes_end_the_code_and_offer_a_new_one(bank, code_page):
     restart = re.search(r'<a class="button" href="([^"]+)">Get a new code</a>', third.text).group(1)
     new_url = browser.choose(browser.get(restart), "sms").location
     too_soon = browser.enter(new_url, bank.code("sms"))
-    assert too_soon.status_code == 429 and "Try again in 1 s" in too_soon.text  # the back-off after 3 failures
+    # The back-off after 3 failures: the page says when to try again, not that the code is wrong.
+    assert too_soon.status_code == 429 and "Wait 1 second, then try again: your code still works." in too_soon.text
+    assert "not right" not in too_soon.text and 'id="verify" disabled data-wait="1"' in too_soon.text
     bank.clock.advance(1)
     assert browser.enter(new_url, bank.code("sms")).location == "/"
 

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import stepup
+from stepup.senders import MemorySender
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -38,7 +39,7 @@ def test_metrics_count_a_start_a_failure_and_a_pass(bank):
     assert sample(text, "stepup_challenges_exhausted_total", **login) == 0
     # alice's demo number is in a range set aside for drama: no region, its calling code.
     assert sample(text, "stepup_messages_sent_total", channel="sms", provider="memory", country="+44") == 1
-    assert sample(text, "stepup_sms_segments_total", provider="memory", country="+44") == 1
+    assert sample(text, "stepup_sms_segments_total", provider="memory", country="+44", encoding="GSM-7") == 1
     assert sample(text, "stepup_verify_seconds_count") == 2
 
 
@@ -65,16 +66,35 @@ def test_an_sms_in_a_script_other_than_gsm_is_counted_in_shorter_segments():
     from prometheus_client import CollectorRegistry
 
     metrics = stepup.Metrics(CollectorRegistry())
-    sent = {"channel": "sms", "provider": "twilio", "country": "JP", "segments": 3, "fallback": "sms:fallback"}
+    sent = {
+        "channel": "sms", "provider": "twilio", "locale": "ja", "country": "JP", "encoding": "UCS-2", "segments": 3,
+        "fallback": "sms:fallback",
+    }  # fmt: skip
     metrics(stepup.AuditEvent("sent", 0.0, method="sms", detail=sent))
     metrics(stepup.AuditEvent("delivery_failed", 0.0, method="sms", detail={**sent, "reason": "down"}))
     metrics(stepup.AuditEvent("rate_limited", 0.0, detail={"limit": "sms_per_country"}))
 
     text = metrics.render().decode()
-    assert sample(text, "stepup_sms_segments_total", provider="twilio", country="JP") == 3
+    assert sample(text, "stepup_sms_segments_total", provider="twilio", country="JP", encoding="UCS-2") == 3
     assert sample(text, "stepup_delivery_failures_total", channel="sms", provider="twilio", country="JP") == 1
     assert sample(text, "stepup_delivery_failovers_total", channel="sms", via="sms:fallback") == 1
     assert sample(text, "stepup_rate_limited_total", limit="sms_per_country") == 1
+
+
+def test_a_japanese_sms_is_counted_as_the_send_measured_it():
+    from prometheus_client import CollectorRegistry
+
+    metrics, events = stepup.Metrics(CollectorRegistry()), []
+    engine = stepup.Engine(
+        secret_key="s" * 40, store_url="memory://", app_name="Demo Bank", sms=MemorySender(), email=MemorySender(),
+        clock=stepup.FrozenClock(), audit_hooks=[metrics, events.append],
+    )  # fmt: skip
+    engine.begin_bind("alice", "sms", "+81 90 1234 5678", locale="ja")
+
+    sent = next(e.detail for e in events if e.type == "sent")
+    assert (sent["locale"], sent["encoding"], sent["segments"]) == ("ja", "UCS-2", 1)
+    text = metrics.render().decode()
+    assert sample(text, "stepup_sms_segments_total", provider="memory", country="JP", encoding="UCS-2") == 1
 
 
 def test_the_registry_mounts_as_a_wsgi_or_an_asgi_app():

@@ -78,8 +78,10 @@ def test_bob_binds_a_phone_at_his_first_sign_in(page: Page, server, shots):
 
 def test_carol_signs_in_with_her_authenticator_app(page: Page, server, shots):
     sign_in(page, shots, "carol")
-    choose(page, shots, "Authenticator app", "Verify it's you")
+    # Her one method: no choose page, straight to the code, inside the bank's own layout.
     expect(page.get_by_text("Open your authenticator app")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Demo Bank")).to_contain_text("Log out")
+    expect(page.get_by_role("link", name="Use another method")).to_have_count(0)
     enter_code(page, shots, pyotp.TOTP(server.totp_secret).now())  # the server's DEMO_TOTP_SECRET
     at_home(page, shots, "carol")
     assert server.outbox.messages() == []  # a TOTP sign-in sends nothing
@@ -117,12 +119,13 @@ def test_alice_approves_a_transfer_that_runs_exactly_once(page: Page, server, sh
     shots(page, "transferred")
     sent = len(server.outbox.messages())
 
-    # Reload: the browser sends the approving POST again, with the used approval. Refused,
-    # and the user is told to check whether the transfer went through.
+    # Reload: the browser sends the approving POST again, with the used approval. Not run
+    # again, and no error: the user is told it was sent and to check whether it went through.
     response = page.reload()
     assert response is not None and response.request.method == "POST"
-    expect(page.get_by_role("heading", name="This approval was already used")).to_be_visible()
-    expect(page.get_by_role("alert")).to_contain_text("Check whether the transfer of 25.00 to bob went through")
+    expect(page.get_by_role("heading", name="Already done")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Check whether the transfer of 25.00 to bob went through")
+    expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.get_by_role("link", name="Continue")).to_be_visible()  # not "Get a new code": it is done
     shots(page, "reloaded")
 

@@ -47,7 +47,7 @@ def test_alice_resets_bobs_lost_phone_from_the_support_console(page: Page, serve
     expect(page.get_by_role("status")).to_contain_text("Every method was removed")
     expect(page.locator("#events")).to_contain_text("admin_action by alice")
     shots(page, "console-reset")
-    assert "Support removed" in server.outbox.last_to(BOB_PHONE)["body"]
+    assert "support reset your sign-in methods" in server.outbox.last_to(BOB_PHONE)["body"]
     log_out(page)
 
     sign_in(page, shots, "bob")

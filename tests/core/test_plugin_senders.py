@@ -113,7 +113,7 @@ def test_a_channel_s_fallback_sender_takes_the_code_when_its_first_fails(voice_p
 
     assert backup.last.to == PHONE
     assert [e.detail for e in events if e.type == "sent"] == [
-        {"channel": "voice", "provider": "memory", "fallback": "voice:fallback"}
+        {"channel": "voice", "provider": "memory", "locale": "en", "fallback": "voice:fallback"}
     ]
     assert engine.verify(started.challenge.id, _code(backup.last.body), subject="alice").binding is not None
 

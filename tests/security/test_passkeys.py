@@ -64,7 +64,7 @@ def test_a_response_that_is_no_passkeys_is_a_wrong_attempt_and_an_oversized_one_
     garbage = browser.submit(code_page, "/stepup/code/", credential='{"rawId": 5}')
     assert garbage.status_code == 400 and "This passkey was not accepted. 2 attempts left." in garbage.text
     huge = browser.submit(code_page, "/stepup/code/", credential="x" * 20000)
-    assert huge.status_code == 400 and "That is not a passkey&#39;s response." in huge.text
+    assert huge.status_code == 400 and "That is not a passkey's response." in huge.text
     api = browser.post(f"/stepup/api/challenges/{code_page.url.rsplit('/', 1)[-1]}/verify", json={"credential": 7})
     assert api.status_code == 422 and "'credential' a passkey's response" in api.json()["title"]
     assert "2 attempts left" in browser.get(code_page.url).text  # neither was evaluated

@@ -50,7 +50,7 @@ def test_an_admin_resets_bobs_lost_phone_and_bob_binds_again_at_his_next_login(b
     assert "Every method was removed" in browser.follow(done).text
     assert bank.bindings("bob") == []
     # bob is told, on the phone he had (should he still have it, he learns of it).
-    assert bank.sms.outbox[-1].to == BOB_PHONE and "Support removed" in bank.sms.outbox[-1].body
+    assert bank.sms.outbox[-1].to == BOB_PHONE and "support reset your sign-in methods" in bank.sms.outbox[-1].body
     bob = bank.browser()
     bob.login("bob")
     choose = bob.follow(bob.get("/"))

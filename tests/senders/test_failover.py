@@ -17,7 +17,9 @@ from stepup.senders import AsyncSenderAdapter, MemorySender
 SECRET = "s" * 40
 PHONE = "+44 7400 123456"
 #: what a send's audit event says of an SMS to PHONE: for operators' metrics.
-TWILIO_GB = {"channel": "sms", "provider": "twilio", "country": "GB", "segments": 1}
+TWILIO_GB = {
+    "channel": "sms", "provider": "twilio", "locale": "en", "country": "GB", "encoding": "GSM-7", "segments": 1,
+}  # fmt: skip
 GATEWAY_DOWN = stepup.DeliveryError("The SMS could not be sent.", "sms", "gateway timeout")
 
 
@@ -134,7 +136,7 @@ def test_when_sms_fails_the_code_goes_to_the_bound_email_and_the_user_is_told(ba
     assert (b.email.last.to, b.email.last.subject) == ("alice@example.com", "Your Bank sign-in code")
     assert b.trail() == [
         ("delivery_failed", {"reason": "gateway timeout", "via": "sms", **TWILIO_GB, "provider": "memory"}),
-        ("sent", {"channel": "email", "provider": "memory", "fallback": "email"}),
+        ("sent", {"channel": "email", "provider": "memory", "locale": "en", "fallback": "email"}),
     ]
     assert b.engine.challenge(challenge.id, subject="alice").notice == challenge.notice
     approval = b.engine.verify(challenge.id, _code(b.email.last.body), subject="alice")

@@ -44,7 +44,10 @@ class StepUpMiddleware:
         key ``STEPUP_SESSION_USER_KEY`` (``user_id``).
     :param identity_source_loader: ``scope -> source``.
     :param admin_check: ``subject -> bool``.
-    :param template_dirs: the app's template folders (to override stepup's pages).
+    :param template_dirs: the app's template folders (to override stepup's pages, and
+        where the layout ``STEPUP_BASE_TEMPLATE`` names is found).
+    :param locale_selector: ``scope -> locale`` for stepup's pages and messages, or
+        ``None`` to leave it to the subject's preference and ``Accept-Language``.
     :param engine_options: for a new engine: ``clock``, ``store``, ``sms``, ``email``...
     """
 
@@ -58,6 +61,7 @@ class StepUpMiddleware:
         identity_source_loader: Callable[[Any], str | None] | None = None,
         admin_check: Callable[[str], bool] | None = None,
         template_dirs: Iterable[str] = (),
+        locale_selector: Callable[[Any], object] | None = None,
         audit_hooks: Iterable[Callable[[AuditEvent], None]] = (),
         **engine_options: Any,
     ) -> None:
@@ -65,7 +69,7 @@ class StepUpMiddleware:
         engine = engine or AsyncEngine(settings, audit_hooks=audit_hooks, **engine_options)
         self.state = StepUpState(
             engine, user_loader=user_loader, identity_source_loader=identity_source_loader,
-            admin_check=admin_check, template_dirs=template_dirs,
+            admin_check=admin_check, template_dirs=template_dirs, locale_selector=locale_selector,
         )  # fmt: skip
         self._code_path = engine.settings.url_prefix + "/code/"
         self._prefix = engine.settings.url_prefix + "/"

@@ -48,7 +48,9 @@ class StepUpState:
     :param identity_source_loader: ``scope -> source`` (``password``, ``sso``...).
     :param admin_check: ``subject -> bool``, who may use the admin page.
     :param template_dirs: the app's own template folders, searched before stepup's so an
-        app can override ``stepup/*.html``.
+        app can override ``stepup/*.html`` and give the layout ``base_template`` names.
+    :param locale_selector: ``scope -> locale`` (``"de"``, ``"zh-CN"``, or ``None`` to
+        leave it to the next rule) for stepup's pages and messages (docs/i18n.md).
     """
 
     def __init__(
@@ -59,8 +61,10 @@ class StepUpState:
         identity_source_loader: Callable[[Scope], str | None] | None = None,
         admin_check: Callable[[str], bool] | None = None,
         template_dirs: Iterable[str | Path] = (),
+        locale_selector: Callable[[Scope], object] | None = None,
     ) -> None:
         self.engine = engine
+        self.locale_selector = locale_selector
         self.settings: Settings = engine.settings
         self.user_loader = user_loader
         self.identity_source_loader = identity_source_loader
@@ -142,7 +146,13 @@ class StepUpState:
             args=request.query_params, headers=request.headers, session=request.session, subject=subject,
             peer=request.client.host if request.client else None, forwarded_for=forwarded, cookies=request.cookies,
             content_type=content_type, body=body, too_large=too_large, is_json=is_json_type(media), form=form,
+            locale_selector=self._selector(request.scope),
         )  # fmt: skip
+
+    def _selector(self, scope: Scope) -> Callable[[], object] | None:
+        """The app's locale selector for this request, asked only when words are needed."""
+        selector = self.locale_selector
+        return None if selector is None else lambda: selector(scope)
 
     def respond(self, result: WebResult, scope: Scope) -> Response:
         """The Starlette response for a web-layer result."""

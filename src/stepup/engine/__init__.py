@@ -49,6 +49,8 @@ from ._enrolment import password_may_enrol as password_may_enrol
 from ._enrolment import recovery_codes_refusal as recovery_codes_refusal
 from ._enrolment import refusal as refusal
 from ._issue import ChallengeSpec as ChallengeSpec
+from ._locale import locale_of as locale_of
+from ._locale import set_locale as set_locale
 from ._locks import unlock as unlock
 from ._locks import unlock_target as unlock_target
 from ._login import login_decision as login_decision
@@ -96,6 +98,8 @@ __all__ = [
     "consume",
     "devices",
     "end_login",
+    "locale_of",
+    "set_locale",
     "forget_browser",
     "forget_device",
     "forget_devices",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from .._errors import MethodNotAccepted
+from .._i18n import T
 
 __all__ = ["accepts", "check_accepted"]
 
@@ -33,7 +34,11 @@ def check_accepted(accepted: Collection[str] | None, method: str) -> None:
     if not accepts(accepted, method):
         names = ", ".join(sorted(accepted or ()))
         raise MethodNotAccepted(
-            f"This was approved by {method}, which this request does not accept. Approve it with {names}.",
+            T(
+                "This was approved by {method}, which this request does not accept. Approve it with {names}.",
+                method=method,
+                names=names,
+            ),
             method=method,
             accepted=tuple(sorted(accepted or ())),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import InvalidInput
+from .._i18n import T
 from .._policy import Policy, apply_change, scope_name
 from ._context import Context
 from ._effects import POLICY, Flow, update
@@ -50,7 +51,7 @@ def set_identity_source(ctx: Context, source: str, required: bool, *, by: str | 
     :param by: the admin who made the change, for the audit event.
     """
     if not source:
-        raise InvalidInput("Name the identity source, e.g. password or sso.")
+        raise InvalidInput(T("Name the identity source, e.g. password or sso."))
     yield from _change_policy(ctx, {"identity_source": source, "enabled": bool(required)}, by)
 
 

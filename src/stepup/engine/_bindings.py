@@ -7,6 +7,7 @@ from typing import Any
 
 from .._crypto import new_id
 from .._errors import MethodNotAvailable, NothingToBackUp
+from .._i18n import N_, T, translate
 from .._models import Binding, BindStart, Challenge, Message
 from .._otp import (
     check_totp_secret,
@@ -21,6 +22,7 @@ from ._delivery import as_delivery_error
 from ._effects import SUBJECT, Flow, delete, send, update
 from ._enrolment import recovery_codes_refusal
 from ._issue import ChallengeSpec, issue
+from ._locale import locale_of
 from ._locks import unlock
 from ._records import read_policy, read_subject
 
@@ -40,6 +42,7 @@ def begin_bind(
     session: str | None = None,
     app: str | None = None,
     client: str | None = None,
+    locale: str | None = None,
 ) -> Flow[BindStart]:
     """Start binding a phone, an email or an authenticator app to a subject.
 
@@ -51,21 +54,23 @@ def begin_bind(
     :param method: ``sms``, ``email`` or ``totp``.
     :param target: the phone number or email address as the user typed it.
     :param account: the name an authenticator app shows (defaults to ``subject``).
+    :param locale: the language of the code's message (the request's).
     :raises InvalidPhoneNumber: with the reason the number is refused.
     :raises InvalidEmail: for an address that is not well formed.
     :raises MethodNotAvailable: for recovery codes or a method switched off.
     """
     m, s = ctx.method(method), ctx.settings
     if m.name == "recovery":
-        raise MethodNotAvailable("Recovery codes are made with generate_recovery_codes, not bound.")
+        raise MethodNotAvailable(T("Recovery codes are made with generate_recovery_codes, not bound."))
     policy = yield from read_policy(ctx)
     if m.name not in policy.methods(app=app, subject=subject):
-        raise MethodNotAvailable(f"{m.name} is switched off here. Choose another method.")
+        raise MethodNotAvailable(T("{method} is switched off here. Choose another method.", method=m.name))
     normalized = m.normalize_target(target, s)
     pending = m.enrol(normalized, s)
+    locale = (yield from locale_of(ctx, subject)) or locale  # the subject's own language first
     spec = ChallengeSpec(
         subject, m.name, "bind", normalized, pending={"target": normalized, **pending},
-        session=session, app=app, client=client,
+        session=session, app=app, client=client, locale=locale,
     )  # fmt: skip
     challenge = yield from issue(ctx, spec)
     secret = pending.get("secret")
@@ -121,11 +126,14 @@ def binding_view(ctx: Context, b: dict[str, Any]) -> Binding:
 def _notify(ctx: Context, subject: str, change: str, changed: Binding) -> Flow[None]:
     """Tell the subject's other channels that a binding changed; best effort."""
     record = yield from read_subject(ctx, subject)
-    title, body = ctx.messages.notice(change, _describe(changed))
+    stored = record.get("locale")
+    locale = stored if isinstance(stored, str) else ctx.settings.default_locale
+    what = _describe(changed, locale, ctx.settings.translations_dir)
     for b in record.get("bindings", []):
         channel = ctx.methods[b["method"]].channel if b["method"] in ctx.methods else None
         if not channel or b["id"] == changed.id:
             continue
+        title, body = ctx.messages.notice(change, what, locale, channel)
         try:
             message = Message(channel, b["target"], body, title if channel == "email" else "", "notice")
             yield from send(ctx, channel, message)
@@ -173,7 +181,7 @@ def unbind(ctx: Context, subject: str, binding_id: str) -> Flow[Binding]:
 
     gone = yield from update(ctx, SUBJECT, subject, remove, None)
     if gone is None:
-        raise MethodNotAvailable("No such binding. It may have been removed already.")
+        raise MethodNotAvailable(T("No such binding. It may have been removed already."))
     binding = binding_view(ctx, gone)
     ctx.emit("unbound", None, subject=subject, method=binding.method, target=binding.label)
     yield from _notify(ctx, subject, "unbound", binding)
@@ -205,7 +213,7 @@ def generate_recovery_codes(ctx: Context, subject: str) -> Flow[list[str]]:
     bound = yield from bindings(ctx, subject)
     if recovery_codes_refusal(bound, fresh=True) is not None:
         raise NothingToBackUp(
-            "Recovery codes back up a sign-in method: add a phone, an email address or an authenticator app first."
+            T("Recovery codes back up a sign-in method: add a phone, an email address or an authenticator app first.")
         )
     binding_id = new_id()
     codes = new_recovery_codes(ctx.settings.recovery_code_count)
@@ -226,7 +234,7 @@ def import_binding(
     """
     m = ctx.method(method)
     if m.name == "recovery":
-        raise MethodNotAvailable("Recovery codes are made with generate_recovery_codes.")
+        raise MethodNotAvailable(T("Recovery codes are made with generate_recovery_codes."))
     normalized = m.normalize_target(target, ctx.settings)
     data = m.enrol(normalized, ctx.settings)
     if secret is not None:
@@ -235,13 +243,17 @@ def import_binding(
     return (yield from _add_binding(ctx, subject, record, notify=False))
 
 
-_DESCRIPTIONS = {"sms": "The phone number {label}", "email": "The email address {label}"}
+_DESCRIPTIONS = {
+    "sms": N_("The phone number {label}"),
+    "email": N_("The email address {label}"),
+    "totp": N_("An authenticator app"),
+    "recovery": N_("A set of recovery codes"),
+    "passkey": N_("The passkey {label}"),
+}
 
 
-def _describe(binding: Binding) -> str:
-    """A binding in words for a notice: "The phone number +44 •••• ••3456"."""
+def _describe(binding: Binding, locale: str, extra: str) -> str:
+    """A binding in words for a notice, in ``locale``: "The phone number +44 •••• ••3456"."""
     if binding.method in _DESCRIPTIONS:
-        return _DESCRIPTIONS[binding.method].format(label=binding.label)
-    if binding.method == "passkey":
-        return f"The passkey {binding.label}"
-    return {"totp": "An authenticator app", "recovery": "A set of recovery codes"}.get(binding.method, binding.label)
+        return translate(T(_DESCRIPTIONS[binding.method], label=binding.label), locale, extra)
+    return binding.label

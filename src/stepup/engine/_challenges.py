@@ -10,6 +10,7 @@ from typing import Any
 from .. import _machine
 from .._crypto import new_code
 from .._errors import DeliveryError, InvalidInput, MethodNotAvailable, OperationMismatch, RateLimited
+from .._i18n import T
 from .._models import PURPOSES, Challenge
 from ._accepted import accepts, check_accepted
 from ._context import Context
@@ -38,6 +39,7 @@ def start(
     route: str | None = None,
     client: str | None = None,
     methods: Iterable[str] | None = None,
+    locale: str | None = None,
 ) -> Flow[Challenge]:
     """Start a challenge for a subject's bound method and send its code.
 
@@ -67,13 +69,13 @@ def start(
     :raises StoreUnavailable: the store is down.
     """
     if purpose not in PURPOSES - {"bind", "contact"}:
-        raise InvalidInput(f"purpose must be login, step_up or operation, not {purpose!r}.")
+        raise InvalidInput(T("purpose must be login, step_up or operation, not '{purpose}'.", purpose=purpose))
     if purpose == "operation" and not operation:
-        raise InvalidInput("An operation challenge needs an operation description.")
+        raise InvalidInput(T("An operation challenge needs an operation description."))
     accepted = None if methods is None else sorted(set(methods))
     spec = ChallengeSpec(
         subject, method, purpose, "", operation=operation, request=request, session=session,
-        app=app, route=route, client=client, accepted=accepted,
+        app=app, route=route, client=client, accepted=accepted, locale=locale,
     )  # fmt: skip
     spec = yield from _for_binding(ctx, spec, binding_id)
     if purpose == "operation":
@@ -90,21 +92,23 @@ def _for_binding(ctx: Context, spec: ChallengeSpec, binding_id: str | None) -> F
     """
     m, subject = ctx.method(spec.method), spec.subject or ""
     if not accepts(spec.accepted, m.name):
-        raise MethodNotAvailable(f"{m.name} is not accepted here. Choose another method.")
+        raise MethodNotAvailable(T("{method} is not accepted here. Choose another method.", method=m.name))
     stored, record = yield from get_many(ctx, [(POLICY, POLICY), (SUBJECT, subject)])
     allowed = ctx.policy_cache.keep(stored, ctx.clock()).methods(app=spec.app, route=spec.route, subject=subject)
     if m.name not in allowed:
-        raise MethodNotAvailable(f"{m.name} is switched off here. Choose another method.")
+        raise MethodNotAvailable(T("{method} is switched off here. Choose another method.", method=m.name))
     record = record or {"bindings": []}
     binding = find_binding(record, m.name, binding_id)
     if binding is None:
-        raise MethodNotAvailable(f"Nothing is bound for {m.name}. Choose another method or add one.")
+        raise MethodNotAvailable(T("Nothing is bound for {method}. Choose another method or add one.", method=m.name))
     # Only to a method this route accepts, so the grant never says more than was proved.
     fits = "email" in allowed and "email" in ctx.methods and accepts(spec.accepted, "email")
     email = find_binding(record, "email", None) if fits else None
     fallback = email["target"] if email and m.name == "sms" and ctx.settings.fallback_to_email else None
     target = binding["target"] if m.channel else binding["id"]
-    return _replace(spec, method=m.name, target=target, fallback=fallback)
+    # The subject's own language, when they chose one, over the request's.
+    locale = record.get("locale") if isinstance(record.get("locale"), str) else spec.locale
+    return _replace(spec, method=m.name, target=target, fallback=fallback, locale=locale)
 
 
 def _replace(spec: ChallengeSpec, **changes: Any) -> ChallengeSpec:
@@ -127,7 +131,7 @@ def resend(
     challenge = yield from load_challenge(ctx, challenge_id, subject, session)
     method = ctx.method(challenge.method)
     if not method.channel:
-        raise InvalidInput(f"{method.name} codes are not sent; there is nothing to resend.")
+        raise InvalidInput(T("{method} codes are not sent; there is nothing to resend.", method=method.name))
     check_in_force((yield from read_policy(ctx)), challenge)
     s = ctx.settings
     code = new_code(code_length(ctx, method.channel, challenge.purpose))
@@ -190,9 +194,9 @@ def consume(
     """
     challenge = yield from load_challenge(ctx, challenge_id, subject, session)
     if challenge.purpose != "operation" or challenge.operation_digest is None:
-        raise OperationMismatch("This verification approves no operation. Approve this one first.")
+        raise OperationMismatch(T("This verification approves no operation. Approve this one first."))
     if operation_data is None or not ctx.operation_matches(challenge.operation_digest, operation_data):
-        raise OperationMismatch("This approval is for a different operation. Approve this one.")
+        raise OperationMismatch(T("This approval is for a different operation. Approve this one."))
     check_accepted(None if methods is None else frozenset(methods), challenge.method)
     check_accepted(challenge.accepts, challenge.method)
     check_in_force((yield from read_policy(ctx)), challenge, used=True)

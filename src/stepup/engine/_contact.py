@@ -4,6 +4,7 @@ belongs to no subject yet, checked, or cancelled."""
 from __future__ import annotations
 
 from .._errors import MethodNotAvailable
+from .._i18n import T
 from .._models import ContactResult
 from ._challenges import cancel
 from ._context import Context
@@ -15,23 +16,26 @@ from ._verify import verify
 __all__ = ["cancel_contact", "check_contact", "request_contact"]
 
 
-def request_contact(ctx: Context, channel: str, to: object, *, client: str | None = None) -> Flow[str]:
+def request_contact(
+    ctx: Context, channel: str, to: object, *, client: str | None = None, locale: str | None = None
+) -> Flow[str]:
     """Send a code to ``to`` to confirm the person controls it.
 
     :param channel: ``sms`` or ``email``.
     :param to: the number or address as typed.
+    :param locale: the language of the message.
     :returns: the request id to check the code against.
     :raises InvalidPhoneNumber: see :meth:`begin_bind`.
     :raises RateLimited: too many codes to this target.
     """
     m = ctx.method(channel)
     if not m.channel:
-        raise MethodNotAvailable("Contact verification works by sms or email.")
+        raise MethodNotAvailable(T("Contact verification works by sms or email."))
     policy = yield from read_policy(ctx)
     if m.name not in policy.methods():
-        raise MethodNotAvailable(f"{m.name} is switched off. Choose another channel.")
+        raise MethodNotAvailable(T("{method} is switched off. Choose another channel.", method=m.name))
     target = m.normalize_target(to, ctx.settings)
-    challenge = yield from issue(ctx, ChallengeSpec(None, m.name, "contact", target, client=client))
+    challenge = yield from issue(ctx, ChallengeSpec(None, m.name, "contact", target, client=client, locale=locale))
     return challenge.id
 
 

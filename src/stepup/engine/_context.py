@@ -17,6 +17,7 @@ from .._clock import Clock
 from .._config import Settings
 from .._crypto import Keyring
 from .._errors import MethodNotAvailable
+from .._i18n import T
 from .._messages import MessageCatalog
 from .._models import AuditEvent, Challenge
 from .._policy import Policy
@@ -88,7 +89,7 @@ class Context:
         method = self.methods.get(name) if isinstance(name, str) else None
         if method is None:
             known = ", ".join(sorted(self.methods))
-            raise MethodNotAvailable(f"Unknown method {name!r}; stepup knows {known}.")
+            raise MethodNotAvailable(T("Unknown method '{method}'; stepup knows {known}.", method=name, known=known))
         return method
 
     def emit(self, type_: str, challenge: Challenge | None = None, **fields: Any) -> None:

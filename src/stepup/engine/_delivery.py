@@ -22,6 +22,7 @@ import logging
 import traceback
 
 from .._errors import DeliveryError
+from .._i18n import T
 
 __all__ = ["GIVEN_BACK", "as_delivery_error"]
 
@@ -50,7 +51,7 @@ def as_delivery_error(error: Exception, channel: str, route: str) -> DeliveryErr
     where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
     logger.warning("stepup: the %s sender raised %s at %s; handled as a failed send", route, name, where)
     return DeliveryError(
-        "The code could not be sent. Try again in a few minutes or choose another method.",
+        T("The code could not be sent. Try again in a few minutes or choose another method."),
         channel,
         f"the sender failed ({name})",
     )

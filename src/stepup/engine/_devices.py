@@ -25,6 +25,7 @@ from typing import Any
 
 from .._crypto import new_id
 from .._errors import InvalidInput
+from .._i18n import T
 from ._context import Context
 from ._effects import Flow, delete, get, update
 from ._records import read_policy, read_subject
@@ -92,10 +93,10 @@ def remember_device(
     """
     s = ctx.settings
     if s.trusted_device_days <= 0:
-        raise InvalidInput("Remembering devices is switched off (trusted_device_days is 0).")
+        raise InvalidInput(T("Remembering devices is switched off (trusted_device_days is 0)."))
     passed = sorted({str(m) for m in ([methods] if isinstance(methods, str) else methods)})
     if not passed:
-        raise InvalidInput("Name the methods the login passed with: a browser is remembered for them.")
+        raise InvalidInput(T("Name the methods the login passed with: a browser is remembered for them."))
     fingerprint = yield from _fingerprint(ctx, subject)
     token, now = new_id(), ctx.clock()
     entry = {

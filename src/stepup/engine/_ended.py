@@ -13,6 +13,7 @@ or cancelling one, using an approval, saving or resuming a request.
 from __future__ import annotations
 
 from .._errors import LoginEnded
+from .._i18n import T
 from ..grants import login_of
 from ._context import Context
 from ._effects import Flow, get, update
@@ -68,4 +69,4 @@ def ended_refused(record: object) -> None:
     :raises LoginEnded: the record is there.
     """
     if record is not None:
-        raise LoginEnded("This sign-in has ended. Sign in again.")
+        raise LoginEnded(T("This sign-in has ended. Sign in again."))

@@ -23,6 +23,7 @@ from . import (
     _contact,
     _devices,
     _ended,
+    _locale,
     _locks,
     _login,
     _open,
@@ -189,6 +190,8 @@ class Engine(EngineBase):
     pending_challenges = sync_twin(_open.pending_challenges)
     subject_overview = sync_twin(_support.subject_overview)
     support_action = sync_twin(_support.support_action)
+    locale_of = sync_twin(_locale.locale_of)
+    set_locale = sync_twin(_locale.set_locale)
 
 
 class AsyncEngine(EngineBase):
@@ -276,3 +279,5 @@ class AsyncEngine(EngineBase):
     pending_challenges = async_twin(_open.pending_challenges)
     subject_overview = async_twin(_support.subject_overview)
     support_action = async_twin(_support.support_action)
+    locale_of = async_twin(_locale.locale_of)
+    set_locale = async_twin(_locale.set_locale)

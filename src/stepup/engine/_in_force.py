@@ -12,6 +12,7 @@ grants in sessions. Pure functions, for both engines.
 from __future__ import annotations
 
 from .._errors import MethodNotAccepted, MethodNotAvailable
+from .._i18n import T
 from .._models import Challenge
 from .._policy import Policy
 
@@ -35,8 +36,13 @@ def check_in_force(policy: Policy, challenge: Challenge, *, used: bool = False) 
     if used:
         accepted = tuple(sorted(m for m in allowed if challenge.accepts is None or m in challenge.accepts))
         raise MethodNotAccepted(
-            f"This was approved by {method}, which is switched off here now. Approve it again with another method.",
+            T(
+                "This was approved by {method}, which is switched off here now. Approve it again with another method.",
+                method=method,
+            ),
             method=method,
             accepted=accepted,
         )
-    raise MethodNotAvailable(f"{method} is switched off here now. Start again and choose another method.")
+    raise MethodNotAvailable(
+        T("{method} is switched off here now. Start again and choose another method.", method=method)
+    )

@@ -43,6 +43,7 @@ class ChallengeSpec:
     :ivar client: the client's address: charged for every challenge it starts.
     :ivar fallback: the subject's email address, where an SMS that fails goes instead.
     :ivar accepted: the methods the route accepts (``None``: any).
+    :ivar locale: the language of its messages (``None``: ``default_locale``).
     """
 
     subject: str | None
@@ -59,6 +60,7 @@ class ChallengeSpec:
     client: str | None = None
     fallback: str | None = None
     accepted: list[str] | None = None
+    locale: str | None = None
 
 
 def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str) -> Challenge:
@@ -85,6 +87,7 @@ def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str) -> Challenge:
         route=spec.route,
         fallback=spec.fallback,
         accepts=spec.accepted,
+        locale=spec.locale,
     )
 
 

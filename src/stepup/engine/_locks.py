@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import MethodLocked, MethodNotAvailable, StepUpError, TemporarilyLocked
+from .._i18n import T
 from .._models import Challenge
 from ._context import Context
 from ._effects import FAILURES, Flow, delete, update
@@ -38,13 +39,15 @@ def lock_error(record: dict[str, Any] | None, now: float, *, backoff: bool) -> S
         return None
     if record.get("locked"):
         return MethodLocked(
-            "This method is locked after too many wrong codes. Use another method or ask an administrator."
+            T("This method is locked after too many wrong codes. Use another method or ask an administrator.")
         )
     locked_until = float(record.get("until", 0))
     if backoff and locked_until > now:
         wait = max(1, int(locked_until - now + 0.999))
         return TemporarilyLocked(
-            f"Too many wrong codes. Try again in {wait} s.", retry_after=wait, locked_until=locked_until
+            T("Too many wrong codes. Try again in {seconds} s.", seconds=wait),
+            retry_after=wait,
+            locked_until=locked_until,
         )
     return None
 
@@ -139,7 +142,7 @@ def unlock_target(ctx: Context, channel: str, target: object) -> Flow[str]:
     """
     m = ctx.method(channel)
     if not m.channel:
-        raise MethodNotAvailable("Contact verification works by sms or email.")
+        raise MethodNotAvailable(T("Contact verification works by sms or email."))
     normalized = m.normalize_target(target, ctx.settings)
     for key in (failure_key(m.name, None, normalized), legacy_failure_key(m.name, None, normalized)):
         yield from delete(ctx, FAILURES, key)

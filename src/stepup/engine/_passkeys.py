@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import _machine
 from .._errors import ChallengeClosed, ConfigurationError, InvalidInput, MethodNotAvailable
+from .._i18n import T
 from .._models import Binding, Challenge
 from ..methods import (
     RelyingParty,
@@ -87,7 +88,7 @@ def passkey_options(
     """
     challenge = yield from load_challenge(ctx, challenge_id, subject, session)
     if challenge.method != PASSKEY:
-        raise InvalidInput("This verification is not made with a passkey.")
+        raise InvalidInput(T("This verification is not made with a passkey."))
     if (closed := _machine.closed_error(challenge, ctx.clock())) is not None:
         raise closed
     rp = _rp(ctx, relying_party)
@@ -165,7 +166,7 @@ def _check_assertion(ctx: Context, challenge: Challenge, response: object, rp: R
 
     verdict = yield from update(ctx, SUBJECT, challenge.subject, check, None)
     if verdict == "again":  # not evaluated twice: the first of the two approves the challenge
-        raise ChallengeClosed("This passkey's response was used already. Responses work once.")
+        raise ChallengeClosed(T("This passkey's response was used already. Responses work once."))
     if verdict == "counter":
         ctx.emit("passkey_counter_went_back", challenge, detail={"possible": "cloned authenticator"})
     return verdict == "ok"
@@ -189,6 +190,6 @@ def rename_passkey(ctx: Context, subject: str, binding_id: str, name: object) ->
 
     renamed = yield from update(ctx, SUBJECT, subject, rename, None)
     if renamed is None:
-        raise MethodNotAvailable("No such passkey. It may have been removed already.")
+        raise MethodNotAvailable(T("No such passkey. It may have been removed already."))
     ctx.emit("passkey_renamed", None, subject=subject, method=PASSKEY)
     return binding_view(ctx, renamed)

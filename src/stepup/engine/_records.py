@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import _machine
 from .._errors import ChallengeForbidden, ChallengeNotFound, StoreUnavailable
+from .._i18n import T
 from .._models import Challenge
 from .._policy import Policy
 from ._context import Context
@@ -19,7 +20,7 @@ from ._ended import ENDED, ended_key, ended_refused
 
 __all__ = ["find_binding", "load_challenge", "public", "read_policy", "read_subject", "transition"]
 
-_NOT_FOUND = "No such verification. Start again."
+_NOT_FOUND = T("No such verification. Start again.")
 
 
 def read_policy(ctx: Context) -> Flow[Policy]:
@@ -64,9 +65,9 @@ def load_challenge(ctx: Context, challenge_id: object, subject: str | None, sess
     # Strict: a subject's challenge is theirs alone, and a contact verification (no
     # subject) is nobody's login or step-up.
     if subject != challenge.subject:
-        raise ChallengeForbidden("This verification belongs to someone else.")
+        raise ChallengeForbidden(T("This verification belongs to someone else."))
     if challenge.session is not None and not ctx.same_session(challenge.session, session):
-        raise ChallengeForbidden("This verification was started in another session.")
+        raise ChallengeForbidden(T("This verification was started in another session."))
     ended_refused(ended[0] if ended else None)
     return challenge
 

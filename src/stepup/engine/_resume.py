@@ -23,6 +23,7 @@ from typing import Any
 
 from .._crypto import new_id
 from .._errors import ChallengeExpired, ChallengeForbidden, InvalidInput, RateLimited
+from .._i18n import T
 from ._context import Context
 from ._effects import Flow, get, update, update_many
 from ._ended import refuse_ended
@@ -35,7 +36,7 @@ _RESUMES = "resumes"
 _SALT = "stepup.resume"
 #: the logins whose saved requests a subject's record keeps, ``max_resume_records`` each.
 _LOGINS_KEPT = 4
-_GONE = "This request has expired or was already completed. Start it again."
+_GONE = T("This request has expired or was already completed. Start it again.")
 
 
 class SavedRequest(dict[str, Any]):
@@ -81,8 +82,10 @@ def save_resume(
     """
     if len(body) > ctx.settings.max_resume_body:
         raise InvalidInput(
-            f"The request is too large to resume after verification "
-            f"(at most {ctx.settings.max_resume_body // 1024} KiB)."
+            T(
+                "The request is too large to resume after verification (at most {kib} KiB).",
+                kib=ctx.settings.max_resume_body // 1024,
+            )
         )
     yield from refuse_ended(ctx, session)
     resume_id, now = new_id(), ctx.clock()
@@ -193,7 +196,7 @@ def _resume_id(ctx: Context, token: object, subject: str | None) -> str | None:
     if not isinstance(value, dict) or not isinstance(value.get("i"), str):
         return None
     if not ctx.keys.matches(value.get("o"), "resume-owner", subject or "", size=22):
-        raise ChallengeForbidden("This request belongs to another session. Start it again.")
+        raise ChallengeForbidden(T("This request belongs to another session. Start it again."))
     return str(value["i"])
 
 
@@ -201,7 +204,7 @@ def _check_resume(ctx: Context, record: dict[str, Any] | None, subject: str | No
     if record is None:
         raise ChallengeExpired(_GONE)
     if record["sub"] != subject or not ctx.same_session(record["ses"], session):
-        raise ChallengeForbidden("This request belongs to another session. Start it again.")
+        raise ChallengeForbidden(T("This request belongs to another session. Start it again."))
 
 
 def _entry(stored: dict[str, Any] | None, resume_id: str) -> dict[str, Any] | None:

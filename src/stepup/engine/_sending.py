@@ -11,7 +11,9 @@ from typing import Any
 
 from .. import _machine
 from .._errors import DeliveryError, RateLimited
+from .._i18n import T
 from .._models import Challenge, Message
+from .._sms import sms_length
 from .._targets import sms_region
 from ._channels import channel_routes
 from ._charges import Hit, send_hits
@@ -21,7 +23,7 @@ from ._effects import Flow, send
 from ._limits import charge
 from ._records import transition
 
-__all__ = ["code_length", "deliver", "delivery_detail", "sms_segments", "target_send_hits"]
+__all__ = ["code_length", "deliver", "delivery_detail", "target_send_hits"]
 
 #: the route of a code that goes to the subject's email because no SMS could be sent.
 _EMAIL_FALLBACK = "email:fallback"
@@ -54,37 +56,31 @@ def _routes(ctx: Context, challenge: Challenge) -> list[str]:
     return routes
 
 
-#: the GSM 03.38 basic characters: an SMS of only these takes 160 per segment, else 70 (UCS-2).
-_GSM7 = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-
-
-def sms_segments(body: str) -> int:
-    """How many SMS segments ``body`` is billed as: 160 GSM-7 characters in one, 153 per
-    part beyond; 70 UCS-2 characters in one, 67 per part beyond."""
-    single, part = (160, 153) if set(body) <= _GSM7 else (70, 67)
-    return 1 if len(body) <= single else -(-len(body) // part)
-
-
-def delivery_detail(ctx: Context, route: str, message: Message) -> dict[str, Any]:
+def delivery_detail(ctx: Context, route: str, message: Message, locale: str) -> dict[str, Any]:
     """What a send's audit event says of it for operators: the provider that carried it,
-    and for SMS the destination country and the segments billed."""
+    the message's language, and for SMS the destination country, its encoding and the
+    segments billed (:func:`stepup.sms_length`, computed once here)."""
     sender = ctx.senders.get(route)
     inner = getattr(sender, "sync", sender)
     name = getattr(getattr(inner, "api", None), "name", None) or type(inner).__name__.removesuffix("Sender")
-    detail: dict[str, Any] = {"channel": message.channel, "provider": str(name).lower()}
-    if message.channel == "sms":
-        detail.update(country=sms_region(message.to), segments=sms_segments(message.body))
+    detail: dict[str, Any] = {"channel": message.channel, "provider": str(name).lower(), "locale": locale}
+    if message.channel == "sms":  # what it costs: operators see segments per country and locale
+        length = sms_length(message.body)
+        detail.update(country=sms_region(message.to), encoding=length.encoding, segments=length.segments)
     return detail
+
+
+def _locale(ctx: Context, challenge: Challenge) -> str:
+    """The language a challenge's messages go out in."""
+    return challenge.locale or ctx.settings.default_locale
 
 
 def _message(ctx: Context, challenge: Challenge, code: str) -> Message:
     channel = ctx.method(challenge.method).channel or ""
     subject, body = ctx.messages.code_message(
-        challenge.purpose, channel, code, challenge.expires_at - ctx.clock(), challenge.operation
-    )
+        challenge.purpose, channel, code, challenge.expires_at - ctx.clock(), challenge.operation,
+        locale=_locale(ctx, challenge),
+    )  # fmt: skip
     return Message(channel, challenge.target, body, subject if channel == "email" else "", challenge.purpose)
 
 
@@ -112,11 +108,12 @@ def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
             yield from send(ctx, sender, message)
         except Exception as error:  # whatever a sender raises is a failed send
             e = as_delivery_error(error, message.channel, route)
-            detail = {"reason": e.reason or e.message, "via": route, **delivery_detail(ctx, sender, message)}
+            carried = delivery_detail(ctx, sender, message, _locale(ctx, current))
+            detail = {"reason": e.reason or e.message, "via": route, **carried}
             ctx.emit("delivery_failed", current, detail=detail)
             failures.append(e)
             continue
-        detail = delivery_detail(ctx, sender, message)
+        detail = delivery_detail(ctx, sender, message, _locale(ctx, current))
         ctx.emit("sent", current, detail={**detail, "fallback": sender} if failures else detail)
         return current
     raise _undelivered(failures)
@@ -130,7 +127,8 @@ def _to_email(ctx: Context, challenge: Challenge) -> Flow[Challenge | None]:
         yield from charge(ctx, target_send_hits(ctx, "email", address, challenge.purpose), challenge)
     except RateLimited:
         return None
-    notice = ctx.messages.fallback_notice("sms", "email", ctx.method("email").label(address))
+    locale = challenge.locale or ctx.settings.default_locale
+    notice = ctx.messages.fallback_notice("sms", "email", ctx.method("email").label(address), locale)
     outcome = yield from transition(ctx, challenge, _machine.redirect, "email", address, notice, challenge.code_digest)
     if outcome.error is not None:
         raise outcome.error
@@ -143,7 +141,7 @@ def _undelivered(failures: list[DeliveryError]) -> DeliveryError:
         return failures[0]
     reasons = "; ".join(e.reason or e.message for e in failures)
     return DeliveryError(
-        "The code could not be sent, by any of the ways tried. Try again in a few minutes or choose another method.",
+        T("The code could not be sent, by any of the ways tried. Try again in a few minutes or choose another method."),
         failures[0].channel,
         reasons,
     )

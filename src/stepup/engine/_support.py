@@ -15,12 +15,14 @@ from typing import Any
 
 from .. import _machine
 from .._errors import InvalidInput
+from .._i18n import T
 from .._models import AuditEvent, Binding, Challenge, Message
 from ._bindings import binding_view, unbind
 from ._context import Context
 from ._devices import RememberedBrowser, devices, forget_devices
 from ._effects import FAILURES, SUBJECT, Flow, delete, get_many, send
 from ._keys import failure_key
+from ._locale import set_locale
 from ._locks import unlock
 from ._open import pending_challenges
 from ._records import read_subject, transition
@@ -95,7 +97,7 @@ def support_action(
         yield from unlock(ctx, subject, ctx.method(method).name if method else None)
     elif action == "reset_method":
         if not binding_id:
-            raise InvalidInput("Choose the sign-in method to remove.")
+            raise InvalidInput(T("Choose the sign-in method to remove."))
         yield from unbind(ctx, subject, binding_id)  # tells the channels left
     elif action == "reset_all":
         count = yield from _reset_all(ctx, subject)
@@ -105,7 +107,8 @@ def support_action(
     elif action == "end_challenges":
         count = yield from _end_challenges(ctx, subject)
     else:
-        raise InvalidInput(f"Unknown action {action!r}; the console knows {', '.join(ACTIONS)}.")
+        known, asked = ", ".join(ACTIONS), repr(action)
+        raise InvalidInput(T("Unknown action {action}; the console knows {actions}.", action=asked, actions=known))
     detail: dict[str, Any] = {"action": action, "count": count}
     if action == "reset_method":
         detail["binding"] = binding_id
@@ -117,14 +120,18 @@ def _reset_all(ctx: Context, subject: str) -> Flow[int]:
     """Remove every binding and lift every lock; tell the channels that were bound."""
     record = yield from read_subject(ctx, subject)
     bound = record.get("bindings", [])
+    stored = record.get("locale")
     yield from delete(ctx, SUBJECT, subject)
+    if isinstance(stored, str):  # the methods go, the language the user chose stays
+        yield from set_locale(ctx, subject, stored)
     yield from unlock(ctx, subject)
     yield from _end_challenges(ctx, subject)
     ctx.emit("reset", None, subject=subject, detail={"bindings": len(bound)})
-    title, body = ctx.messages.notice("reset", "Every sign-in method")
+    locale = stored if isinstance(stored, str) else ctx.settings.default_locale
     for b in bound:
         channel = ctx.methods[b["method"]].channel if b["method"] in ctx.methods else None
         if channel:
+            title, body = ctx.messages.notice("reset", "", locale, channel)
             try:
                 yield from send(
                     ctx, channel, Message(channel, b["target"], body, title if channel == "email" else "", "notice")

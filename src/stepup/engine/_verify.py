@@ -11,6 +11,7 @@ from typing import Any
 from .. import _machine
 from .._crypto import ascii_code
 from .._errors import ChallengeNotFound, StepUpError
+from .._i18n import T
 from .._models import Approval, Binding, Challenge
 from ..methods import RelyingParty
 from ._bindings import bind_from, mark_used
@@ -35,7 +36,7 @@ from ._records import load_challenge, read_policy, transition
 
 __all__ = ["verify"]
 
-_NOT_FOUND = "No such verification. Start again."
+_NOT_FOUND = T("No such verification. Start again.")
 
 
 def verify(

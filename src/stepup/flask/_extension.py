@@ -8,6 +8,7 @@ passes, and wraps ``app.wsgi_app`` to replay interrupted requests once.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -66,8 +67,10 @@ class _State:
         user_loader: Callable[[], str | None] | None,
         identity_source_loader: Callable[[], str | None] | None,
         admin_check: Callable[[str], bool] | None,
+        locale_selector: Callable[[], object] | None = None,
     ) -> None:
         self.engine = engine
+        self.locale_selector = locale_selector
         self.settings = engine.settings
         self.user_loader = user_loader
         self.identity_source_loader = identity_source_loader
@@ -131,6 +134,7 @@ class _State:
             forwarded_for=request.headers.get("X-Forwarded-For", ""), cookies=request.cookies,
             content_type=content_type, body=body, too_large=too_large, is_json=readable and request.is_json,
             form=request.form if readable and request.mimetype in FORM_TYPES else None,
+            locale_selector=self.locale_selector or _flask_babel_locale(),
         )  # fmt: skip
 
     def respond(self, result: WebResult) -> BaseResponse:
@@ -231,6 +235,9 @@ class StepUp:
         ``current_user`` when Flask-Login is set up, else ``session[STEPUP_SESSION_USER_KEY]``.
     :param identity_source_loader: returns how the user logged in (``password``, ``sso``).
     :param admin_check: ``subject -> bool``; who may use the admin page.
+    :param locale_selector: ``() -> locale`` (``"de"``, ``"zh-CN"``, a Babel ``Locale``,
+        or ``None`` to leave it to the next rule) for stepup's pages and messages; without
+        one, Flask-Babel's ``get_locale`` when the app uses Flask-Babel (docs/i18n.md).
     :param engine_options: passed to :class:`stepup.Engine` (``clock``, ``store``, ``sms``,
         ``email``, ``audit_hooks``...).
     """
@@ -242,6 +249,7 @@ class StepUp:
         user_loader: Callable[[], str | None] | None = None,
         identity_source_loader: Callable[[], str | None] | None = None,
         admin_check: Callable[[str], bool] | None = None,
+        locale_selector: Callable[[], object] | None = None,
         audit_hooks: Iterable[Callable[[AuditEvent], None]] = (),
         **engine_options: Any,
     ) -> None:
@@ -249,6 +257,7 @@ class StepUp:
             "user_loader": user_loader,
             "identity_source_loader": identity_source_loader,
             "admin_check": admin_check,
+            "locale_selector": locale_selector,
         }
         self._engine_options = {"audit_hooks": audit_hooks, **engine_options}
         if app is not None:
@@ -272,6 +281,17 @@ class StepUp:
         app.register_blueprint(_blueprint(engine.settings), url_prefix=engine.settings.url_prefix)
         app.before_request(_hold_fresh_logins)
         app.wsgi_app = ReplayMiddleware(app.wsgi_app, engine.settings.url_prefix + "/code/")  # type: ignore[method-assign]
+
+
+def _flask_babel_locale() -> Callable[[], object] | None:
+    """Flask-Babel's locale selector, when the app uses Flask-Babel."""
+    if "babel" not in current_app.extensions:
+        return None
+    try:
+        selector = importlib.import_module("flask_babel").get_locale
+    except (ImportError, AttributeError):  # another extension registered as "babel"
+        return None
+    return selector if callable(selector) else None
 
 
 def _capped_body(limit: int) -> tuple[bytes, bool]:

@@ -9,6 +9,7 @@ from typing import Any
 from .._config import Settings
 from .._crypto import Keyring, ascii_code
 from .._errors import InvalidInput
+from .._i18n import N_, T
 from .._otp import new_totp_secret, normalize_recovery_code, totp_match
 from .._targets import mask_email, mask_phone, normalize_email, normalize_phone
 from ._base import Method, TargetInput
@@ -44,10 +45,10 @@ class SmsMethod(_Delivered):
 
     name = "sms"
     channel = "sms"
-    title = "Text message"
+    title = N_("Text message")
     target_input = TargetInput(
-        "Mobile number", type="tel", autocomplete="tel", placeholder="+44 7400 123456",
-        hint="Include the country code, e.g. +44 for the UK.", heading="Add a phone",
+        N_("Mobile number"), type="tel", autocomplete="tel", placeholder="+44 7400 123456",
+        hint=N_("Include the country code, e.g. +44 for the UK."), heading=N_("Add a phone"),
     )  # fmt: skip
 
     def normalize_target(self, raw: object, settings: Settings) -> str:
@@ -62,8 +63,8 @@ class EmailMethod(_Delivered):
 
     name = "email"
     channel = "email"
-    title = "Email"
-    target_input = TargetInput("Email address", type="email", autocomplete="email", heading="Add an email")
+    title = N_("Email")
+    target_input = TargetInput(N_("Email address"), type="email", autocomplete="email", heading=N_("Add an email"))
 
     def normalize_target(self, raw: object, settings: Settings) -> str:
         return normalize_email(raw)
@@ -81,7 +82,7 @@ class _Held:
 
     def normalize_target(self, raw: object, settings: Settings) -> str:
         if raw not in (None, ""):
-            raise InvalidInput(f"{self.name} takes no target.")
+            raise InvalidInput(T("{method} takes no target.", method=self.name))
         return ""
 
     def label(self, target: str) -> str:
@@ -92,8 +93,8 @@ class TotpMethod(_Held):
     """A code from an authenticator app (RFC 6238), each time step accepted once."""
 
     name = "totp"
-    title = "Authenticator app"
-    _label = "authenticator app"
+    title = N_("Authenticator app")
+    _label = N_("authenticator app")
 
     def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
         return {"secret": new_totp_secret(), "last_step": -1}
@@ -115,8 +116,8 @@ class RecoveryMethod(_Held):
     """Single-use recovery codes, kept as keyed digests."""
 
     name = "recovery"
-    title = "Recovery code"
-    _label = "recovery codes"
+    title = N_("Recovery code")
+    _label = N_("recovery codes")
 
     def enrol(self, target: str, settings: Settings) -> dict[str, Any]:
         return {"codes": []}
@@ -145,7 +146,7 @@ class PasskeyMethod(_NoData):
 
     name = "passkey"
     channel: str | None = None
-    title = "Passkey"
+    title = N_("Passkey")
     #: a subject may bind several: a new one is added beside the others.
     several = True
 
@@ -157,7 +158,7 @@ class PasskeyMethod(_NoData):
         if raw is None:
             return ""
         if not isinstance(raw, str) or len(raw.strip()) > _NAME_LIMIT or _CONTROL.search(raw):
-            raise InvalidInput(f"A passkey's name is text of at most {_NAME_LIMIT} characters.")
+            raise InvalidInput(T("A passkey's name is text of at most {n} characters.", n=_NAME_LIMIT))
         return " ".join(raw.split())
 
     def label(self, target: str) -> str:

@@ -17,6 +17,7 @@ from typing import Protocol
 import httpx
 
 from .._errors import ConfigurationError, DeliveryError
+from .._i18n import T
 from .._models import Message
 from .._twin import Call, Steps, arun, run
 
@@ -76,7 +77,7 @@ class _HttpSmsBase:
         for secret in self.api.secrets():
             if secret:
                 reason = reason.replace(secret, "***")
-        return DeliveryError(f"The SMS could not be sent ({self.api.name}).", "sms", reason)
+        return DeliveryError(T("The SMS could not be sent ({provider}).", provider=self.api.name), "sms", reason)
 
     def _network(self, error: httpx.TransportError) -> DeliveryError:
         if isinstance(error, httpx.TimeoutException):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .._errors import DeliveryError
+from .._i18n import T
 from .._models import Message
 
 __all__ = ["ConsoleSender", "FileSender", "MemorySender"]
@@ -61,7 +62,7 @@ class FileSender:
                 f.write(line + "\n")
         except OSError as e:
             raise DeliveryError(
-                f"The {message.channel} outbox cannot be written.", message.channel, e.strerror or ""
+                T("The {channel} outbox cannot be written.", channel=message.channel), message.channel, e.strerror or ""
             ) from e
 
     def messages(self) -> list[dict[str, str]]:

@@ -17,6 +17,7 @@ from email.utils import formatdate, make_msgid
 from typing import Literal
 
 from .._errors import ConfigurationError, DeliveryError
+from .._i18n import T
 from .._models import Message
 
 __all__ = ["SMTPSender"]
@@ -133,7 +134,7 @@ class SMTPSender:
     def _failed(self, reason: str) -> DeliveryError:
         # Written by stepup, not copied from the server: nothing in it can be the password
         # or the code.
-        return DeliveryError("The email could not be sent.", "email", reason)
+        return DeliveryError(T("The email could not be sent."), "email", reason)
 
 
 def _html(message: Message) -> str:

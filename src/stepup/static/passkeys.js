@@ -85,9 +85,10 @@
         form.submit();
       }, function (error) {
         button.disabled = false;
+        // The words are the page's (data-msg-*), in the language the server chose.
         show(box, "[data-passkey-failed]", error && error.name === "InvalidStateError"
-          ? "This device already holds a passkey for your account."
-          : "The passkey was not used. Try again, or use another method.");
+          ? box.getAttribute("data-msg-exists")
+          : box.getAttribute("data-msg-failed"));
       });
     });
   }

@@ -13,6 +13,7 @@ from typing import Any
 from .. import engine as flows
 from .. import grants
 from .._errors import InvalidInput, StepUpError
+from .._i18n import T
 from ..engine import Flow, recovery_codes_refusal
 from ..methods import target_input
 from ._agents import browser_name
@@ -39,14 +40,14 @@ class AccountPages:
     @fail_closed
     def bind_phone(self, req: WebRequest) -> Flow[WebResult]:
         """Bind a mobile number: its first SMS code confirms it."""
-        return (yield from self._bind_target(req, "sms", BindPhoneForm, "phone", "bind_phone.html", "Add a phone"))
+        return (yield from self._bind_target(req, "sms", BindPhoneForm, "phone", "bind_phone.html", T("Add a phone")))
 
     @fail_closed
     def bind_email(self, req: WebRequest) -> Flow[WebResult]:
         """Bind an email address: its first code confirms it."""
         return (
             yield from self._bind_target(
-                req, "email", BindEmailForm, "email", "bind_email.html", "Add an email address"
+                req, "email", BindEmailForm, "email", "bind_email.html", T("Add an email address")
             )
         )
 
@@ -55,7 +56,9 @@ class AccountPages:
         """Add a passkey under a name (empty: its authenticator's); its bind challenge's
         code page creates it."""
         return (
-            yield from self._bind_target(req, "passkey", PasskeyNameForm, "name", "passkey_add.html", "Add a passkey")
+            yield from self._bind_target(
+                req, "passkey", PasskeyNameForm, "name", "passkey_add.html", T("Add a passkey")
+            )
         )
 
     @fail_closed
@@ -66,7 +69,7 @@ class AccountPages:
         m = self.core.engine.methods.get(method)
         entry = target_input(m) if m is not None and method not in BUILTIN_BIND_PAGES else None
         if m is None or entry is None:
-            return self.core.message(req, "Not found", "There is no such sign-in method to add.", 404)
+            return self.core.message(req, T("Not found"), T("There is no such sign-in method to add."), 404)
         title = entry.heading or f"Add {method_titles({method: m})[method]}"
         form = bind_target_form(entry)
         return (yield from self._bind_target(req, method, form, "target", "bind_target.html", title, entry=entry))
@@ -93,6 +96,7 @@ class AccountPages:
                         getattr(form, field).data,
                         session=core.nonce(req),
                         client=req.client,
+                        locale=(yield from core.locale(req)),
                     )
                 except InvalidInput as failure:
                     getattr(form, field).errors = [failure.message]
@@ -129,26 +133,30 @@ class AccountPages:
         if req.method == "POST":
             if not form.validate():
                 return core.page(
-                    req, "bind_totp.html", 400, title="Add an authenticator app", form=form, error=form.first_error()
+                    req, "bind_totp.html", 400, title=T("Add an authenticator app"), form=form, error=form.first_error()
                 )
             try:
                 started = yield from flows.begin_bind(
-                    core.engine.context, req.subject or "", "totp", session=core.nonce(req)
+                    core.engine.context,
+                    req.subject or "",
+                    "totp",
+                    session=core.nonce(req),
+                    locale=(yield from core.locale(req)),
                 )
             except StepUpError as failure:
                 return core.page(
-                    req, "bind_totp.html", failure.status, title="Add an authenticator app", form=form,
+                    req, "bind_totp.html", failure.status, title=T("Add an authenticator app"), form=form,
                     error=failure.message,
                 )  # fmt: skip
             token = core.page_token(started.challenge.id, None, next_url)
             code_form = CodeForm.bind(None, req.session, core.engine.keys)
             return core.page(
-                req, "bind_totp.html", title="Scan the QR code", started=started, token=token, code_form=code_form,
+                req, "bind_totp.html", title=T("Scan the QR code"), started=started, token=token, code_form=code_form,
                 secret_groups=" ".join(
                     (started.secret or "")[i : i + 4] for i in range(0, len(started.secret or ""), 4)
                 ),
             )  # fmt: skip
-        return core.page(req, "bind_totp.html", title="Add an authenticator app", form=form)
+        return core.page(req, "bind_totp.html", title=T("Add an authenticator app"), form=form)
 
     @fail_closed
     @signed_in
@@ -164,19 +172,19 @@ class AccountPages:
             return stop
         bindings = yield from flows.bindings(core.engine.context, subject)
         if recovery_codes_refusal(bindings, fresh=fresh) is not None:
-            message = (
+            message = T(
                 "Recovery codes back up a sign-in method. Add a phone, an email address or an authenticator app first."
             )
-            return core.message(req, "Add a sign-in method first", message, 409)
+            return core.message(req, T("Add a sign-in method first"), message, 409)
         form = core.form(req, PlainForm)
         if req.method == "POST":
             if not form.validate():
                 return core.page(
-                    req, "recovery_codes.html", 400, title="Recovery codes", form=form, error=form.first_error()
+                    req, "recovery_codes.html", 400, title=T("Recovery codes"), form=form, error=form.first_error()
                 )
             codes = yield from flows.generate_recovery_codes(core.engine.context, req.subject or "")
-            return core.page(req, "recovery_codes.html", title="Your recovery codes", codes=codes)
-        return core.page(req, "recovery_codes.html", title="Recovery codes", form=form)
+            return core.page(req, "recovery_codes.html", title=T("Your recovery codes"), codes=codes)
+        return core.page(req, "recovery_codes.html", title=T("Recovery codes"), form=form)
 
     @fail_closed
     @signed_in
@@ -190,10 +198,12 @@ class AccountPages:
         policy = yield from flows.policy(e.context)
         allowed = policy.methods(subject=req.subject)
         browsers = yield from flows.devices(e.context, req.subject or "")
-        notice = {"added": "Added.", "removed": "Removed.", "forgotten": "Forgotten.", "renamed": "Renamed."}
+        notice = {
+            "added": T("Added."), "removed": T("Removed."), "forgotten": T("Forgotten."), "renamed": T("Renamed."),
+        }  # fmt: skip
         shown = next((text for key, text in notice.items() if req.args.get(key) == "1"), None)
         return core.page(
-            req, "account.html", title="Sign-in methods", bindings=bindings, allowed=allowed, notice=shown,
+            req, "account.html", title=T("Sign-in methods"), bindings=bindings, allowed=allowed, notice=shown,
             remove_form=PlainForm.bind(None, req.session, e.keys), names=method_titles(e.methods),
             offers=bind_offers(e.methods, allowed, core.url), browsers=browsers, browser_name=browser_name,
             rename_form=PasskeyNameForm.bind(None, req.session, e.keys),
@@ -206,12 +216,12 @@ class AccountPages:
         core = self.core
         form = core.form(req, PlainForm)
         if not form.validate():
-            return core.message(req, "Form expired", form.first_error() or "Please try again.", 400)
+            return core.message(req, T("Form expired"), form.first_error() or T("Please try again."), 400)
         if (stop := (yield from self.guards.fresh_enough(req))) is not None:
             return stop
         try:
             yield from self.guards.remove(req.subject or "", binding_id)
         except StepUpError as failure:
-            title = "Add another method first" if failure.status == 409 else "Not removed"
+            title = T("Add another method first") if failure.status == 409 else T("Not removed")
             return core.message(req, title, failure.message, failure.status)
         return WebResult(status=303, redirect=f"{core.url('account')}?removed=1")

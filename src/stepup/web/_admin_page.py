@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import engine as flows
 from .._errors import InvalidInput, StepUpError
+from .._i18n import N_, T
 from .._policy import Policy
 from ..engine import Flow
 from ._base import WebRequest, WebResult
@@ -56,7 +57,7 @@ class AdminPage:
         methods = sorted(e.methods)
         sources = sorted(set(core.settings.admin_identity_sources) | set(policy.record["identity_sources"]))
         return core.page(
-            req, "admin.html", 400 if error else 200, title="Security settings", rows=self._rows(policy, methods),
+            req, "admin.html", 400 if error else 200, title=T("Security settings"), rows=self._rows(policy, methods),
             methods=methods, sources=[(s, policy.record["identity_sources"].get(s, True)) for s in sources],
             error=error, saved=req.args.get("saved") == "1", csrf=form.csrf_token, names=method_titles(e.methods),
         )  # fmt: skip
@@ -65,7 +66,7 @@ class AdminPage:
         """The page's rows of switches: everywhere, then each app."""
         # The apps named by setting, then those found in the app (blueprints, mounts).
         apps = dict.fromkeys([*self.core.settings.admin_apps, *self.core.config.discover()])
-        scopes = [("global", "", "Everywhere")] + [("app", a, a) for a in apps]
+        scopes = [("global", "", N_("Everywhere"))] + [("app", a, a) for a in apps]
         return [
             {"scope": kind, "name": name, "label": label,
              "methods": {m: m in policy.methods(app=name or None) for m in methods},
@@ -85,4 +86,4 @@ class AdminPage:
         elif setting.startswith("source:"):
             yield from flows.set_identity_source(e.context, setting.removeprefix("source:"), enabled, by=by)
         else:
-            raise InvalidInput("Unknown setting.")
+            raise InvalidInput(T("Unknown setting."))

@@ -4,6 +4,8 @@ tell their laptop from their phone, never used to decide anything."""
 
 from __future__ import annotations
 
+from .._i18n import T
+
 __all__ = ["browser_name"]
 
 #: (token in the agent, name), first match wins: Edge and Opera say "Chrome" too, Chrome says "Safari".
@@ -18,9 +20,10 @@ _SYSTEMS = (
 
 
 def browser_name(agent: str) -> str:
-    """``"Firefox on Windows"``, ``"Chrome"``, or ``"Unknown browser"``."""
+    """``"Firefox on Windows"``, ``"Chrome"``, or ``"Unknown browser"``: a marked text,
+    shown in the page's language."""
     browser = next((name for token, name in _BROWSERS if token in agent), None)
     system = next((name for token, name in _SYSTEMS if token in agent), None)
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or (f"A browser on {system}" if system else "Unknown browser")
+        return T("{browser} on {system}", browser=browser, system=system)
+    return browser or (T("A browser on {system}", system=system) if system else T("Unknown browser"))

@@ -15,10 +15,12 @@ from typing import Any
 from .. import engine as flows
 from .. import grants
 from .._errors import ChallengeNotFound, InvalidInput, MethodNotAvailable, RequestTooLarge, StepUpError
+from .._i18n import T
 from ..engine import Flow
 from ._base import WebRequest, WebResult, is_json_type, safe_next
 from ._common import WebCore, problem
 from ._guards import Guards
+from ._locale import localized
 from ._passkey_pages import request_rp
 
 __all__ = ["Api"]
@@ -38,9 +40,9 @@ class Api:
 
     def _json_body(self, req: WebRequest) -> dict[str, Any]:
         if not is_json_type(req.media_type):
-            raise _BadRequest("Send a JSON body with Content-Type: application/json.", 415)
+            raise _BadRequest(T("Send a JSON body with Content-Type: application/json."), 415)
         if req.json_error or not isinstance(req.json, dict):
-            raise _BadRequest("The body must be a JSON object.", 400)
+            raise _BadRequest(T("The body must be a JSON object."), 400)
         return req.json
 
     def _string(self, body: dict[str, Any], name: str, *, required: bool = True, limit: int = 256) -> str | None:
@@ -48,7 +50,9 @@ class Api:
         if value is None and not required:
             return None
         if not isinstance(value, str) or not value or len(value) > limit:
-            raise InvalidInput(f"'{name}' must be a non-empty string of at most {limit} characters.")
+            raise InvalidInput(
+                T("'{field}' must be a non-empty string of at most {limit} characters.", field=name, limit=limit)
+            )
         return value
 
     def _run(
@@ -63,19 +67,21 @@ class Api:
             if req.too_large:  # not read: the adapter stopped at the limit
                 raise RequestTooLarge(self.core.settings.max_resume_body)
             if req.subject is None and not anonymous:
-                return self._unauthorized_login()
-            return (yield from handler(req, *args))
+                result = self._unauthorized_login()
+            else:
+                result = yield from handler(req, *args)
         except _BadRequest as bad:
-            return WebResult(
+            result = WebResult(
                 status=bad.status, json={"title": bad.message, "status": bad.status, "code": "bad_request"},
                 headers=[("Content-Type", "application/problem+json")],
             )  # fmt: skip
         except StepUpError as error:
-            return problem(error)
+            result = problem(error)
+        return (yield from localized(self.core.engine, req, result)) or result
 
     @staticmethod
     def _unauthorized_login() -> WebResult:
-        body = {"title": "Sign in first.", "status": 401, "code": "not_signed_in"}
+        body = {"title": T("Sign in first."), "status": 401, "code": "not_signed_in"}
         return WebResult(status=401, json=body, headers=[("Content-Type", "application/problem+json")])
 
     # -- handlers ------------------------------------------------------------------------
@@ -93,7 +99,7 @@ class Api:
         except ValueError:
             max_age = None
         if max_age is None:
-            raise InvalidInput("max_age must be a whole number of seconds.")
+            raise InvalidInput(T("max_age must be a whole number of seconds."))
         now = e.clock()
         bindings = yield from core.usable(subject, app=None, route=None, methods=None)
         last = grants.last_verified(req.session, subject)
@@ -131,20 +137,20 @@ class Api:
         )
         purpose = resume["purpose"] if resume else ("login" if grants.is_held(req.session, subject) else "step_up")
         if purpose == "login" and (yield from self.guards.bind_first(req, usable)) is not None:
-            raise MethodNotAvailable("Bind a phone, an email address or an authenticator app first.")
+            raise MethodNotAvailable(T("Bind a phone, an email address or an authenticator app first."))
         binding = next(
             (b for b in usable if (binding_id and b.id == binding_id) or (not binding_id and b.method == method)), None
         )
         if binding is None:
             raise MethodNotAvailable(
-                "That method is not available to you here. GET the status URL for the ones that are."
+                T("That method is not available to you here. GET the status URL for the ones that are.")
             )
         challenge = yield from flows.start(e.context, 
             subject, binding.method, purpose, binding_id=binding.id,
             operation=resume["op"] if resume else None, operation_data=resume["opd"] if resume else None,
             session=core.nonce(req), app=resume["app"] if resume else None,
             route=resume["route"] if resume else None, client=req.client,
-            methods=resume["methods"] if resume else None,
+            methods=resume["methods"] if resume else None, locale=(yield from core.locale(req)),
         )  # fmt: skip
         next_url = resume["next"] if resume else core.config.home
         token = core.page_token(challenge.id, resume_token, next_url)
@@ -161,7 +167,7 @@ class Api:
     def _page_or_404(self, token: str) -> dict[str, Any]:
         page = self.core.read_page_token(token)
         if page is None:
-            raise ChallengeNotFound("No such challenge. Start again.")
+            raise ChallengeNotFound(T("No such challenge. Start again."))
         return page
 
     def _verify_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
@@ -171,7 +177,7 @@ class Api:
         if isinstance(body.get("credential"), dict):  # a passkey's response, as the browser made it
             code = json.dumps(body["credential"])
         elif not isinstance(code, str):
-            raise InvalidInput("'code' must be a string of digits, or 'credential' a passkey's response.")
+            raise InvalidInput(T("'code' must be a string of digits, or 'credential' a passkey's response."))
         core = self.core
         subject, e = req.subject or "", core.engine
         approval = yield from flows.verify(
@@ -234,7 +240,13 @@ class Api:
         if (stop := (yield from self.guards.fresh_enough(req, csrf=False))) is not None:
             return stop
         started = yield from flows.begin_bind(
-            e.context, subject, method or "", target, session=core.nonce(req), client=req.client
+            e.context,
+            subject,
+            method or "",
+            target,
+            session=core.nonce(req),
+            client=req.client,
+            locale=(yield from self.core.locale(req)),
         )
         next_url = core.config.home if grants.is_held(req.session, subject) else core.url("account")
         token = core.page_token(started.challenge.id, None, next_url)
@@ -264,11 +276,13 @@ class Api:
         callers use it."""
         s = self.core.settings
         if not s.contact_verification:
-            return WebResult(status=404, json={"title": "Not Found", "status": 404, "code": "not_found"},
-                             headers=[("Content-Type", "application/problem+json")])  # fmt: skip
+            result = WebResult(status=404, json={"title": T("Not found"), "status": 404, "code": "not_found"},
+                               headers=[("Content-Type", "application/problem+json")])  # fmt: skip
+            return (yield from localized(self.core.engine, req, result)) or result
         held = req.subject is not None and grants.is_held(req.session, req.subject)
         if held and not s.contact_verification_anonymous:
-            return self.core.unauthorized(max_age=0, resume=None, login=True)  # a password alone is not signed in
+            result = self.core.unauthorized(max_age=0, resume=None, login=True)  # a password alone is not signed in
+            return (yield from localized(self.core.engine, req, result)) or result
         return (yield from self._run(req, handler, *args, anonymous=s.contact_verification_anonymous))
 
     def api_contact(self, req: WebRequest) -> Flow[WebResult]:
@@ -279,7 +293,9 @@ class Api:
         body = self._json_body(req)
         channel = self._string(body, "channel", limit=16)
         to = self._string(body, "to", limit=320)
-        request_id = yield from flows.request_contact(self.core.engine.context, channel or "", to, client=req.client)
+        request_id = yield from flows.request_contact(
+            self.core.engine.context, channel or "", to, client=req.client, locale=(yield from self.core.locale(req))
+        )
         check_url = self.core.url("api_contact_check", request_id=request_id)
         return WebResult(status=201, json={"request_id": request_id, "check_url": check_url})
 
@@ -291,7 +307,7 @@ class Api:
         body = self._json_body(req)
         code = body.get("code")
         if not isinstance(code, str):
-            raise InvalidInput("'code' must be a string of digits.")
+            raise InvalidInput(T("'code' must be a string of digits."))
         result = yield from flows.check_contact(self.core.engine.context, request_id, code, client=req.client)
         return WebResult(json={"verified": True, "channel": result.channel, "to": result.to})
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -91,6 +91,11 @@ class WebRequest:
     too_large: bool = False
     #: the remembered-browser cookie, if the request carried one.
     device_token: str | None = None
+    #: the app's choice of language for this request (its ``locale_selector``, or
+    #: Flask-Babel's), asked only when a page or a JSON answer needs words.
+    locale_selector: Callable[[], object] | None = None
+    #: the request's locale once chosen (:func:`stepup.web._locale.request_locale`).
+    locale: str | None = None
 
     @property
     def wants_json(self) -> bool:

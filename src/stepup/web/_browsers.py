@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .. import engine as flows
 from .. import grants
+from .._i18n import T
 from ..engine import Flow
 from ._base import WebRequest, WebResult
 from ._common import WebCore, fail_closed, signed_in
@@ -38,7 +39,7 @@ class BrowserPages:
         core = self.core
         form = core.form(req, PlainForm)
         if not form.validate():
-            return core.message(req, "Cannot continue", form.first_error(), 400)
+            return core.message(req, T("Cannot continue"), form.first_error(), 400)
         if req.device_token:
             # Signed in or not: the cookie alone names its browser, so a copy of it is
             # forgotten too (CSRF still guards the form).
@@ -54,11 +55,11 @@ class BrowserPages:
             return core.finish_login(req)
         form = core.form(req, ForgetBrowserForm)
         if not form.validate():
-            return core.message(req, "Not forgotten", form.first_error() or "Please try again.", 400)
+            return core.message(req, T("Not forgotten"), form.first_error() or T("Please try again."), 400)
         ctx, headers = core.engine.context, []
         if form.browser.data == "all":
             yield from flows.forget_devices(ctx, subject)
             headers.append(core.device_cookie("", max_age=0))
         elif not (yield from flows.forget_device(ctx, subject, form.browser.data)):
-            return core.message(req, "Not found", "That browser is not remembered any more.", 404)
+            return core.message(req, T("Not found"), T("That browser is not remembered any more."), 404)
         return WebResult(status=303, redirect=f"{core.url('account')}?forgotten=1", headers=headers)

@@ -21,8 +21,10 @@ from .._errors import (
     ChallengeForbidden,
     SignInRefused,
     StepUpError,
+    TemporarilyLocked,
     WrongCode,
 )
+from .._i18n import T
 from .._machine import used_error
 from .._models import Approval, Binding, Challenge
 from ..engine import Flow
@@ -64,7 +66,7 @@ class CodePages:
                     e.context, resume_token, subject=subject, session=self.core.nonce(req)
                 )
             except StepUpError as ended:
-                return self.core.message(req, "This request has ended", ended.message, ended.status)
+                return self.core.message(req, T("This request has ended"), ended.message, ended.status)
             next_url = resume["next"]
         elif not grants.is_held(req.session, subject):
             return WebResult(status=303, redirect=next_url)
@@ -83,7 +85,10 @@ class CodePages:
             return WebResult(status=303, redirect=f"{bind}?next={quote(next_url, safe='/')}")
         if not usable:
             return self.core.message(
-                req, "No method available", "None of your methods can be used here. Add one under your account.", 409
+                req,
+                T("No method available"),
+                T("None of your methods can be used here. Add one under your account."),
+                409,
             )
         return (yield from self._choose_form(req, usable, purpose, resume_token, resume, next_url))
 
@@ -92,38 +97,51 @@ class CodePages:
         resume: dict[str, Any] | None, next_url: str,
     ) -> Flow[WebResult]:  # fmt: skip
         """The choose page's form of ``usable`` methods; its POST starts the challenge of
-        the one chosen and goes to its code page."""
-        subject, e = req.subject or "", self.core.engine
+        the one chosen and goes to its code page. With one method only, a browser that
+        navigated here from this site skips the page: its code is sent at once."""
         form = self.core.form(req, ChooseForm)
-        titles = method_titles(e.methods)
+        titles = method_titles(self.core.engine.methods)
         usable = sorted(usable, key=lambda b: b.method != "passkey")  # phishing-resistant first
         form.binding.choices = [(b.id, _choice_label(titles.get(b.method, b.method), b.label)) for b in usable]
         if form.binding.data is None:
             form.binding.data = usable[0].id
         status, error = 200, None
-        if req.method == "POST":
-            if form.validate():
-                binding = next(b for b in usable if b.id == form.binding.data)
+        auto = len(usable) == 1 and req.method == "GET" and _navigated_here(req)
+        if auto or req.method == "POST":
+            if auto or form.validate():
+                binding = usable[0] if auto else next(b for b in usable if b.id == form.binding.data)
                 try:
-                    challenge = yield from flows.start(e.context, 
-                        subject, binding.method, purpose, binding_id=binding.id,
-                        operation=resume["op"] if resume else None,
-                        operation_data=resume["opd"] if resume else None,
-                        session=self.core.nonce(req), app=resume["app"] if resume else None,
-                        route=resume["route"] if resume else None, client=req.client,
-                        methods=resume["methods"] if resume else None,
-                    )  # fmt: skip
+                    return (yield from self._start(req, binding, purpose, resume_token, resume, next_url, len(usable)))
                 except StepUpError as failure:
                     status, error = failure.status, failure.message
-                else:
-                    token = self.core.page_token(challenge.id, resume_token, next_url)
-                    return WebResult(status=303, redirect=self.core.url("code", token=token))
             else:
                 status, error = 400, form.first_error()
         return self.core.page(
-            req, "choose.html", status, title="Choose how to verify", form=form, error=error, resume=resume_token,
+            req, "choose.html", status, title=T("Choose how to verify"), form=form, error=error, resume=resume_token,
             next=next_url, operation=resume and resume["op"], purpose=purpose,
         )  # fmt: skip
+
+    def _start(
+        self, req: WebRequest, binding: Binding, purpose: str, resume_token: str | None,
+        resume: dict[str, Any] | None, next_url: str, usable: int,
+    ) -> Flow[WebResult]:  # fmt: skip
+        """Start the challenge of ``binding`` (its code is sent) and go to its code page.
+
+        :param usable: how many methods the subject could choose from: the code page
+            offers "Use another method" only when there is another.
+        :raises StepUpError: the challenge could not start (limits, lock, delivery).
+        """
+        e = self.core.engine
+        locale = yield from self.core.locale(req)
+        challenge = yield from flows.start(
+            e.context, req.subject or "", binding.method, purpose, binding_id=binding.id,
+            operation=resume["op"] if resume else None, operation_data=resume["opd"] if resume else None,
+            session=self.core.nonce(req), app=resume["app"] if resume else None,
+            route=resume["route"] if resume else None, client=req.client,
+            methods=resume["methods"] if resume else None, locale=locale,
+        )  # fmt: skip
+        token = self.core.page_token(challenge.id, resume_token, next_url, others=usable > 1)
+        return WebResult(status=303, redirect=self.core.url("code", token=token))
 
     # -- enter a code ----------------------------------------------------------------------
 
@@ -136,7 +154,7 @@ class CodePages:
         e, subject = self.core.engine, req.subject
         passkey = req.method == "POST" and req.form is not None and "credential" in req.form
         form = self.core.form(req, PasskeyForm if passkey else CodeForm)
-        status, error, ended = 200, None, False
+        status, error, ended, retry_in = 200, None, False, None
         if req.method == "POST":
             if not form.validate():
                 status, error = 400, form.first_error()
@@ -159,21 +177,27 @@ class CodePages:
                     status = 400
                 except _ENDED as failure:
                     status, error, ended = failure.status, failure.message, True
+                except TemporarilyLocked as failure:  # the back-off: the page says when to try again
+                    status, error, retry_in = failure.status, failure.message, failure.retry_after
                 except StepUpError as failure:
                     status, error = failure.status, failure.message
                 else:
                     return (yield from self._approved(req, approval, page, remember=bool(form.remember.data)))
-        return (yield from self._code_page(req, token, page, form, status, error, ended))
+        return (yield from self._code_page(req, token, page, form, status, error, ended, retry_in=retry_in))
 
     def _bad_link(self, req: WebRequest) -> WebResult:
         """The answer to a code page's link that is forged, tampered with or too old."""
-        return self.core.message(req, "Link not valid", "This verification link is not valid. Start again.", 404)
+        return self.core.message(req, T("Link not valid"), T("This verification link is not valid. Start again."), 404)
 
     def _code_page(
-        self, req: WebRequest, token: str, page: dict[str, Any], form: Any, status: int, error: str | None, ended: bool
-    ) -> Flow[WebResult]:
+        self, req: WebRequest, token: str, page: dict[str, Any], form: Any, status: int, error: str | None,
+        ended: bool, *, retry_in: int | None = None,
+    ) -> Flow[WebResult]:  # fmt: skip
         """The code page of the challenge ``page`` names, as it stands: pending, or ended
-        (expired, exhausted, used) with what to do instead."""
+        (expired, exhausted, used) with what to do instead.
+
+        :param retry_in: seconds until codes are taken again, after a back-off.
+        """
         core = self.core
         try:
             challenge = yield from flows.challenge(
@@ -182,31 +206,31 @@ class CodePages:
         except ChallengeForbidden as failure:
             passed = yield from self._passed_here(req, page)
             if passed is None:
-                return core.message(req, "Verification not found", failure.message, failure.status)
-            challenge, status, error = passed, 410, "This code was already used. Codes work once."
+                return core.message(req, T("Verification not found"), failure.message, failure.status)
+            challenge, status, error = passed, 410, T("This code was already used. Codes work once.")
         except ChallengeError as failure:
-            return core.message(req, "Verification not found", failure.message, failure.status)
+            return core.message(req, T("Verification not found"), failure.message, failure.status)
         view = core.challenge_view(challenge)
         if challenge.state != "pending":
             ended = True
             if challenge.consumed and error is None:
                 error = used_error(challenge).message
             error = error or {
-                "expired": "This code has expired.",
-                "exhausted": "Too many wrong codes: this code no longer works.",
-                "approved": "This code was already used. Codes work once.",
-            }.get(challenge.state, "This verification has ended.")
+                "expired": T("This code has expired."),
+                "exhausted": T("Too many wrong codes: this code no longer works."),
+                "approved": T("This code was already used. Codes work once."),
+            }.get(challenge.state, T("This verification has ended."))
             status = status if status != 200 else 410
         passkey = None
         if challenge.method == "passkey" and challenge.state == "pending":
             passkey = yield from passkey_view(core, req, challenge.id)
         restart = f"{core.url('choose')}?{'r=' + page['r'] if page.get('r') else 'next=' + quote(page['n'], safe='/')}"
         return core.page(
-            req, "code.html", status, title="Enter your code", form=form, error=error, challenge=view, ended=ended,
+            req, "code.html", status, title=T("Enter your code"), form=form, error=error, challenge=view, ended=ended,
             token=token, restart=restart, sent=req.args.get("sent") == "1",
             # An approved challenge (reached again with Back, or its form re-sent) has nothing to restart.
             used=challenge.state == "approved", done_url=safe_next(page["n"], core.config.home),
-            consumed=challenge.consumed,
+            consumed=challenge.consumed, retry_in=retry_in, others=page.get("o", 1) != 0,
             resend_form=(
                 core.form(req, PlainForm) if req.method == "GET"
                 else PlainForm.bind(None, req.session, core.engine.keys)
@@ -253,7 +277,7 @@ class CodePages:
             try:
                 saved = yield from flows.take_resume(e.context, page["r"], subject=subject, session=session_nonce)
             except StepUpError as failure:
-                return self.core.message(req, "Already done", failure.message, failure.status)
+                return self.core.message(req, T("Already done"), failure.message, failure.status)
             if saved is not None:
                 # The replayed request uses the approval up itself (see Gate.protect).
                 grant = {"subject": subject, "challenge": approval.challenge_id}
@@ -288,4 +312,16 @@ def _attempts(left: int | None) -> str:
 def _choice_label(name: str, label: str) -> str:
     """A binding as the choose page offers it, "Text message: +44 •••• ••0001"; just
     "Authenticator app" when the label only repeats the method's ``name`` (its title)."""
-    return f"{name}: {label}" if label and label.lower().rstrip("s") != name.lower().rstrip("s") else name
+    if label and label.lower().rstrip("s") != name.lower().rstrip("s"):
+        return T("{method}: {label}", method=T(name), label=label)
+    return T(name)
+
+
+def _navigated_here(req: WebRequest) -> bool:
+    """Whether the browser navigated to this page from this site (or the address bar):
+    only then may a GET send a code. A cross-site link, a script's fetch or a prefetch
+    gets the page, whose button sends it; so does a client that says nothing (no
+    ``Sec-Fetch-*`` headers)."""
+    h = req.headers
+    site, mode = h.get("sec-fetch-site"), h.get("sec-fetch-mode")
+    return site in ("same-origin", "none") and mode == "navigate" and not h.get("sec-purpose")

@@ -17,10 +17,12 @@ from .. import engine as flows
 from .. import grants
 from .._audit import request_context
 from .._errors import RequestTooLarge, SignInRefused, StepUpError, Throttled
+from .._i18n import T
 from .._models import Approval, Binding, Challenge
 from ..engine import AsyncEngine, Engine, Flow, accepts
 from ._base import WebRequest, WebResult
 from ._config import WebConfig
+from ._locale import localized, request_locale
 
 __all__ = ["CONTACT_ROUTES", "ROUTES", "WebCore", "fail_closed", "problem", "signed_in"]
 
@@ -78,18 +80,22 @@ def fail_closed(handler: F) -> F:
     those) by :meth:`WebCore.refused`, a problem document or a message page. Never a 500,
     and never the page or the protected view it guards. A request whose body was too large
     to read is answered 413 before the handler runs. The audit events fired meanwhile
-    carry the request's context (client address, user agent, app, path)."""
+    carry the request's context (client address, user agent, app, path). Pages and problem
+    documents are put in the request's language (:func:`~stepup.web._locale.localized`)."""
 
     @functools.wraps(handler)
     def guarded(self: Any, req: WebRequest, *args: Any, **kwargs: Any) -> Flow[Any]:
         core: WebCore = self.core
         if req.too_large:  # the adapter stopped reading it: nothing here can use it
-            return core.refused(req, RequestTooLarge(core.settings.max_resume_body))
-        with request_context(req.client, req.headers.get("user-agent"), kwargs.get("app"), req.path):
-            try:
-                return (yield from handler(self, req, *args, **kwargs))
-            except StepUpError as error:
-                return core.refused(req, error)
+            result = core.refused(req, RequestTooLarge(core.settings.max_resume_body))
+        else:
+            with request_context(req.client, req.headers.get("user-agent"), kwargs.get("app"), req.path):
+                try:
+                    result = yield from handler(self, req, *args, **kwargs)
+                except StepUpError as error:
+                    result = core.refused(req, error)
+        # In the request's language, chosen only now that there are words to show.
+        return (yield from localized(core.engine, req, result))
 
     return cast(F, guarded)
 
@@ -102,15 +108,16 @@ def signed_in(handler: F) -> F:
     @functools.wraps(handler)
     def guarded(self: Any, req: WebRequest, *args: Any, **kwargs: Any) -> Flow[Any]:
         if req.subject is None:
-            return self.core.message(req, "Please sign in", "Sign in first, then come back to this page.", 401)
+            return self.core.message(req, T("Please sign in"), T("Sign in first, then come back to this page."), 401)
         return (yield from handler(self, req, *args, **kwargs))
 
     return cast(F, guarded)
 
 
 def when(at: float | None) -> str:
-    """A time as the pages show it: ``2026-12-06 10:15 UTC`` (``never`` for none)."""
-    return "never" if at is None else time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+    """A time as the pages show it: ``2026-12-06 10:15 UTC`` (``never``, marked for the
+    page's language, for none)."""
+    return T("never") if at is None else time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
 
 
 class WebCore:
@@ -129,13 +136,23 @@ class WebCore:
         """The path of one of stepup's routes."""
         return self.config.prefix.rstrip("/") + _PATHS[name].format(**params)
 
+    def locale(self, req: WebRequest) -> Flow[str]:
+        """The request's locale: the one its messages go in unless the subject chose one."""
+        return request_locale(self.engine, req)
+
     def nonce(self, req: WebRequest) -> str | None:
         """The per-login nonce challenges and resume tokens are bound to."""
         return grants.session_nonce(req.session, req.subject)
 
-    def page_token(self, challenge_id: str, resume: str | None, next_url: str) -> str:
-        """The signed token in a code page's URL."""
-        return self.engine.keys.sign(_PAGE_SALT, {"c": challenge_id, "r": resume, "n": next_url})
+    def page_token(self, challenge_id: str, resume: str | None, next_url: str, *, others: bool = True) -> str:
+        """The signed token in a code page's URL.
+
+        :param others: the subject has other methods to offer ("Use another method").
+        """
+        value: dict[str, Any] = {"c": challenge_id, "r": resume, "n": next_url}
+        if not others:
+            value["o"] = 0
+        return self.engine.keys.sign(_PAGE_SALT, value)
 
     def read_page_token(self, token: str) -> dict[str, Any] | None:
         """The challenge id, resume token and next URL of a code page, or ``None`` when the
@@ -199,7 +216,7 @@ class WebCore:
 
     def page(self, req: WebRequest, template: str, status: int = 200, **context: Any) -> WebResult:
         """One of stepup's pages, ``stepup/<template>``, never cached."""
-        context.setdefault("title", "Verification")
+        context.setdefault("title", T("Verification"))
         context.update(
             app_name=self.settings.app_name,
             prefix=self.config.prefix,
@@ -228,12 +245,14 @@ class WebCore:
         page with its status for browsers."""
         if req.wants_json:
             return problem(error)
-        title = "Temporarily unavailable" if error.status == 503 else "Cannot continue"
+        title = T("Temporarily unavailable") if error.status == 503 else T("Cannot continue")
         return self.stopped(req, error.status, error.code, title, error.message)
 
     def sign_in_refused(self, req: WebRequest, error: SignInRefused) -> WebResult:
         """A problem document for JSON clients; for browsers a page that says who can help."""
-        return problem(error) if req.wants_json else self.message(req, "Contact support", error.message, error.status)
+        return (
+            problem(error) if req.wants_json else self.message(req, T("Contact support"), error.message, error.status)
+        )
 
     def stopped(self, req: WebRequest, status: int, code: str, title: str, message: str) -> WebResult:
         """A request stopped before any challenge: a problem document for JSON clients, a
@@ -258,7 +277,7 @@ class WebCore:
     def unauthorized(self, *, max_age: float, resume: str | None, login: bool) -> WebResult:
         """The 401 a JSON client gets for a second factor: at login, or a step-up (with the
         ``resume`` token of what it asked)."""
-        description = "A second factor is needed to sign in." if login else "A recent second factor is needed."
+        description = T("A second factor is needed to sign in.") if login else T("A recent second factor is needed.")
         header = (
             f'StepUp realm="stepup", error="insufficient_user_authentication", '
             f'error_description="{description}", max_age="{int(max_age)}"'

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from .. import engine as flows
 from .._errors import StepUpError
+from .._i18n import N_, T
 from ..engine import Flow
 from ._agents import browser_name
 from ._base import WebRequest, WebResult
@@ -29,11 +30,11 @@ __all__ = ["ConsolePage"]
 #: the longest subject the search takes (the app's user ids are shorter).
 _SUBJECT_CHARS = 200
 _DONE = {
-    "unlock": "Unlocked.",
-    "reset_method": "The method was removed; the user was told on their other channels.",
-    "reset_all": "Every method was removed; the user binds a new one at their next sign-in.",
-    "forget_browsers": "Remembered browsers forgotten.",
-    "end_challenges": "Pending verifications ended.",
+    "unlock": N_("Unlocked."),
+    "reset_method": N_("The method was removed; the user was told on their other channels."),
+    "reset_all": N_("Every method was removed; the user binds a new one at their next sign-in."),
+    "forget_browsers": N_("Remembered browsers forgotten."),
+    "end_challenges": N_("Pending verifications ended."),
 }
 
 
@@ -62,7 +63,7 @@ class ConsolePage:
         if req.method == "POST":
             form = core.form(req, ConsoleForm)
             if not form.validate():
-                return core.message(req, "Not changed", form.first_error() or "Please try again.", 400)
+                return core.message(req, T("Not changed"), form.first_error() or T("Please try again."), 400)
             subject = (form.subject.data or "").strip()  # as the lookup reads it: " alice" is alice
             try:
                 yield from flows.support_action(
@@ -77,10 +78,10 @@ class ConsolePage:
         else:
             subject = (req.args.get("subject") or "").strip()
         if len(subject) > _SUBJECT_CHARS:
-            return core.message(req, "Not found", f"A user id has at most {_SUBJECT_CHARS} characters.", 422)
+            return core.message(req, T("Not found"), T("A user id has at most {n} characters.", n=_SUBJECT_CHARS), 422)
         overview = (yield from flows.subject_overview(e.context, subject)) if subject else None
         return core.page(
-            req, "console.html", 400 if error else 200, title="Support", overview=overview, query=subject,
+            req, "console.html", 400 if error else 200, title=T("Support"), overview=overview, query=subject,
             error=error, done=_DONE.get(req.args.get("done", "")), names=method_titles(e.methods),
             form=PlainForm.bind(None, req.session, e.keys), now=e.clock(), browser_name=browser_name,
         )  # fmt: skip

@@ -18,6 +18,7 @@ from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
 from .._crypto import Keyring
+from .._i18n import T
 from ..methods import TargetInput
 
 __all__ = [
@@ -59,9 +60,9 @@ class _SessionCSRF(CSRF):
         expected = session.get(_SESSION_KEY)
         value = self.meta.csrf_keys.unsign(_SALT, field.data, _CSRF_MAX_AGE)
         if not isinstance(expected, str) or not isinstance(value, str):
-            raise ValidationError("The form expired or came from another page. Please try again.")
+            raise ValidationError(T("The form expired or came from another page. Please try again."))
         if not hmac.compare_digest(value, expected):
-            raise ValidationError("The form expired or came from another page. Please try again.")
+            raise ValidationError(T("The form expired or came from another page. Please try again."))
 
 
 class StepUpForm(Form):
@@ -100,28 +101,28 @@ class PlainForm(StepUpForm):
 class ChooseForm(StepUpForm):
     """Pick a bound method (by binding id)."""
 
-    binding = RadioField("Method", validators=[InputRequired("Choose a method.")], choices=[])
+    binding = RadioField(T("Method"), validators=[InputRequired(T("Choose a method."))], choices=[])
 
 
 class CodeForm(StepUpForm):
     """Enter a code."""
 
     code = StringField(
-        "Code",
-        validators=[DataRequired("Enter the code."), Length(max=64, message="That is longer than any code.")],
+        T("Code"),
+        validators=[DataRequired(T("Enter the code.")), Length(max=64, message=T("That is longer than any code."))],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
     )
-    remember = BooleanField("Remember this browser")
+    remember = BooleanField(T("Remember this browser"))
 
 
 class BindPhoneForm(StepUpForm):
     """Bind a mobile number."""
 
     phone = StringField(
-        "Mobile number",
+        T("Mobile number"),
         validators=[
-            DataRequired("Enter a phone number."),
-            Length(max=32, message="That is too long for a phone number."),
+            DataRequired(T("Enter a phone number.")),
+            Length(max=32, message=T("That is too long for a phone number.")),
         ],
         render_kw={"autocomplete": "tel", "inputmode": "tel", "placeholder": "+44 7400 123456"},
     )
@@ -131,8 +132,8 @@ class BindEmailForm(StepUpForm):
     """Bind an email address."""
 
     email = StringField(
-        "Email address",
-        validators=[DataRequired("Enter an email address."), Length(max=254, message="That is too long.")],
+        T("Email address"),
+        validators=[DataRequired(T("Enter an email address.")), Length(max=254, message=T("That is too long."))],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
 
@@ -147,8 +148,8 @@ def bind_target_form(entry: TargetInput) -> type[StepUpForm]:
         target = StringField(
             entry.label,
             validators=[
-                DataRequired(f"Enter your {entry.label.lower()}."),
-                Length(max=320, message="That is too long."),
+                DataRequired(T("Enter your {what}.", what=entry.label.lower())),
+                Length(max=320, message=T("That is too long.")),
             ],
             render_kw={key: value for key, value in render_kw.items() if value},
         )
@@ -172,8 +173,8 @@ _CONSOLE_ACTIONS = ("unlock", "reset_method", "reset_all", "forget_browsers", "e
 class ConsoleForm(StepUpForm):
     """One change the support console makes to a subject."""
 
-    subject = HiddenField(validators=[DataRequired("Name the user."), Length(max=200)])
-    action = HiddenField(validators=[AnyOf(_CONSOLE_ACTIONS, message="Unknown action.")])
+    subject = HiddenField(validators=[DataRequired(T("Name the user.")), Length(max=200)])
+    action = HiddenField(validators=[AnyOf(_CONSOLE_ACTIONS, message=T("Unknown action."))])
     binding_id = HiddenField(validators=[Length(max=64)])
     method = HiddenField(validators=[Length(max=64)])
 
@@ -181,26 +182,26 @@ class ConsoleForm(StepUpForm):
 class ForgetBrowserForm(StepUpForm):
     """Forget one remembered browser (by its handle) or all of them (``all``)."""
 
-    browser = HiddenField(validators=[DataRequired("Choose a browser."), Length(max=64)])
+    browser = HiddenField(validators=[DataRequired(T("Choose a browser.")), Length(max=64)])
 
 
 class PasskeyForm(StepUpForm):
     """A passkey's response, which the page's script fills in from the authenticator."""
 
     credential = StringField(
-        "Passkey",
+        T("Passkey"),
         validators=[
-            DataRequired("Use your passkey first."),
-            Length(max=16384, message="That is not a passkey's response."),
+            DataRequired(T("Use your passkey first.")),
+            Length(max=16384, message=T("That is not a passkey's response.")),
         ],
     )
-    remember = BooleanField("Remember this browser")
+    remember = BooleanField(T("Remember this browser"))
 
 
 class PasskeyNameForm(StepUpForm):
     """A passkey's name: to add one under it (empty: its authenticator's), or to rename one."""
 
     name = StringField(
-        "Name", validators=[Length(max=64, message="A name is at most 64 characters.")],
-        render_kw={"autocomplete": "off", "placeholder": "e.g. Work laptop"},
+        T("Name"), validators=[Length(max=64, message=T("A name is at most 64 characters."))],
+        render_kw={"autocomplete": "off"},  # its placeholder is the page's, in the page's language
     )  # fmt: skip

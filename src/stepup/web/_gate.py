@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from .. import engine as flows
 from .. import grants
 from .._errors import ChallengeForbidden, SignInRefused, StepUpError, StoreUnavailable
+from .._i18n import T
 from ..engine import AsyncEngine, Engine, Flow
 from ..grants import login_settled
 from ._base import WebRequest, WebResult
@@ -121,7 +122,7 @@ class Gate:
             error = SignInRefused(refused)
             if req.wants_json:
                 return problem(error)
-            return self.core.stopped(req, error.status, error.code, "Contact support", error.message)
+            return self.core.stopped(req, error.status, error.code, T("Contact support"), error.message)
         return self.core.finish_login(req)
 
     @fail_closed
@@ -143,7 +144,9 @@ class Gate:
         """
         subject = req.subject
         if subject is None:
-            return self.core.stopped(req, 401, "not_signed_in", "Please sign in", "Sign in first, then try again.")
+            return self.core.stopped(
+                req, 401, "not_signed_in", T("Please sign in"), T("Sign in first, then try again.")
+            )
         description: str | None = None
         data: dict[str, Any] | None = None
         if operation is None:
@@ -195,7 +198,7 @@ class Gate:
         else:
             token = self.core.read_page_token(approval or "")
         if token is None:
-            return problem(ChallengeForbidden("The approval token is not valid."))
+            return problem(ChallengeForbidden(T("The approval token is not valid.")))
         try:
             yield from flows.consume(
                 self.core.engine.context,
@@ -235,7 +238,7 @@ class Gate:
         except StepUpError as error:
             if req.wants_json:
                 return problem(error)
-            return core.stopped(req, error.status, error.code, "Cannot continue", error.message)
+            return core.stopped(req, error.status, error.code, T("Cannot continue"), error.message)
         if req.wants_json:
             return core.unauthorized(max_age=max_age, resume=resume, login=False)
         return WebResult(status=303, redirect=f"{core.url('choose')}?r={resume}")

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from .. import engine as flows
 from .. import grants
 from .._errors import InvalidInput, SignInRefused
+from .._i18n import T
 from .._models import Binding
 from ..engine import Flow, password_may_enrol, refusal
 from ._base import WebRequest, WebResult
@@ -60,7 +61,7 @@ class Guards:
         if csrf and req.method == "POST":
             form = PlainForm.bind(req.form, req.session, core.engine.keys)
             if not form.validate():
-                return core.message(req, "Form expired", form.first_error() or "Please try again.", 400)
+                return core.message(req, T("Form expired"), form.first_error() or T("Please try again."), 400)
         subject = req.subject or ""
         # A fresh factor counts while the subject holds a binding: one earned before an
         # admin removed every method (a lost phone) was earned with what is gone.
@@ -73,8 +74,8 @@ class Guards:
                 return None
             if refused == "nothing_bound" and not grants.is_held(req.session, subject):
                 # A login from before its methods were all removed: the next one binds.
-                message = "Your sign-in methods were removed. Sign out and sign in again to set up a new one."
-                return core.message(req, "Sign in again", message, 403)
+                message = T("Your sign-in methods were removed. Sign out and sign in again to set up a new one.")
+                return core.message(req, T("Sign in again"), message, 403)
             if refused is not None:
                 return core.sign_in_refused(req, SignInRefused(refused))
         if grants.is_held(req.session, subject):
@@ -82,11 +83,11 @@ class Guards:
             # would save a request for the subject with nothing but the password.
             return core.finish_login(req)
         if not first_binding and not usable:
-            message = (
+            message = T(
                 "Changing security settings needs a recent second factor. "
                 "Add a sign-in method under your account first."
             )
-            return core.message(req, "Add a sign-in method first", message, 403)
+            return core.message(req, T("Add a sign-in method first"), message, 403)
         return (
             yield from self.gate.protect(
                 req, max_age=core.settings.sensitive_max_age, methods=None, operation=None, app=None,
@@ -106,7 +107,7 @@ class Guards:
         core = self.core
         check = core.config.admin_check
         if check is None or not check(req.subject or ""):
-            return core.message(req, "Not allowed", "Only administrators can change security settings.", 403)
+            return core.message(req, T("Not allowed"), T("Only administrators can change security settings."), 403)
         if grants.is_held(req.session, req.subject or ""):
             # A password alone does not change the security policy: the second factor first.
             return WebResult(status=303, redirect=f"{core.url('choose')}?next={quote(back, safe='/')}")
@@ -168,5 +169,5 @@ class Guards:
         decision = yield from flows.login_somewhere(e.context, subject)
         others = [b for b in bindings if b.id != binding_id and b.method != "recovery"]
         if decision.required and not others and any(b.id == binding_id and b.method != "recovery" for b in bindings):
-            raise LastMethod("This is your last sign-in method. Add another one before removing it.")
+            raise LastMethod(T("This is your last sign-in method. Add another one before removing it."))
         yield from flows.unbind(e.context, subject, binding_id)

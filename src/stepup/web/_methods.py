@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
+from .._i18n import N_, T
 from ..methods import Method, method_title, target_input
 
 __all__ = ["BUILTIN_BIND_PAGES", "BindOffer", "bind_offers", "method_titles"]
@@ -20,10 +21,10 @@ __all__ = ["BUILTIN_BIND_PAGES", "BindOffer", "bind_offers", "method_titles"]
 #: method -> (route of its own bind page, the account page's link, the words for it in
 #: "Or use ..."). In this order a login with nothing bound is offered them, plug-ins after.
 BUILTIN_BIND_PAGES: dict[str, tuple[str, str, str]] = {
-    "sms": ("bind_phone", "Add a phone", "a mobile number"),
-    "email": ("bind_email", "Add an email", "email"),
-    "totp": ("bind_totp", "Add an authenticator app", "an authenticator app"),
-    "passkey": ("passkey_add", "Add a passkey", "a passkey"),
+    "sms": ("bind_phone", N_("Add a phone"), N_("a mobile number")),
+    "email": ("bind_email", N_("Add an email"), N_("email")),
+    "totp": ("bind_totp", N_("Add an authenticator app"), N_("an authenticator app")),
+    "passkey": ("passkey_add", N_("Add a passkey"), N_("a passkey")),
 }
 
 
@@ -64,5 +65,7 @@ def bind_offers(methods: Mapping[str, Method], allowed: Collection[str], url: Ca
         if name in BUILTIN_BIND_PAGES or name not in allowed or entry is None:
             continue
         title = method_title(method)
-        offers.append(BindOffer(name, url("bind_method", method=name), entry.heading or f"Add {title}", title))
+        offers.append(
+            BindOffer(name, url("bind_method", method=name), entry.heading or T("Add {method}", method=title), title)
+        )
     return offers

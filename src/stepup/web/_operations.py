@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._errors import InvalidInput
+from .._i18n import T
 from ._base import WebRequest, is_json_type
 
 __all__ = [
@@ -121,7 +122,7 @@ class Operation:
             getlist = getattr(values, "getlist", None)
             given = list(getlist(name)) if callable(getlist) else [values.get(name)]
             if len(given) > 1:
-                raise InvalidInput(f"The field {name!r} is given more than once; send it once.")
+                raise InvalidInput(T("The field '{field}' is given more than once; send it once.", field=name))
             value = given[0] if given else None
             data[name] = "" if value is None else str(value)
             check_value(name, None if value is None else data[name], required=name in self.shown)
@@ -159,24 +160,37 @@ def check_value(name: str, value: str | None, *, required: bool) -> None:
     """
     if value is None:
         if required:
-            message = f"The field {name!r} is missing; send the request again with it."
+            message = T("The field '{field}' is missing; send the request again with it.", field=name)
             raise OperationUnreadable(message, "missing", name)
         return
     if required and not value.strip():
-        raise OperationUnreadable(f"The field {name!r} is empty; fill it in and send the request again.", "blank", name)
+        raise OperationUnreadable(
+            T("The field '{field}' is empty; fill it in and send the request again.", field=name), "blank", name
+        )
     if any(_unfit(c) for c in value):
         raise OperationUnreadable(
-            f"The field {name!r} holds characters that cannot be shown in a message (line breaks, control or "
-            "invisible characters, digits other than 0-9, or broken Unicode). Remove them and send the request again.",
+            T(
+                "The field '{field}' holds characters that cannot be shown in a message (line breaks, control or "
+                "invisible characters, digits other than 0-9, or broken Unicode). Remove them and send the request "
+                "again.",
+                field=name,
+            ),
             "characters",
             name,
         )
     if required and (value != value.strip(" ") or "  " in value):
         # "bob " and "bob  smith" read as "bob" and "bob smith" in a message.
-        message = f"The field {name!r} has spaces at its ends or in a row; remove them and send the request again."
+        message = T(
+            "The field '{field}' has spaces at its ends or in a row; remove them and send the request again.",
+            field=name,
+        )
         raise OperationUnreadable(message, "spaces", name)
     if required and len(value) > SHOWN_MAX:
-        message = f"The field {name!r} is too long to show in a message (at most {SHOWN_MAX} characters)."
+        message = T(
+            "The field '{field}' is too long to show in a message (at most {limit} characters).",
+            field=name,
+            limit=SHOWN_MAX,
+        )
         raise OperationUnreadable(message, "length", name)
 
 
@@ -212,12 +226,15 @@ def _values(req: WebRequest) -> Mapping[str, Any]:
         if isinstance(req.json, dict):
             return req.json
         if req.body:
-            raise OperationUnreadable("The body must be a JSON object holding the operation's fields.", "body")
+            raise OperationUnreadable(T("The body must be a JSON object holding the operation's fields."), "body")
         return {}
     if req.body:
         raise UnsupportedMediaType(
-            "Send this request as a form or as JSON (Content-Type: application/json): "
-            f"a body of type {req.media_type or 'unknown'!r} cannot be approved.",
+            T(
+                "Send this request as a form or as JSON (Content-Type: application/json): "
+                "a body of type '{media_type}' cannot be approved.",
+                media_type=req.media_type or "unknown",
+            ),
             "media_type",
         )
     return {}

@@ -16,6 +16,7 @@ from typing import Any
 from .. import engine as flows
 from .. import grants
 from .._errors import ChallengeNotFound, ConfigurationError, StepUpError
+from .._i18n import T
 from ..engine import Flow
 from ..methods import RelyingParty
 from ._base import WebRequest, WebResult
@@ -64,11 +65,12 @@ class PasskeyPages:
         self.core = core
         self.guards = guards
 
+    @fail_closed  # its 404 page in the request's language
     def static(self, req: WebRequest, filename: str) -> Flow[WebResult]:
         """One of stepup's static files (the passkey script), cacheable for an hour."""
         kind = _STATIC.get(filename)
         if kind is None:
-            return self.core.message(req, "Not found", "There is no such file.", 404)
+            return self.core.message(req, T("Not found"), T("There is no such file."), 404)
         yield from ()
         return WebResult(body=_static(filename), headers=[("Content-Type", kind), ("Cache-Control", "max-age=3600")])
 
@@ -81,25 +83,26 @@ class PasskeyPages:
             return core.finish_login(req)
         form = core.form(req, PasskeyNameForm)
         if not form.validate():
-            return core.message(req, "Not renamed", form.first_error() or "Please try again.", 400)
+            return core.message(req, T("Not renamed"), form.first_error() or T("Please try again."), 400)
         try:
             yield from flows.rename_passkey(core.engine.context, req.subject or "", binding_id, form.name.data)
         except StepUpError as failure:
-            return core.message(req, "Not renamed", failure.message, failure.status)
+            return core.message(req, T("Not renamed"), failure.message, failure.status)
         return WebResult(status=303, redirect=f"{core.url('account')}?renamed=1")
 
+    @fail_closed  # its problem documents in the request's language
     def api_passkey_options(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """``GET /api/challenges/<token>/passkey``: the options for
         ``navigator.credentials.create`` (a bind challenge) or ``.get``, as JSON, for a
         single-page app; its response goes to ``.../verify`` as ``{"credential": ...}``."""
         core = self.core
         if req.subject is None:
-            body = {"title": "Sign in first.", "status": 401, "code": "not_signed_in"}
+            body = {"title": T("Sign in first."), "status": 401, "code": "not_signed_in"}
             return WebResult(status=401, json=body, headers=[("Content-Type", "application/problem+json")])
         page = core.read_page_token(token)
         try:
             if page is None:
-                raise ChallengeNotFound("No such challenge. Start again.")
+                raise ChallengeNotFound(T("No such challenge. Start again."))
             options = yield from flows.passkey_options(
                 core.engine.context, page["c"], subject=req.subject, session=core.nonce(req),
                 relying_party=request_rp(core, req),

@@ -9,7 +9,7 @@ never a header read again by hand, so that what stepup approves is what the view
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from .._config import Settings
@@ -47,7 +47,7 @@ def web_request(
     settings: Settings, *, method: str, path: str, query_string: str, args: Mapping[str, str],
     headers: Mapping[str, str], session: MutableMapping[str, Any], subject: str | None, peer: str | None,
     forwarded_for: str, cookies: Mapping[str, str], content_type: str, body: bytes, too_large: bool,
-    is_json: bool, form: Any,
+    is_json: bool, form: Any, locale_selector: Callable[[], object] | None = None,
 ) -> WebRequest:  # fmt: skip
     """A request as the web layer sees it, from the parts the adapter's framework read.
 
@@ -58,6 +58,7 @@ def web_request(
     :param too_large: the body was over ``max_resume_body`` and was not read.
     :param is_json: the framework reads the body as JSON (by its media type).
     :param form: the framework's parsed form, or ``None`` when the body is not one.
+    :param locale_selector: the app's choice of language, asked only when needed.
     """
     data, json_error = parse_json(body) if is_json else (None, False)
     return WebRequest(
@@ -76,6 +77,7 @@ def web_request(
         body=body,
         too_large=too_large,
         device_token=cookies.get(settings.device_cookie),
+        locale_selector=locale_selector,
     )
 
 
