@@ -194,10 +194,10 @@ class Settings:
     #: sends ``X-Frame-Options: DENY``, ``'self'`` ``SAMEORIGIN``.
     frame_ancestors: str = "'none'"
     #: the WebAuthn relying party id of passkeys: the site's registrable domain
-    #: (``bank.example``). Empty: the request's host, on HTTPS or ``localhost`` only.
+    #: (``bank.example``). Empty: passkeys on ``http://localhost`` only (never a Host header's).
     webauthn_rp_id: str = ""
     #: the origins passkeys may be used from (``https://bank.example``). Empty: the
-    #: request's own, on HTTPS or ``localhost`` only; set, a request from another origin
+    #: request's own, over HTTPS to the rp id or under it; set, a request from another origin
     #: is stopped with a configuration error that names it.
     webauthn_origins: tuple[str, ...] = ()
     #: user verification (a PIN, a fingerprint) asked of a passkey at 2FA at login:

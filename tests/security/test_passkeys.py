@@ -155,3 +155,29 @@ def test_passkey_challenges_are_limited_per_subject_like_any(engine):
     with pytest.raises(stepup.RateLimited):
         for _ in range(50):
             engine.start("carol", "passkey")
+
+
+@pytest.mark.parametrize(
+    ("host", "https", "settings", "takes"),
+    [
+        # A phishing proxy passes its own Host: without the site's name set, no passkey
+        # is made or accepted under a name taken from it.
+        ("phish.example", True, {}, False),
+        ("phish.localhost:5000", False, {}, False),
+        ("bank.example", True, {}, False),
+        ("localhost:5000", False, {}, True),  # development
+        # With the site's name set, its own host and those under it (the browser refuses
+        # any other for that name, so a passkey stays the site's).
+        ("bank.example", True, {"webauthn_rp_id": "bank.example"}, True),
+        ("login.bank.example", True, {"webauthn_rp_id": "bank.example"}, True),
+        ("phish.example", True, {"webauthn_rp_id": "bank.example"}, False),
+        ("bank.example", False, {"webauthn_rp_id": "bank.example"}, False),  # not over HTTPS
+    ],
+)
+def test_the_site_name_is_never_taken_from_a_hosts_header_alone(host, https, settings, takes):
+    party = RelyingParty.for_request(stepup.Settings(secret_key="s" * 40, **settings), host=host, https=https)
+    if takes:
+        assert party.checked().id == settings.get("webauthn_rp_id", "localhost")
+    else:
+        with pytest.raises(stepup.ConfigurationError, match="STEPUP_WEBAUTHN_RP_ID"):
+            party.checked()

@@ -64,9 +64,14 @@ class RelyingParty:
 
     @classmethod
     def for_request(cls, settings: Settings, *, host: str, https: bool) -> RelyingParty:
-        """The relying party of a request to ``host``: the settings' rp id and origins, or
-        else the request's own host and origin, which are safe only over HTTPS or on
-        ``localhost`` (browsers offer WebAuthn nowhere else anyway).
+        """The relying party of a request to ``host``: the settings' rp id and origins.
+
+        The request's ``Host`` names the site only where that is safe: anyone can send any
+        ``Host``, and a reverse-proxy phishing site passes its own, so a passkey made under
+        a name taken from it would be a passkey for the phishing site. Without
+        ``STEPUP_WEBAUTHN_ORIGINS``, an origin is taken from the request only when its host
+        is the rp id ``STEPUP_WEBAUTHN_RP_ID`` or under it (browsers refuse any other, so a
+        passkey stays bound to the site's own name), or on ``localhost`` for development.
 
         :param host: the request's ``Host`` (with its port, if any).
         :param https: the request came over HTTPS.
@@ -83,14 +88,14 @@ class RelyingParty:
                 )
                 return cls(rp_id, settings.webauthn_origins, name, why)
             return cls(rp_id, settings.webauthn_origins, name)
-        local = hostname in ("localhost", "127.0.0.1", "[::1]") or hostname.endswith(".localhost")
-        if not (https or local):
-            why = (
-                f"Passkeys need HTTPS: this page was reached at {origin}. Serve it over HTTPS, or set "
-                "STEPUP_WEBAUTHN_RP_ID and STEPUP_WEBAUTHN_ORIGINS."
-            )
-            return cls(rp_id, (origin,), name, why)
-        return cls(rp_id, (origin,), name)
+        named = bool(settings.webauthn_rp_id) and (hostname == rp_id or hostname.endswith("." + rp_id))
+        if hostname == "localhost" or (named and https):
+            return cls(rp_id, (origin,), name)
+        why = (
+            f"Passkeys need the site's name: this page was reached at {origin}. Set STEPUP_WEBAUTHN_RP_ID "
+            "(and STEPUP_WEBAUTHN_ORIGINS), serve it over HTTPS, or use http://localhost for development."
+        )
+        return cls(rp_id, (origin,), name, why)
 
     def checked(self) -> RelyingParty:
         """This relying party, once found usable.
