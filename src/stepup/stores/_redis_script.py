@@ -8,7 +8,9 @@ one entry per key: the values expected, the values to write and what to do with 
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import secrets
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -56,6 +58,24 @@ return 1
 
 #: one encoder for every envelope (``json.dumps`` with separators makes one per call).
 _encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+class _WriteIds:
+    """Write ids unique to this process: a random prefix, drawn again in a forked child,
+    and a counter (a draw from the OS per record written was a system call each)."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._prefix = ""
+        self._count = itertools.count()
+
+    def __call__(self) -> str:
+        if self._pid != os.getpid():
+            self._pid, self._prefix, self._count = os.getpid(), secrets.token_hex(8), itertools.count()
+        return f"{self._prefix}{next(self._count):x}"
+
+
+_write_id = _WriteIds()
 
 
 def held(args: list[Any], n: int) -> list[bytes | None]:
@@ -107,7 +127,7 @@ def plan(
             expires_at, op = clock() + ttl, str(max(1, int(ttl * 1000)))
         else:
             op = "keep" if record is not None and expires_at is not None else "none"
-        envelope = {"v": written, "e": expires_at, "w": secrets.token_hex(8)}
+        envelope = {"v": written, "e": expires_at, "w": _write_id()}
         values.append(_encode(envelope).encode())
         ops.append(op)
     if not check and all(op == "check" for op in ops):
