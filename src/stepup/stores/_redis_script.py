@@ -58,6 +58,8 @@ return 1
 
 #: one encoder for every envelope (``json.dumps`` with separators makes one per call).
 _encode = json.JSONEncoder(separators=(",", ":")).encode
+#: and one decoder, given text: ``json.loads`` of bytes first guesses their encoding.
+_decode = json.JSONDecoder().decode
 
 
 class _WriteIds:
@@ -91,7 +93,7 @@ def read(raw: bytes | None, clock: Clock) -> tuple[Record | None, float | None]:
     """The live record in a stored value and its expiry (``None``: none)."""
     if raw is None:
         return None, None
-    envelope = json.loads(raw)
+    envelope = _decode(raw.decode())
     expires_at = envelope["e"]
     if expires_at is not None and expires_at <= clock():
         return None, None
