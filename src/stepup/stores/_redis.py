@@ -177,19 +177,21 @@ class _RedisStoreBase:
                 writes, fn = after(self._remembered(read_names))
                 names = read_names + [self._name(kind, key) for kind, key, _ in writes]
                 consulted = names
-                if not self._in_one_script(names):
-                    if not fresh.issuperset(read_names):
-                        raise _Unconfirmed
-                    return (yield from _update_each(self, writes, fn))  # a cluster, across slots
-                raws = [self._seen.get(name) for name in names]
-                ttls = [None] * n + [ttl for *_, ttl in writes]
-                args, result = self._plan(raws, keeping_reads(n, fn), ttls, not fresh.issuperset(names), checked=n)
+                across = not self._in_one_script(names)  # a cluster, across slots
+                if across and not fresh.issuperset(read_names):
+                    raise _Unconfirmed
+                if not across:
+                    raws = [self._seen.get(name) for name in names]
+                    ttls = [None] * n + [ttl for *_, ttl in writes]
+                    args, result = self._plan(raws, keeping_reads(n, fn), ttls, not fresh.issuperset(names), checked=n)
             except Exception:
                 if fresh.issuperset(consulted):
                     raise
                 fresh = set(consulted)
                 self._remember(consulted, (yield from self._io(self._mget(consulted))))
                 continue
+            if across:  # the records read, as Redis just gave them; the writes one by one
+                return (yield from _update_each(self, writes, fn))
             if args is None:
                 return result
             reply: Any = yield from self._io(Call(self._commands, "script", names, args))
