@@ -58,8 +58,8 @@ def _worker(url: str, base: int, seconds: float, go: Any, back: Any, ready: Any)
     from . import challenge_path as cp
 
     # Two uses a user, not four: across hash slots a start is atomic per record only, and
-    # one that loses a race on the shared country and prefix limits is charged again for
-    # the records it had not yet written, re-evaluating the limits it had (docs/scaling.md).
+    # one that loses a race on the shared country and prefix limits evaluates its limits
+    # again with its own hits in the records it had written (docs/scaling.md).
     cp._USES_PER_USER = 2  # noqa: SLF001
     engine, outbox = cp._engine(url)  # noqa: SLF001
     users = cp._Users(engine, base=base, count=3000)  # noqa: SLF001
