@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,43 +61,19 @@ class _Keep:
 
 def fst_case(folder: Path) -> Callable[[int], None]:
     """Flask-Security-Too's SMS code path, as a batch function."""
-    from flask import Flask
-    from flask_security import Security, SQLAlchemyUserDatastore
-    from flask_security.models import fsqla_v3 as fsqla
     from flask_security.twofactor import tf_send_security_token
     from flask_security.utils import SmsSenderFactory
-    from flask_sqlalchemy import SQLAlchemy
+
+    from ._fst import fst_app
 
     SmsSenderFactory.senders["Keep"] = _Keep  # type: ignore[assignment]
-    app = Flask("bench_fst_tf")
-    app.config.update(
-        SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnop",
-        SECURITY_PASSWORD_SALT="bench-salt",
-        SECURITY_PASSWORD_HASH="plaintext",
-        SECURITY_TWO_FACTOR=True,
-        SECURITY_TWO_FACTOR_ENABLED_METHODS=["sms"],
-        SECURITY_TOTP_SECRETS={"1": "bench-totp-secret-0123456789abcdef"},
-        SECURITY_TOTP_ISSUER="bench",
-        SECURITY_SMS_SERVICE="Keep",
-        SECURITY_SMS_SERVICE_CONFIG={"PHONE_NUMBER": "+15005550006"},
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'fst.sqlite3'}",
-        WTF_CSRF_ENABLED=False,
-    )
-    db = SQLAlchemy(app)
-    fsqla.FsModels.set_db_info(db)
-
-    class Role(db.Model, fsqla.FsRoleMixin):  # type: ignore[name-defined,misc]
-        pass
-
-    class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined,misc]
-        pass
-
-    datastore = SQLAlchemyUserDatastore(db, User, Role)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        security = Security(app, datastore)
+    app, db, datastore, security = fst_app(
+        "bench_fst_tf", f"sqlite:///{folder / 'fst.sqlite3'}",
+        SECURITY_TWO_FACTOR=True, SECURITY_TWO_FACTOR_ENABLED_METHODS=["sms"],
+        SECURITY_TOTP_SECRETS={"1": "bench-totp-secret-0123456789abcdef"}, SECURITY_TOTP_ISSUER="bench",
+        SECURITY_SMS_SERVICE="Keep", SECURITY_SMS_SERVICE_CONFIG={"PHONE_NUMBER": "+15005550006"},
+    )  # fmt: skip
     with app.app_context():
-        db.create_all()
         user = datastore.create_user(email="alice@example.com", password="alice-password")
         user.tf_primary_method = "sms"
         user.tf_phone_number = "+447700900123"

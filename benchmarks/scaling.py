@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,24 +21,17 @@ __all__ = ["main"]
 
 
 def _cluster(base: Path) -> tuple[list[Any], str]:
+    """The tests' three-node cluster (tests/support/redis_servers.py)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.support.redis_servers import RedisServer, binary, command, wait_until
+    from tests.support.redis_servers import start_cluster
 
-    nodes = []
-    for i in range(3):
-        node = RedisServer(
-            base / f"node-{i}", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-            "--cluster-node-timeout", "5000", with_bus=True,
-        )  # fmt: skip
-        nodes.append(node.start())
-    addresses = [f"127.0.0.1:{n.port}" for n in nodes]
-    subprocess.run(
-        [binary("redis-cli"), "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
-    )  # fmt: skip
-    for node in nodes:
-        wait_until(lambda node=node: b"cluster_state:ok" in command(node.port, "CLUSTER", "INFO"), "cluster")
-    return nodes, "redis+cluster://" + ",".join(addresses)
+    nodes: list[Any] = []
+    try:
+        return nodes, start_cluster(base, nodes)
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
 
 
 def _stats(ports: list[int]) -> list[dict[str, tuple[int, float]]]:
