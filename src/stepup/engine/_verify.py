@@ -15,7 +15,7 @@ from .._i18n import T
 from .._models import Approval, Binding, Challenge
 from ..methods import RelyingParty
 from ..stores import ManyMutator, Write
-from ._bindings import bind_from, mark_used
+from ._bindings import bind_from, mark_used, marked_used
 from ._charges import Hit, contact_failure_hits
 from ._context import Context
 from ._effects import CHALLENGE, FAILURES, SUBJECT, Flow, delete, update, update_after
@@ -116,7 +116,8 @@ def _verified(
     if outcome.verdict == "approved" and outcome.error is None:
         if claimed is not None:
             yield from delete(ctx, FAILURES, key)
-        return (yield from _approval(ctx, after))
+        # A sent code's step marked its binding used already.
+        return (yield from _approval(ctx, after, marked=sent is not None))
     if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
         _audit_wrong(ctx, outcome, after, failures)
     else:
@@ -219,7 +220,7 @@ def _charging(
     return limits.items(hits), step
 
 
-def _approval(ctx: Context, approved: Challenge) -> Flow[Approval]:
+def _approval(ctx: Context, approved: Challenge, *, marked: bool = False) -> Flow[Approval]:
     """What a right code hands back, once its binding is stored for a bind challenge."""
     ctx.emit("verified", approved)
     passed = {"login": "login_passed", "step_up": "step_up_passed"}.get(approved.purpose)
@@ -228,7 +229,7 @@ def _approval(ctx: Context, approved: Challenge) -> Flow[Approval]:
     binding: Binding | None = None
     if approved.purpose == "bind":
         binding = yield from bind_from(ctx, approved)
-    elif approved.subject is not None and approved.method != PASSKEY:  # a passkey's step marked it
+    elif approved.subject is not None and approved.method != PASSKEY and not marked:  # a passkey's step marked it
         yield from mark_used(ctx, approved)
     return Approval(
         challenge_id=approved.id,
@@ -249,7 +250,7 @@ def _sent_step(
     """The step checking a sent code (SMS, email) atomically over the challenge and the
     method's failure record, on a store atomic across records: the verification charged,
     the back-off and the lock checked, the code evaluated and the failure counted (or the
-    count cleared by a right code) together, so codes racing in from many sessions are
+    count cleared and the binding marked used by a right code) together, so codes racing in from many sessions are
     counted one after the other, as :func:`claim_attempt` does in three steps.
 
     Its result's outcome has no challenge and the error when nothing was evaluated: a
@@ -259,9 +260,18 @@ def _sent_step(
     """
     digits, keys, now, limits = ascii_code(code), ctx.keys, ctx.clock(), ctx.limits
     key, counted = challenge_failure_key(challenge), contact_failure_hits(challenge.subject, client)
-    v = len(verifying)
+    v, k = len(verifying), 2 + len(verifying) + len(counted)
+    # The subject's record, for a right code's last-used mark (a bind's binding is new).
+    marks = challenge.subject is not None and challenge.purpose != "bind"
+    owner = [(SUBJECT, challenge.subject or "", None)] if marks else []
 
     def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
+        new, opened = _sent(records[:k])
+        if owner and opened[2] is not None and opened[2][0].verdict == "approved" and opened[2][0].error is None:
+            return [*new, marked_used(ctx, challenge, records[k], now)], opened
+        return [*new, *records[k:]], opened
+
+    def _sent(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
         failures, record, *limited = records
         verified, refused = limits.charge(verifying, limited[:v], now)
         if refused is not None:
@@ -284,7 +294,7 @@ def _sent_step(
         return [left, new, *verified, *rest], (challenge, True, (outcome, left))
 
     items = [(FAILURES, key, FAILURES_TTL), (CHALLENGE, challenge.id, None), *limits.items(verifying)]
-    return [*items, *limits.items(counted)], step
+    return [*items, *limits.items(counted), *owner], step
 
 
 def _evaluate(
