@@ -19,8 +19,19 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(PY) -m examples.flask_app
+# The demo runs in a venv of its own with only what it needs (the [demo] extra: stepup,
+# Flask, Flask-Login and prometheus-client; some 20 packages), not the test and lint tools `make test` installs.
+DEMO_VENV := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
+
+$(DEMO_STAMP): pyproject.toml
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q python3-venv)
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install -q -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	$(DEMO_VENV)/bin/python -m examples.flask_app
 
 # The browser suite (tests/browser) drives Debian's Chromium, never a browser Playwright downloads.
 CHROMIUM := /usr/bin/chromium
@@ -109,4 +120,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) $(addprefix .venv-,$(VERSIONS)) .pytest_cache build dist
+	rm -rf $(VENV) $(DEMO_VENV) $(addprefix .venv-,$(VERSIONS)) .pytest_cache build dist

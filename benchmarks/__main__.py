@@ -87,7 +87,24 @@ def _challenge_path(report: Report, quick: bool) -> None:
         report.challenges("redis", fills, samples, rounds=rounds, batch=50, version=server.version())
         for fill in fills:
             fill.engine.close()
+        from . import redis_floor
+
+        floor_rounds = 5 if quick else 21
+        report.redis_floor(redis_floor.run(server, rounds=floor_rounds, batch=100), rounds=floor_rounds, batch=100)
+        _peer_challenge(report, quick, server.url(13))
     _log("challenge path, Redis: done")
+
+
+def _peer_challenge(report: Report, quick: bool, redis_url: str | None) -> None:
+    import tempfile
+
+    from . import peer_challenge
+
+    rounds, batch = (3, 5) if quick else (11, 20)
+    with tempfile.TemporaryDirectory(prefix="stepup-bench-peer-") as folder:
+        samples = peer_challenge.run(Path(folder), redis_url, rounds=rounds, batch=batch)
+    report.peer_challenge(samples, rounds=rounds, batch=batch)
+    _log("challenge path against Flask-Security-Too: done")
 
 
 def _under_load(report: Report, quick: bool) -> None:

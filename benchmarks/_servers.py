@@ -27,6 +27,15 @@ _RAISED = {
     "STEPUP_LIMIT_CHALLENGES_PER_SUBJECT": "1000000/15 minutes",
     "STEPUP_LIMIT_CHALLENGES_PER_TARGET": "1000000/15 minutes",
     "STEPUP_LIMIT_SENDS_PER_TARGET": "1000000/hour",
+    "STEPUP_LIMIT_BOUND_CHALLENGES_PER_TARGET": "1000000/15 minutes",
+    "STEPUP_LIMIT_BOUND_SENDS_PER_TARGET": "1000000/hour",
+    # each client saves a request to replay in every flow (one a transfer)
+    "STEPUP_LIMIT_RESUMES_PER_SUBJECT": "1000000/15 minutes",
+    "STEPUP_LIMIT_RESUMES_PER_LOGIN": "1000000/15 minutes",
+    # every client is 127.0.0.1, and a run sends thousands of codes an hour
+    "STEPUP_LIMIT_CHALLENGES_PER_CLIENT": "100000000/15 minutes",
+    "STEPUP_LIMIT_SMS_TOTAL": "100000000/hour",
+    "STEPUP_LIMIT_BOUND_SMS_TOTAL": "100000000/hour",
 }
 
 

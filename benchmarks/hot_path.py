@@ -146,34 +146,11 @@ def flask_setups() -> dict[str, Callable[[int], None]]:
 def peer_setups() -> dict[str, Callable[[int], None]]:
     """Flask-Security-Too's ``auth_required`` with and without ``within``, and stepup's
     ``login_required`` and ``step_up_required`` on the same route, as batch functions."""
-    import warnings
+    from flask_security import auth_required, login_user
 
-    from flask import Flask
-    from flask_security import Security, SQLAlchemyUserDatastore, auth_required, login_user
-    from flask_security.models import fsqla_v3 as fsqla
-    from flask_sqlalchemy import SQLAlchemy
+    from ._fst import fst_app
 
-    app = Flask("bench_fst")
-    app.config.update(
-        SECRET_KEY=SECRET,
-        SECURITY_PASSWORD_SALT="bench-salt",
-        SECURITY_PASSWORD_HASH="plaintext",
-        SQLALCHEMY_DATABASE_URI="sqlite://",
-        WTF_CSRF_ENABLED=False,
-    )
-    db = SQLAlchemy(app)
-    fsqla.FsModels.set_db_info(db)
-
-    class Role(db.Model, fsqla.FsRoleMixin):  # type: ignore[name-defined,misc]
-        pass
-
-    class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined,misc]
-        pass
-
-    datastore = SQLAlchemyUserDatastore(db, User, Role)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        Security(app, datastore)
+    app, db, datastore, _ = fst_app("bench_fst", "sqlite://")
 
     @app.post("/bench-login")
     def bench_login() -> str:
@@ -185,7 +162,6 @@ def peer_setups() -> dict[str, Callable[[int], None]]:
     app.add_url_rule("/fresh", "fresh", auth_required("session", within=5)(lambda: "ok"))
 
     with app.app_context():
-        db.create_all()
         datastore.create_user(email="alice@example.com", password="alice-password")
         datastore.commit()
         client = app.test_client()

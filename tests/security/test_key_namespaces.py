@@ -129,15 +129,24 @@ class _LockLands:
         self.inner = store
         self.atomic_many = store.atomic_many
         self.armed = False
+        if hasattr(store, "update_after"):  # a read and its write in one step (Redis)
+            self.update_after = self._update_after
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def update_many(self, items: Any, fn: Any) -> Any:
+    def _land(self) -> None:
         if self.armed:
             self.armed = False
             self.inner.update("failures", "sms:alice", lambda _: ({"count": 100, "locked": True}, None), None)
+
+    def update_many(self, items: Any, fn: Any) -> Any:
+        self._land()
         return self.inner.update_many(items, fn)
+
+    def _update_after(self, reads: Any, after: Any) -> Any:
+        self._land()
+        return self.inner.update_after(reads, after)
 
 
 def test_a_lock_that_lands_before_a_challenge_is_written_is_honoured(store_url, clock, sms):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.redis_servers import RedisServer, answers, binary, command, free_port, wait_until
+from tests.support.redis_servers import RedisServer, answers, binary, command, free_port, start_cluster, wait_until
 
 
 @pytest.fixture
@@ -44,26 +44,9 @@ def redis_url(redis_server: RedisServer) -> str:
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Three ``redis-server`` nodes made into one Redis Cluster (no replicas):
     ``redis+cluster://127.0.0.1:PORT,...``."""
-    base = tmp_path_factory.mktemp("cluster")
     nodes: list[RedisServer] = []
     try:
-        for i in range(3):
-            node = RedisServer(
-                base / f"node-{i}", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                "--cluster-node-timeout", "5000", with_bus=True,
-            )  # fmt: skip
-            nodes.append(node.start())
-        addresses = [f"127.0.0.1:{n.port}" for n in nodes]
-        subprocess.run(
-            [binary("redis-cli"), "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
-        )  # fmt: skip
-        for node in nodes:
-            wait_until(
-                lambda node=node: b"cluster_state:ok" in command(node.port, "CLUSTER", "INFO"),  # type: ignore[misc]
-                f"cluster node {node.port} did not reach cluster_state:ok",
-            )
-        yield "redis+cluster://" + ",".join(addresses)
+        yield start_cluster(tmp_path_factory.mktemp("cluster"), nodes)
     finally:
         for node in nodes:
             node.stop()

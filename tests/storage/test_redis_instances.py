@@ -126,14 +126,14 @@ def test_a_function_refusing_a_stale_record_runs_again_on_what_redis_holds(
 def commands(instances: tuple[RedisStore, RedisStore], monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The commands the first instance sends, one round trip each."""
     sent: list[str] = []
-    client = instances[0]._client  # noqa: SLF001
-    execute = client.execute_command
+    commands = instances[0]._commands  # noqa: SLF001
+    send = commands.send
 
-    def counting(*args: Any, **options: Any) -> Any:
+    def counting(*args: Any) -> Any:
         sent.append(str(args[0]).upper())
-        return execute(*args, **options)
+        return send(*args)
 
-    monkeypatch.setattr(client, "execute_command", counting)
+    monkeypatch.setattr(commands, "send", counting)
     instances[0].update("warm", "up", lambda r: (None, None))  # loads the script
     sent.clear()
     return sent
@@ -169,3 +169,43 @@ def test_large_records_do_not_grow_what_an_instance_remembers_past_a_few_mebibyt
         tracemalloc.stop()
     assert grown < 6 * 2**20
     assert one.update("challenge", "0", lambda r: (None, r == {"request": body})) is True  # forgotten, not lost
+
+
+# -- update_after: what a step writes depends on what it read -----------------------------------
+
+
+def _count_at(records: list[Record | None]) -> tuple[list[tuple[str, str, float | None]], Any]:
+    """Writes a counter named by the record read, as a verify charges a challenge's target."""
+    if records[0] is None:
+        raise Missing
+    return [("counter", records[0]["target"], 60.0)], _increment_all
+
+
+def test_a_step_that_reads_then_writes_is_one_round_trip_and_sees_the_other_instances_change(
+    instances: tuple[RedisStore, RedisStore], commands: list[str]
+) -> None:
+    one, two = instances
+    one.update("binding", "alice", lambda r: ({"target": "a"}, None))
+    commands.clear()
+    one.update_after([("binding", "alice")], _count_at)
+    assert commands == ["EVALSHA"]
+    two.update("binding", "alice", lambda r: ({"target": "b"}, None))
+    commands.clear()
+    one.update_after([("binding", "alice")], _count_at)  # its memory says "a": refused, then "b"
+    assert commands == ["EVALSHA", "EVALSHA"]
+    assert one.get_many([("counter", "a"), ("counter", "b")]) == [{"n": 1}, {"n": 1}]
+
+
+def test_a_step_refused_on_a_remembered_record_is_refused_only_once_redis_confirms_it(
+    instances: tuple[RedisStore, RedisStore],
+) -> None:
+    one, two = instances
+    with pytest.raises(Missing):
+        one.update_after([("binding", "bob")], _count_at)
+    two.update("binding", "bob", lambda r: ({"target": "c"}, None))  # one remembers it absent
+    one.update_after([("binding", "bob")], _count_at)
+    assert two.get("counter", "c") == {"n": 1}
+    two.delete("binding", "bob")
+    with pytest.raises(Missing):  # one remembers it there: the script refuses, the error stands
+        one.update_after([("binding", "bob")], _count_at)
+    assert two.get("counter", "c") == {"n": 1}

@@ -114,6 +114,28 @@ class RedisServer:
             self._process = None
 
 
+def start_cluster(base: Path, nodes: list[RedisServer]) -> str:
+    """Three ``redis-server`` nodes under ``base`` made into one Redis Cluster (no
+    replicas), each appended to ``nodes`` once started (for the caller to stop):
+    ``redis+cluster://127.0.0.1:PORT,...``."""
+    for i in range(3):
+        node = RedisServer(
+            base / f"node-{i}", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", "5000", with_bus=True,
+        )  # fmt: skip
+        nodes.append(node.start())
+    addresses = [f"127.0.0.1:{n.port}" for n in nodes]
+    subprocess.run(
+        [binary("redis-cli"), "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
+    )  # fmt: skip
+    for node in nodes:
+        wait_until(
+            lambda node=node: b"cluster_state:ok" in command(node.port, "CLUSTER", "INFO"),  # type: ignore[misc]
+            f"cluster node {node.port} did not reach cluster_state:ok",
+        )
+    return "redis+cluster://" + ",".join(addresses)
+
 
 @pytest.fixture
 def redis_factory(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:

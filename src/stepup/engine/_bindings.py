@@ -28,7 +28,7 @@ from ._records import read_policy, read_subject
 
 __all__ = [
     "begin_bind", "bind_from", "binding_view", "bindings", "generate_recovery_codes",
-    "import_binding", "mark_used", "reset", "unbind",
+    "import_binding", "mark_used", "marked_used", "reset", "unbind",
 ]  # fmt: skip
 
 
@@ -146,19 +146,22 @@ def _notify(ctx: Context, subject: str, change: str, changed: Binding) -> Flow[N
 def mark_used(ctx: Context, approved: Challenge) -> Flow[None]:
     """Note when the binding that passed ``approved`` was last used (a TOTP or recovery
     challenge's target is its binding's id; a delivered one's, its phone or address)."""
-    now, by_id = ctx.clock(), not ctx.method(approved.method).channel
+    now = ctx.clock()
+    yield from update(ctx, SUBJECT, approved.subject or "", lambda r: (marked_used(ctx, approved, r, now), None), None)
 
-    def used(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, None]:
-        if record is None:
-            return None, None
-        marked = [
-            {**b, "last_used": now}
-            if b["method"] == approved.method and (b["id"] if by_id else b.get("target")) == approved.target else b
-            for b in record.get("bindings", [])
-        ]  # fmt: skip
-        return {**record, "bindings": marked}, None
 
-    yield from update(ctx, SUBJECT, approved.subject or "", used, None)
+def marked_used(ctx: Context, approved: Challenge, record: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
+    """The subject's record with the binding that passed ``approved`` marked used at
+    ``now`` (pure: :func:`mark_used`, and a verify's own step on an atomic store)."""
+    if record is None:
+        return None
+    by_id = not ctx.method(approved.method).channel
+    marked = [
+        {**b, "last_used": now}
+        if b["method"] == approved.method and (b["id"] if by_id else b.get("target")) == approved.target else b
+        for b in record.get("bindings", [])
+    ]  # fmt: skip
+    return {**record, "bindings": marked}
 
 
 def bindings(ctx: Context, subject: str) -> Flow[list[Binding]]:

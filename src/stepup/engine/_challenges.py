@@ -4,6 +4,7 @@ cancel, consume (an operation approval, once), and reading it."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,7 +15,7 @@ from .._i18n import T
 from .._models import PURPOSES, Challenge
 from ._accepted import accepts, check_accepted
 from ._context import Context
-from ._effects import POLICY, SUBJECT, Flow, get_many
+from ._effects import POLICY, SUBJECT, Flow
 from ._in_force import check_in_force
 from ._issue import ChallengeSpec, issue
 from ._limits import charge
@@ -73,27 +74,30 @@ def start(
     if purpose == "operation" and not operation:
         raise InvalidInput(T("An operation challenge needs an operation description."))
     accepted = None if methods is None else sorted(set(methods))
+    m, approved = ctx.method(method), operation if operation_data is None else operation_data
+    if not accepts(accepted, m.name):
+        raise MethodNotAvailable(T("{method} is not accepted here. Choose another method.", method=m.name))
     spec = ChallengeSpec(
         subject, method, purpose, "", operation=operation, request=request, session=session,
         app=app, route=route, client=client, accepted=accepted, locale=locale,
+        operation_digest=ctx.operation_digest(approved) if purpose == "operation" else None,
     )  # fmt: skip
-    spec = yield from _for_binding(ctx, spec, binding_id)
-    if purpose == "operation":
-        digest = ctx.operation_digest(operation if operation_data is None else operation_data)
-        spec = _replace(spec, operation_digest=digest)
-    return (yield from issue(ctx, spec))
+    # The policy and the subject's bindings are read in the step that charges and stores.
+    aim = functools.partial(_for_binding, ctx, binding_id=binding_id)
+    return (yield from issue(ctx, spec, [(POLICY, POLICY), (SUBJECT, subject)], aim))
 
 
-def _for_binding(ctx: Context, spec: ChallengeSpec, binding_id: str | None) -> Flow[ChallengeSpec]:
+def _for_binding(
+    ctx: Context, spec: ChallengeSpec, records: list[dict[str, Any] | None], binding_id: str | None
+) -> ChallengeSpec:
     """``spec`` aimed at the subject's binding of its method, with the email fallback of
-    an SMS code, once the method is found allowed and accepted here.
+    an SMS code, once the method is found allowed (pure: ``records`` are the policy and
+    the subject).
 
-    :raises MethodNotAvailable: unknown, switched off, not bound, or not accepted here.
+    :raises MethodNotAvailable: switched off or not bound.
     """
     m, subject = ctx.method(spec.method), spec.subject or ""
-    if not accepts(spec.accepted, m.name):
-        raise MethodNotAvailable(T("{method} is not accepted here. Choose another method.", method=m.name))
-    stored, record = yield from get_many(ctx, [(POLICY, POLICY), (SUBJECT, subject)])
+    stored, record = records
     allowed = ctx.policy_cache.keep(stored, ctx.clock()).methods(app=spec.app, route=spec.route, subject=subject)
     if m.name not in allowed:
         raise MethodNotAvailable(T("{method} is switched off here. Choose another method.", method=m.name))

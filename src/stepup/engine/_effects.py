@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 
 from .._models import Message
 from .._twin import Call, Steps
-from ..stores import Item, ManyMutator, Mutator, Record, Write
+from ..stores import AfterRead, Item, ManyMutator, Mutator, Record, Write
+from ..stores import update_after as _update_after
 from ._context import Context
 
 __all__ = [
     "CHALLENGE", "FAILURES", "POLICY", "SUBJECT", "Flow",
-    "delete", "get", "get_many", "send", "update", "update_many",
+    "delete", "get", "get_many", "send", "update", "update_after", "update_many",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -51,6 +52,12 @@ def update(ctx: Context, kind: str, key: str, fn: Mutator[T], ttl: float | None 
 def update_many(ctx: Context, items: Sequence[Write], fn: ManyMutator[T]) -> Call[T]:
     """One atomic step over several records (``store.update_many``)."""
     return Call(ctx.store, "update_many", items, fn)
+
+
+def update_after(ctx: Context, reads: Sequence[Item], after: AfterRead[T]) -> Flow[T]:
+    """Read ``reads`` and write what ``after`` makes of them (:func:`stepup.stores.update_after`):
+    one round trip on the Redis store, a read and an ``update_many`` elsewhere."""
+    return _update_after(ctx.store, reads, after)
 
 
 def delete(ctx: Context, kind: str, key: str) -> Call[None]:

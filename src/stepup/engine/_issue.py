@@ -8,17 +8,19 @@ Every challenge starts here (login, step-up, operation, bind, contact), describe
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._crypto import new_code, new_id
 from .._errors import DeliveryError
 from .._models import Challenge
-from ._charges import issue_hits
+from ..stores import Item, ManyMutator, Record, Write
+from ._charges import Hit, issue_hits
 from ._context import Context
-from ._effects import Flow
-from ._ended import refuse_ended
+from ._effects import Flow, update_after
+from ._ended import ENDED, ended_key, ended_refused
 from ._keys import failure_key, legacy_failure_key
-from ._limits import charge, withdraw
+from ._limits import charging, refuse, withdraw
 from ._open import track_open
 from ._records import public
 from ._sending import code_length, deliver, target_send_hits
@@ -91,18 +93,20 @@ def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str) -> Challenge:
     )
 
 
-def issue(ctx: Context, spec: ChallengeSpec) -> Flow[Challenge]:
-    """Make a challenge, check its method's lock, charge its limits and store it in one
-    step, and send its code.
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Made:
+    """A challenge made, with its code and what issuing it charges."""
 
-    :returns: the challenge as the caller may see it (no digest, no pending secret).
-    :raises RateLimited: a limit is full; nothing is stored.
-    :raises MethodLocked: the method is locked outright.
-    :raises LoginEnded: the session's login was ended by a logout.
-    :raises DeliveryError: no route took the code; the challenge is removed.
-    """
+    challenge: Challenge
+    code: str
+    hits: list[Hit]
+    channel: str | None
+
+
+def _make(ctx: Context, spec: ChallengeSpec, now: float) -> tuple[_Made, list[Write], ManyMutator[Any]]:
+    """The challenge of ``spec`` with a new code, and the records and step (pure) that
+    check its method's lock, charge its limits and store it."""
     method = ctx.method(spec.method)
-    yield from refuse_ended(ctx, spec.session)  # a logout ends the login's new challenges too
     s = ctx.settings
     code = new_code(code_length(ctx, method.channel, spec.purpose)) if method.channel else ""
     challenge = _new_challenge(ctx, dataclasses.replace(spec, method=method.name), code)
@@ -115,14 +119,59 @@ def issue(ctx: Context, spec: ChallengeSpec) -> Flow[Challenge]:
     # the one before keys were named by kind): the back-off gates the codes, so a user
     # who just used up a challenge can ask for a new one at once.
     locks = tuple(key(method.name, spec.subject, spec.target) for key in (failure_key, legacy_failure_key))
-    at = yield from charge(ctx, hits, challenge, create=s.challenge_lifetime + s.challenge_retention, locks=locks)
-    yield from track_open(ctx, challenge)
+    ttl = s.challenge_lifetime + s.challenge_retention
+    items, step = charging(ctx, hits, challenge, create=ttl, locks=locks, now=now)
+    # The subject's index of open challenges (the support console's) in the same step.
+    opened, add = track_open(ctx, challenge)
+    k = len(items)
+
+    def stored(records: list[Record | None]) -> tuple[list[Record | None], Any]:
+        new, error = step(records[:k])
+        return new + [add(r) if error is None else r for r in records[k:]], error
+
+    return _Made(challenge, code, hits, method.channel), items + opened, stored
+
+
+def issue(
+    ctx: Context,
+    spec: ChallengeSpec,
+    reads: Sequence[Item] = (),
+    aim: Callable[[ChallengeSpec, list[Record | None]], ChallengeSpec] | None = None,
+) -> Flow[Challenge]:
+    """Make a challenge, check its method's lock, charge its limits and store it in one
+    step, and send its code.
+
+    :param reads: records ``aim`` makes the final spec from (the subject's binding), read
+        in the same step, with the login's end: one round trip on the Redis store.
+    :returns: the challenge as the caller may see it (no digest, no pending secret).
+    :raises RateLimited: a limit is full; nothing is stored.
+    :raises MethodLocked: the method is locked outright.
+    :raises LoginEnded: the session's login was ended by a logout.
+    :raises DeliveryError: no route took the code; the challenge is removed.
+    """
+    now, n = ctx.clock(), len(reads)
+    # A logout ends the login's new challenges too: its end is read in the same step.
+    ending = [(ENDED, ended_key(ctx, spec.session))] if spec.session is not None else []
+
+    def after(records: list[Record | None]) -> tuple[list[Write], ManyMutator[tuple[Any, _Made]]]:
+        made, items, step = _make(ctx, aim(spec, records[:n]) if aim is not None else spec, now)
+        ended_refused(records[n] if ending else None)
+
+        def charged(records: list[Record | None]) -> tuple[list[Record | None], tuple[Any, _Made]]:
+            new, error = step(records)
+            return new, (error, made)
+
+        return items, charged
+
+    error, made = yield from update_after(ctx, [*reads, *ending], after)
+    challenge = made.challenge
+    refuse(ctx, error, challenge)
     ctx.emit("issued", challenge)
-    if method.channel:
+    if made.channel:
         try:
-            challenge = yield from deliver(ctx, challenge, code)
+            challenge = yield from deliver(ctx, challenge, made.code)
         except DeliveryError:
             # The challenge never existed; its sends stay charged (stepup.engine._delivery).
-            yield from withdraw(ctx, challenge, hits, at)
+            yield from withdraw(ctx, challenge, made.hits, now)
             raise
     return public(challenge)

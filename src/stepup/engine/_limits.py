@@ -11,13 +11,14 @@ from typing import Any
 
 from .._errors import RateLimited, StepUpError
 from .._models import Challenge
+from ..stores import ManyMutator, Write
 from ._charges import Hit
 from ._context import Context
 from ._delivery import GIVEN_BACK
 from ._effects import CHALLENGE, FAILURES, Flow, update_many
 from ._locks import lock_error
 
-__all__ = ["charge", "withdraw"]
+__all__ = ["charge", "charging", "refuse", "withdraw"]
 
 Records = list[dict[str, Any] | None]
 
@@ -41,14 +42,31 @@ def charge(
     :raises RateLimited: a limit is full; nothing was charged or written.
     :raises MethodLocked: a record of ``locks`` is locked.
     """
+    now = ctx.clock()
+    items, step = charging(ctx, hits, challenge, create=create, locks=locks, now=now)
+    if items:
+        refuse(ctx, (yield from update_many(ctx, items, step)), challenge, **audit)
+    return now
+
+
+def charging(
+    ctx: Context,
+    hits: list[Hit],
+    challenge: Challenge | None = None,
+    *,
+    create: float | None = None,
+    locks: tuple[str, ...] = (),
+    now: float,
+) -> tuple[list[Write], ManyMutator[StepUpError | None]]:
+    """The records :func:`charge` writes and its step (pure), for a flow that charges in a
+    step of its own making (:func:`stepup.engine._issue.issue`); the step's result is the
+    error to hand to :func:`refuse`."""
     items = ctx.limits.items(hits)
-    limits, now, n, m = ctx.limits, ctx.clock(), len(hits), len(locks)
+    limits, n, m = ctx.limits, len(hits), len(locks)
     items += [(FAILURES, key, None) for key in locks]
     if create is not None and challenge is not None:
         items.append((CHALLENGE, challenge.id, create))
         record = challenge.to_record()
-    if not items:
-        return now
 
     def step(records: Records) -> tuple[Records, StepUpError | None]:
         locked = next((e for r in records[n : n + m] if (e := lock_error(r, now, backoff=False))), None)
@@ -61,12 +79,18 @@ def charge(
             new.append(record if error is None else records[n + m])
         return new, error
 
-    error = yield from update_many(ctx, items, step)
+    return items, step
+
+
+def refuse(ctx: Context, error: StepUpError | None, challenge: Challenge | None, **audit: Any) -> None:
+    """Raise the error of a charge's step, once a refusal by a limit is audited.
+
+    :raises StepUpError: ``error``, when there is one.
+    """
     if isinstance(error, RateLimited):
         ctx.emit("rate_limited", challenge, detail={"limit": error.limit}, **audit)
     if error is not None:
         raise error
-    return now
 
 
 def withdraw(ctx: Context, challenge: Challenge, hits: list[Hit], at: float) -> Flow[None]:

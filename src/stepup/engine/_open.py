@@ -4,11 +4,12 @@ query by subject. The support console reads it to show and end what is pending."
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from .._models import Challenge
+from ..stores import Record, Write
 from ._context import Context
-from ._effects import CHALLENGE, Flow, get, get_many, update
+from ._effects import CHALLENGE, Flow, get, get_many
 from ._keys import part
 from ._records import public
 
@@ -20,19 +21,20 @@ OPEN = "open"
 _OPEN_KEPT = 20
 
 
-def track_open(ctx: Context, challenge: Challenge) -> Flow[None]:
-    """Add a new challenge to its subject's index (none for a contact verification)."""
+def track_open(ctx: Context, challenge: Challenge) -> tuple[list[Write], Callable[[Record | None], Record | None]]:
+    """The record of the subject's index a new challenge is added to (none for a contact
+    verification), and the change (pure): written in the step that stores the challenge."""
     if challenge.subject is None:
-        return
+        return [], lambda record: record
     s = ctx.settings
     entry = {"id": challenge.id, "expires": challenge.expires_at}
 
-    def add(record: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+    def add(record: Record | None) -> Record:
         now = ctx.clock()
         kept = [e for e in (record or {}).get("ids", []) if e["expires"] + s.challenge_retention > now]
-        return {"ids": [*kept, entry][-_OPEN_KEPT:]}, None
+        return {"ids": [*kept, entry][-_OPEN_KEPT:]}
 
-    yield from update(ctx, OPEN, part(challenge.subject), add, float(s.challenge_lifetime + s.challenge_retention))
+    return [(OPEN, part(challenge.subject), float(s.challenge_lifetime + s.challenge_retention))], add
 
 
 def pending_challenges(ctx: Context, subject: str) -> Flow[list[Challenge]]:

@@ -18,7 +18,10 @@ from ._context import Context
 from ._effects import CHALLENGE, POLICY, SUBJECT, Flow, get, get_many, update
 from ._ended import ENDED, ended_key, ended_refused
 
-__all__ = ["find_binding", "load_challenge", "public", "read_policy", "read_subject", "transition"]
+__all__ = [
+    "challenge_items", "challenge_of", "find_binding", "load_challenge",
+    "public", "read_policy", "read_subject", "transition",
+]  # fmt: skip
 
 _NOT_FOUND = T("No such verification. Start again.")
 
@@ -54,11 +57,26 @@ def load_challenge(ctx: Context, challenge_id: object, subject: str | None, sess
     :raises ChallengeForbidden: another subject's or session's.
     :raises LoginEnded: the session's login was ended by a logout.
     """
+    records = yield from get_many(ctx, challenge_items(ctx, challenge_id, session))
+    return challenge_of(ctx, records, subject, session)
+
+
+def challenge_items(ctx: Context, challenge_id: object, session: str | None) -> list[tuple[str, str]]:
+    """What :func:`load_challenge` reads: the challenge, and the login's end in the same
+    round trip (a logout ends its challenges).
+
+    :raises ChallengeNotFound: an id that cannot be one.
+    """
     if not isinstance(challenge_id, str) or not 16 <= len(challenge_id) <= 64:
         raise ChallengeNotFound(_NOT_FOUND)
-    # The login's end is read in the same round trip: a logout ends its challenges.
-    items = [(CHALLENGE, challenge_id)] + ([(ENDED, ended_key(ctx, session))] if session is not None else [])
-    record, *ended = yield from get_many(ctx, items)
+    return [(CHALLENGE, challenge_id)] + ([(ENDED, ended_key(ctx, session))] if session is not None else [])
+
+
+def challenge_of(
+    ctx: Context, records: list[dict[str, Any] | None], subject: str | None, session: str | None
+) -> Challenge:
+    """The challenge in the records of :func:`challenge_items`, checked as :func:`load_challenge` says."""
+    record, *ended = records
     if record is None:
         raise ChallengeNotFound(_NOT_FOUND)
     challenge = Challenge.from_record(record)

@@ -10,14 +10,15 @@ from typing import Any
 
 from .. import _machine
 from .._crypto import ascii_code
-from .._errors import ChallengeNotFound, StepUpError
+from .._errors import ChallengeNotFound, RateLimited, StepUpError
 from .._i18n import T
 from .._models import Approval, Binding, Challenge
 from ..methods import RelyingParty
-from ._bindings import bind_from, mark_used
+from ..stores import ManyMutator, Write
+from ._bindings import bind_from, mark_used, marked_used
 from ._charges import Hit, contact_failure_hits
 from ._context import Context
-from ._effects import CHALLENGE, FAILURES, SUBJECT, Flow, delete, update, update_many
+from ._effects import CHALLENGE, FAILURES, SUBJECT, Flow, delete, update, update_after
 from ._in_force import check_in_force
 from ._limits import charge
 from ._locks import (
@@ -32,11 +33,15 @@ from ._locks import (
 )
 from ._passkeys import PASSKEY, passkey_step
 from ._passkeys import relying_party as relying_party_of
-from ._records import load_challenge, read_policy, transition
+from ._records import challenge_items, challenge_of, read_policy, transition
 
 __all__ = ["verify"]
 
 _NOT_FOUND = T("No such verification. Start again.")
+#: the outcome of a sent code and the failure record it left.
+_Sent = tuple[_machine.Outcome, dict[str, Any] | None]
+#: what :func:`_open` finds: the challenge, whether it is still open, a sent code's outcome.
+_Opened = tuple[Challenge, bool, _Sent | None]
 
 
 def verify(
@@ -96,12 +101,12 @@ def _verified(
     relying_party: RelyingParty | None,
 ) -> Flow[Approval]:
     """:func:`verify` itself."""
-    challenge, still_open = yield from _open(ctx, challenge_id, subject, session, client)
+    challenge, still_open, sent = yield from _open(ctx, challenge_id, code, subject, session, client)
     rp = relying_party_of(ctx, relying_party) if challenge.method == PASSKEY else None
     key, counted = challenge_failure_key(challenge), contact_failure_hits(challenge.subject, client)
     claimed: Claim | None = None
-    if ctx.method(challenge.method).channel and ctx.store_atomic:
-        outcome, failures = yield from _evaluate_sent(ctx, challenge, code, key, counted)
+    if sent is not None:
+        outcome, failures = sent
     else:
         outcome, claimed = yield from _evaluate_claimed(ctx, challenge, code, key, counted, still_open, rp)
         failures = claimed[1]
@@ -111,7 +116,8 @@ def _verified(
     if outcome.verdict == "approved" and outcome.error is None:
         if claimed is not None:
             yield from delete(ctx, FAILURES, key)
-        return (yield from _approval(ctx, after))
+        # A sent code's step marked its binding used already.
+        return (yield from _approval(ctx, after, marked=sent is not None))
     if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
         _audit_wrong(ctx, outcome, after, failures)
     else:
@@ -157,32 +163,64 @@ def _audit_wrong(ctx: Context, outcome: _machine.Outcome, after: Challenge, fail
 
 
 def _open(
-    ctx: Context, challenge_id: str, subject: str | None, session: str | None, client: str | None
-) -> Flow[tuple[Challenge, bool]]:
+    ctx: Context, challenge_id: str, code: object, subject: str | None, session: str | None, client: str | None
+) -> Flow[tuple[Challenge, bool, _Sent | None]]:
     """The challenge a code is for, once it is found pending and in force, and the client
-    charged for the verification; and whether it is still open (not expired).
+    charged for the verification; whether it is still open (not expired); and for a sent
+    code on a store atomic across records, the code's outcome and the failure record it
+    left (:func:`_sent_step`). One store step: the records read and those written are one
+    round trip on the Redis store.
 
     :raises ChallengeNotFound: no such challenge; the client is charged for the guess.
+    :raises RateLimited: too many verifications from this client; nothing else changed.
     """
+    policy = yield from read_policy(ctx)
+    verifying = [("verifications_per_client", client)] if client is not None else []
+
+    def after(records: list[dict[str, Any] | None]) -> tuple[list[Write], ManyMutator[_Opened]]:
+        challenge = challenge_of(ctx, records, subject, session)
+        closed = _machine.closed_error(challenge, ctx.clock())
+        if closed is not None and challenge.state != "pending":
+            raise closed
+        # Before anything is charged: a method switched off since the start takes no code.
+        check_in_force(policy, challenge)
+        if ctx.method(challenge.method).channel and ctx.store_atomic:
+            return _sent_step(ctx, challenge, code, verifying, client)
+        return _charging(ctx, challenge, closed is None, verifying)
+
     try:
-        challenge = yield from load_challenge(ctx, challenge_id, subject, session)
+        opened = yield from update_after(ctx, challenge_items(ctx, challenge_id, session), after)
     except ChallengeNotFound:
         # Charged only once found unknown, under a limit of its own: guessing ids
         # never uses up the verifications of a client address others share.
         if client is not None:
             yield from charge(ctx, [("unknown_ids_per_client", client)])
         raise
-    closed = _machine.closed_error(challenge, ctx.clock())
-    if closed is not None and challenge.state != "pending":
-        raise closed
-    # Before anything is charged: a method switched off since the start takes no code.
-    check_in_force((yield from read_policy(ctx)), challenge)
-    if client is not None:
-        yield from charge(ctx, [("verifications_per_client", client)], challenge)
-    return challenge, closed is None
+    challenge, still_open, sent = opened
+    error = sent[0].error if sent is not None and sent[0].challenge is None else None
+    if isinstance(error, RateLimited) and error.limit == "verifications_per_client":
+        ctx.emit("rate_limited", challenge, detail={"limit": error.limit})
+    if error is not None:
+        raise error
+    return opened
 
 
-def _approval(ctx: Context, approved: Challenge) -> Flow[Approval]:
+def _charging(
+    ctx: Context, challenge: Challenge, still_open: bool, hits: list[Hit]
+) -> tuple[list[Write], ManyMutator[_Opened]]:
+    """The step of :func:`_open` for a code checked in three steps: the verification's charge."""
+    limits, now = ctx.limits, ctx.clock()
+
+    def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
+        new, refused = limits.charge(hits, records, now)
+        if refused is not None:
+            return new, (challenge, still_open, (_machine.Outcome(None, "", refused), None))
+        return new, (challenge, still_open, None)
+
+    return limits.items(hits), step
+
+
+def _approval(ctx: Context, approved: Challenge, *, marked: bool = False) -> Flow[Approval]:
     """What a right code hands back, once its binding is stored for a bind challenge."""
     ctx.emit("verified", approved)
     passed = {"login": "login_passed", "step_up": "step_up_passed"}.get(approved.purpose)
@@ -191,7 +229,7 @@ def _approval(ctx: Context, approved: Challenge) -> Flow[Approval]:
     binding: Binding | None = None
     if approved.purpose == "bind":
         binding = yield from bind_from(ctx, approved)
-    elif approved.subject is not None and approved.method != PASSKEY:  # a passkey's step marked it
+    elif approved.subject is not None and approved.method != PASSKEY and not marked:  # a passkey's step marked it
         yield from mark_used(ctx, approved)
     return Approval(
         challenge_id=approved.id,
@@ -206,47 +244,57 @@ def _approval(ctx: Context, approved: Challenge) -> Flow[Approval]:
     )
 
 
-def _evaluate_sent(
-    ctx: Context, challenge: Challenge, code: object, key: str, counted: list[Hit]
-) -> Flow[tuple[_machine.Outcome, dict[str, Any] | None]]:
-    """Check a sent code (SMS, email) in one atomic step over the challenge and the
-    method's failure record, on a store atomic across records: the back-off and the
-    lock are checked, the code evaluated and the failure counted (or the count
-    cleared by a right code) together, so codes racing in from many sessions are
+def _sent_step(
+    ctx: Context, challenge: Challenge, code: object, verifying: list[Hit], client: str | None
+) -> tuple[list[Write], ManyMutator[_Opened]]:
+    """The step checking a sent code (SMS, email) atomically over the challenge and the
+    method's failure record, on a store atomic across records: the verification charged,
+    the back-off and the lock checked, the code evaluated and the failure counted (or the
+    count cleared and the binding marked used by a right code) together, so codes racing in from many sessions are
     counted one after the other, as :func:`claim_attempt` does in three steps.
 
-    :param counted: limits a wrong code is charged to (a contact check's client),
-        refused before the code is evaluated when full.
-    :returns: the outcome and the failure record it left.
-    :raises TemporarilyLocked: in the back-off after failures.
-    :raises MethodLocked: after too many failures in a row.
-    :raises RateLimited: a limit of ``counted`` is full.
+    Its result's outcome has no challenge and the error when nothing was evaluated: a
+    full limit of ``verifying`` (nothing charged), of the hits a wrong contact code is
+    charged to (refused before the code is evaluated), the back-off or the lock
+    (:class:`TemporarilyLocked`, :class:`MethodLocked`), or the challenge gone.
     """
     digits, keys, now, limits = ascii_code(code), ctx.keys, ctx.clock(), ctx.limits
+    key, counted = challenge_failure_key(challenge), contact_failure_hits(challenge.subject, client)
+    v, k = len(verifying), 2 + len(verifying) + len(counted)
+    # The subject's record, for a right code's last-used mark (a bind's binding is new).
+    marks = challenge.subject is not None and challenge.purpose != "bind"
+    owner = [(SUBJECT, challenge.subject or "", None)] if marks else []
 
-    def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], Any]:
+    def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
+        new, opened = _sent(records[:k])
+        if owner and opened[2] is not None and opened[2][0].verdict == "approved" and opened[2][0].error is None:
+            return [*new, marked_used(ctx, challenge, records[k], now)], opened
+        return [*new, *records[k:]], opened
+
+    def _sent(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
         failures, record, *limited = records
-        charged, refused = limits.charge(counted, limited, now)
+        verified, refused = limits.charge(verifying, limited[:v], now)
+        if refused is not None:
+            return records, (challenge, True, (_machine.Outcome(None, "", refused), failures))
+        charged, refused = limits.charge(counted, limited[v:], now)
         error = refused or lock_error(failures, now, backoff=True)
         if record is None or error is not None:
-            return records, (_machine.Outcome(None, "", error or ChallengeNotFound(_NOT_FOUND)), failures)
+            found = _machine.Outcome(None, "", error or ChallengeNotFound(_NOT_FOUND))
+            return [failures, record, *verified, *limited[v:]], (challenge, True, (found, failures))
         ch = Challenge.from_record(record)
         ok = digits is not None and ch.code_digest is not None and keys.matches(ch.code_digest, ch.id, digits)
         outcome = _machine.evaluate(ch, ok, now)
-        left = failures
+        left, rest = failures, limited[v:]
         if outcome.verdict == "approved" and outcome.error is None:
             left = None
         elif outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
             left = one_more_failure(ctx, failures, now, lock=ch.subject is not None)
-            limited = charged
+            rest = charged
         new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
-        return [left, new, *limited], (outcome, left)
+        return [left, new, *verified, *rest], (challenge, True, (outcome, left))
 
-    items = [(FAILURES, key, FAILURES_TTL), (CHALLENGE, challenge.id, None), *limits.items(counted)]
-    outcome, left = yield from update_many(ctx, items, step)
-    if outcome.challenge is None and outcome.error is not None:
-        raise outcome.error
-    return outcome, left
+    items = [(FAILURES, key, FAILURES_TTL), (CHALLENGE, challenge.id, None), *limits.items(verifying)]
+    return [*items, *limits.items(counted), *owner], step
 
 
 def _evaluate(

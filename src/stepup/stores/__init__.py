@@ -6,6 +6,7 @@ on first use, so apps without Redis do not need it.
 
 from typing import TYPE_CHECKING, Any
 
+from ._base import AfterRead as AfterRead
 from ._base import AsyncStore as AsyncStore
 from ._base import AsyncStoreAdapter as AsyncStoreAdapter
 from ._base import Item as Item
@@ -17,6 +18,7 @@ from ._base import Write as Write
 from ._base import as_async_store as as_async_store
 from ._base import async_with_many as async_with_many
 from ._base import sync_store as sync_store
+from ._base import update_after as update_after
 from ._base import with_many as with_many
 from ._memory import MemoryStore as MemoryStore
 from ._sqlite import SQLiteStore as SQLiteStore
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from ._redis import RedisStore as RedisStore
 
 __all__ = [
+    "AfterRead",
     "AsyncRedisStore",
     "AsyncStore",
     "AsyncStoreAdapter",
@@ -45,6 +48,7 @@ __all__ = [
     "async_with_many",
     "store_from_url",
     "sync_store",
+    "update_after",
     "with_many",
 ]
 

@@ -23,8 +23,8 @@ from .._errors import ConfigurationError, StoreUnavailable
 from .._twin import Call, Steps, arun, run
 
 __all__ = [
-    "AsyncStore", "AsyncStoreAdapter", "Item", "ManyMutator", "Mutator", "Record", "Store", "Write",
-    "as_async_store", "async_with_many", "sync_store", "with_many",
+    "AfterRead", "AsyncStore", "AsyncStoreAdapter", "Item", "ManyMutator", "Mutator", "Record", "Store", "Write",
+    "as_async_store", "async_with_many", "sync_store", "update_after", "with_many",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -40,6 +40,10 @@ Write = tuple[str, str, float | None]
 #: :data:`Mutator` over several records: the stored records in the order asked for, to the
 #: records to store in that order and a result.
 ManyMutator = Callable[[list[Record | None]], tuple[list[Record | None], T]]
+#: What :func:`update_after` does with the records it read: the records to write
+#: (:data:`Write`) and the :data:`ManyMutator` that writes them; it may raise (nothing is
+#: written) and may be called more than once, so it must not have side effects.
+AfterRead = Callable[[list[Record | None]], tuple[Sequence[Write], ManyMutator[T]]]
 #: rounds of an emulated ``update_many`` before it gives up (only under extreme contention).
 _MAX_ROUNDS = 1000
 
@@ -263,6 +267,27 @@ def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> Step
             continue
         return result
     raise step.too_busy()
+
+
+def update_after(store: Any, reads: Sequence[Item], after: AfterRead[T]) -> Steps[T]:
+    """Read ``reads``, then :meth:`Store.update_many` what ``after`` makes of them: the
+    writes of a step that depend on what it read (a challenge's failure record, a
+    subject's number's limits). Run on a plain store or awaited on an async one.
+
+    A store may do it all in one step of its own, an ``update_after(reads, after)``
+    method: the Redis store runs ``after`` on the values it remembers and sends one script
+    that confirms the records read and writes, one round trip instead of two. Elsewhere it
+    is :meth:`Store.get_many` and then :meth:`Store.update_many`, as a flow would write it.
+
+    :raises StoreUnavailable: when the store cannot answer; nothing is written.
+    """
+    if hasattr(store, "update_after"):
+        result: T = yield from Call(store, "update_after", reads, after)
+        return result
+    records: list[Record | None] = yield from Call(store, "get_many", reads)
+    writes, fn = after(records)
+    done: T = yield from Call(store, "update_many", writes, fn)
+    return done
 
 
 def _get_each(store: Any, items: Sequence[Item]) -> Steps[list[Record | None]]:

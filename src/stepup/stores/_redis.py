@@ -41,10 +41,11 @@ import redis
 from .._clock import Clock, system_clock
 from .._errors import StoreUnavailable
 from .._twin import Call, Steps, arun, run
-from ._base import Item, ManyMutator, Mutator, Record, Write, _update_each
+from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write, _update_each
 from ._redis_client import REDIS_ERRORS, RedisTarget, aclose_all, close_all, one_slot
+from ._redis_commands import ClientCommands, DirectCommands
 from ._redis_eviction import CONFIG_NAMES, check_eviction, check_persistence, policies_in
-from ._redis_script import COMPARE_AND_SET, plan, read
+from ._redis_script import COMPARE_AND_SET, held, keeping_reads, one_record, plan, read
 
 __all__ = ["AsyncRedisStore", "RedisStore"]
 
@@ -67,7 +68,7 @@ class _RedisStoreBase:
     #: find a cluster's nodes before each command (the asyncio cluster client needs it).
     _discover_first = False
     _client: Any
-    _script: Any
+    _commands: ClientCommands
     _config_get: Any
 
     def __init__(self, url: str, clock: Clock, require_noeviction: bool) -> None:
@@ -87,10 +88,15 @@ class _RedisStoreBase:
         #: value; it starts again from nothing when the memory is cleared).
         self._seen_bytes = 0
 
-    def _use(self, client: Any) -> None:
-        """Talk to Redis through ``client`` (sync or asyncio, to match the twin's runner)."""
+    def _use(self, client: Any, *, direct: bool = False) -> None:
+        """Talk to Redis through ``client`` (sync or asyncio, to match the twin's runner);
+        ``direct``: write commands straight on its connections (one server, sync)."""
         self._client = client
-        self._script = client.register_script(COMPARE_AND_SET)
+        self._commands = (
+            DirectCommands(client, COMPARE_AND_SET)
+            if direct
+            else ClientCommands(client, COMPARE_AND_SET, cluster=self._cluster)
+        )
         # On a cluster every primary holds some of the records: ask each of them.
         options = {"target_nodes": "primaries"} if self._cluster else {}
         self._config_get = functools.partial(client.config_get, **options)
@@ -102,7 +108,7 @@ class _RedisStoreBase:
 
     def _get(self, kind: str, key: str) -> Steps[Record | None]:
         name = self._name(kind, key)
-        raw: bytes | None = yield from self._io(Call(self._client, "get", name))
+        raw: bytes | None = yield from self._io(Call(self._commands, "get", name))
         return self._records([name], [raw])[0]
 
     def _get_many(self, items: Sequence[Item]) -> Steps[list[Record | None]]:
@@ -114,7 +120,7 @@ class _RedisStoreBase:
 
     def _update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None) -> Steps[T]:
         names = [self._name(kind, key)]
-        return (yield from self._updating(names, [ttl], _one(fn)))
+        return (yield from self._updating(names, [ttl], one_record(fn)))
 
     def _update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> Steps[T]:
         names = [self._name(kind, key) for kind, key, _ in items]
@@ -126,7 +132,7 @@ class _RedisStoreBase:
 
     def _delete(self, kind: str, key: str) -> Steps[None]:
         name = self._name(kind, key)
-        yield from self._io(Call(self._client, "delete", name))
+        yield from self._io(Call(self._commands, "delete", name))
         self._remember([name], [None])
 
     def _updating(self, names: list[str], ttls: Sequence[float | None], fn: ManyMutator[T]) -> Steps[T]:
@@ -148,14 +154,57 @@ class _RedisStoreBase:
             elif args is None:
                 return result
             else:
-                reply: Any = yield from self._io(Call(self._script, "__call__", names, args))
+                reply: Any = yield from self._io(Call(self._commands, "script", names, args))
                 if not isinstance(reply, list):
-                    self._remember(names, [value or None for value in args[len(names) : 2 * len(names)]])
+                    self._remember(names, held(args, len(names)))
                     return result
                 raws = [value or None for value in reply]
             guessed = False
             self._remember(names, raws)
         raise self._contended()
+
+    def _update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> Steps[T]:
+        """See :meth:`RedisStore.update_after`: ``after`` runs on the remembered values of
+        ``reads``, and one script confirms them and writes (compare-and-set over both).
+        When the memory was wrong, the script hands back what the keys hold and it all
+        runs again; an error raised on remembered values runs again on a fresh read."""
+        read_names = [self._name(kind, key) for kind, key in reads]
+        n = len(read_names)
+        fresh: set[str] = set()  # the names whose remembered values Redis just gave
+        for _ in range(_MAX_ROUNDS):
+            consulted = read_names
+            try:
+                writes, fn = after(self._remembered(read_names))
+                names = read_names + [self._name(kind, key) for kind, key, _ in writes]
+                consulted = names
+                across = not self._in_one_script(names)  # a cluster, across slots
+                if across and not fresh.issuperset(read_names):
+                    raise _Unconfirmed
+                if not across:
+                    raws = [self._seen.get(name) for name in names]
+                    ttls = [None] * n + [ttl for *_, ttl in writes]
+                    args, result = self._plan(raws, keeping_reads(n, fn), ttls, not fresh.issuperset(names), checked=n)
+            except Exception:
+                if fresh.issuperset(consulted):
+                    raise
+                fresh = set(consulted)
+                self._remember(consulted, (yield from self._io(self._mget(consulted))))
+                continue
+            if across:  # the records read, as Redis just gave them; the writes one by one
+                return (yield from _update_each(self, writes, fn))
+            if args is None:
+                return result
+            reply: Any = yield from self._io(Call(self._commands, "script", names, args))
+            if not isinstance(reply, list):
+                self._remember(names, held(args, len(names)))
+                return result
+            self._remember(names, [value or None for value in reply])
+            fresh = set(names)
+        raise self._contended()
+
+    def _remembered(self, names: list[str]) -> list[Record | None]:
+        clock = self._clock
+        return [read(self._seen.get(name), clock)[0] for name in names]
 
     # -- I/O -------------------------------------------------------------------------------
 
@@ -186,7 +235,7 @@ class _RedisStoreBase:
 
     def _mget(self, names: list[str]) -> Call[list[bytes | None]]:
         # A cluster reads slot by slot.
-        return Call(self._client, "mget_nonatomic" if self._cluster else "mget", names)
+        return Call(self._commands, "mget", names)
 
     # -- keys, values and what is remembered -------------------------------------------------
 
@@ -212,10 +261,10 @@ class _RedisStoreBase:
         return [read(raw, self._clock)[0] for raw in raws]
 
     def _plan(
-        self, raws: list[bytes | None], fn: ManyMutator[T], ttls: Sequence[float | None], check: bool
+        self, raws: list[bytes | None], fn: ManyMutator[T], ttls: Sequence[float | None], check: bool, checked: int = 0
     ) -> tuple[list[Any] | None, T]:
         """See :func:`stepup.stores._redis_script.plan`."""
-        return plan(raws, fn, ttls, check, self._clock)
+        return plan(raws, fn, ttls, check, self._clock, checked)
 
     def _in_one_script(self, names: list[str]) -> bool:
         """Whether one script can update all of ``names`` (on a cluster: one hash slot)."""
@@ -243,14 +292,8 @@ def _reason(error: BaseException) -> str:
     return text if text else type(error).__name__
 
 
-def _one(fn: Mutator[T]) -> ManyMutator[T]:
-    """``fn`` over a list of one record."""
-
-    def many(records: list[Record | None]) -> tuple[list[Record | None], T]:
-        new, result = fn(records[0])
-        return [new], result
-
-    return many
+class _Unconfirmed(Exception):
+    """Records read from memory where Redis must be asked (a step across cluster slots)."""
 
 
 class RedisStore(_RedisStoreBase):
@@ -269,7 +312,7 @@ class RedisStore(_RedisStoreBase):
     def __init__(self, url: str, clock: Clock = system_clock, *, require_noeviction: bool = False) -> None:
         super().__init__(url, clock, require_noeviction)
         with self._errors():
-            self._use(self.target.client())
+            self._use(self.target.client(), direct=self.target.mode == "basic")
 
     def get(self, kind: str, key: str) -> Record | None:
         """See :meth:`stepup.stores.Store.get`."""
@@ -287,6 +330,12 @@ class RedisStore(_RedisStoreBase):
         """See :meth:`stepup.stores.Store.update_many` (one script; on a cluster, across
         hash slots, atomic per record only)."""
         return run(self._update_many(items, fn))
+
+    def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
+        """See :meth:`stepup.stores.Store.update_after`: usually one round trip, a script
+        that confirms the records read and writes (on a cluster, when all the keys share a
+        hash slot; across slots, a read and then :meth:`update_many`)."""
+        return run(self._update_after(reads, after))
 
     def delete(self, kind: str, key: str) -> None:
         """See :meth:`stepup.stores.Store.delete`."""
@@ -325,6 +374,10 @@ class AsyncRedisStore(_RedisStoreBase):
         """See :meth:`stepup.stores.Store.update_many` (one script; on a cluster, across
         hash slots, atomic per record only)."""
         return await arun(self._update_many(items, fn))
+
+    async def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
+        """See :meth:`RedisStore.update_after`."""
+        return await arun(self._update_after(reads, after))
 
     async def delete(self, kind: str, key: str) -> None:
         """See :meth:`stepup.stores.Store.delete`."""

@@ -8,15 +8,17 @@ one entry per key: the values expected, the values to write and what to do with 
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import secrets
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from .._clock import Clock
-from ._base import ManyMutator, Record
+from ._base import ManyMutator, Mutator, Record
 
-__all__ = ["COMPARE_AND_SET", "plan", "read"]
+__all__ = ["COMPARE_AND_SET", "held", "keeping_reads", "one_record", "plan", "read"]
 
 T = TypeVar("T")
 
@@ -54,11 +56,44 @@ return 1
 """
 
 
+#: one encoder for every envelope (``json.dumps`` with separators makes one per call).
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+#: and one decoder, given text: ``json.loads`` of bytes first guesses their encoding.
+_decode = json.JSONDecoder().decode
+
+
+class _WriteIds:
+    """Write ids unique to this process: a random prefix, drawn again in a forked child,
+    and a counter (a draw from the OS per record written was a system call each)."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._prefix = ""
+        self._count = itertools.count()
+
+    def __call__(self) -> str:
+        if self._pid != os.getpid():
+            self._pid, self._prefix, self._count = os.getpid(), secrets.token_hex(8), itertools.count()
+        return f"{self._prefix}{next(self._count):x}"
+
+
+_write_id = _WriteIds()
+
+
+def held(args: list[Any], n: int) -> list[bytes | None]:
+    """What the ``n`` keys of a script's ARGV ``args`` hold once it has written: the value
+    written, ``None`` once deleted, the value expected where it only compared."""
+    expected, values, ops = args[:n], args[n : 2 * n], args[2 * n :]
+    return [
+        (old or None) if op == "check" else (new or None) for old, new, op in zip(expected, values, ops, strict=True)
+    ]
+
+
 def read(raw: bytes | None, clock: Clock) -> tuple[Record | None, float | None]:
     """The live record in a stored value and its expiry (``None``: none)."""
     if raw is None:
         return None, None
-    envelope = json.loads(raw)
+    envelope = _decode(raw.decode())
     expires_at = envelope["e"]
     if expires_at is not None and expires_at <= clock():
         return None, None
@@ -66,16 +101,26 @@ def read(raw: bytes | None, clock: Clock) -> tuple[Record | None, float | None]:
 
 
 def plan(
-    raws: list[bytes | None], fn: ManyMutator[T], ttls: Sequence[float | None], check: bool, clock: Clock
+    raws: list[bytes | None],
+    fn: ManyMutator[T],
+    ttls: Sequence[float | None],
+    check: bool,
+    clock: Clock,
+    checked: int = 0,
 ) -> tuple[list[Any] | None, T]:
     """The script's ARGV for applying ``fn`` to the values ``raws``, and the result to hand
     back once it has run. ``None`` when nothing is to be written, unless ``check`` (``raws``
-    is only a guess, which the script must confirm)."""
+    is only a guess, which the script must confirm). The first ``checked`` keys are only
+    compared (records read for the step, not written by it)."""
     records = [read(raw, clock) for raw in raws]
     new, result = fn([record for record, _ in records])
     values: list[bytes] = []
     ops: list[str] = []
-    for raw, (record, expires_at), written, ttl in zip(raws, records, new, ttls, strict=True):
+    for i, (raw, (record, expires_at), written, ttl) in enumerate(zip(raws, records, new, ttls, strict=True)):
+        if i < checked:
+            values.append(b"")
+            ops.append("check")
+            continue
         if written is None:
             values.append(b"")
             ops.append("check" if raw is None else "del")
@@ -84,9 +129,29 @@ def plan(
             expires_at, op = clock() + ttl, str(max(1, int(ttl * 1000)))
         else:
             op = "keep" if record is not None and expires_at is not None else "none"
-        envelope = {"v": written, "e": expires_at, "w": secrets.token_hex(8)}
-        values.append(json.dumps(envelope, separators=(",", ":")).encode())
+        envelope = {"v": written, "e": expires_at, "w": _write_id()}
+        values.append(_encode(envelope).encode())
         ops.append(op)
     if not check and all(op == "check" for op in ops):
         return None, result
     return [*(raw or b"" for raw in raws), *values, *ops], result
+
+
+def keeping_reads(n: int, fn: ManyMutator[T]) -> ManyMutator[T]:
+    """``fn`` over the records after the first ``n`` (read only: handed back as they are)."""
+
+    def many(records: list[Record | None]) -> tuple[list[Record | None], T]:
+        new, result = fn(records[n:])
+        return [*records[:n], *new], result
+
+    return many
+
+
+def one_record(fn: Mutator[T]) -> ManyMutator[T]:
+    """``fn`` over a list of one record."""
+
+    def many(records: list[Record | None]) -> tuple[list[Record | None], T]:
+        new, result = fn(records[0])
+        return [new], result
+
+    return many

@@ -1,0 +1,56 @@
+"""What a login costs the Redis store: an SMS start and its verify are one round trip each
+(the policy read once and remembered), and the console's index of open challenges and the
+binding's last-used date are written in those same steps, not after them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import stepup
+from stepup.senders import MemorySender
+from stepup.testing import code_from
+
+SECRET = "k" * 40
+NONCE = "a-login-nonce-of-some-length"
+
+
+SMS = MemorySender()
+
+
+@pytest.fixture
+def engine(redis_url: str) -> stepup.Engine:
+    # Without the stored audit trail, whose append is a round trip of its own.
+    return stepup.Engine(
+        secret_key=SECRET, store_url=redis_url, sms=SMS, email=MemorySender(),
+        clock=stepup.FrozenClock(1_800_000_000.0), audit_retention_days=0,
+    )  # fmt: skip
+
+
+def _counted(engine: stepup.Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    sent: list[str] = []
+    commands: Any = engine.store._commands  # type: ignore[attr-defined]  # noqa: SLF001
+    send = commands.send
+
+    def counting(*args: Any) -> Any:
+        sent.append(str(args[0]).upper())
+        return send(*args)
+
+    monkeypatch.setattr(commands, "send", counting)
+    return sent
+
+
+def test_a_start_and_its_verify_are_one_round_trip_each_with_the_index_and_the_last_use_kept(
+    engine: stepup.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine.import_binding("alice", "sms", "+44 7400 123456")
+    engine.cancel(engine.start("alice", "sms", session=NONCE).id, subject="alice", session=NONCE)  # warm
+    sent = _counted(engine, monkeypatch)
+    challenge = engine.start("alice", "sms", session=NONCE)
+    assert sent == ["EVALSHA"]
+    assert [c.id for c in engine.pending_challenges("alice")][0] == challenge.id
+    sent.clear()
+    engine.verify(challenge.id, code_from(SMS.last), subject="alice", session=NONCE)
+    assert sent == ["EVALSHA"]
+    assert [b.last_used for b in engine.bindings("alice")] == [1_800_000_000.0]
