@@ -38,7 +38,12 @@ def fst_app(name: str, database: str, **config: Any) -> tuple[Any, Any, Any, Any
     class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined,misc]
         pass
 
-    datastore = SQLAlchemyUserDatastore(db, User, Role)
+    # FsUserMixin names a WebAuthn relationship once py_webauthn is installed (stepup's
+    # passkeys extra brings it): the model must exist for the mappers to configure.
+    class WebAuthn(db.Model, fsqla.FsWebAuthnMixin):  # type: ignore[name-defined,misc]
+        pass
+
+    datastore = SQLAlchemyUserDatastore(db, User, Role, webauthn_model=WebAuthn)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         security = Security(app, datastore)
