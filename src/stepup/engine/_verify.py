@@ -229,7 +229,8 @@ def _approval(ctx: Context, approved: Challenge, *, marked: bool = False) -> Flo
     binding: Binding | None = None
     if approved.purpose == "bind":
         binding = yield from bind_from(ctx, approved)
-    elif approved.subject is not None and approved.method != PASSKEY and not marked:  # a passkey's step marked it
+    elif approved.subject is not None and ctx.method(approved.method).channel and not marked:
+        # A held code (TOTP, recovery) and a passkey marked their binding in their own step.
         yield from mark_used(ctx, approved)
     return Approval(
         challenge_id=approved.id,
@@ -334,7 +335,7 @@ def _evaluate(
 
 def _check_held(ctx: Context, challenge: Challenge, code: object) -> Flow[bool]:
     """Check a TOTP or recovery code against the subject's binding, atomically marking
-    it used (the TOTP step, the recovery code) when it matches."""
+    it used (the TOTP step, the recovery code, its last use) when it matches."""
     if not isinstance(code, str) or challenge.subject is None:
         return False
     method, keys, s, now = ctx.method(challenge.method), ctx.keys, ctx.settings, ctx.clock()
@@ -346,6 +347,7 @@ def _check_held(ctx: Context, challenge: Challenge, code: object) -> Flow[bool]:
                 data = method.check(b, code, now, s, keys)
                 if data is None:
                     return record, False
+                data = {**data, "last_used": now}  # in this step: no second write of the record
                 return {**(record or {}), "bindings": [*bindings[:i], data, *bindings[i + 1 :]]}, True
         return record, False
 
