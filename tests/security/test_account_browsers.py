@@ -108,3 +108,11 @@ def test_the_place_the_app_finds_for_an_address_is_kept_and_the_address_is_not()
 
     assert [d.place for d in listed] == [None, "London, GB"]
     assert "198.51.100.7" not in repr(engine.store.get("device", "alice"))
+
+
+def test_a_totp_code_marks_its_bindings_last_use(bank):
+    browser = bank.browser()
+    browser.sign_in("carol", "totp")
+
+    (totp,) = [b for b in bank.bindings("carol") if b.method == "totp"]
+    assert totp.last_used is not None
