@@ -208,6 +208,8 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> S
                 # stepup's pages extend the bank's layout (STEPUP_BASE_TEMPLATE), found here.
                 template_dirs=[_bank.TEMPLATES],
                 locale_selector=lambda scope: scope["session"].get(_bank.LANGUAGE_KEY),
+                # what the layout reads beside stepup's own variables: who sees "Support".
+                template_globals={"admins": _bank.ADMINS},
             ),
         ],
         lifespan=lifespan,

@@ -51,3 +51,17 @@ def test_the_passkey_options_endpoint_answers_in_the_language_of_the_request(pas
     browser.sign_in("carol", "totp")
     forged = browser.get("/stepup/api/challenges/nope/passkey", headers=fr)
     assert forged.status_code == 404 and forged.json()["title"] == "Ce défi n'existe pas. Recommencez."
+
+
+def test_the_banks_admin_finds_support_in_the_navigation_of_stepups_own_pages(bank):
+    # The layout reads the bank's list of admins: a Flask context processor gives it, and
+    # on ASGI the middleware's template_globals do.
+    SUPPORT = '<a href="/admin/support">Support</a>'
+    alice = admin(bank)
+    account = alice.get("/stepup/account")
+    assert account.status_code == 200 and NAV in account.text and SUPPORT in account.text
+    give_bob_a_phone(bank)
+    bob = bank.browser()
+    bob.sign_in("bob", "sms")
+    own = bob.get("/stepup/account")
+    assert own.status_code == 200 and NAV in own.text and SUPPORT not in own.text

@@ -10,7 +10,7 @@ the new grant and the session cookie is written once, for the replay's response.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -48,6 +48,8 @@ class StepUpMiddleware:
         where the layout ``STEPUP_BASE_TEMPLATE`` names is found).
     :param locale_selector: ``scope -> locale`` for stepup's pages and messages, or
         ``None`` to leave it to the subject's preference and ``Accept-Language``.
+    :param template_globals: names every stepup page's template sees, for your layout
+        (``STEPUP_BASE_TEMPLATE``): what a Flask context processor would give it.
     :param engine_options: for a new engine: ``clock``, ``store``, ``sms``, ``email``...
     """
 
@@ -62,6 +64,7 @@ class StepUpMiddleware:
         admin_check: Callable[[str], bool] | None = None,
         template_dirs: Iterable[str] = (),
         locale_selector: Callable[[Any], object] | None = None,
+        template_globals: Mapping[str, Any] | None = None,
         audit_hooks: Iterable[Callable[[AuditEvent], None]] = (),
         **engine_options: Any,
     ) -> None:
@@ -70,6 +73,7 @@ class StepUpMiddleware:
         self.state = StepUpState(
             engine, user_loader=user_loader, identity_source_loader=identity_source_loader,
             admin_check=admin_check, template_dirs=template_dirs, locale_selector=locale_selector,
+            template_globals=template_globals,
         )  # fmt: skip
         self._code_path = engine.settings.url_prefix + "/code/"
         self._prefix = engine.settings.url_prefix + "/"

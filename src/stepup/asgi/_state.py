@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,8 @@ class StepUpState:
         app can override ``stepup/*.html`` and give the layout ``base_template`` names.
     :param locale_selector: ``scope -> locale`` (``"de"``, ``"zh-CN"``, or ``None`` to
         leave it to the next rule) for stepup's pages and messages (docs/i18n.md).
+    :param template_globals: names every stepup page's template sees, for the app's
+        layout (what a Flask context processor gives it).
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class StepUpState:
         admin_check: Callable[[str], bool] | None = None,
         template_dirs: Iterable[str | Path] = (),
         locale_selector: Callable[[Scope], object] | None = None,
+        template_globals: Mapping[str, Any] | None = None,
     ) -> None:
         self.engine = engine
         self.locale_selector = locale_selector
@@ -75,6 +78,7 @@ class StepUpState:
         self.headers = page_headers(self.settings)
         loaders = [FileSystemLoader(str(d)) for d in template_dirs] + [FileSystemLoader(str(TEMPLATE_DIR))]
         self.templates = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]))
+        self.templates.globals.update(template_globals or {})
 
     def subject(self, scope: Scope) -> str | None:
         """The logged-in user's id: the loader, ``scope["user"]``, or (for an app without
