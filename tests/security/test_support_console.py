@@ -128,7 +128,20 @@ def test_a_user_who_is_not_an_admin_gets_403_on_every_console_route(bank, user, 
     assert [a.status_code for a in answers] == [403] * 7
     assert all("Only administrators" in a.text and "+44" not in a.text for a in answers)
     assert [b.method for b in bank.bindings("alice")] == ["sms", "email"]
-    assert not [e for e in bank.call("audit_events", "alice") if e.type == "admin_action"]
+    assert not [e for e in bank.call("audit_events", "alice") if e.type in ("admin_action", "admin_viewed")]
+
+
+def test_every_look_at_a_user_is_on_their_trail_with_the_admin_who_looked(bank):
+    give_bob_a_phone(bank)
+    browser = admin(bank)
+    first = console_of(browser, "bob")
+    assert "admin_viewed" not in first.text  # a look is not shown on its own page
+    console_of(browser, "bob")  # looked at again within five minutes: counted, not stored twice
+
+    looks = [e for e in bank.call("audit_events", "bob") if e.type == "admin_viewed"]
+    assert [(e.actor, e.subject, e.detail.get("repeats")) for e in looks] == [("alice", "bob", 1)]
+    assert looks[0].context.get("route") == CONSOLE and looks[0].context.get("client")
+    assert "admin_viewed by alice" in console_of(browser, "bob").text  # the next look shows it
 
 
 def test_a_stranger_is_asked_to_sign_in(bank):

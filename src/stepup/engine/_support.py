@@ -2,8 +2,8 @@
 administrator needs to help a user who lost a phone or locked themselves out.
 
 A subject's pending challenges are found through their index
-(:mod:`stepup.engine._open`). Each change is audited as ``admin_action`` with the
-administrator as ``actor``; a change of the subject's methods is told on the channels
+(:mod:`stepup.engine._open`). Each look is audited as ``admin_viewed`` and each change as
+``admin_action``, with the administrator as ``actor``; a change of the subject's methods is told on the channels
 they still have (and, for a reset of every method, on the ones removed: a person who did
 not ask support for it learns of it).
 """
@@ -61,8 +61,13 @@ class SubjectOverview:
     events: list[AuditEvent]
 
 
-def subject_overview(ctx: Context, subject: str) -> Flow[SubjectOverview]:
-    """Everything the console shows of ``subject``."""
+def subject_overview(ctx: Context, subject: str, *, by: str | None = None) -> Flow[SubjectOverview]:
+    """Everything the console shows of ``subject``.
+
+    :param by: the administrator looking, audited as ``admin_viewed`` with them as
+        ``actor`` (after the events shown are read, so a look is not in its own page):
+        who read whose sign-in methods is on record like every change.
+    """
     record = yield from read_subject(ctx, subject)
     stored = record.get("bindings", [])
     names = sorted(ctx.methods)
@@ -74,6 +79,8 @@ def subject_overview(ctx: Context, subject: str) -> Flow[SubjectOverview]:
     pending = yield from pending_challenges(ctx, subject)
     browsers = yield from devices(ctx, subject)
     events = yield from audit_events(ctx, subject, limit=_EVENTS_SHOWN)
+    if by is not None:
+        ctx.emit("admin_viewed", None, subject=subject, actor=by)
     return SubjectOverview(
         subject, [binding_view(ctx, b) for b in stored], {b["id"]: b["last_used"] for b in stored if "last_used" in b},
         locks, pending, browsers, events[::-1],

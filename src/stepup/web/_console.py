@@ -79,7 +79,7 @@ class ConsolePage:
             subject = (req.args.get("subject") or "").strip()
         if len(subject) > _SUBJECT_CHARS:
             return core.message(req, T("Not found"), T("A user id has at most {n} characters.", n=_SUBJECT_CHARS), 422)
-        overview = (yield from flows.subject_overview(e.context, subject)) if subject else None
+        overview = (yield from flows.subject_overview(e.context, subject, by=req.subject or "")) if subject else None
         return core.page(
             req, "console.html", 400 if error else 200, title=T("Support"), overview=overview, query=subject,
             error=error, done=_DONE.get(req.args.get("done", "")), names=method_titles(e.methods),
