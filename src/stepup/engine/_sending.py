@@ -42,18 +42,19 @@ def target_send_hits(ctx: Context, method_name: str, target: str, purpose: str) 
 
 
 def _routes(ctx: Context, challenge: Challenge) -> list[str]:
-    """The senders to try in turn: the channel's own (for SMS, the provider of the
-    number's country, or the default one), its fallback, then for SMS the subject's
-    email (:mod:`stepup.engine._channels`)."""
+    """The senders to try in turn: the channel's own (for a phone channel such as SMS or
+    voice, the provider of the number's country, or the default one), its fallback, then
+    for SMS the subject's email (:mod:`stepup.engine._channels`)."""
     channel = ctx.method(challenge.method).channel or ""
-    if channel != "sms":
-        return channel_routes(channel, ctx.senders)
-    region = sms_region(challenge.target)
-    first = f"sms:{region}" if region in ctx.settings.sms_routes else None
-    routes = channel_routes("sms", ctx.senders, first=first)
-    if challenge.fallback:
+    routes = channel_routes(channel, ctx.senders, country=_country(ctx, channel, challenge.target))
+    if channel == "sms" and challenge.fallback:
         routes.append(_EMAIL_FALLBACK)
     return routes
+
+
+def _country(ctx: Context, channel: str, target: str) -> str | None:
+    """The region of a phone channel's number, for its route by country."""
+    return sms_region(target) if ctx.channel(channel).target == "phone" else None
 
 
 def delivery_detail(ctx: Context, route: str, message: Message, locale: str) -> dict[str, Any]:
@@ -76,12 +77,11 @@ def _locale(ctx: Context, challenge: Challenge) -> str:
 
 
 def _message(ctx: Context, challenge: Challenge, code: str) -> Message:
-    channel = ctx.method(challenge.method).channel or ""
-    subject, body = ctx.messages.code_message(
-        challenge.purpose, channel, code, challenge.expires_at - ctx.clock(), challenge.operation,
-        locale=_locale(ctx, challenge),
+    """The message of the challenge's channel (:mod:`stepup.channels`) carrying ``code``."""
+    return ctx.channel(ctx.method(challenge.method).channel or "").code_message(
+        ctx.messages, to=challenge.target, purpose=challenge.purpose, code=code,
+        ttl=challenge.expires_at - ctx.clock(), operation=challenge.operation, locale=_locale(ctx, challenge),
     )  # fmt: skip
-    return Message(channel, challenge.target, body, subject if channel == "email" else "", challenge.purpose)
 
 
 def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:

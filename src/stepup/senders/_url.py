@@ -8,6 +8,8 @@ driver, such as httpx) is imported only when its scheme is used.
     smtps://[user:password@]host[:465]?from=...                             (implicit TLS)
     twilio://ACCOUNT_SID:AUTH_TOKEN@?from=+15005550006                      (or messaging_service_sid=MG...)
     vonage://API_KEY:API_SECRET@?from=DemoBank
+    twilio-voice://ACCOUNT_SID:AUTH_TOKEN@?from=+15005550006[&voice=Polly.Amy]    (voice calls)
+    vonage-voice://APPLICATION_ID@?private_key=/path/private.key&from=+447700900000
 
 Twilio and Vonage take ``timeout`` (read, default 10 s), ``connect_timeout`` (5 s) and
 ``base_url``. A ``+`` in a query value is a plus sign, not a space, so ``from=+1555...``
@@ -117,6 +119,45 @@ def _async_http_sms(url: str) -> AsyncSender:
     return AsyncHttpSmsSender(api, **timeouts)
 
 
+def _voice_api(url: str) -> tuple[Any, dict[str, float]]:
+    """The provider a twilio-voice:// or vonage-voice:// URL names, and the sender's timeouts."""
+    from ._providers import TWILIO_BASE_URL
+    from ._voice import VONAGE_VOICE_BASE_URL, TwilioVoiceApi, VonageVoiceApi
+
+    twilio = urlsplit(url).scheme == "twilio-voice"
+    known = ("from", "voice", *_HTTP_OPTIONS) if twilio else ("from", "private_key", *_HTTP_OPTIONS)
+    parts, query = _parts(url, known)
+    if parts.hostname:
+        raise ConfigurationError(f"A {parts.scheme}:// URL has no host (use base_url= for another address).")
+    user, secret = _credentials(parts)
+    timeouts = {"timeout": _number(query, "timeout", 10.0), "connect_timeout": _number(query, "connect_timeout", 5.0)}
+    if twilio:
+        base = query.get("base_url", TWILIO_BASE_URL)
+        voice = query.get("voice", "")
+        return TwilioVoiceApi(user, secret, sender=query.get("from", ""), voice=voice, base_url=base), timeouts
+    if secret or "private_key" not in query:
+        raise ConfigurationError(
+            "A vonage-voice:// URL names the application and the path of its private key: "
+            "vonage-voice://APPLICATION_ID@?private_key=/path/private.key&from=+44..."
+        )
+    base = query.get("base_url", VONAGE_VOICE_BASE_URL)
+    return VonageVoiceApi.from_file(user, query["private_key"], sender=query.get("from", ""), base_url=base), timeouts
+
+
+def _http_voice(url: str) -> Sender:
+    from ._http import HttpVoiceSender
+
+    api, timeouts = _voice_api(url)
+    return HttpVoiceSender(api, **timeouts)
+
+
+def _async_http_voice(url: str) -> AsyncSender:
+    from ._http import AsyncHttpVoiceSender
+
+    api, timeouts = _voice_api(url)
+    return AsyncHttpVoiceSender(api, **timeouts)
+
+
 class _Backend(NamedTuple):
     sync: Callable[[str], Sender]
     #: a native asyncio sender; without one the sync sender runs through AsyncSenderAdapter.
@@ -133,6 +174,8 @@ _SCHEMES: dict[str, _Backend] = {
     "smtps": _Backend(_smtp, blocking=True),
     "twilio": _Backend(_http_sms, _async_http_sms, blocking=True),
     "vonage": _Backend(_http_sms, _async_http_sms, blocking=True),
+    "twilio-voice": _Backend(_http_voice, _async_http_voice, blocking=True),
+    "vonage-voice": _Backend(_http_voice, _async_http_voice, blocking=True),
 }
 
 
@@ -144,7 +187,8 @@ def sender_from_url(url: str) -> Sender:
     """The sender a URL names.
 
     :param url: ``console://``, ``file:///path``, ``memory://``, ``smtp://...``,
-        ``smtps://...``, ``twilio://...`` or ``vonage://...`` (see this module).
+        ``smtps://...``, ``twilio://...``, ``vonage://...``, ``twilio-voice://...`` or
+        ``vonage-voice://...`` (see this module).
     :raises ConfigurationError: for an unknown scheme (naming the known ones) or a URL
         that cannot be used; its text never holds the URL's credentials.
     """
@@ -152,7 +196,7 @@ def sender_from_url(url: str) -> Sender:
 
 
 def async_sender_from_url(url: str) -> AsyncSender:
-    """The async sender a URL names: native asyncio for Twilio and Vonage, a worker thread
+    """The async sender a URL names: native asyncio for Twilio and Vonage (SMS and voice), a worker thread
     for the blocking others (SMTP, files).
 
     :raises ConfigurationError: as for :func:`sender_from_url`.
