@@ -83,17 +83,26 @@ def _smtp(url: str) -> Sender:
     )  # fmt: skip
 
 
+def _provider_url(url: str, known: tuple[str, ...]) -> tuple[dict[str, str], str, str, dict[str, float]]:
+    """A provider URL's query, user, secret and the sender's timeouts.
+
+    :raises ConfigurationError: for a host (the provider's address is ``base_url=``), an
+        option not in ``known``, or a timeout that is not a number.
+    """
+    parts, query = _parts(url, (*known, *_HTTP_OPTIONS))
+    if parts.hostname:
+        raise ConfigurationError(f"A {parts.scheme}:// URL has no host (use base_url= for another address).")
+    user, secret = _credentials(parts)
+    timeouts = {"timeout": _number(query, "timeout", 10.0), "connect_timeout": _number(query, "connect_timeout", 5.0)}
+    return query, user, secret, timeouts
+
+
 def _sms_api(url: str) -> tuple[Any, dict[str, float]]:
     """The provider a twilio:// or vonage:// URL names, and the sender's timeouts."""
     from ._providers import TWILIO_BASE_URL, VONAGE_BASE_URL, TwilioApi, VonageApi
 
     twilio = urlsplit(url).scheme == "twilio"
-    known = ("from", "messaging_service_sid", *_HTTP_OPTIONS) if twilio else ("from", *_HTTP_OPTIONS)
-    parts, query = _parts(url, known)
-    if parts.hostname:
-        raise ConfigurationError(f"A {parts.scheme}:// URL has no host (use base_url= for another address).")
-    user, secret = _credentials(parts)
-    timeouts = {"timeout": _number(query, "timeout", 10.0), "connect_timeout": _number(query, "connect_timeout", 5.0)}
+    query, user, secret, timeouts = _provider_url(url, ("from", "messaging_service_sid") if twilio else ("from",))
     if twilio:
         base = query.get("base_url", TWILIO_BASE_URL)
         api: Any = TwilioApi(
@@ -105,32 +114,13 @@ def _sms_api(url: str) -> tuple[Any, dict[str, float]]:
     return api, timeouts
 
 
-def _http_sms(url: str) -> Sender:
-    from ._http import HttpSmsSender
-
-    api, timeouts = _sms_api(url)
-    return HttpSmsSender(api, **timeouts)
-
-
-def _async_http_sms(url: str) -> AsyncSender:
-    from ._http import AsyncHttpSmsSender
-
-    api, timeouts = _sms_api(url)
-    return AsyncHttpSmsSender(api, **timeouts)
-
-
 def _voice_api(url: str) -> tuple[Any, dict[str, float]]:
     """The provider a twilio-voice:// or vonage-voice:// URL names, and the sender's timeouts."""
     from ._providers import TWILIO_BASE_URL
     from ._voice import VONAGE_VOICE_BASE_URL, TwilioVoiceApi, VonageVoiceApi
 
     twilio = urlsplit(url).scheme == "twilio-voice"
-    known = ("from", "voice", *_HTTP_OPTIONS) if twilio else ("from", "private_key", *_HTTP_OPTIONS)
-    parts, query = _parts(url, known)
-    if parts.hostname:
-        raise ConfigurationError(f"A {parts.scheme}:// URL has no host (use base_url= for another address).")
-    user, secret = _credentials(parts)
-    timeouts = {"timeout": _number(query, "timeout", 10.0), "connect_timeout": _number(query, "connect_timeout", 5.0)}
+    query, user, secret, timeouts = _provider_url(url, ("from", "voice") if twilio else ("from", "private_key"))
     if twilio:
         base = query.get("base_url", TWILIO_BASE_URL)
         voice = query.get("voice", "")
@@ -144,18 +134,24 @@ def _voice_api(url: str) -> tuple[Any, dict[str, float]]:
     return VonageVoiceApi.from_file(user, query["private_key"], sender=query.get("from", ""), base_url=base), timeouts
 
 
-def _http_voice(url: str) -> Sender:
-    from ._http import HttpVoiceSender
-
-    api, timeouts = _voice_api(url)
-    return HttpVoiceSender(api, **timeouts)
+def _voice(url: str) -> bool:
+    return urlsplit(url).scheme.endswith("-voice")
 
 
-def _async_http_voice(url: str) -> AsyncSender:
-    from ._http import AsyncHttpVoiceSender
+def _http(url: str) -> Sender:
+    """An SMS or voice sender over httpx, for the provider the URL names."""
+    from ._http import HttpSmsSender, HttpVoiceSender
 
-    api, timeouts = _voice_api(url)
-    return AsyncHttpVoiceSender(api, **timeouts)
+    api, timeouts = _voice_api(url) if _voice(url) else _sms_api(url)
+    return (HttpVoiceSender if _voice(url) else HttpSmsSender)(api, **timeouts)
+
+
+def _async_http(url: str) -> AsyncSender:
+    """The asyncio twin of :func:`_http`."""
+    from ._http import AsyncHttpSmsSender, AsyncHttpVoiceSender
+
+    api, timeouts = _voice_api(url) if _voice(url) else _sms_api(url)
+    return (AsyncHttpVoiceSender if _voice(url) else AsyncHttpSmsSender)(api, **timeouts)
 
 
 class _Backend(NamedTuple):
@@ -172,10 +168,10 @@ _SCHEMES: dict[str, _Backend] = {
     "memory": _Backend(lambda url: MemorySender()),
     "smtp": _Backend(_smtp, blocking=True),
     "smtps": _Backend(_smtp, blocking=True),
-    "twilio": _Backend(_http_sms, _async_http_sms, blocking=True),
-    "vonage": _Backend(_http_sms, _async_http_sms, blocking=True),
-    "twilio-voice": _Backend(_http_voice, _async_http_voice, blocking=True),
-    "vonage-voice": _Backend(_http_voice, _async_http_voice, blocking=True),
+    "twilio": _Backend(_http, _async_http, blocking=True),
+    "vonage": _Backend(_http, _async_http, blocking=True),
+    "twilio-voice": _Backend(_http, _async_http, blocking=True),
+    "vonage-voice": _Backend(_http, _async_http, blocking=True),
 }
 
 

@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 from .._errors import ConfigurationError
 from .._models import Message
 from ._http import ApiRequest
-from ._providers import TWILIO_BASE_URL, _json
+from ._providers import TWILIO_BASE_URL, TwilioAnswers, _json
 
 __all__ = ["VONAGE_VOICE_BASE_URL", "TwilioVoiceApi", "VonageVoiceApi", "tts_language"]
 
@@ -55,7 +55,7 @@ def _parts(message: Message) -> list[str]:
     return [part.strip() for part in message.body.split("\n\n") if part.strip()]
 
 
-class TwilioVoiceApi:
+class TwilioVoiceApi(TwilioAnswers):
     """Twilio's Calls resource, with the call's words given inline as TwiML.
 
     :param account_sid: the Account SID (``AC...``), also the basic-auth user.
@@ -107,19 +107,6 @@ class TwilioVoiceApi:
         form = {"To": message.to, "From": self.sender, "Twiml": self.twiml(message)}
         url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Calls.json"
         return ApiRequest(url, form, (self.account_sid, self._token))
-
-    def refusal(self, status: int, body: bytes) -> str | None:
-        """See :meth:`stepup.senders._http.SmsApi.refusal`."""
-        if 200 <= status < 300:
-            return None
-        error = _json(body)
-        if isinstance(error, dict) and "code" in error:
-            return f"Twilio error {error['code']}: {error.get('message') or 'no message'} (HTTP {status})"
-        return f"Twilio answered HTTP {status}"
-
-    def secrets(self) -> tuple[str, ...]:
-        """See :meth:`stepup.senders._http.SmsApi.secrets`."""
-        return (self._token,)
 
 
 def _private_key(pem: bytes) -> Any:
