@@ -30,3 +30,11 @@ def test_a_call_reads_the_code_digit_by_digit_twice_in_its_language(locale: str,
     assert ("Bank" in parts[0]) == (purpose != "operation")
     if locale != "en":
         assert parts[0] != english.split("\n\n")[0] and parts[1] != english.split("\n\n")[1]
+
+
+def test_an_app_s_own_wording_reaches_the_call() -> None:
+    catalog = MessageCatalog("Bank", translate=lambda text: text.replace("Once more", "Again"))
+
+    said = catalog.code_message("login", "voice", CODE, 300)[1]
+
+    assert said.split("\n\n")[1] == "Again, your code is: 4, 9, 3, 8, 1, 7. Never share it."
