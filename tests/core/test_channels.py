@@ -197,3 +197,23 @@ def test_without_voice_url_a_voice_method_has_no_sender(voice_method: None) -> N
 def test_voice_settings_that_cannot_work_are_refused(settings: dict[str, Any], words: str) -> None:
     with pytest.raises(stepup.ConfigurationError, match=words):
         stepup.Settings(secret_key=SECRET, **settings)
+
+
+def test_a_method_s_channel_that_no_plug_in_registered_still_sends_with_the_sms_wording() -> None:
+    from stepup.methods import BUILTIN_METHODS, SmsMethod
+
+    class Pigeon(SmsMethod):
+        name = "pigeon"
+        channel = "pigeon"
+
+    birds = MemorySender()
+    settings = stepup.Settings(secret_key=SECRET, store_url="memory://", methods=frozenset({"sms", "pigeon"}))
+    engine = stepup.Engine(settings, methods={**BUILTIN_METHODS, "pigeon": Pigeon()}, senders={"pigeon": birds},
+                           sms=MemorySender(), email=MemorySender())  # fmt: skip
+    try:
+        engine.begin_bind("alice", "pigeon", GB)
+    finally:
+        engine.close()
+
+    assert (birds.last.channel, birds.last.to, birds.last.subject) == ("pigeon", GB, "")
+    assert "confirms this pigeon for your stepup account. It expires in 5 min." in birds.last.body
