@@ -278,3 +278,11 @@ def test_the_sync_and_async_voice_senders_are_twins() -> None:
     assert inspect.signature(HttpVoiceSender.__init__) == inspect.signature(AsyncHttpVoiceSender.__init__)
     assert inspect.iscoroutinefunction(AsyncHttpVoiceSender.send)
     assert not inspect.iscoroutinefunction(HttpVoiceSender.send)
+
+
+def test_a_voice_sender_s_repr_shows_neither_token_nor_key(voice_urls: dict[str, str], vonage_app: Any) -> None:
+    twilio, vonage = repr(sender_from_url(voice_urls["twilio"])), repr(sender_from_url(voice_urls["vonage"]))
+
+    assert twilio.startswith("HttpVoiceSender(TwilioVoiceApi(") and "twilio-token" not in twilio
+    assert vonage.startswith("HttpVoiceSender(VonageVoiceApi(") and vonage_app.application_id in vonage
+    assert "PRIVATE" not in vonage and str(vonage_app.key_file) not in vonage
