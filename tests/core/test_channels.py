@@ -217,3 +217,22 @@ def test_a_method_s_channel_that_no_plug_in_registered_still_sends_with_the_sms_
 
     assert (birds.last.channel, birds.last.to, birds.last.subject) == ("pigeon", GB, "")
     assert "confirms this pigeon for your stepup account. It expires in 5 min." in birds.last.body
+
+
+def test_an_sms_challenge_s_code_can_follow_by_a_call_to_the_same_number_in_its_language() -> None:
+    # What a workflow's voice step does: the sms method's code, read out by the voice channel.
+    from stepup.engine._sending import deliver
+
+    texts, calls = MemorySender(), MemorySender()
+    engine = stepup.Engine(secret_key=SECRET, store_url="memory://", sms=texts, email=MemorySender(),
+                           senders={"voice": calls})  # fmt: skip
+    try:
+        engine.import_binding("alice", "sms", GB)
+        challenge = engine.start("alice", "sms", locale="es")
+        code = texts.last.body.split()[0]
+        engine.run(deliver(engine.context, challenge, code, "voice"))
+    finally:
+        engine.close()
+
+    assert (calls.last.channel, calls.last.to, calls.last.locale) == ("voice", GB, "es")
+    assert calls.last.body.startswith(f"Tu código de verificación de stepup es: {', '.join(code)}.")  # step_up

@@ -41,11 +41,10 @@ def target_send_hits(ctx: Context, method_name: str, target: str, purpose: str) 
     return send_hits(method_name, target, purpose, ctx.settings.sms_prefix_digits)
 
 
-def _routes(ctx: Context, challenge: Challenge) -> list[str]:
+def _routes(ctx: Context, challenge: Challenge, channel: str) -> list[str]:
     """The senders to try in turn: the channel's own (for a phone channel such as SMS or
     voice, the provider of the number's country, or the default one), its fallback, then
     for SMS the subject's email (:mod:`stepup.engine._channels`)."""
-    channel = ctx.method(challenge.method).channel or ""
     routes = channel_routes(channel, ctx.senders, country=_country(ctx, channel, challenge.target))
     if channel == "sms" and challenge.fallback:
         routes.append(_EMAIL_FALLBACK)
@@ -76,16 +75,18 @@ def _locale(ctx: Context, challenge: Challenge) -> str:
     return challenge.locale or ctx.settings.default_locale
 
 
-def _message(ctx: Context, challenge: Challenge, code: str) -> Message:
-    """The message of the challenge's channel (:mod:`stepup.channels`) carrying ``code``."""
-    return ctx.channel(ctx.method(challenge.method).channel or "").code_message(
+def _message(ctx: Context, challenge: Challenge, code: str, channel: str) -> Message:
+    """The message of ``channel`` (:mod:`stepup.channels`) carrying ``code``."""
+    return ctx.channel(channel).code_message(
         ctx.messages, to=challenge.target, purpose=challenge.purpose, code=code,
         ttl=challenge.expires_at - ctx.clock(), operation=challenge.operation, locale=_locale(ctx, challenge),
     )  # fmt: skip
 
 
-def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
+def deliver(ctx: Context, challenge: Challenge, code: str, channel: str | None = None) -> Flow[Challenge]:
     """Send the code by each route in turn until one takes it.
+
+    :param channel: the channel to send by (a workflow's step); default: the method's.
 
     Every failure is audited (``delivery_failed``), and the send that worked after one
     says which fallback it was (``sent`` with ``{"fallback": "sms:fallback"}`` or
@@ -96,14 +97,15 @@ def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
         is charged by this flow.
     """
     failures: list[DeliveryError] = []
-    for route in _routes(ctx, challenge):
+    channel = channel or ctx.method(challenge.method).channel or ""
+    for route in _routes(ctx, challenge, channel):
         current, sender = challenge, route
         if route == _EMAIL_FALLBACK:
             moved = yield from _to_email(ctx, challenge)
             if moved is None:
                 continue
             current, sender = moved, "email"
-        message = _message(ctx, current, code)
+        message = _message(ctx, current, code, "email" if route == _EMAIL_FALLBACK else channel)
         try:
             yield from send(ctx, sender, message)
         except Exception as error:  # whatever a sender raises is a failed send
