@@ -14,7 +14,9 @@ import stepup
 from stepup.senders import MemorySender
 
 #: the bank and lab sites on each adapter, fake SMS providers and restartable Redis servers.
-pytest_plugins = ["tests.support.fixtures", "tests.support.providers", "tests.support.redis_servers"]
+pytest_plugins = [
+    "tests.support.fixtures", "tests.support.providers", "tests.support.voice_providers", "tests.support.redis_servers",
+]  # fmt: skip
 
 # Fuzzing (tests/security/test_fuzzing.py): the same examples on every run, no example
 # database, no deadline (a request's time varies with the machine), and the function-scoped

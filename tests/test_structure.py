@@ -43,7 +43,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # pure rules and records: errors, clock, config, models, crypto, otp, targets, messages,
     # audit, machine, policy, ratelimit, schemes, twin...
     ("ground", ("_*.py", "grants.py")),
-    ("backends", ("methods/", "stores/", "senders/")),
+    ("backends", ("methods/", "stores/", "senders/", "channels/")),
     ("engine", ("engine/",)),  # the flows and the rules only the engine reads
     ("web", ("web/",)),
     ("adapters", ("flask/", "asgi/")),

@@ -41,9 +41,15 @@ class Settings:
     sms_fallback_url: str = ""
     #: when no SMS provider can send a login, step-up or operation code, email it to the subject's bound address.
     fallback_to_email: bool = False
-    #: channel -> where its messages go, for channels of plug-in methods, e.g.
-    #: {"voice": "console://"}; "voice:fallback" names the sender tried when it fails.
+    #: channel -> where its messages go, for channels of plug-ins, e.g. {"whatsapp": "console://"};
+    #: "whatsapp:fallback" names the sender tried when it fails, "whatsapp:US" the one for a country.
     sender_urls: Mapping[str, str] = field(default_factory=dict)
+    #: where voice calls go: console://, file:///path, twilio-voice://..., vonage-voice://...; empty: no voice calls.
+    voice_url: str = ""
+    #: ISO region -> where calls to it go, e.g. {"US": "twilio-voice://..."}; others use voice_url.
+    voice_routes: Mapping[str, str] = field(default_factory=dict)
+    #: a second voice provider, tried when the first cannot call; empty for none.
+    voice_fallback_url: str = ""
 
     #: digits of a delivered code, per channel.
     code_length: Mapping[str, int] = field(default_factory=lambda: {"sms": 6, "email": 6})

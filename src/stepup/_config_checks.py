@@ -15,8 +15,8 @@ from ._i18n import available_locales, normalize_locale
 
 __all__ = ["SECRET_KEY_LIST_FORM", "check_settings", "convert", "secret_keys_from_string"]
 
-#: a channel's name, or its fallback route: ``voice``, ``voice:fallback``.
-_SENDER_ROUTE = re.compile(r"[a-z][a-z0-9_]{0,31}(:fallback)?")
+#: a channel's name, its fallback route or its route for a country: ``voice``, ``voice:fallback``, ``voice:US``.
+_SENDER_ROUTE = re.compile(r"[a-z][a-z0-9_]{0,31}(:fallback|:[A-Z]{2})?")
 
 
 def check_settings(settings: Any) -> None:
@@ -43,11 +43,7 @@ def check_settings(settings: Any) -> None:
         for channel, digits in table.items():
             if not 4 <= digits <= 10:
                 raise ConfigurationError(f"A {channel} code must have 4 to 10 digits, got {digits}.")
-    for region, url in settings.sms_routes.items():
-        if not (len(region) == 2 and region.isalpha() and region.isupper()) or not isinstance(url, str) or not url:
-            raise ConfigurationError(
-                f'sms_routes maps ISO regions to SMS URLs, e.g. {{"US": "twilio://..."}}; got {region!r}.'
-            )
+    _check_routes(settings)
     if not isinstance(settings.sender_urls, Mapping):
         raise ConfigurationError('sender_urls is a table from channel to sender URL, e.g. {"voice": "console://"}.')
     for route, url in settings.sender_urls.items():
@@ -83,6 +79,33 @@ def check_settings(settings: Any) -> None:
 
 #: how several keys are written where a setting is a string (environment, ``--secret-key``).
 SECRET_KEY_LIST_FORM = 'a JSON list with the newest key last: STEPUP_SECRET_KEY=\'["OLD-KEY", "NEW-KEY"]\''
+
+
+def _check_routes(settings: Any) -> None:
+    """Routes by country map regions to URLs; voice routes need the voice channel's own
+    sender, named in one place only.
+
+    :raises ConfigurationError: naming the settings at odds.
+    """
+    for channel, example in (("sms", "twilio://..."), ("voice", "twilio-voice://...")):
+        for region, url in getattr(settings, f"{channel}_routes").items():
+            if not (len(region) == 2 and region.isalpha() and region.isupper()) or not isinstance(url, str) or not url:
+                raise ConfigurationError(
+                    f'{channel}_routes maps ISO regions to {channel} URLs, e.g. {{"US": "{example}"}}; got {region!r}.'
+                )
+    urls = settings.sender_urls if isinstance(settings.sender_urls, Mapping) else {}
+    named = settings.voice_url or urls.get("voice")
+    if (settings.voice_routes or settings.voice_fallback_url) and not named:
+        raise ConfigurationError(
+            "voice_routes and voice_fallback_url add to the voice channel's own sender: set voice_url too."
+        )
+    if settings.voice_url:
+        twice = sorted(route for route in urls if str(route).split(":", 1)[0] == "voice")
+        if twice:
+            raise ConfigurationError(
+                f"sender_urls names {', '.join(twice)} while voice_url is set: name voice senders in "
+                "voice_url, voice_routes and voice_fallback_url."
+            )
 
 
 def _check_passkey_settings(settings: Any) -> None:

@@ -63,7 +63,21 @@ _NOTICES: dict[str, tuple[str, str, str]] = {
     ),
 }  # fmt: skip
 
-_CHANNEL_NOUNS = {"sms": N_("phone number"), "email": N_("email address")}
+#: purpose -> what a call says first. Fields: app, operation, code (read digit by digit).
+_SPOKEN: dict[str, str] = {
+    "login": N_("Your {app} sign-in code is: {code}."),
+    "step_up": N_("Your {app} verification code is: {code}."),
+    "operation": N_("Your code to approve {operation} is: {code}."),
+    "bind": N_("Your code to confirm this phone number for {app} is: {code}."),
+    "contact": N_("Your {app} verification code is: {code}."),
+}  # fmt: skip
+#: what a call says after a pause: the code once more.
+_SPOKEN_AGAIN = N_("Once more, your code is: {code}. Never share it.")
+#: what parts the digits of a spoken code, per language: a pause short enough to keep the
+#: code together, long enough that a voice never reads "123456" as one number.
+_DIGIT_PAUSES = {"ja": "、", "zh_Hans": "、", "zh_Hant": "、"}
+
+_CHANNEL_NOUNS = {"sms": N_("phone number"), "email": N_("email address"), "voice": N_("phone number")}
 _CHANNEL_WAYS = {"sms": N_("text message"), "email": N_("email")}
 #: told to the user when a code went by another method than the one chosen.
 _FALLBACK = N_("Your code could not be sent by {failed}, so it went by {way} to {label} instead.")
@@ -97,12 +111,16 @@ class MessageCatalog:
         """``(subject, body)`` of a message carrying ``code``.
 
         :param purpose: ``login``, ``step_up``, ``operation``, ``bind`` or ``contact``.
-        :param channel: ``sms`` or ``email``.
+        :param channel: ``sms``, ``email`` or ``voice`` (what a call says: the code digit
+            by digit, then after a pause once more; no subject), or a plug-in's channel
+            (the SMS text).
         :param code: the code.
         :param ttl: seconds the code stays valid.
         :param operation: what an operation approval approves.
         :param locale: the language of the message (``None``: English).
         """
+        if channel == "voice":
+            return "", self.spoken(purpose, code, operation, locale)
         subject, body = self.overrides.get(purpose) or _TEXTS[purpose]
         fields = {
             "app": self.app,
@@ -112,6 +130,19 @@ class MessageCatalog:
             "channel": self._(_CHANNEL_NOUNS.get(channel, channel), locale),
         }
         return self._(subject, locale).format(**fields), self._(body, locale).format(**fields)
+
+    def spoken(self, purpose: str, code: str, operation: str | None = None, locale: str | None = None) -> str:
+        """What a call carrying ``code`` says: two parts split by a blank line, each with
+        the code read digit by digit (a voice sender pauses between the parts).
+
+        :param purpose: as for :meth:`code_message`.
+        :param code: the code.
+        :param operation: what an operation approval approves.
+        :param locale: the language of the call.
+        """
+        digits = _DIGIT_PAUSES.get(locale or "", ", ").join(code)
+        first = self._(_SPOKEN[purpose], locale).format(app=self.app, operation=operation or "", code=digits)
+        return f"{first}\n\n{self._(_SPOKEN_AGAIN, locale).format(code=digits)}"
 
     def fallback_notice(self, failed: str, channel: str, label: str, locale: str | None = None) -> str:
         """What to tell a user whose code went by ``channel`` because ``failed`` could not

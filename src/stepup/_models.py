@@ -193,11 +193,14 @@ class Approval:
 class Message:
     """One message for a sender.
 
-    :ivar channel: ``sms`` or ``email``.
+    :ivar channel: ``sms``, ``email``, ``voice`` or a plug-in's channel.
     :ivar to: E.164 number or email address.
     :ivar subject: the email subject (empty for SMS).
-    :ivar body: the text.
+    :ivar body: the text; for ``voice``, what the call says, its parts (paragraphs split
+        by a blank line) read with a pause between them.
     :ivar purpose: what it is for; senders may route on it.
+    :ivar locale: the message's language (``pt_BR``), so a voice sender picks the voice
+        that reads it; empty when not known.
     """
 
     channel: str
@@ -206,6 +209,7 @@ class Message:
     subject: str = ""
     purpose: str = ""
     html: str = ""
+    locale: str = ""
 
 
 @dataclass(frozen=True, slots=True)

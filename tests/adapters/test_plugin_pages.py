@@ -34,7 +34,7 @@ def last_call(calls: Path) -> tuple[str, str]:
     """Who the newest call went to, and the code it read out."""
     call = json.loads(calls.read_text(encoding="utf-8").splitlines()[-1])
     assert call["channel"] == "voice"
-    return call["to"], re.findall(r"(?<!\d)\d{6}(?!\d)", call["body"])[-1]
+    return call["to"], re.sub(r"\D", "", call["body"].split("\n\n")[0])  # read out digit by digit
 
 
 def test_a_user_with_nothing_bound_binds_the_plugin_method_and_signs_in_with_it(voice_bank, calls):

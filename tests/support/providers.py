@@ -36,6 +36,9 @@ class Seen:
     auth: tuple[str, str] | None
     content_type: str
     form: dict[str, str]
+    #: the raw body (a JSON document for Vonage's Voice API) and the Authorization header.
+    body: str = ""
+    authorization: str = ""
 
 
 class FakeProvider:
@@ -80,7 +83,7 @@ class FakeProvider:
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
             auth = (user, password)
         form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
-        seen = Seen(request.command, request.path, auth, request.headers.get("Content-Type", ""), form)
+        seen = Seen(request.command, request.path, auth, request.headers.get("Content-Type", ""), form, body, header)
         self.requests.append(seen)
         scripted = self.next.pop(0) if self.next else None
         if scripted == "hang":

@@ -1,10 +1,12 @@
 """Senders by channel: which sender carries each channel's messages, route by route.
 
-A channel is where a delivered method's codes go (``sms``, ``email``, or a plug-in's own,
-such as ``voice``). Each channel has one sender under its own name, and may have more
-routes tried in turn when one fails: ``<channel>:fallback`` for any channel, and for SMS
-``sms:<REGION>`` per destination country (``sms_routes``). Every route is a key of one
-mapping, ``route -> sender``, made from the settings' URLs and the senders given in code.
+A channel is where a delivered method's codes go (``sms``, ``email``, ``voice`` or a
+plug-in's own: :mod:`stepup.channels`). Each channel has one sender under its own name,
+and may have more routes tried in turn when one fails: ``<channel>:fallback`` for any
+channel, and for a phone channel ``<channel>:<REGION>`` per destination country
+(``sms_routes``, ``voice_routes``, or ``sender_urls`` for a plug-in's channel). Every route
+is a key of one mapping, ``route -> sender``, made from the settings' URLs and the senders
+given in code.
 
 A method whose channel has no sender is refused when the engine is made: a code that
 cannot go anywhere must not cost a user a challenge and its limits at the first send.
@@ -22,16 +24,20 @@ from ..methods import Method
 
 __all__ = ["channel_routes", "check_channels", "make_senders"]
 
-#: a route as code may name it: a channel, or its fallback.
-_ROUTE = re.compile(r"[a-z][a-z0-9_]{0,31}(:fallback)?")
+#: a route as code may name it: a channel, its fallback, or its provider for a country.
+_ROUTE = re.compile(r"[a-z][a-z0-9_]{0,31}(:fallback|:[A-Z]{2})?")
 
 
 def _urls(settings: Settings) -> dict[str, str]:
     """Every route the settings name, with its URL."""
     urls = {"sms": settings.sms_url, "email": settings.email_url}
-    urls.update({f"sms:{region}": url for region, url in settings.sms_routes.items()})
-    if settings.sms_fallback_url:
-        urls["sms:fallback"] = settings.sms_fallback_url
+    if settings.voice_url:
+        urls["voice"] = settings.voice_url
+    for channel, routes in (("sms", settings.sms_routes), ("voice", settings.voice_routes)):
+        urls.update({f"{channel}:{region}": url for region, url in routes.items()})
+    for channel, url in (("sms", settings.sms_fallback_url), ("voice", settings.voice_fallback_url)):
+        if url:
+            urls[f"{channel}:fallback"] = url
     urls.update(settings.sender_urls)
     return urls
 
@@ -41,7 +47,7 @@ def make_senders(settings: Settings, factory: Callable[[str], Any], given: Mappi
     (a URL whose route was given in code is not even opened).
 
     :param settings: where the URLs are (``sms_url``, ``email_url``, ``sms_routes``,
-        ``sms_fallback_url``, ``sender_urls``).
+        ``sms_fallback_url``, the same three of voice, ``sender_urls``).
     :param factory: makes a sender of the engine's kind (sync or async) from a URL.
     :param given: route -> sender, e.g. ``{"voice": VoiceSender()}``.
     :raises ConfigurationError: for a route that is not a channel name or its fallback,
@@ -50,8 +56,8 @@ def make_senders(settings: Settings, factory: Callable[[str], Any], given: Mappi
     for route in given:
         if not isinstance(route, str) or not _ROUTE.fullmatch(route):
             raise ConfigurationError(
-                "senders maps channels to senders, e.g. {'voice': sender} or {'voice:fallback': sender}; "
-                f"got {route!r}."
+                "senders maps channels to senders, e.g. {'voice': sender}, {'voice:fallback': sender} "
+                f"or {{'voice:US': sender}}; got {route!r}."
             )
     senders = {route: given[route] if route in given else factory(url) for route, url in _urls(settings).items()}
     senders.update({route: sender for route, sender in given.items() if route not in senders})
@@ -73,10 +79,10 @@ def check_channels(methods: Mapping[str, Method], senders: Mapping[str, Any]) ->
             )
 
 
-def channel_routes(channel: str, senders: Mapping[str, Any], *, first: str | None = None) -> list[str]:
-    """The routes a message of ``channel`` tries in turn: ``first`` (the channel's own
-    sender unless told), then the channel's fallback when it has one."""
-    routes = [first or channel]
+def channel_routes(channel: str, senders: Mapping[str, Any], *, country: str | None = None) -> list[str]:
+    """The routes a message of ``channel`` tries in turn: the channel's provider for
+    ``country`` when it has one (else its own sender), then its fallback when it has one."""
+    routes = [f"{channel}:{country}" if f"{channel}:{country}" in senders else channel]
     if f"{channel}:fallback" in senders:
         routes.append(f"{channel}:fallback")
     return routes

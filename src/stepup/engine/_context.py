@@ -22,6 +22,7 @@ from .._messages import MessageCatalog
 from .._models import AuditEvent, Challenge
 from .._policy import Policy
 from .._ratelimit import Limit, Limits
+from ..channels import CatalogChannel, Channel, load_channels
 from ..methods import BUILTIN_METHODS, Method, load_methods
 from ._policy_cache import PolicyCache
 
@@ -72,6 +73,8 @@ class Context:
             observe for h in hooks if callable(observe := getattr(h, "observe_verify", None))
         ]
         self.messages = messages or MessageCatalog(settings.app_name)
+        #: every channel by name, read once (:mod:`stepup.channels`).
+        self.channels: dict[str, Channel] = load_channels()
         self.default_policy = Policy.defaults(settings, self.methods)
         #: the policy as this process last read it (:mod:`stepup.engine._policy_cache`).
         self.policy_cache = PolicyCache(self.default_policy, settings.policy_refresh)
@@ -91,6 +94,13 @@ class Context:
             known = ", ".join(sorted(self.methods))
             raise MethodNotAvailable(T("Unknown method '{method}'; stepup knows {known}.", method=name, known=known))
         return method
+
+    def channel(self, name: str) -> Channel:
+        """The channel called ``name``; a plug-in method's channel that no plug-in
+        registered is a :class:`~stepup.channels.CatalogChannel` without country routes,
+        as every such channel was before channels had a registry."""
+        found = self.channels.get(name)
+        return found if found is not None else CatalogChannel(name, "other")
 
     def emit(self, type_: str, challenge: Challenge | None = None, **fields: Any) -> None:
         """Fire an audit event, masking the challenge's target."""

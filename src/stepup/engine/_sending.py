@@ -41,19 +41,19 @@ def target_send_hits(ctx: Context, method_name: str, target: str, purpose: str) 
     return send_hits(method_name, target, purpose, ctx.settings.sms_prefix_digits)
 
 
-def _routes(ctx: Context, challenge: Challenge) -> list[str]:
-    """The senders to try in turn: the channel's own (for SMS, the provider of the
-    number's country, or the default one), its fallback, then for SMS the subject's
-    email (:mod:`stepup.engine._channels`)."""
-    channel = ctx.method(challenge.method).channel or ""
-    if channel != "sms":
-        return channel_routes(channel, ctx.senders)
-    region = sms_region(challenge.target)
-    first = f"sms:{region}" if region in ctx.settings.sms_routes else None
-    routes = channel_routes("sms", ctx.senders, first=first)
-    if challenge.fallback:
+def _routes(ctx: Context, challenge: Challenge, channel: str) -> list[str]:
+    """The senders to try in turn: the channel's own (for a phone channel such as SMS or
+    voice, the provider of the number's country, or the default one), its fallback, then
+    for SMS the subject's email (:mod:`stepup.engine._channels`)."""
+    routes = channel_routes(channel, ctx.senders, country=_country(ctx, channel, challenge.target))
+    if channel == "sms" and challenge.fallback:
         routes.append(_EMAIL_FALLBACK)
     return routes
+
+
+def _country(ctx: Context, channel: str, target: str) -> str | None:
+    """The region of a phone channel's number, for its route by country."""
+    return sms_region(target) if ctx.channel(channel).target == "phone" else None
 
 
 def delivery_detail(ctx: Context, route: str, message: Message, locale: str) -> dict[str, Any]:
@@ -75,17 +75,18 @@ def _locale(ctx: Context, challenge: Challenge) -> str:
     return challenge.locale or ctx.settings.default_locale
 
 
-def _message(ctx: Context, challenge: Challenge, code: str) -> Message:
-    channel = ctx.method(challenge.method).channel or ""
-    subject, body = ctx.messages.code_message(
-        challenge.purpose, channel, code, challenge.expires_at - ctx.clock(), challenge.operation,
-        locale=_locale(ctx, challenge),
+def _message(ctx: Context, challenge: Challenge, code: str, channel: str) -> Message:
+    """The message of ``channel`` (:mod:`stepup.channels`) carrying ``code``."""
+    return ctx.channel(channel).code_message(
+        ctx.messages, to=challenge.target, purpose=challenge.purpose, code=code,
+        ttl=challenge.expires_at - ctx.clock(), operation=challenge.operation, locale=_locale(ctx, challenge),
     )  # fmt: skip
-    return Message(channel, challenge.target, body, subject if channel == "email" else "", challenge.purpose)
 
 
-def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
+def deliver(ctx: Context, challenge: Challenge, code: str, channel: str | None = None) -> Flow[Challenge]:
     """Send the code by each route in turn until one takes it.
+
+    :param channel: the channel to send by (a workflow's step); default: the method's.
 
     Every failure is audited (``delivery_failed``), and the send that worked after one
     says which fallback it was (``sent`` with ``{"fallback": "sms:fallback"}`` or
@@ -96,14 +97,15 @@ def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
         is charged by this flow.
     """
     failures: list[DeliveryError] = []
-    for route in _routes(ctx, challenge):
+    channel = channel or ctx.method(challenge.method).channel or ""
+    for route in _routes(ctx, challenge, channel):
         current, sender = challenge, route
         if route == _EMAIL_FALLBACK:
             moved = yield from _to_email(ctx, challenge)
             if moved is None:
                 continue
             current, sender = moved, "email"
-        message = _message(ctx, current, code)
+        message = _message(ctx, current, code, "email" if route == _EMAIL_FALLBACK else channel)
         try:
             yield from send(ctx, sender, message)
         except Exception as error:  # whatever a sender raises is a failed send

@@ -1,7 +1,8 @@
 """Senders: how codes reach people, chosen by URL.
 
-The SMS senders over httpx (``HttpSmsSender``, ``AsyncHttpSmsSender``, ``TwilioApi``,
-``VonageApi``) import httpx on first use.
+The SMS and voice senders over httpx (``HttpSmsSender``, ``AsyncHttpSmsSender``,
+``HttpVoiceSender``, ``AsyncHttpVoiceSender``, ``TwilioApi``, ``VonageApi``,
+``TwilioVoiceApi``, ``VonageVoiceApi``) import httpx on first use.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -20,24 +21,36 @@ from ._url import sender_from_url as sender_from_url
 
 if TYPE_CHECKING:
     from ._http import AsyncHttpSmsSender as AsyncHttpSmsSender
+    from ._http import AsyncHttpVoiceSender as AsyncHttpVoiceSender
     from ._http import HttpSmsSender as HttpSmsSender
+    from ._http import HttpVoiceSender as HttpVoiceSender
     from ._providers import TwilioApi as TwilioApi
     from ._providers import VonageApi as VonageApi
+    from ._voice import TwilioVoiceApi as TwilioVoiceApi
+    from ._voice import VonageVoiceApi as VonageVoiceApi
 
-_LAZY = {"HttpSmsSender": "_http", "AsyncHttpSmsSender": "_http", "TwilioApi": "_providers", "VonageApi": "_providers"}
+_LAZY = {
+    "HttpSmsSender": "_http", "AsyncHttpSmsSender": "_http", "HttpVoiceSender": "_http",
+    "AsyncHttpVoiceSender": "_http", "TwilioApi": "_providers", "VonageApi": "_providers",
+    "TwilioVoiceApi": "_voice", "VonageVoiceApi": "_voice",
+}  # fmt: skip
 
 __all__ = [
     "AsyncHttpSmsSender",
+    "AsyncHttpVoiceSender",
     "AsyncSender",
     "AsyncSenderAdapter",
     "ConsoleSender",
     "FileSender",
     "HttpSmsSender",
+    "HttpVoiceSender",
     "MemorySender",
     "SMTPSender",
     "Sender",
     "TwilioApi",
+    "TwilioVoiceApi",
     "VonageApi",
+    "VonageVoiceApi",
     "as_async_sender",
     "async_sender_from_url",
     "sender_from_url",

@@ -1,12 +1,14 @@
-"""SMS through a provider's REST API over httpx: the sync and asyncio twins.
+"""SMS and voice calls through a provider's REST API over httpx: the sync and asyncio twins.
 
-A provider is an :class:`SmsApi`, pure: the request a message needs and what a response
-means. A delivery is written once, as steps of calls on an httpx client: a POST with
-connect and read timeouts, and one retry when the network failed before the provider
-answered, or the provider answered with a 5xx. A read timeout is not retried: the provider
-may have taken the message, and a second try could send the code twice.
-:class:`HttpSmsSender` runs the steps on an ``httpx.Client``, :class:`AsyncHttpSmsSender`
-awaits them on an ``httpx.AsyncClient``.
+A provider is an :class:`SmsApi` (a voice provider too, with ``channel = "voice"``), pure:
+the request a message needs and what a response means. A delivery is written once, as
+steps of calls on an httpx client: a POST with connect and read timeouts, and one retry
+when the network failed before the provider answered, or the provider answered with a
+5xx. A read timeout is not retried: the provider may have taken the message, and a second
+try could send the code twice (or call twice). :class:`HttpSmsSender` runs the steps on an
+``httpx.Client``, :class:`AsyncHttpSmsSender` awaits them on an ``httpx.AsyncClient``;
+:class:`HttpVoiceSender` and :class:`AsyncHttpVoiceSender` are the same for a voice
+provider.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from .._i18n import T
 from .._models import Message
 from .._twin import Call, Steps, arun, run
 
-__all__ = ["ApiRequest", "AsyncHttpSmsSender", "HttpSmsSender", "SmsApi"]
+__all__ = ["ApiRequest", "AsyncHttpSmsSender", "AsyncHttpVoiceSender", "HttpSmsSender", "HttpVoiceSender", "SmsApi"]
 
 #: errors after which the request may have reached the provider: not retried.
 _SENT_MAYBE = (httpx.ReadTimeout, httpx.WriteTimeout)
@@ -29,11 +31,14 @@ _SENT_MAYBE = (httpx.ReadTimeout, httpx.WriteTimeout)
 
 @dataclasses.dataclass(frozen=True)
 class ApiRequest:
-    """One form POST."""
+    """One POST: a form, or a JSON document when ``json`` is set."""
 
     url: str
     form: dict[str, str]
     auth: tuple[str | bytes, str | bytes] | None = dataclasses.field(default=None, repr=False)
+    json: object = None
+    #: more headers (a bearer token), kept out of ``repr``.
+    headers: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
 
 class SmsApi(Protocol):
@@ -77,6 +82,8 @@ class _HttpSmsBase:
         for secret in self.api.secrets():
             if secret:
                 reason = reason.replace(secret, "***")
+        if getattr(self.api, "channel", "sms") == "voice":
+            return DeliveryError(T("The call could not be made ({provider}).", provider=self.api.name), "voice", reason)
         return DeliveryError(T("The SMS could not be sent ({provider}).", provider=self.api.name), "sms", reason)
 
     def _network(self, error: httpx.TransportError) -> DeliveryError:
@@ -94,7 +101,10 @@ class _HttpSmsBase:
         for attempt in range(2):  # the second attempt never asks for a third
             # What client.post(url, data=form) sends, in a call of positional arguments:
             # the request built here, the auth (if any) the client's own.
-            post = client.build_request("POST", request.url, data=request.form)
+            if request.json is not None:
+                post = client.build_request("POST", request.url, json=request.json, headers=request.headers)
+            else:
+                post = client.build_request("POST", request.url, data=request.form, headers=request.headers)
             try:
                 response: httpx.Response = yield from Call(client, "send", post)
             except httpx.TransportError as e:
@@ -141,3 +151,12 @@ class AsyncHttpSmsSender(_HttpSmsBase):
         request = self.api.request(message)
         async with httpx.AsyncClient(timeout=self.timeout, auth=request.auth) as client:
             await arun(self._delivery(client, request))
+
+
+class HttpVoiceSender(HttpSmsSender):
+    """Places calls that read a code out through a provider's voice API (sync): Twilio's
+    Calls resource, Vonage's Voice API (:mod:`stepup.senders._voice`)."""
+
+
+class AsyncHttpVoiceSender(AsyncHttpSmsSender):
+    """The asyncio twin of :class:`HttpVoiceSender`."""

@@ -32,7 +32,27 @@ def _json(body: bytes) -> Any:
         return None
 
 
-class TwilioApi:
+class TwilioAnswers:
+    """What every Twilio REST resource's answer means (its error document is the same for
+    Messages and Calls), and the Auth Token no error may show."""
+
+    _token: str
+
+    def refusal(self, status: int, body: bytes) -> str | None:
+        """See :meth:`stepup.senders._http.SmsApi.refusal`."""
+        if 200 <= status < 300:
+            return None
+        error = _json(body)
+        if isinstance(error, dict) and "code" in error:
+            return f"Twilio error {error['code']}: {error.get('message') or 'no message'} (HTTP {status})"
+        return f"Twilio answered HTTP {status}"
+
+    def secrets(self) -> tuple[str, ...]:
+        """See :meth:`stepup.senders._http.SmsApi.secrets`."""
+        return (self._token,)
+
+
+class TwilioApi(TwilioAnswers):
     """Twilio's Messages resource.
 
     :param account_sid: the Account SID (``AC...``), also the basic-auth user.
@@ -76,19 +96,6 @@ class TwilioApi:
             form["From"] = self.sender or ""
         url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         return ApiRequest(url, form, (self.account_sid, self._token))
-
-    def refusal(self, status: int, body: bytes) -> str | None:
-        """See :meth:`stepup.senders._http.SmsApi.refusal`."""
-        if 200 <= status < 300:
-            return None
-        error = _json(body)
-        if isinstance(error, dict) and "code" in error:
-            return f"Twilio error {error['code']}: {error.get('message') or 'no message'} (HTTP {status})"
-        return f"Twilio answered HTTP {status}"
-
-    def secrets(self) -> tuple[str, ...]:
-        """See :meth:`stepup.senders._http.SmsApi.secrets`."""
-        return (self._token,)
 
 
 class VonageApi:

@@ -8,6 +8,8 @@ driver, such as httpx) is imported only when its scheme is used.
     smtps://[user:password@]host[:465]?from=...                             (implicit TLS)
     twilio://ACCOUNT_SID:AUTH_TOKEN@?from=+15005550006                      (or messaging_service_sid=MG...)
     vonage://API_KEY:API_SECRET@?from=DemoBank
+    twilio-voice://ACCOUNT_SID:AUTH_TOKEN@?from=+15005550006[&voice=Polly.Amy]    (voice calls)
+    vonage-voice://APPLICATION_ID@?private_key=/path/private.key&from=+447700900000
 
 Twilio and Vonage take ``timeout`` (read, default 10 s), ``connect_timeout`` (5 s) and
 ``base_url``. A ``+`` in a query value is a plus sign, not a space, so ``from=+1555...``
@@ -81,17 +83,26 @@ def _smtp(url: str) -> Sender:
     )  # fmt: skip
 
 
+def _provider_url(url: str, known: tuple[str, ...]) -> tuple[dict[str, str], str, str, dict[str, float]]:
+    """A provider URL's query, user, secret and the sender's timeouts.
+
+    :raises ConfigurationError: for a host (the provider's address is ``base_url=``), an
+        option not in ``known``, or a timeout that is not a number.
+    """
+    parts, query = _parts(url, (*known, *_HTTP_OPTIONS))
+    if parts.hostname:
+        raise ConfigurationError(f"A {parts.scheme}:// URL has no host (use base_url= for another address).")
+    user, secret = _credentials(parts)
+    timeouts = {"timeout": _number(query, "timeout", 10.0), "connect_timeout": _number(query, "connect_timeout", 5.0)}
+    return query, user, secret, timeouts
+
+
 def _sms_api(url: str) -> tuple[Any, dict[str, float]]:
     """The provider a twilio:// or vonage:// URL names, and the sender's timeouts."""
     from ._providers import TWILIO_BASE_URL, VONAGE_BASE_URL, TwilioApi, VonageApi
 
     twilio = urlsplit(url).scheme == "twilio"
-    known = ("from", "messaging_service_sid", *_HTTP_OPTIONS) if twilio else ("from", *_HTTP_OPTIONS)
-    parts, query = _parts(url, known)
-    if parts.hostname:
-        raise ConfigurationError(f"A {parts.scheme}:// URL has no host (use base_url= for another address).")
-    user, secret = _credentials(parts)
-    timeouts = {"timeout": _number(query, "timeout", 10.0), "connect_timeout": _number(query, "connect_timeout", 5.0)}
+    query, user, secret, timeouts = _provider_url(url, ("from", "messaging_service_sid") if twilio else ("from",))
     if twilio:
         base = query.get("base_url", TWILIO_BASE_URL)
         api: Any = TwilioApi(
@@ -103,18 +114,44 @@ def _sms_api(url: str) -> tuple[Any, dict[str, float]]:
     return api, timeouts
 
 
-def _http_sms(url: str) -> Sender:
-    from ._http import HttpSmsSender
+def _voice_api(url: str) -> tuple[Any, dict[str, float]]:
+    """The provider a twilio-voice:// or vonage-voice:// URL names, and the sender's timeouts."""
+    from ._providers import TWILIO_BASE_URL
+    from ._voice import VONAGE_VOICE_BASE_URL, TwilioVoiceApi, VonageVoiceApi
 
-    api, timeouts = _sms_api(url)
-    return HttpSmsSender(api, **timeouts)
+    twilio = urlsplit(url).scheme == "twilio-voice"
+    query, user, secret, timeouts = _provider_url(url, ("from", "voice") if twilio else ("from", "private_key"))
+    if twilio:
+        base = query.get("base_url", TWILIO_BASE_URL)
+        voice = query.get("voice", "")
+        return TwilioVoiceApi(user, secret, sender=query.get("from", ""), voice=voice, base_url=base), timeouts
+    if secret or "private_key" not in query:
+        raise ConfigurationError(
+            "A vonage-voice:// URL names the application and the path of its private key: "
+            "vonage-voice://APPLICATION_ID@?private_key=/path/private.key&from=+44..."
+        )
+    base = query.get("base_url", VONAGE_VOICE_BASE_URL)
+    return VonageVoiceApi.from_file(user, query["private_key"], sender=query.get("from", ""), base_url=base), timeouts
 
 
-def _async_http_sms(url: str) -> AsyncSender:
-    from ._http import AsyncHttpSmsSender
+def _voice(url: str) -> bool:
+    return urlsplit(url).scheme.endswith("-voice")
 
-    api, timeouts = _sms_api(url)
-    return AsyncHttpSmsSender(api, **timeouts)
+
+def _http(url: str) -> Sender:
+    """An SMS or voice sender over httpx, for the provider the URL names."""
+    from ._http import HttpSmsSender, HttpVoiceSender
+
+    api, timeouts = _voice_api(url) if _voice(url) else _sms_api(url)
+    return (HttpVoiceSender if _voice(url) else HttpSmsSender)(api, **timeouts)
+
+
+def _async_http(url: str) -> AsyncSender:
+    """The asyncio twin of :func:`_http`."""
+    from ._http import AsyncHttpSmsSender, AsyncHttpVoiceSender
+
+    api, timeouts = _voice_api(url) if _voice(url) else _sms_api(url)
+    return (AsyncHttpVoiceSender if _voice(url) else AsyncHttpSmsSender)(api, **timeouts)
 
 
 class _Backend(NamedTuple):
@@ -131,8 +168,10 @@ _SCHEMES: dict[str, _Backend] = {
     "memory": _Backend(lambda url: MemorySender()),
     "smtp": _Backend(_smtp, blocking=True),
     "smtps": _Backend(_smtp, blocking=True),
-    "twilio": _Backend(_http_sms, _async_http_sms, blocking=True),
-    "vonage": _Backend(_http_sms, _async_http_sms, blocking=True),
+    "twilio": _Backend(_http, _async_http, blocking=True),
+    "vonage": _Backend(_http, _async_http, blocking=True),
+    "twilio-voice": _Backend(_http, _async_http, blocking=True),
+    "vonage-voice": _Backend(_http, _async_http, blocking=True),
 }
 
 
@@ -144,7 +183,8 @@ def sender_from_url(url: str) -> Sender:
     """The sender a URL names.
 
     :param url: ``console://``, ``file:///path``, ``memory://``, ``smtp://...``,
-        ``smtps://...``, ``twilio://...`` or ``vonage://...`` (see this module).
+        ``smtps://...``, ``twilio://...``, ``vonage://...``, ``twilio-voice://...`` or
+        ``vonage-voice://...`` (see this module).
     :raises ConfigurationError: for an unknown scheme (naming the known ones) or a URL
         that cannot be used; its text never holds the URL's credentials.
     """
@@ -152,7 +192,7 @@ def sender_from_url(url: str) -> Sender:
 
 
 def async_sender_from_url(url: str) -> AsyncSender:
-    """The async sender a URL names: native asyncio for Twilio and Vonage, a worker thread
+    """The async sender a URL names: native asyncio for Twilio and Vonage (SMS and voice), a worker thread
     for the blocking others (SMTP, files).
 
     :raises ConfigurationError: as for :func:`sender_from_url`.
