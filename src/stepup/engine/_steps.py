@@ -201,9 +201,12 @@ def run_due(ctx: Context, *, limit: int = 100, stop: Callable[[], bool] | None =
     :raises StoreUnavailable: the store is down; a step leased stays leased until
         ``worker_lease`` passes.
     """
-    now, fired = ctx.clock(), 0
-    for shard, ids in (yield from due_now(ctx, now, limit)).items():
-        taken = yield from claim(ctx, shard, ids, now)
+    now, fired, room = ctx.clock(), 0, limit
+    for shard, ids in (yield from due_now(ctx, now, 4 * limit)).items():
+        if room <= 0:
+            break
+        taken = yield from claim(ctx, shard, ids, now, room)
+        room -= len(taken)
         for i, challenge_id in enumerate(taken):
             if stop is not None and stop():
                 yield from release(ctx, shard, taken[i:])
