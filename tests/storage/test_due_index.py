@@ -180,4 +180,3 @@ def test_the_async_engine_shares_the_index(shared: Shared, store_url: str) -> No
 
     assert asyncio.run(run()) == 3 and len(voice.outbox) == 3
     assert shared.first.run_due() == 0
-

@@ -115,7 +115,7 @@ def claim(ctx: Context, shard: str, ids: list[str], now: float, room: int) -> Fl
     until = now + ctx.settings.worker_lease
 
     def change(record: Record | None) -> tuple[Record | None, list[str]]:
-        entries, taken = _live(record, now), []
+        entries, taken = _live(record, now), list[str]()
         for cid in ids:
             entry = entries.get(cid)
             if len(taken) < room and entry is not None and entry[0] <= now and entry[1] <= now:
