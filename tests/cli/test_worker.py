@@ -3,6 +3,12 @@ every due workflow step of a few hundred challenges fires exactly once (counted 
 ``file://`` outbox), a worker killed with SIGKILL mid-run loses and doubles nothing, and
 SIGTERM ends a worker within a second or two.
 
+A worker fires a step by taking it in the store, then sending its message: a kill in the
+instant between the two loses that one message (delivery is at most once, so a crash never
+sends a code twice or past the send cap; docs/workflows.md). The kill test therefore kills
+a worker while it waits on a store write, holding leases, which covers every other point
+of a step.
+
 The challenges are started by an engine whose frozen clock stands 100 s in the past, so
 their steps are due at once for the workers, which run on the system clock. Every wait is
 a poll with a deadline, never a fixed sleep.
@@ -11,9 +17,11 @@ a poll with a deadline, never a fixed sleep.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,6 +32,7 @@ from typing import Any
 import pytest
 
 import stepup
+from tests.support.redis_servers import command
 
 #: challenges started for each test (each gets two voice steps: sms:10,voice:1,voice).
 COUNT = 300
@@ -108,6 +117,35 @@ class Fleet:
         finally:
             engine.close()
 
+    def fired_in_store(self) -> int:
+        """The voice steps the store records as fired (the first step of each is its SMS)."""
+        engine = stepup.Engine(**self.settings)
+        try:
+            return sum(engine.challenge(cid, subject=f"user-{i}").step for i, cid in enumerate(self.ids))
+        finally:
+            engine.close()
+
+    @contextlib.contextmanager
+    def writes_held(self) -> Iterator[None]:
+        """No worker writes to the store inside the block (reads go on): SQLite's write
+        lock held by this test, or a Redis server pausing its writes."""
+        url = self.settings["store_url"]
+        if url.startswith("sqlite:///"):
+            lock = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
+            lock.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                lock.execute("ROLLBACK")
+                lock.close()
+            return
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        command(port, "CLIENT", "PAUSE", "60000", "WRITE")
+        try:
+            yield
+        finally:
+            command(port, "CLIENT", "UNPAUSE")
+
     def stop(self, process: subprocess.Popen[bytes]) -> tuple[int, str]:
         """SIGTERM a worker and wait for it: its status and what it wrote."""
         process.send_signal(signal.SIGTERM)
@@ -150,8 +188,14 @@ def test_two_workers_fire_every_due_step_exactly_once(fleet: Fleet) -> None:
 def test_a_worker_killed_mid_run_loses_and_doubles_nothing(fleet: Fleet) -> None:
     doomed, other = fleet.worker(), fleet.worker()
     wait_for(lambda: sum(fleet.calls().values()) >= COUNT // 2, "the workers did not start firing")
-    doomed.kill()  # SIGKILL: no handler runs, its leases stay in the store until they expire
-    doomed.communicate(timeout=30)
+    # Kill it mid-step: while the store takes no writes, each worker stops at its next
+    # write (a claim, a limit's charge, a step taken, a step's index entry after its
+    # message went), holding leases. Once every step the store records as fired is in
+    # the outbox, no message is on its way, and the kill lands at one of those points.
+    with fleet.writes_held():
+        wait_for(lambda: fleet.fired_in_store() == sum(fleet.calls().values()), "a message stayed on its way")
+        doomed.kill()  # SIGKILL: no handler runs, its leases stay in the store until they expire
+        doomed.communicate(timeout=30)
     assert doomed.returncode == -signal.SIGKILL
     wait_for(fleet.all_fired, "the other worker did not take over the killed one's steps")
     status, err = fleet.stop(other)
