@@ -120,7 +120,9 @@ def _fire(ctx: Context, challenge: Challenge, *, early: bool, worker: bool) -> F
     aimed = yield from _target(ctx, challenge, channel)
     if aimed is not None:
         try:
-            yield from charge(ctx, target_send_hits(ctx, channel, aimed[1], challenge.purpose), challenge)
+            # A call costs a number's budget as a text does: the SMS pumping limits hold for it.
+            charged = "sms" if CHANNEL_TARGETS.get(channel) == "phone" else channel
+            yield from charge(ctx, target_send_hits(ctx, charged, aimed[1], challenge.purpose), challenge)
         except RateLimited:
             if not worker:
                 raise
