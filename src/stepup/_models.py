@@ -99,7 +99,7 @@ class Challenge:
 
     # to_record, evolve and from_record are written out field by field below, as
     # dataclasses writes __init__: each step of a challenge reads, copies and writes it,
-    # and a loop over its 25 fields cost more than the step's code check.
+    # and a loop over its fields cost more than the step's code check.
 
     def to_record(self) -> dict[str, Any]:
         """The challenge as a JSON-able dict for a store. Fields at their default are left
