@@ -292,3 +292,15 @@ def test_the_async_twin(clock: stepup.FrozenClock) -> None:
         await engine.close()
 
     asyncio.run(scenario())
+
+
+def test_a_challenge_whose_first_send_failed_fires_nothing_and_leaves_nothing(
+    make: Callable[..., stepup.Engine], clock: stepup.FrozenClock, sms: MemorySender, voice: MemorySender
+) -> None:
+    engine = make()
+    sms.fail_with = stepup.DeliveryError("down", "sms")
+    with pytest.raises(stepup.DeliveryError):
+        engine.start("alice", "sms", "login")
+    clock.advance(120)
+    assert engine.run_due() == 0 and voice.outbox == []
+    assert all(engine.store.get("due", f"{i:02d}") is None for i in range(16)), "its entry is dropped"
