@@ -64,6 +64,8 @@ from ._resume import SavedRequest as SavedRequest
 from ._resume import load_resume as load_resume
 from ._resume import save_resume as save_resume
 from ._resume import take_resume as take_resume
+from ._steps import next_step as next_step
+from ._steps import run_due as run_due
 from ._support import ACTIONS as ACTIONS
 from ._support import LockState as LockState
 from ._support import SubjectOverview as SubjectOverview
@@ -109,6 +111,7 @@ __all__ = [
     "load_resume",
     "login_decision",
     "login_somewhere",
+    "next_step",
     "passkey_options",
     "password_may_enrol",
     "pending_challenges",
@@ -121,6 +124,7 @@ __all__ = [
     "request_contact",
     "resend",
     "reset",
+    "run_due",
     "save_resume",
     "set_bind_on_first_login",
     "set_identity_source",

@@ -14,9 +14,11 @@ from typing import Any
 from .._crypto import new_code, new_id
 from .._errors import DeliveryError
 from .._models import Challenge
+from .._workflows import begin, workflow_code
 from ..stores import Item, ManyMutator, Record, Write
 from ._charges import Hit, issue_hits
 from ._context import Context
+from ._due import due_entry
 from ._effects import Flow, update_after
 from ._ended import ENDED, ended_key, ended_refused
 from ._keys import failure_key, legacy_failure_key
@@ -24,6 +26,7 @@ from ._limits import charging, refuse, withdraw
 from ._open import track_open
 from ._records import public
 from ._sending import code_length, deliver, target_send_hits
+from ._steps import workflow_steps
 
 __all__ = ["ChallengeSpec", "issue"]
 
@@ -65,9 +68,8 @@ class ChallengeSpec:
     locale: str | None = None
 
 
-def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str) -> Challenge:
+def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str, challenge_id: str) -> Challenge:
     s, now, sent = ctx.settings, ctx.clock(), bool(code)
-    challenge_id = new_id()
     return Challenge(
         id=challenge_id,
         subject=spec.subject,
@@ -108,8 +110,15 @@ def _make(ctx: Context, spec: ChallengeSpec, now: float) -> tuple[_Made, list[Wr
     check its method's lock, charge its limits and store it."""
     method = ctx.method(spec.method)
     s = ctx.settings
-    code = new_code(code_length(ctx, method.channel, spec.purpose)) if method.channel else ""
-    challenge = _new_challenge(ctx, dataclasses.replace(spec, method=method.name), code)
+    steps = workflow_steps(ctx, spec.purpose, spec.app, method.channel)
+    # A workflow's code is made from a seed with the app's key, so each step sends it again.
+    challenge_id, seed = new_id(), new_id() if steps else None
+    length = code_length(ctx, method.channel or "", spec.purpose)
+    code = workflow_code(ctx.keys, challenge_id, seed, length)[0] if seed else new_code(length)
+    code = code if method.channel else ""
+    challenge = _new_challenge(ctx, dataclasses.replace(spec, method=method.name), code, challenge_id)
+    if seed is not None:
+        challenge = begin(challenge, steps, seed, code_ttl=s.code_ttl, lifetime=s.challenge_lifetime)
     sends = target_send_hits(ctx, method.name, spec.target, spec.purpose) if method.channel else []
     hits = issue_hits(
         subject=spec.subject, client=spec.client, purpose=spec.purpose, channel=method.channel,
@@ -123,13 +132,17 @@ def _make(ctx: Context, spec: ChallengeSpec, now: float) -> tuple[_Made, list[Wr
     items, step = charging(ctx, hits, challenge, create=ttl, locks=locks, now=now)
     # The subject's index of open challenges (the support console's) in the same step.
     opened, add = track_open(ctx, challenge)
-    k = len(items)
+    # A workflow's next step goes into the due index in the same step (none without one).
+    due, enter = due_entry(ctx, challenge)
+    k, o = len(items), len(opened)
 
     def stored(records: list[Record | None]) -> tuple[list[Record | None], Any]:
         new, error = step(records[:k])
-        return new + [add(r) if error is None else r for r in records[k:]], error
+        if error is not None:
+            return new + records[k:], error
+        return new + [add(r) for r in records[k : k + o]] + [enter(r) for r in records[k + o :]], error
 
-    return _Made(challenge, code, hits, method.channel), items + opened, stored
+    return _Made(challenge, code, hits, method.channel), items + opened + due, stored
 
 
 def issue(
