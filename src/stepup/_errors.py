@@ -18,6 +18,7 @@
     │   ├── ChallengeExhausted      410: no attempts left
     │   ├── ChallengeClosed         410: already approved, used or cancelled
     │   │   └── ApprovalUsed        410: an operation approval was used already
+    │   ├── RequestPending          409: a contact request to the target is pending; with ``request_id``
     │   ├── OperationMismatch       403: the approval is for another operation
     │   │   └── MethodNotAccepted   403: approved by a method the route does not accept
     │   └── NoSendsLeft             429: every send of this challenge is used
@@ -51,7 +52,7 @@ __all__ = [
     "ChallengeForbidden", "ChallengeNotFound", "ConfigurationError", "DeliveryError",
     "InvalidEmail", "InvalidInput", "InvalidPhoneNumber", "LoginEnded", "MethodLocked",
     "MethodNotAccepted", "MethodNotAvailable", "NoSendsLeft", "NothingToBackUp",
-    "OperationMismatch", "RateLimited", "ResendTooSoon", "SignInRefused", "StepUpError",
+    "OperationMismatch", "RateLimited", "RequestPending", "ResendTooSoon", "SignInRefused", "StepUpError",
     "StoreUnavailable", "TemporarilyLocked", "Throttled", "Unavailable", "WrongCode",
 ]  # fmt: skip
 
@@ -226,6 +227,32 @@ class ApprovalUsed(ChallengeClosed):
     have run, or its run may have been cut short (the process died after the approval was
     used), so the user is told to check rather than to try again. Its problem ``code`` is
     ``challenge_closed``, as before."""
+
+
+class RequestPending(ChallengeError):
+    """A contact verification to the same number or address is still pending: a second
+    one is refused until it ends, as Vonage Verify refuses concurrent verifications (its
+    status 10), unless ``contact_parallel_requests`` is on.
+
+    :param request_id: the pending request's id: check its code, trigger its next step or
+        cancel it.
+    """
+
+    status = 409
+    code = "request_pending"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(
+            T(
+                "A verification of this number or address is already running. Enter the code "
+                "it sent, or cancel it and ask again."
+            )
+        )
+        self.request_id = request_id
+
+    def problem(self) -> dict[str, object]:
+        """The problem document with the pending request's ``request_id``."""
+        return {**super().problem(), "request_id": self.request_id}
 
 
 class OperationMismatch(ChallengeError):
