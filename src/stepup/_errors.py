@@ -84,7 +84,7 @@ class StepUpError(Exception):
             "status": self.status,
             "code": self.code,
         }
-        for name in ("attempts_left", "retry_after", "locked_until", "reason"):
+        for name in ("attempts_left", "retry_after", "locked_until", "reason", "request_id"):
             value = getattr(self, name, None)
             if value is not None:
                 body[name] = value
@@ -230,29 +230,14 @@ class ApprovalUsed(ChallengeClosed):
 
 
 class RequestPending(ChallengeError):
-    """A contact verification to the same number or address is still pending: a second
-    one is refused until it ends, as Vonage Verify refuses concurrent verifications (its
-    status 10), unless ``contact_parallel_requests`` is on.
-
-    :param request_id: the pending request's id: check its code, trigger its next step or
-        cancel it.
-    """
+    """A contact verification of the target is pending (Vonage's status 10); ``request_id`` names it."""
 
     status = 409
     code = "request_pending"
 
     def __init__(self, request_id: str) -> None:
-        super().__init__(
-            T(
-                "A verification of this number or address is already running. Enter the code "
-                "it sent, or cancel it and ask again."
-            )
-        )
+        super().__init__(T("A verification of this number or address is running. Enter its code, or cancel it."))
         self.request_id = request_id
-
-    def problem(self) -> dict[str, object]:
-        """The problem document with the pending request's ``request_id``."""
-        return {**super().problem(), "request_id": self.request_id}
 
 
 class OperationMismatch(ChallengeError):

@@ -44,7 +44,7 @@ def one_pending(ctx: Context, target: str) -> tuple[list[Item], Guard]:
     key = part(limit_target(target))
     ttl = float(ctx.settings.challenge_lifetime + ctx.settings.challenge_retention)
 
-    def guard(records: list[Record | None], challenge: Challenge) -> tuple[list[Write], ManyMutator[StepUpError | None]]:
+    def guard(records: list[Record | None], new: Challenge) -> tuple[list[Write], ManyMutator[StepUpError | None]]:
         seen = (records[0] or {}).get("id")
         seen = seen if isinstance(seen, str) else None
         writes: list[Write] = [(PENDING, key, ttl)] + ([(CHALLENGE, seen, None)] if seen else [])
@@ -56,7 +56,7 @@ def one_pending(ctx: Context, target: str) -> tuple[list[Item], Guard]:
                 return records, RequestPending(current)  # another request got there first
             if seen is not None and named and named[0] is not None and _pending(named[0], ctx.clock()):
                 return records, RequestPending(seen)
-            return [{"id": challenge.id}, *named], None
+            return [{"id": new.id}, *named], None
 
         return writes, claim
 

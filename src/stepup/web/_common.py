@@ -57,10 +57,12 @@ ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("passkey_rename", "/passkeys/{binding_id}/rename", ("POST",)),
     ("api_passkey_options", "/api/challenges/{token}/passkey", ("GET",)),
     ("api_contact_check", "/api/verify/{request_id}/check", ("POST",)),
+    ("api_contact_cancel", "/api/verify/{request_id}", ("DELETE",)),
+    ("api_contact_next", "/api/verify/{request_id}/next", ("POST",)),
 )
 _PATHS = {name: path for name, path, _ in ROUTES}
 #: the routes of contact verification, mounted only with ``contact_verification`` on.
-CONTACT_ROUTES = frozenset({"api_contact", "api_contact_check"})
+CONTACT_ROUTES = frozenset({"api_contact", "api_contact_check", "api_contact_cancel", "api_contact_next"})
 _PAGE_SALT = "stepup.page"
 _NO_STORE = [("Cache-Control", "no-store")]
 _PROBLEM = ("Content-Type", "application/problem+json")
