@@ -47,9 +47,14 @@ from ._models import Challenge as Challenge
 from ._models import ContactResult as ContactResult
 from ._models import LoginDecision as LoginDecision
 from ._models import Message as Message
+from ._models import NextEvent as NextEvent
 from ._policy import Policy as Policy
 from ._sms import SmsLength as SmsLength
 from ._sms import sms_length as sms_length
+from ._workflows import NoStepLeft as NoStepLeft
+from ._workflows import StepNotDue as StepNotDue
+from ._workflows import WorkflowStep as WorkflowStep
+from ._workflows import parse_workflow as parse_workflow
 from .engine import AsyncEngine as AsyncEngine
 from .engine import ContactVerification as ContactVerification
 from .engine import Engine as Engine
@@ -94,7 +99,9 @@ __all__ = [
     "MethodNotAccepted",
     "MethodNotAvailable",
     "Metrics",
+    "NextEvent",
     "NoSendsLeft",
+    "NoStepLeft",
     "NothingToBackUp",
     "OperationMismatch",
     "Policy",
@@ -105,12 +112,15 @@ __all__ = [
     "ResendTooSoon",
     "Settings",
     "SignInRefused",
+    "StepNotDue",
     "StepUpError",
     "StoreUnavailable",
     "TemporarilyLocked",
     "Throttled",
     "Unavailable",
+    "WorkflowStep",
     "WrongCode",
     "grants",
+    "parse_workflow",
     "system_clock",
 ]

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._config_checks import SECRET_KEY_LIST_FORM, check_settings, convert, secret_keys_from_string
+from ._config_checks import SECRET_KEY_LIST_FORM, check_settings, check_workflows, convert, secret_keys_from_string
 from ._errors import ConfigurationError
 
 __all__ = ["SECRET_KEY_LIST_FORM", "Settings", "secret_keys_from_string"]
@@ -61,6 +61,17 @@ class Settings:
     resend_cooldown: int = 30
     #: seconds an ended challenge is kept so its state can still be reported.
     challenge_retention: int = 3600
+    #: the workflow of login, step-up and operation codes: channels in turn with the seconds
+    #: between them, e.g. "sms:120,voice" (docs/workflows.md); empty: one send.
+    workflow: str = ""
+    #: purpose -> workflow, over ``workflow``; bind and contact codes get one only from here.
+    workflows_by_purpose: Mapping[str, str] = field(default_factory=dict)
+    #: app (blueprint or mount) -> workflow, over the purpose's and ``workflow``.
+    workflows_by_app: Mapping[str, str] = field(default_factory=dict)
+    #: seconds a ``stepup worker`` holds the due steps it claimed; another takes them after.
+    worker_lease: float = 30.0
+    #: seconds an idle ``stepup worker`` waits before it looks for due steps again.
+    worker_interval: float = 1.0
 
     #: digits of a TOTP code (RFC 6238): 6, 7 or 8.
     totp_digits: int = 6
@@ -229,6 +240,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         check_settings(self)
+        check_workflows(self)
 
     @staticmethod
     def limit_names() -> tuple[str, ...]:

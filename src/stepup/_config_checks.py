@@ -12,8 +12,9 @@ from limits import parse
 
 from ._errors import ConfigurationError
 from ._i18n import available_locales, normalize_locale
+from ._workflows import check_workflows
 
-__all__ = ["SECRET_KEY_LIST_FORM", "check_settings", "convert", "secret_keys_from_string"]
+__all__ = ["SECRET_KEY_LIST_FORM", "check_settings", "check_workflows", "convert", "secret_keys_from_string"]
 
 #: a channel's name, or its fallback route: ``voice``, ``voice:fallback``.
 _SENDER_ROUTE = re.compile(r"[a-z][a-z0-9_]{0,31}(:fallback)?")
@@ -28,7 +29,7 @@ def check_settings(settings: Any) -> None:
         "code_ttl", "challenge_lifetime", "max_attempts", "max_sends", "totp_digits",
         "totp_period", "recovery_code_count", "lockout_after", "max_resume_body",
         "resume_ttl", "sms_prefix_digits", "max_resume_records", "trusted_devices_per_subject",
-        "audit_events_per_subject",
+        "audit_events_per_subject", "worker_lease", "worker_interval",
     )  # fmt: skip
     for name in positive:
         if getattr(settings, name) <= 0:

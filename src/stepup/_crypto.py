@@ -145,6 +145,14 @@ class Keyring:
         """
         return self._digest_with(self._digest_keys[-1], parts)
 
+    def digests(self, *parts: str) -> list[str]:
+        """The keyed digests of ``parts`` under every key, newest first (for a value made
+        again later that must not change when a key is rotated in meanwhile).
+
+        :param parts: strings joined unambiguously before hashing.
+        """
+        return [self._digest_with(key, parts) for key in reversed(self._digest_keys)]
+
     @staticmethod
     def _digest_with(key: bytes, parts: Sequence[str]) -> str:
         message = "\x1f".join(parts).encode("utf-8", "surrogatepass")

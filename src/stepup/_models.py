@@ -18,12 +18,25 @@ __all__ = [
     "Challenge",
     "ChallengeState",
     "Message",
+    "NextEvent",
     "Purpose",
 ]
 
 Purpose = Literal["login", "step_up", "operation", "bind", "contact"]
 ChallengeState = Literal["pending", "approved", "expired", "exhausted", "cancelled"]
 PURPOSES: frozenset[str] = frozenset({"login", "step_up", "operation", "bind", "contact"})
+
+
+@dataclass(frozen=True, slots=True)
+class NextEvent:
+    """A challenge's next workflow step: its channel and when it is due.
+
+    :ivar channel: ``sms``, ``voice`` or ``email``.
+    :ivar at: the Unix time it is due (it fires then by a worker, or on request).
+    """
+
+    channel: str
+    at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,14 @@ class Challenge:
     #: the language its messages go in (the subject's stored preference, else the
     #: locale of the request that started it); ``None``: ``default_locale``.
     locale: str | None = None
+    #: a workflow's steps, ``[channel, seconds to the next]`` each (``None``: one send).
+    steps: list[list[Any]] | None = None
+    #: the index of the last step fired (the first is sent when the challenge is made).
+    step: int = 0
+    #: when the next step is due (``None``: none is).
+    next_at: float | None = None
+    #: the random seed a workflow's code is made from with the app's key; kept inside stepup.
+    seed: str | None = None
 
     # to_record, evolve and from_record are written out field by field below, as
     # dataclasses writes __init__: each step of a challenge reads, copies and writes it,
@@ -101,6 +122,15 @@ class Challenge:
         :raises TypeError: for a record with a field missing or unknown.
         """
         raise NotImplementedError  # replaced below
+
+    @property
+    def next_event(self) -> NextEvent | None:
+        """The workflow's next step and when it is due, or ``None`` when none will fire
+        (no workflow, the last step fired, no send left, or the challenge ended)."""
+        steps, at = self.steps, self.next_at
+        if self.state != "pending" or not steps or at is None or self.step + 1 >= len(steps) or self.sends_left <= 0:
+            return None
+        return NextEvent(str(steps[self.step + 1][0]), at)
 
     def seconds_left(self, now: float) -> int:
         """Whole seconds until the challenge expires (0 once it has)."""

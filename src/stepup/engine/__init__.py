@@ -65,6 +65,8 @@ from ._resume import SavedRequest as SavedRequest
 from ._resume import load_resume as load_resume
 from ._resume import save_resume as save_resume
 from ._resume import take_resume as take_resume
+from ._steps import next_step as next_step
+from ._steps import run_due as run_due
 from ._support import ACTIONS as ACTIONS
 from ._support import LockState as LockState
 from ._support import SubjectOverview as SubjectOverview
@@ -111,6 +113,7 @@ __all__ = [
     "login_decision",
     "login_somewhere",
     "next_contact",
+    "next_step",
     "passkey_options",
     "password_may_enrol",
     "pending_challenges",
@@ -123,6 +126,7 @@ __all__ = [
     "request_contact",
     "resend",
     "reset",
+    "run_due",
     "save_resume",
     "set_bind_on_first_login",
     "set_identity_source",

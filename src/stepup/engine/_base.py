@@ -25,6 +25,7 @@ from ..stores import (
 )
 from ._channels import check_channels, make_senders
 from ._context import Context
+from ._steps import check_workflow_senders
 
 __all__ = ["ASYNC_FACTORIES", "SYNC_FACTORIES", "EngineBase", "fitted_async", "fitted_sync"]
 
@@ -95,6 +96,7 @@ class EngineBase:
                 given[channel] = sender
         ctx.senders = self.senders = make_senders(s, sender_factory, given)
         check_channels(self.methods, self.senders)
+        check_workflow_senders(s, self.senders)
         self.sms, self.email = self.senders["sms"], self.senders["email"]
         if store is None:
             store = store_factory(s.store_url, self.clock, require_noeviction=s.store_require_noeviction)

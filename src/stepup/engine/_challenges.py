@@ -21,6 +21,7 @@ from ._issue import ChallengeSpec, issue
 from ._limits import charge
 from ._records import find_binding, load_challenge, public, read_policy, transition
 from ._sending import code_length, deliver, target_send_hits
+from ._steps import step_code
 
 __all__ = ["cancel", "challenge", "consume", "resend", "start"]
 
@@ -138,7 +139,8 @@ def resend(
         raise InvalidInput(T("{method} codes are not sent; there is nothing to resend.", method=method.name))
     check_in_force((yield from read_policy(ctx)), challenge)
     s = ctx.settings
-    code = new_code(code_length(ctx, method.channel, challenge.purpose))
+    # A workflow's code stays the same: a resend sends it again.
+    code = step_code(ctx, challenge) or new_code(code_length(ctx, method.channel, challenge.purpose))
     digest = ctx.keys.digest(challenge.id, code)
     outcome = yield from transition(
         ctx, challenge, _machine.reserve_send, digest, ctx.clock(),

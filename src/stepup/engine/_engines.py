@@ -29,6 +29,7 @@ from . import (
     _open,
     _passkeys,
     _resume,
+    _steps,
     _support,
     _trail,
     _verify,
@@ -198,6 +199,8 @@ class Engine(EngineBase):
     support_action = sync_twin(_support.support_action)
     locale_of = sync_twin(_locale.locale_of)
     set_locale = sync_twin(_locale.set_locale)
+    next_step = sync_twin(_steps.next_step)
+    run_due = sync_twin(_steps.run_due)
 
 
 class AsyncEngine(EngineBase):
@@ -288,3 +291,5 @@ class AsyncEngine(EngineBase):
     support_action = async_twin(_support.support_action)
     locale_of = async_twin(_locale.locale_of)
     set_locale = async_twin(_locale.set_locale)
+    next_step = async_twin(_steps.next_step)
+    run_due = async_twin(_steps.run_due)

@@ -14,9 +14,11 @@ from typing import Any
 from .._crypto import new_code, new_id
 from .._errors import DeliveryError
 from .._models import Challenge
+from .._workflows import begin, workflow_code
 from ..stores import Item, ManyMutator, Record, Write
 from ._charges import Hit, issue_hits
 from ._context import Context
+from ._due import schedule
 from ._effects import Flow, update_after
 from ._ended import ENDED, ended_key, ended_refused
 from ._keys import failure_key, legacy_failure_key
@@ -25,6 +27,7 @@ from ._open import track_open
 from ._pending import Guard
 from ._records import public
 from ._sending import code_length, deliver, target_send_hits
+from ._steps import workflow_steps
 
 __all__ = ["ChallengeSpec", "issue"]
 
@@ -66,9 +69,8 @@ class ChallengeSpec:
     locale: str | None = None
 
 
-def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str) -> Challenge:
+def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str, challenge_id: str) -> Challenge:
     s, now, sent = ctx.settings, ctx.clock(), bool(code)
-    challenge_id = new_id()
     return Challenge(
         id=challenge_id,
         subject=spec.subject,
@@ -109,8 +111,15 @@ def _make(ctx: Context, spec: ChallengeSpec, now: float) -> tuple[_Made, list[Wr
     check its method's lock, charge its limits and store it."""
     method = ctx.method(spec.method)
     s = ctx.settings
-    code = new_code(code_length(ctx, method.channel, spec.purpose)) if method.channel else ""
-    challenge = _new_challenge(ctx, dataclasses.replace(spec, method=method.name), code)
+    steps = workflow_steps(ctx, spec.purpose, spec.app, method.channel)
+    # A workflow's code is made from a seed with the app's key, so each step sends it again.
+    challenge_id, seed = new_id(), new_id() if steps else None
+    length = code_length(ctx, method.channel or "", spec.purpose)
+    code = workflow_code(ctx.keys, challenge_id, seed, length)[0] if seed else new_code(length)
+    code = code if method.channel else ""
+    challenge = _new_challenge(ctx, dataclasses.replace(spec, method=method.name), code, challenge_id)
+    if seed is not None:
+        challenge = begin(challenge, steps, seed, code_ttl=s.code_ttl, lifetime=s.challenge_lifetime)
     sends = target_send_hits(ctx, method.name, spec.target, spec.purpose) if method.channel else []
     hits = issue_hits(
         subject=spec.subject, client=spec.client, purpose=spec.purpose, channel=method.channel,
@@ -185,4 +194,6 @@ def issue(
             # The challenge never existed; its sends stay charged (stepup.engine._delivery).
             yield from withdraw(ctx, challenge, made.hits, now)
             raise
+    if challenge.steps:
+        yield from schedule(ctx, challenge)
     return public(challenge)

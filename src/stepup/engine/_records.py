@@ -107,9 +107,9 @@ def transition(
 
 
 def public(challenge: Challenge) -> Challenge:
-    """The challenge without its code digest, pending secret, saved request body or
-    fallback address."""
-    return challenge.evolve(code_digest=None, pending=None, request=None, fallback=None)
+    """The challenge without its code digest, pending secret, saved request body,
+    fallback address or workflow seed."""
+    return challenge.evolve(code_digest=None, pending=None, request=None, fallback=None, seed=None)
 
 
 def find_binding(record: dict[str, Any], method: str, binding_id: str | None) -> dict[str, Any] | None:

@@ -41,11 +41,10 @@ def target_send_hits(ctx: Context, method_name: str, target: str, purpose: str) 
     return send_hits(method_name, target, purpose, ctx.settings.sms_prefix_digits)
 
 
-def _routes(ctx: Context, challenge: Challenge) -> list[str]:
+def _routes(ctx: Context, challenge: Challenge, channel: str) -> list[str]:
     """The senders to try in turn: the channel's own (for SMS, the provider of the
     number's country, or the default one), its fallback, then for SMS the subject's
     email (:mod:`stepup.engine._channels`)."""
-    channel = ctx.method(challenge.method).channel or ""
     if channel != "sms":
         return channel_routes(channel, ctx.senders)
     region = sms_region(challenge.target)
@@ -75,8 +74,7 @@ def _locale(ctx: Context, challenge: Challenge) -> str:
     return challenge.locale or ctx.settings.default_locale
 
 
-def _message(ctx: Context, challenge: Challenge, code: str) -> Message:
-    channel = ctx.method(challenge.method).channel or ""
+def _message(ctx: Context, challenge: Challenge, code: str, channel: str) -> Message:
     subject, body = ctx.messages.code_message(
         challenge.purpose, channel, code, challenge.expires_at - ctx.clock(), challenge.operation,
         locale=_locale(ctx, challenge),
@@ -84,8 +82,10 @@ def _message(ctx: Context, challenge: Challenge, code: str) -> Message:
     return Message(channel, challenge.target, body, subject if channel == "email" else "", challenge.purpose)
 
 
-def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
+def deliver(ctx: Context, challenge: Challenge, code: str, channel: str | None = None) -> Flow[Challenge]:
     """Send the code by each route in turn until one takes it.
+
+    :param channel: the channel to send by (a workflow's step); default: the method's.
 
     Every failure is audited (``delivery_failed``), and the send that worked after one
     says which fallback it was (``sent`` with ``{"fallback": "sms:fallback"}`` or
@@ -96,14 +96,15 @@ def deliver(ctx: Context, challenge: Challenge, code: str) -> Flow[Challenge]:
         is charged by this flow.
     """
     failures: list[DeliveryError] = []
-    for route in _routes(ctx, challenge):
+    channel = channel or ctx.method(challenge.method).channel or ""
+    for route in _routes(ctx, challenge, channel):
         current, sender = challenge, route
         if route == _EMAIL_FALLBACK:
             moved = yield from _to_email(ctx, challenge)
             if moved is None:
                 continue
             current, sender = moved, "email"
-        message = _message(ctx, current, code)
+        message = _message(ctx, current, code, "email" if route == _EMAIL_FALLBACK else channel)
         try:
             yield from send(ctx, sender, message)
         except Exception as error:  # whatever a sender raises is a failed send
