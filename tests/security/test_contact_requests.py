@@ -157,6 +157,15 @@ def test_cancels_count_with_the_clients_checks(make_bank):
     assert browser.post(second["check_url"], json={"code": bank.code("sms")}).status_code == 200
 
 
+def test_next_step_takes_only_a_json_body(bank):
+    first = request(bank).json()
+
+    form = bank.browser().post(first["next_url"], data={"x": "1"})  # what another site's form sends
+
+    assert form.status_code == 415 and form.headers["Content-Type"].startswith(PROBLEM)
+    assert len(bank.sms.outbox) == 1
+
+
 def test_a_login_challenge_cannot_be_cancelled_as_a_contact_request(bank):
     alice = held(bank)
     challenge = alice.post("/stepup/api/challenges", json={"method": "sms"}).json()

@@ -51,6 +51,7 @@ def build_bank(adapter: str, tmp_path: Path, outboxes: Outboxes, config: dict[st
     ``engine`` the engine's store or SMS sender (see :meth:`Outboxes.engine_options`)."""
     options: dict[str, Any] = {"totp_secrets": {"carol": CAROL_TOTP}, "login": _login, "logout": _logout}
     settings = _settings(tmp_path, config)
+    engine.setdefault("voice", "STEPUP_SENDER_URLS" not in config)  # the bank's calls: site.voice
     if adapter == "flask":
         app = flask_app.create_app({"TESTING": True, **settings}, engine_options=outboxes.engine_options(**engine))
         return FlaskSite(app, outboxes, **options)

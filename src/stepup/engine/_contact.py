@@ -3,6 +3,7 @@ belongs to no subject yet, checked, or cancelled."""
 
 from __future__ import annotations
 
+from .. import _machine
 from .._errors import ChallengeNotFound, MethodNotAvailable
 from .._i18n import T
 from .._models import Challenge, ContactResult
@@ -13,9 +14,10 @@ from ._issue import ChallengeSpec, issue
 from ._limits import charge
 from ._pending import one_pending
 from ._records import load_challenge, read_policy
+from ._steps import next_step
 from ._verify import verify
 
-__all__ = ["cancel_contact", "charge_client", "check_contact", "next_contact", "request_contact"]
+__all__ = ["cancel_contact", "check_contact", "next_contact", "request_contact"]
 
 
 def request_contact(
@@ -62,46 +64,44 @@ def cancel_contact(ctx: Context, request_id: str, *, client: str | None = None) 
     """Cancel a contact verification; its code stops working and the target may be asked
     again at once.
 
-    :param client: the caller's address, charged as a check is.
-    :raises ChallengeNotFound: no such request (the client is charged for the guess).
-    :raises ChallengeClosed: it had already ended.
-    :raises RateLimited: too many calls from this client.
-    """
-    yield from charge_client(ctx, request_id, client)
-    yield from cancel(ctx, request_id)
-
-
-def charge_client(ctx: Context, request_id: str, client: str | None) -> Flow[None]:
-    """Charge a call about one contact request to its caller's address, as a check is
-    charged: an unknown id to ``unknown_ids_per_client`` (guessing), a known one to
-    ``verifications_per_client``.
-
+    :param client: the caller's address: a cancel is charged as a check is
+        (``verifications_per_client``), a guessed id as a guess.
     :raises ChallengeNotFound: no such request.
-    :raises ChallengeForbidden: a subject's challenge, not a contact request.
-    :raises RateLimited: the client's limit is full.
+    :raises ChallengeClosed: it had already ended (nothing is charged).
+    :raises RateLimited: too many calls from this client; nothing changed.
     """
-    if client is None:
-        return
-    try:
-        yield from load_challenge(ctx, request_id, None, None)
-    except ChallengeNotFound:
-        yield from charge(ctx, [("unknown_ids_per_client", client)])
-        raise
-    yield from charge(ctx, [("verifications_per_client", client)])
+    challenge = yield from _known(ctx, request_id, client)
+    if client is not None and _machine.closed_error(challenge, ctx.clock()) is None:
+        yield from charge(ctx, [("verifications_per_client", client)], challenge)
+    yield from cancel(ctx, request_id)
 
 
 def next_contact(ctx: Context, request_id: str, *, client: str | None = None) -> Flow[Challenge]:
     """Send a contact verification's next step now, without waiting for its time (Vonage's
     trigger-next-event): its workflow's next channel, with the same code.
 
-    :param client: the caller's address, charged as a check is.
+    :param client: the caller's address: a next step is charged as a new challenge
+        (``challenges_per_client``), a guessed id as a guess.
     :returns: the request as it stands, with its ``next_event``.
-    :raises ChallengeNotFound: no such request (the client is charged for the guess).
-    :raises ChallengeClosed: it had ended: verified, cancelled or used up.
-    :raises MethodNotAvailable: its workflow has no step left.
+    :raises ChallengeNotFound: no such request.
+    :raises NoStepLeft: its workflow has no step left (or it has none).
+    :raises ChallengeError: it had ended: verified, cancelled, used up or expired.
     :raises RateLimited: too many calls from this client, or sends to its target.
     """
-    yield from charge_client(ctx, request_id, client)
-    yield from load_challenge(ctx, request_id, None, None)
-    # One step a request until workflows come: there is never a next one.
-    raise MethodNotAvailable(T("This request has no next step."))
+    yield from _known(ctx, request_id, client)
+    return (yield from next_step(ctx, request_id, client=client, early=True))
+
+
+def _known(ctx: Context, request_id: str, client: str | None) -> Flow[Challenge]:
+    """The contact request ``request_id``; an unknown id is charged to the client as a
+    guess (``unknown_ids_per_client``), as a check's is.
+
+    :raises ChallengeNotFound: no such request.
+    :raises ChallengeForbidden: a subject's challenge, not a contact request.
+    """
+    try:
+        return (yield from load_challenge(ctx, request_id, None, None))
+    except ChallengeNotFound:
+        if client is not None:
+            yield from charge(ctx, [("unknown_ids_per_client", client)])
+        raise

@@ -207,6 +207,29 @@ class Api:
         )
         return WebResult(json={"id": token, **self.core.challenge_view(challenge)})
 
+    def api_next(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        """Fire the challenge's next workflow step now ("call me instead"), once it is
+        due (429 with ``Retry-After`` before); the answer is the challenge with its new
+        ``next_event``. A JSON body or none, with ``Content-Type: application/json``."""
+        return (yield from self._run(req, self._next_api, token))
+
+    def _next_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        self._json_only(req)
+        page = self._page_or_404(token)
+        core = self.core
+        challenge = yield from flows.next_step(
+            core.engine.context, page["c"], subject=req.subject, session=core.nonce(req), client=req.client
+        )
+        return WebResult(json={"id": token, **core.challenge_view(challenge)})
+
+    def _json_only(self, req: WebRequest) -> None:
+        """Refuse a call that is not JSON (415), even with no body: another site's form
+        cannot send one, which keeps a call that sends messages safe from CSRF."""
+        if not is_json_type(req.media_type):
+            raise _BadRequest(T("Send a JSON body with Content-Type: application/json."), 415)
+        if req.body:
+            self._json_body(req)
+
     def api_cancel(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """Cancel a challenge."""
         return (yield from self._run(req, self._cancel_api, token))

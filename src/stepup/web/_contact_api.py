@@ -18,7 +18,7 @@ from .._errors import InvalidInput, RequestPending
 from .._i18n import T
 from ..engine import Flow
 from ._api import Api
-from ._base import WebRequest, WebResult, is_json_type
+from ._base import WebRequest, WebResult
 from ._common import WebCore, problem
 from ._locale import localized
 
@@ -109,8 +109,7 @@ class ContactApi:
         return (yield from self._contact_run(req, self._contact_next, request_id))
 
     def _contact_next(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
-        if not is_json_type(req.media_type):  # a cross-site form cannot send JSON
-            self.api._json_body(req)
+        self.api._json_only(req)
         challenge = yield from flows.next_contact(self.core.engine.context, request_id, client=req.client)
         view = self.core.challenge_view(challenge)
         return WebResult(json={"request_id": request_id, **view, **self._urls(request_id)})

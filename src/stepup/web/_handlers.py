@@ -28,7 +28,7 @@ __all__ = ["WebFlows"]
 
 #: the group that answers each route of :data:`~stepup.web._common.ROUTES`, by attribute.
 _GROUPS: dict[str, tuple[str, ...]] = {
-    "code_pages": ("choose", "code", "resend"),
+    "code_pages": ("choose", "code", "resend", "next_step"),
     "account_pages": (
         "bind_phone", "bind_email", "bind_totp", "bind_method", "recovery", "account", "unbind", "passkey_add",
     ),
@@ -38,6 +38,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "passkey_pages": ("static", "passkey_rename", "api_passkey_options"),
     "api": (
         "api_status", "api_create", "api_verify", "api_resend", "api_cancel", "api_bindings", "api_unbind",
+        "api_next",
     ),
     "contact_api": ("api_contact", "api_contact_check", "api_contact_cancel", "api_contact_next"),
 }  # fmt: skip
