@@ -249,3 +249,68 @@ def test_a_request_whose_send_failed_holds_nothing_up(make_engine, sms):
 class _Down:
     def send(self, message: Any) -> None:
         raise stepup.DeliveryError("The SMS provider is down.", "sms", "test")
+
+
+# -- next step (Vonage's trigger-next-event) ----------------------------------------------
+
+
+@pytest.fixture
+def calling_bank(make_bank):
+    """Contact requests that text, then call a minute later."""
+    return make_bank(STEPUP_WORKFLOWS_BY_PURPOSE='{"contact": "sms:60,voice"}', **CONTACT_VERIFICATION)
+
+
+def test_next_calls_at_once_with_the_same_code(calling_bank):
+    bank = calling_bank
+    first = request(bank).json()
+    code = bank.code("sms")
+
+    called = bank.browser().post(first["next_url"], json={})
+    again = bank.browser().post(first["next_url"], json={})
+
+    assert called.status_code == 200 and called.json()["next_event"] is None
+    assert (bank.voice.outbox[-1].to, bank.voice.outbox[-1].channel) == (NUMBER, "voice")
+    assert code in "".join(c for c in bank.voice.outbox[-1].body if c.isdigit())
+    assert again.status_code == 409 and again.json()["code"] == "no_step_left"
+    assert bank.browser().post(first["check_url"], json={"code": code}).json()["verified"] is True
+
+
+def test_a_request_without_a_workflow_has_no_next_step(bank):
+    first = request(bank).json()
+
+    asked = bank.browser().post(first["next_url"], json={})
+
+    assert asked.status_code == 409 and asked.json()["code"] == "no_step_left"
+    assert bank.voice.outbox == [] and len(bank.sms.outbox) == 1
+
+
+def test_next_steps_count_with_the_clients_new_challenges(make_bank):
+    bank = make_bank(
+        STEPUP_WORKFLOWS_BY_PURPOSE='{"contact": "sms:60,voice"}', STEPUP_LIMIT_CHALLENGES_PER_CLIENT="1/hour",
+        **CONTACT_VERIFICATION,
+    )  # fmt: skip
+    first = request(bank).json()
+
+    refused = bank.browser().post(first["next_url"], json={})
+
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    assert bank.voice.outbox == []
+
+
+def test_next_of_a_guessed_id_is_charged_as_a_guess(make_bank):
+    bank = make_bank(STEPUP_LIMIT_UNKNOWN_IDS_PER_CLIENT="1/minute", **CONTACT_VERIFICATION)
+    browser = bank.browser()
+    answers = [browser.post(f"/stepup/api/verify/{'B' * 22}{n}/next", json={}) for n in range(2)]
+
+    assert [a.status_code for a in answers] == [404, 429]
+
+
+def test_a_cancelled_request_calls_nobody(calling_bank):
+    bank = calling_bank
+    first = request(bank).json()
+    delete(bank.browser(), first["cancel_url"])
+
+    asked = bank.browser().post(first["next_url"], json={})
+
+    assert asked.status_code == 410
+    assert bank.voice.outbox == []
