@@ -47,7 +47,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("engine", ("engine/",)),  # the flows and the rules only the engine reads
     ("web", ("web/",)),
     ("adapters", ("flask/", "asgi/")),
-    ("top", ("__init__.py", "_cli.py", "_cli_settings.py", "_demo.py", "_settings_doc.py", "testing/")),
+    ("top", ("__init__.py", "_cli.py", "_cli_settings.py", "_demo.py", "_settings_doc.py", "_worker.py", "testing/")),
 )
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "stepup"

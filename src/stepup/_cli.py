@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import secrets
 import sys
 import time
@@ -19,6 +20,7 @@ from typing import Any, TypeAlias
 from ._cli_settings import Loaded, load_settings
 from ._errors import ConfigurationError, RequestPending, StepUpError, without_credentials
 from ._settings_doc import rewrite_table, settings_table
+from ._worker import Worker, stopped_by_signals
 from .engine import Engine
 
 __all__ = ["main"]
@@ -197,6 +199,19 @@ def _cmd_config(args: argparse.Namespace) -> None:
     _print({"source": loaded.source, "settings": shown})
 
 
+def _cmd_worker(args: argparse.Namespace) -> None:
+    if not logging.getLogger().handlers:  # the worker's own lines; stepup's other loggers warn only
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stderr)
+        logging.getLogger("stepup.worker").setLevel(logging.INFO)
+    engine = _engine(args)
+    try:
+        with stopped_by_signals(Worker(engine, limit=args.limit, interval=args.interval)) as worker:
+            fired = worker.run(once=args.once)
+    finally:
+        engine.close()
+    print(f"stepup worker: {fired} step(s) fired; stopped.", file=sys.stderr)
+
+
 def _cmd_demo(args: argparse.Namespace) -> None:
     from ._demo import run_demo
 
@@ -221,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_verify(commands)
     _add_config(commands)
     _add_audit(commands)
+    _add_worker(commands)
     demo = commands.add_parser("demo", help="a walkthrough of every flow, on a throw-away store")
     demo.add_argument("--interactive", action="store_true", help="type the codes yourself")
     demo.set_defaults(func=_cmd_demo)
@@ -307,6 +323,14 @@ def _add_audit(commands: _Commands) -> None:
     audit.add_argument("--since", type=_duration, help="only the last 30m, 1h, 7d...")
     audit.add_argument("--type", action="append", help="only events of this type (repeatable)")
     audit.add_argument("--json", action="store_true", help="one JSON object a line (JSON lines), for export")
+
+
+def _add_worker(commands: _Commands) -> None:
+    worker = commands.add_parser("worker", help="fire the due workflow steps of pending challenges (until SIGTERM)")
+    worker.set_defaults(func=_cmd_worker)
+    worker.add_argument("--once", action="store_true", help="fire what is due now, then exit")
+    worker.add_argument("--limit", type=int, default=100, help="steps taken on per round (default: 100)")
+    worker.add_argument("--interval", type=float, help="seconds to wait when nothing is due (STEPUP_WORKER_INTERVAL)")
 
 
 def _add_config(commands: _Commands) -> None:

@@ -99,7 +99,7 @@ class Challenge:
 
     # to_record, evolve and from_record are written out field by field below, as
     # dataclasses writes __init__: each step of a challenge reads, copies and writes it,
-    # and a loop over its 25 fields cost more than the step's code check.
+    # and a loop over its fields cost more than the step's code check.
 
     def to_record(self) -> dict[str, Any]:
         """The challenge as a JSON-able dict for a store. Fields at their default are left
@@ -247,7 +247,8 @@ class AuditEvent:
     ``unbound``, ``reset``, ``unlocked``, ``policy_changed`` (``subject`` is the admin, when
     one made it on the admin page), ``login_refused`` (``detail["reason"]``), ``login_passed``,
     ``step_up_passed``, ``approval_used``, ``browser_remembered``, ``browser_used``,
-    ``browser_forgotten``, ``challenges_ended`` and ``admin_action`` (``detail["action"]``).
+    ``browser_forgotten``, ``challenges_ended``, ``admin_action`` (``detail["action"]``) and
+    ``step_skipped`` (a workflow's step with nowhere to go; ``detail["channel"]``).
 
     ``actor`` is the administrator who made a change to ``subject`` on the support console;
     ``context`` the request it came with (``client``, ``user_agent``, ``app``, ``route``).

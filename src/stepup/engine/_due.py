@@ -90,7 +90,8 @@ def unschedule(ctx: Context, shard: str, challenge_id: str) -> Flow[None]:
 
 def due_now(ctx: Context, now: float, limit: int) -> Flow[dict[str, list[str]]]:
     """Up to ``limit`` due steps nobody holds, earliest first, by shard (one read of
-    every shard, in one round trip)."""
+    every shard, in one round trip). A worker asks for more than it will take: workers
+    that read at once then each find steps the others did not claim."""
     shards = [f"{i:02d}" for i in range(SHARDS)]
     records = yield from get_many(ctx, [(DUE, s) for s in shards])
     found = sorted(
@@ -108,16 +109,16 @@ def due_now(ctx: Context, now: float, limit: int) -> Flow[dict[str, list[str]]]:
     return {shard: by_shard[shard] for shard in order}
 
 
-def claim(ctx: Context, shard: str, ids: list[str], now: float) -> Flow[list[str]]:
-    """Lease the due steps of ``ids`` still free (one atomic update of the shard): the
-    ones this worker now fires."""
+def claim(ctx: Context, shard: str, ids: list[str], now: float, room: int) -> Flow[list[str]]:
+    """Lease up to ``room`` of the due steps of ``ids`` still free (one atomic update of
+    the shard): the ones this worker now fires."""
     until = now + ctx.settings.worker_lease
 
     def change(record: Record | None) -> tuple[Record | None, list[str]]:
-        entries, taken = _live(record, now), []
+        entries, taken = _live(record, now), list[str]()
         for cid in ids:
             entry = entries.get(cid)
-            if entry is not None and entry[0] <= now and entry[1] <= now:
+            if len(taken) < room and entry is not None and entry[0] <= now and entry[1] <= now:
                 entry[1] = until
                 taken.append(cid)
         return ({"e": entries} if entries else None), taken

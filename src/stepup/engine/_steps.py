@@ -120,7 +120,9 @@ def _fire(ctx: Context, challenge: Challenge, *, early: bool, worker: bool) -> F
     aimed = yield from _target(ctx, challenge, channel)
     if aimed is not None:
         try:
-            yield from charge(ctx, target_send_hits(ctx, channel, aimed[1], challenge.purpose), challenge)
+            # A call costs a number's budget as a text does: the SMS pumping limits hold for it.
+            charged = "sms" if CHANNEL_TARGETS.get(channel) == "phone" else channel
+            yield from charge(ctx, target_send_hits(ctx, charged, aimed[1], challenge.purpose), challenge)
         except RateLimited:
             if not worker:
                 raise
@@ -201,9 +203,12 @@ def run_due(ctx: Context, *, limit: int = 100, stop: Callable[[], bool] | None =
     :raises StoreUnavailable: the store is down; a step leased stays leased until
         ``worker_lease`` passes.
     """
-    now, fired = ctx.clock(), 0
-    for shard, ids in (yield from due_now(ctx, now, limit)).items():
-        taken = yield from claim(ctx, shard, ids, now)
+    now, fired, room = ctx.clock(), 0, limit
+    for shard, ids in (yield from due_now(ctx, now, 4 * limit)).items():
+        if room <= 0:
+            break
+        taken = yield from claim(ctx, shard, ids, now, room)
+        room -= len(taken)
         for i, challenge_id in enumerate(taken):
             if stop is not None and stop():
                 yield from release(ctx, shard, taken[i:])
