@@ -6,9 +6,11 @@ adapters; and the one-pending rule held by every store when requests race.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -198,37 +200,32 @@ def test_a_password_alone_cannot_cancel_when_callers_must_be_signed_in(make_bank
 
 @pytest.fixture
 def make_engine(store_url: str, clock: stepup.FrozenClock, sms: MemorySender) -> Iterator[Callable[..., Any]]:
-    made: list[stepup.Engine] = []
+    """``make_engine(**settings)``: an engine on the store under test, closed at the end."""
+    with contextlib.ExitStack() as opened:
 
-    def make(**overrides: Any) -> stepup.Engine:
-        options = {"sms": sms, "test_number_prefixes": ("+447700900",), **overrides}
-        engine = stepup.Engine(secret_key="c" * 40, store_url=store_url, clock=clock, **options)
-        made.append(engine)
-        return engine
+        def make(**overrides: Any) -> stepup.Engine:
+            options = {"sms": sms, "test_number_prefixes": ("+447700900",), **overrides}
+            engine = stepup.Engine(secret_key="c" * 40, store_url=store_url, clock=clock, **options)
+            opened.callback(engine.close)
+            return engine
 
-    yield make
-    for engine in made:
-        engine.close()
+        yield make
 
 
 def test_racing_requests_to_one_number_start_one_on_every_store(make_engine, sms, store_url):
     # Four engines on one store, as four app processes would be (memory:// is one process's).
     engines = [make_engine()] * 4 if store_url == "memory://" else [make_engine() for _ in range(4)]
     start = threading.Barrier(len(engines))
-    outcomes: list[Any] = []
 
-    def ask(engine: stepup.Engine) -> None:
+    def ask(engine: stepup.Engine) -> str | stepup.RequestPending:
         start.wait()
         try:
-            outcomes.append(engine.contact.request("sms", NUMBER))
+            return engine.contact.request("sms", NUMBER)
         except stepup.RequestPending as pending:
-            outcomes.append(pending)
+            return pending
 
-    threads = [threading.Thread(target=ask, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(len(engines)) as pool:
+        outcomes = list(pool.map(ask, engines))
 
     started = [o for o in outcomes if isinstance(o, str)]
     refused = [o for o in outcomes if isinstance(o, stepup.RequestPending)]
