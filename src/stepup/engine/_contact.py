@@ -1,5 +1,6 @@
 """Contact verification in the shape of Vonage Verify: a code to a number or address that
-belongs to no subject yet, checked, or cancelled."""
+belongs to no subject yet, checked, cancelled, or sent again by its workflow's next step
+now; one request a target at a time (:mod:`stepup.engine._pending`)."""
 
 from __future__ import annotations
 
