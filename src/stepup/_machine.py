@@ -167,7 +167,8 @@ def reserve_send(
         code_digest=code_digest,
         sends_left=challenge.sends_left - 1,
         last_sent_at=now,
-        expires_at=min(challenge.created_at + lifetime, now + code_ttl),
+        # never sooner than it was: a workflow's code is good until its later steps
+        expires_at=max(challenge.expires_at, min(challenge.created_at + lifetime, now + code_ttl)),
     )
     return Outcome(renewed, "reserved", changed=True)
 

@@ -79,7 +79,7 @@ class Worker:
             except Unavailable as error:
                 if once:
                     raise
-                logger.warning("stepup worker: %s", error.message)
+                logger.warning("stepup worker: %s", error)  # str(): for the operator (which store, what failed)
                 fired = 0
             if fired >= self.limit:
                 continue  # more may be due at once

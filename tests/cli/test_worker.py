@@ -24,6 +24,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,7 +33,11 @@ from typing import Any
 import pytest
 
 import stepup
-from tests.support.redis_servers import command
+from stepup._worker import Worker
+from stepup.senders import MemorySender
+from stepup.stores import MemoryStore
+from tests.support.faults import FaultyStore
+from tests.support.redis_servers import command, free_port
 
 #: challenges started for each test (each gets two voice steps: sms:10,voice:1,voice).
 COUNT = 300
@@ -229,3 +234,33 @@ def test_once_fires_what_is_due_and_exits(fleet: Fleet, cli: Callable[..., Any])
     ran = cli("--config", str(fleet.config), "worker", "--once", "--limit", str(2 * COUNT))
     assert ran.status == 0 and ran.err.endswith(f"stepup worker: {COUNT} step(s) fired; stopped.\n")
     assert fleet.calls() == collections.Counter(fleet.numbers)
+
+
+def test_once_with_the_store_down_says_so(cli: Callable[..., Any]) -> None:
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    ran = cli("--store", down, "--secret-key", KEY, "worker", "--once")
+    assert ran.status == 2 and "temporarily unavailable" in ran.err
+
+
+def test_a_worker_rides_out_a_store_outage() -> None:
+    clock, voice = stepup.FrozenClock(), MemorySender()
+    store = FaultyStore(MemoryStore(clock))
+    engine = stepup.Engine(secret_key=KEY, store=store, sms=MemorySender(), senders={"voice": voice}, clock=clock,
+                           workflow="sms:60,voice", worker_interval=0.01)  # fmt: skip
+    engine.import_binding("alice", "sms", "+447400123456")
+    engine.start("alice", "sms", "login")
+    clock.advance(60)
+    store.down = True
+    worker = Worker(engine)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        wait_for(lambda: store.calls >= 3, "the worker did not try again", deadline=30)
+        assert voice.outbox == []
+        store.down = False
+        wait_for(lambda: len(voice.outbox) == 1, "the worker did not fire once the store was back", deadline=30)
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+        engine.close()
+    assert not thread.is_alive() and worker.fired == 1

@@ -120,6 +120,18 @@ def test_the_send_cap_holds_across_steps(
     assert engine.run_due() == 0 and voice.outbox == []
 
 
+def test_a_resend_keeps_the_code_good_until_the_later_steps(
+    make: Callable[..., stepup.Engine], clock: stepup.FrozenClock, sms: MemorySender, voice: MemorySender
+) -> None:
+    engine = make(workflow="sms:400,voice", code_ttl=300, resend_cooldown=0)
+    challenge = engine.start("alice", "sms", "login")
+    assert challenge.expires_at == clock() + 700
+    clock.advance(10)
+    assert engine.resend(challenge.id, subject="alice").expires_at == challenge.expires_at
+    clock.advance(390)
+    assert engine.run_due() == 1 and code_of(voice.last) == code_of(sms.last)
+
+
 def test_next_step_on_request(
     make: Callable[..., stepup.Engine], clock: stepup.FrozenClock, sms: MemorySender, voice: MemorySender
 ) -> None:
@@ -280,3 +292,15 @@ def test_the_async_twin(clock: stepup.FrozenClock) -> None:
         await engine.close()
 
     asyncio.run(scenario())
+
+
+def test_a_challenge_whose_first_send_failed_fires_nothing_and_leaves_nothing(
+    make: Callable[..., stepup.Engine], clock: stepup.FrozenClock, sms: MemorySender, voice: MemorySender
+) -> None:
+    engine = make()
+    sms.fail_with = stepup.DeliveryError("down", "sms")
+    with pytest.raises(stepup.DeliveryError):
+        engine.start("alice", "sms", "login")
+    clock.advance(120)
+    assert engine.run_due() == 0 and voice.outbox == []
+    assert all(engine.store.get("due", f"{i:02d}") is None for i in range(16)), "its entry is dropped"

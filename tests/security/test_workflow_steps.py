@@ -105,8 +105,8 @@ def test_racing_requests_fire_each_step_once_within_the_cap(bank_factory: Callab
     fired = bank.engine.challenge(challenge.id, subject="alice").step
     assert len(bank.voice.outbox) == fired <= 2, "one message per step taken, two steps at most"
     assert all(isinstance(e, stepup.NoStepLeft | stepup.NoSendsLeft) for e in errors)
-    bank.clock.advance(400)
-    assert bank.engine.run_due() == 0 and len(bank.voice.outbox) == fired
+    bank.clock.advance(400)  # a step the race left fires at its time, once
+    assert bank.engine.run_due() == 2 - fired and len(bank.voice.outbox) == 2
 
 
 def test_calls_to_numbers_not_yet_verified_count_against_the_pumping_limits(bank_factory: Callable[..., Bank]) -> None:

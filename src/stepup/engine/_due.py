@@ -21,14 +21,15 @@ from __future__ import annotations
 import logging
 import random
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from .._models import Challenge
-from ..stores import Record
+from ..stores import Record, Write
 from ._context import Context
 from ._effects import Flow, get_many, update
 
-__all__ = ["DUE", "SHARDS", "claim", "due_now", "release", "schedule", "unschedule"]
+__all__ = ["DUE", "SHARDS", "claim", "due_entry", "due_now", "release", "schedule", "unschedule"]
 
 logger = logging.getLogger("stepup.worker")
 
@@ -55,6 +56,26 @@ def _live(record: Record | None, now: float) -> Entries:
 
 def _ttl(ctx: Context) -> float:
     return float(ctx.settings.challenge_lifetime + ctx.settings.challenge_retention)
+
+
+def due_entry(ctx: Context, challenge: Challenge) -> tuple[list[Write], Callable[[Record | None], Record | None]]:
+    """The shard a new challenge's next step is entered in (none without a workflow), and
+    the change (pure): written in the step that stores the challenge, so a challenge is
+    never stored without its entry. An entry whose challenge is then withdrawn (its first
+    send failed) is dropped by the first worker that finds it."""
+    event = challenge.next_event
+    if event is None:
+        return [], lambda record: record
+    now, cid, entry = ctx.clock(), challenge.id, [event.at, 0.0, challenge.expires_at]
+
+    def enter(record: Record | None) -> Record | None:
+        entries = _live(record, now)
+        if len(entries) >= CAP:
+            logger.warning("stepup: the due index is full; challenge %s fires its steps on request only", cid)
+            return record
+        return {"e": {**entries, cid: list(entry)}}
+
+    return [(DUE, shard_of(cid), _ttl(ctx))], enter
 
 
 def schedule(ctx: Context, challenge: Challenge) -> Flow[None]:

@@ -18,7 +18,7 @@ from .._workflows import begin, workflow_code
 from ..stores import Item, ManyMutator, Record, Write
 from ._charges import Hit, issue_hits
 from ._context import Context
-from ._due import schedule
+from ._due import due_entry
 from ._effects import Flow, update_after
 from ._ended import ENDED, ended_key, ended_refused
 from ._keys import failure_key, legacy_failure_key
@@ -133,13 +133,17 @@ def _make(ctx: Context, spec: ChallengeSpec, now: float) -> tuple[_Made, list[Wr
     items, step = charging(ctx, hits, challenge, create=ttl, locks=locks, now=now)
     # The subject's index of open challenges (the support console's) in the same step.
     opened, add = track_open(ctx, challenge)
-    k = len(items)
+    # A workflow's next step goes into the due index in the same step (none without one).
+    due, enter = due_entry(ctx, challenge)
+    k, o = len(items), len(opened)
 
     def stored(records: list[Record | None]) -> tuple[list[Record | None], Any]:
         new, error = step(records[:k])
-        return new + [add(r) if error is None else r for r in records[k:]], error
+        if error is not None:
+            return new + records[k:], error
+        return new + [add(r) for r in records[k : k + o]] + [enter(r) for r in records[k + o :]], error
 
-    return _Made(challenge, code, hits, method.channel), items + opened, stored
+    return _Made(challenge, code, hits, method.channel), items + opened + due, stored
 
 
 def issue(
@@ -194,6 +198,4 @@ def issue(
             # The challenge never existed; its sends stay charged (stepup.engine._delivery).
             yield from withdraw(ctx, challenge, made.hits, now)
             raise
-    if challenge.steps:
-        yield from schedule(ctx, challenge)
     return public(challenge)

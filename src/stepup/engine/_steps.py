@@ -180,7 +180,10 @@ def next_step(
     if not challenge.steps:
         raise NoStepLeft(T("This verification has no further step."))
     check_in_force((yield from read_policy(ctx)), challenge)
-    probe = advance(challenge, challenge.step + 1, ctx.clock(), early=early, code_ttl=1, lifetime=1)
+    s = ctx.settings
+    # Refused before the client is charged: a step not due or not left costs nothing.
+    probe = advance(challenge, challenge.step + 1, ctx.clock(), early=early, code_ttl=s.code_ttl,
+                    lifetime=s.challenge_lifetime)  # fmt: skip
     if probe.error is not None:
         raise probe.error
     if client is not None:
