@@ -78,6 +78,15 @@ def settings_from_env(default_store: str) -> dict[str, Any]:
             "STEPUP_LIMIT_BOUND_CHALLENGES_PER_TARGET", "30/15 minutes"
         ),
         "STEPUP_LIMIT_BOUND_SENDS_PER_TARGET": env.get("STEPUP_LIMIT_BOUND_SENDS_PER_TARGET", "60/hour"),
+        # alice's logins run Vonage's kind of workflow: her code by SMS, then the same code
+        # by a call when she presses "Call me instead" two minutes on (docs/workflows.md).
+        # The call goes where the texts go (the console, or the outbox of STEPUP_SMS_URL).
+        "STEPUP_WORKFLOWS_BY_PURPOSE": {"login": "sms:120,voice"},
+        **(
+            {}  # a voice sender named among the plug-in channels' senders stands on its own
+            if "STEPUP_SENDER_URLS" in env
+            else {"STEPUP_VOICE_URL": env.get("STEPUP_VOICE_URL", env.get("STEPUP_SMS_URL", "console://"))}
+        ),
         **{key: value for key, value in env.items() if key.startswith("STEPUP_")},
     }
 

@@ -26,6 +26,7 @@ from ._errors import NoSendsLeft as NoSendsLeft
 from ._errors import NothingToBackUp as NothingToBackUp
 from ._errors import OperationMismatch as OperationMismatch
 from ._errors import RateLimited as RateLimited
+from ._errors import RequestPending as RequestPending
 from ._errors import RequestTooLarge as RequestTooLarge
 from ._errors import ResendTooSoon as ResendTooSoon
 from ._errors import SignInRefused as SignInRefused
@@ -106,6 +107,7 @@ __all__ = [
     "Policy",
     "RateLimited",
     "RememberedBrowser",
+    "RequestPending",
     "RequestTooLarge",
     "ResendTooSoon",
     "Settings",

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 from ._cli_settings import Loaded, load_settings
-from ._errors import ConfigurationError, StepUpError, without_credentials
+from ._errors import ConfigurationError, RequestPending, StepUpError, without_credentials
 from ._settings_doc import rewrite_table, settings_table
 from ._worker import Worker, stopped_by_signals
 from .engine import Engine
@@ -114,11 +114,21 @@ def _cmd_bindings(args: argparse.Namespace) -> None:
 def _cmd_verify(args: argparse.Namespace) -> None:
     engine = _engine(args)
     try:
+        source = f"--app {args.app_path} " if args.app_path else f"--config {args.config} " if args.config else ""
         if args.action == "request":
-            request_id = engine.contact.request(args.channel, args.to)
+            try:
+                request_id = engine.contact.request(args.channel, args.to)
+            except RequestPending as pending:
+                print(f"request_id: {pending.request_id}")  # the pending one's, to check or cancel
+                raise
             print(f"request_id: {request_id}")
-            source = f"--app {args.app_path} " if args.app_path else f"--config {args.config} " if args.config else ""
-            print(f"Check it with: stepup {source}verify check {request_id} CODE")
+            print(f"Check it with: stepup {source}{args.command} check {request_id} CODE")
+        elif args.action == "next":
+            challenge = engine.contact.next(args.request_id)
+            following = challenge.next_event
+            wait = max(0, round(following.at - engine.clock())) if following else 0
+            after = f"; then {following.channel} in {wait} s" if following else ""
+            print(f"Sent the next step of {args.request_id}{after}.")
         elif args.action == "check":
             result = engine.contact.check(args.request_id, args.code)
             print(f"Verified: {result.to} ({result.channel}).")
@@ -286,7 +296,9 @@ def _add_bindings(commands: _Commands) -> None:
 
 
 def _add_verify(commands: _Commands) -> None:
-    verify = commands.add_parser("verify", help="confirm a phone or email from the terminal")
+    verify = commands.add_parser(
+        "contact", aliases=["verify"], help="confirm a phone or email from the terminal (request, check, cancel, next)"
+    )
     verify.set_defaults(func=_cmd_verify)
     actions = verify.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser("request", help="send a code")
@@ -296,6 +308,9 @@ def _add_verify(commands: _Commands) -> None:
     p.add_argument("request_id")
     p.add_argument("code")
     actions.add_parser("cancel", help="cancel a request").add_argument("request_id")
+    actions.add_parser("next", help="send a request's next step now (its workflow's next channel)").add_argument(
+        "request_id"
+    )
     p = actions.add_parser("unlock", help="lift the back-off or lock of a number's or address's verification")
     p.add_argument("target", help="phone number (+44...) or email address")
     p.add_argument("--channel", choices=["sms", "email"], help="default: email when TARGET has an @, else sms")

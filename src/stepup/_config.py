@@ -195,10 +195,13 @@ class Settings:
     #: leading bits of an IPv6 client address that name one client for per-client limits
     #: (a host is usually given a whole /64); 128: each address on its own.
     client_ipv6_prefix: int = 64
-    #: mount contact verification (``POST /stepup/api/verify`` and its check).
+    #: mount contact verification (``POST /stepup/api/verify``, its check, cancel and next step).
     contact_verification: bool = False
     #: let callers who are not signed in use contact verification (registration forms).
     contact_verification_anonymous: bool = False
+    #: let a second contact verification of a number or address start while one is
+    #: pending (both codes valid); off, it is refused (409) with the pending request's id.
+    contact_parallel_requests: bool = False
     #: who may frame stepup's pages: the source list of CSP ``frame-ancestors``
     #: (``'none'``, ``'self'``, or origins such as ``https://app.example``). ``'none'`` also
     #: sends ``X-Frame-Options: DENY``, ``'self'`` ``SAMEORIGIN``.

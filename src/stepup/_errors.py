@@ -18,6 +18,7 @@
     │   ├── ChallengeExhausted      410: no attempts left
     │   ├── ChallengeClosed         410: already approved, used or cancelled
     │   │   └── ApprovalUsed        410: an operation approval was used already
+    │   ├── RequestPending          409: a contact request to the target is pending; with ``request_id``
     │   ├── OperationMismatch       403: the approval is for another operation
     │   │   └── MethodNotAccepted   403: approved by a method the route does not accept
     │   └── NoSendsLeft             429: every send of this challenge is used
@@ -51,7 +52,7 @@ __all__ = [
     "ChallengeForbidden", "ChallengeNotFound", "ConfigurationError", "DeliveryError",
     "InvalidEmail", "InvalidInput", "InvalidPhoneNumber", "LoginEnded", "MethodLocked",
     "MethodNotAccepted", "MethodNotAvailable", "NoSendsLeft", "NothingToBackUp",
-    "OperationMismatch", "RateLimited", "ResendTooSoon", "SignInRefused", "StepUpError",
+    "OperationMismatch", "RateLimited", "RequestPending", "ResendTooSoon", "SignInRefused", "StepUpError",
     "StoreUnavailable", "TemporarilyLocked", "Throttled", "Unavailable", "WrongCode",
 ]  # fmt: skip
 
@@ -83,7 +84,7 @@ class StepUpError(Exception):
             "status": self.status,
             "code": self.code,
         }
-        for name in ("attempts_left", "retry_after", "locked_until", "reason"):
+        for name in ("attempts_left", "retry_after", "locked_until", "reason", "request_id"):
             value = getattr(self, name, None)
             if value is not None:
                 body[name] = value
@@ -226,6 +227,17 @@ class ApprovalUsed(ChallengeClosed):
     have run, or its run may have been cut short (the process died after the approval was
     used), so the user is told to check rather than to try again. Its problem ``code`` is
     ``challenge_closed``, as before."""
+
+
+class RequestPending(ChallengeError):
+    """A contact verification of the target is pending (Vonage's status 10); ``request_id`` names it."""
+
+    status = 409
+    code = "request_pending"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(T("A verification of this number or address is running. Enter its code, or cancel it."))
+        self.request_id = request_id
 
 
 class OperationMismatch(ChallengeError):

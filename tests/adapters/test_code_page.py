@@ -8,6 +8,13 @@ import pytest
 
 
 @pytest.fixture
+def bank(make_bank):
+    """The bank with its login codes sent once, so their five minutes show (its own
+    workflow adds the two before a call: tests/adapters/test_workflows_web.py)."""
+    return make_bank(STEPUP_WORKFLOWS_BY_PURPOSE="{}")
+
+
+@pytest.fixture
 def code_page(bank):
     """alice, freshly logged in, on the page for an SMS code: ``(browser, url)``."""
     browser = bank.browser()

@@ -61,6 +61,12 @@ def _case_resend(bank):
     return browser, page, "/resend", {}, lambda: len(bank.sms.outbox) == 1
 
 
+def _case_next_step(bank):
+    browser, page, _, _, _ = _case_code(bank)
+    bank.clock.advance(120)  # the bank's login workflow: "Call me instead" is due
+    return browser, page, "/next", {}, lambda: bank.voice.outbox == []
+
+
 def _case_bind_phone(bank):
     browser = _signed_in(bank)
     sent = len(bank.sms.outbox)
@@ -147,6 +153,7 @@ CASES = {
     "choose": _case_choose,
     "code": _case_code,
     "resend": _case_resend,
+    "next_step": _case_next_step,
     "bind_phone": _case_bind_phone,
     "bind_email": _case_bind_email,
     "bind_totp": _case_bind_totp,

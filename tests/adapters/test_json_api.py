@@ -15,8 +15,9 @@ from tests.support.banks import CONTACT_VERIFICATION
 @pytest.fixture
 def bank(make_bank):
     """The bank with contact verification switched on (it is off by default): this
-    module drives ``/stepup/api/verify`` too."""
-    return make_bank(**CONTACT_VERIFICATION)
+    module drives ``/stepup/api/verify`` too. Logins send their code once, without the
+    bank's workflow (its next step: tests/adapters/test_workflows_web.py)."""
+    return make_bank(**CONTACT_VERIFICATION, STEPUP_WORKFLOWS_BY_PURPOSE="{}")
 
 
 PROBLEM = "application/problem+json"

@@ -6,9 +6,18 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.support.flows import held
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+
+
+@pytest.fixture
+def bank(make_bank):
+    """The bank with its login codes sent once, so their five minutes show (its own
+    workflow adds the two before a call: tests/adapters/test_workflows_web.py)."""
+    return make_bank(STEPUP_WORKFLOWS_BY_PURPOSE="{}")
 
 
 def visit(browser, url, headers):

@@ -1,5 +1,5 @@
 """A plug-in method on the pages: docs/extending.md's voice example, installed through
-its entry point, with its channel's sender named by ``STEPUP_SENDER_URLS``, is offered
+its entry point, with its channel's sender named by ``STEPUP_VOICE_URL``, is offered
 where the built-in methods are (the first binding at login, the bind pages, the account
 page, the choose page) and binds and verifies like them."""
 
@@ -27,7 +27,7 @@ def calls(tmp_path: Path) -> Path:
 @pytest.fixture
 def voice_bank(make_bank: Callable[..., Site], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, calls: Path) -> Site:
     install_plugin("voice", monkeypatch, tmp_path / "site")
-    return make_bank(STEPUP_METHODS=METHODS, STEPUP_SENDER_URLS=json.dumps({"voice": f"file://{calls}"}))
+    return make_bank(STEPUP_METHODS=METHODS, STEPUP_VOICE_URL=f"file://{calls}")
 
 
 def last_call(calls: Path) -> tuple[str, str]:

@@ -203,7 +203,7 @@ def test_lockout_after_failures_in_a_row_until_an_admin_unlocks(stepup_kit, alic
 
 
 def test_rate_limited_event_names_the_limit(stepup_kit):
-    engine = stepup_kit.engine(limit_challenges_per_target="1/hour")
+    engine = stepup_kit.engine(limit_challenges_per_target="1/hour", contact_parallel_requests=True)
     engine.contact.request("email", "someone@example.com")
     with pytest.raises(stepup.RateLimited):
         engine.contact.request("email", "someone@example.com")

@@ -250,7 +250,9 @@ def test_wrong_contact_codes_from_many_clients_cannot_lock_a_number(make_bank):
 
 
 def test_a_clients_wrong_contact_codes_are_limited_before_the_number_on_every_store(make_engine, sms, last_code):
-    engine = make_engine(limit_contact_failures_per_client="2/day", lockout_after=3, backoff_after=1000)
+    engine = make_engine(
+        limit_contact_failures_per_client="2/day", lockout_after=3, backoff_after=1000, contact_parallel_requests=True
+    )
     for client in ("203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.3"):
         request_id = engine.contact.request("sms", "+44 7400 123456", client=client)
         with pytest.raises(stepup.WrongCode):

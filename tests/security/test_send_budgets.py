@@ -18,7 +18,7 @@ import pytest
 
 import stepup
 from stepup.senders import MemorySender
-from tests.support.banks import CONTACT_VERIFICATION
+from tests.support.banks import CONTACT_VERIFICATION, PARALLEL_CONTACT
 from tests.support.flows import held, wrong_for
 
 SECRET = "b" * 40
@@ -65,7 +65,7 @@ def _unverified_send(bank: Any, door: str, number: str) -> Any:
 @pytest.mark.parametrize("door", ["contact api", "bind api"])
 @pytest.mark.parametrize("setting", sorted(FILLED_BY))
 def test_texting_unverified_numbers_does_not_switch_off_a_users_sign_in(make_bank, door, setting):
-    bank = make_bank(**{setting: "3/hour"}, **CONTACT_VERIFICATION)
+    bank = make_bank(**{setting: "3/hour"}, **PARALLEL_CONTACT)
     numbers = FILLED_BY[setting]
 
     sent = [_unverified_send(bank, door, number).status_code for number in numbers]
@@ -99,7 +99,7 @@ def test_a_users_codes_have_per_number_limits_of_their_own(make_bank):
 def test_unverified_sends_fill_only_their_own_limits_on_every_store(make_engine, sms):
     engine = make_engine(
         limit_challenges_per_target="2/hour", limit_sms_per_prefix="2/day", limit_sms_total="2/hour",
-        test_number_prefixes=("+447700900",),
+        test_number_prefixes=("+447700900",), contact_parallel_requests=True,
     )  # fmt: skip
     engine.import_binding("alice", "sms", ALICE)
     engine.contact.request("sms", ALICE)
@@ -209,7 +209,7 @@ def test_a_client_address_that_is_no_ip_stays_as_it_is_but_bounded():
 
 
 def test_an_address_in_other_cases_is_the_same_target(make_bank):
-    bank = make_bank(STEPUP_LIMIT_CHALLENGES_PER_TARGET="3/15 minutes", **CONTACT_VERIFICATION)
+    bank = make_bank(STEPUP_LIMIT_CHALLENGES_PER_TARGET="3/15 minutes", **PARALLEL_CONTACT)
 
     def request(to: str) -> Any:
         return bank.browser().post("/stepup/api/verify", json={"channel": "email", "to": to})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.banks import CONTACT_VERIFICATION
+from tests.support.banks import CONTACT_VERIFICATION, PARALLEL_CONTACT
 from tests.support.flows import held
 
 REFUSED = {
@@ -58,7 +58,7 @@ LIMITS = {
 
 @pytest.mark.parametrize("setting", sorted(LIMITS))
 def test_sends_are_limited_per_number_range_and_country_across_doors_and_clients(make_bank, setting):
-    bank = make_bank(**{setting: "3/hour"}, **CONTACT_VERIFICATION)
+    bank = make_bank(**{setting: "3/hour"}, **PARALLEL_CONTACT)
     first, second, third, fourth = LIMITS[setting]
 
     answers = [

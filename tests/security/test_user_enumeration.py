@@ -26,7 +26,7 @@ TARGETS = {
     "email": ("alice@example.com", "nobody@example.org"),
 }
 #: random per request: tokens and ids.
-VOLATILE = {"id", "verify_url", "request_id", "check_url"}
+VOLATILE = {"id", "verify_url", "request_id", "check_url", "cancel_url", "next_url"}
 
 
 def shape(value):

@@ -17,7 +17,7 @@ import contextlib
 import inspect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -40,28 +40,39 @@ Logout = Callable[[Browser], Page]
 
 @dataclass(frozen=True)
 class Outboxes:
-    """The clock and the in-memory SMS and email outboxes a site's engine is given."""
+    """The clock and the in-memory SMS, email and voice outboxes a site's engine is given
+    (a workflow's calls go to ``voice``)."""
 
     clock: stepup.FrozenClock
     sms: MemorySender
     email: MemorySender
+    voice: MemorySender = field(default_factory=MemorySender)
 
-    def engine_options(self, *, store: Store | None = None, sms_url: str | None = None) -> dict[str, Any]:
+    def engine_options(
+        self, *, store: Store | None = None, sms_url: str | None = None, voice: bool = True
+    ) -> dict[str, Any]:
         """For an :class:`stepup.Engine` (or Flask's ``StepUp``).
 
         :param store: a store object instead of the app's ``STEPUP_STORE_URL`` (a faulty one).
         :param sms_url: a real SMS sender instead of the SMS outbox (a fake provider).
+        :param voice: calls go to the voice outbox (not when the app names its own sender).
         """
         options: dict[str, Any] = {"clock": self.clock, "email": self.email}
+        if voice:
+            options["senders"] = {"voice": self.voice}
         options["sms"] = self.sms if sms_url is None else sender_from_url(sms_url)
         if store is not None:
             options["store"] = store
         return options
 
-    def async_engine_options(self, *, store: Store | None = None, sms_url: str | None = None) -> dict[str, Any]:
+    def async_engine_options(
+        self, *, store: Store | None = None, sms_url: str | None = None, voice: bool = True
+    ) -> dict[str, Any]:
         """For an :class:`stepup.AsyncEngine`: the same outboxes behind the async protocol;
         a sync ``store`` runs in worker threads, an ``sms_url`` gets its native async sender."""
         options: dict[str, Any] = {"clock": self.clock, "email": AsyncSenderAdapter(self.email, offload=False)}
+        if voice:
+            options["senders"] = {"voice": AsyncSenderAdapter(self.voice, offload=False)}
         sms = AsyncSenderAdapter(self.sms, offload=False) if sms_url is None else async_sender_from_url(sms_url)
         options["sms"] = sms
         if store is not None:
@@ -96,6 +107,7 @@ class Site:
         self.app = app
         self.engine = engine
         self.sms, self.email, self.clock = outboxes.sms, outboxes.email, outboxes.clock
+        self.voice = outboxes.voice
         self.totp_secrets = totp_secrets or {}
         self._login, self._logout = login, logout
         self.records = records

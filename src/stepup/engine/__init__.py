@@ -31,6 +31,7 @@ from ._challenges import resend as resend
 from ._challenges import start as start
 from ._contact import cancel_contact as cancel_contact
 from ._contact import check_contact as check_contact
+from ._contact import next_contact as next_contact
 from ._contact import request_contact as request_contact
 from ._context import Context as Context
 from ._devices import RememberedBrowser as RememberedBrowser
@@ -111,6 +112,7 @@ __all__ = [
     "load_resume",
     "login_decision",
     "login_somewhere",
+    "next_contact",
     "next_step",
     "passkey_options",
     "password_may_enrol",

@@ -1,19 +1,24 @@
 """Contact verification in the shape of Vonage Verify: a code to a number or address that
-belongs to no subject yet, checked, or cancelled."""
+belongs to no subject yet, checked, cancelled, or sent again by its workflow's next step
+now; one request a target at a time (:mod:`stepup.engine._pending`)."""
 
 from __future__ import annotations
 
-from .._errors import MethodNotAvailable
+from .. import _machine
+from .._errors import ChallengeNotFound, MethodNotAvailable
 from .._i18n import T
-from .._models import ContactResult
+from .._models import Challenge, ContactResult
 from ._challenges import cancel
 from ._context import Context
 from ._effects import Flow
 from ._issue import ChallengeSpec, issue
-from ._records import read_policy
+from ._limits import charge
+from ._pending import one_pending
+from ._records import load_challenge, read_policy
+from ._steps import next_step
 from ._verify import verify
 
-__all__ = ["cancel_contact", "check_contact", "request_contact"]
+__all__ = ["cancel_contact", "check_contact", "next_contact", "request_contact"]
 
 
 def request_contact(
@@ -24,8 +29,11 @@ def request_contact(
     :param channel: ``sms`` or ``email``.
     :param to: the number or address as typed.
     :param locale: the language of the message.
+    :param client: the caller's address, for the per-client limits.
     :returns: the request id to check the code against.
     :raises InvalidPhoneNumber: see :meth:`begin_bind`.
+    :raises RequestPending: a request to the same target is pending (with its
+        ``request_id``), unless ``contact_parallel_requests`` is on; nothing is charged.
     :raises RateLimited: too many codes to this target.
     """
     m = ctx.method(channel)
@@ -35,7 +43,12 @@ def request_contact(
     if m.name not in policy.methods():
         raise MethodNotAvailable(T("{method} is switched off. Choose another channel.", method=m.name))
     target = m.normalize_target(to, ctx.settings)
-    challenge = yield from issue(ctx, ChallengeSpec(None, m.name, "contact", target, client=client, locale=locale))
+    spec = ChallengeSpec(None, m.name, "contact", target, client=client, locale=locale)
+    if ctx.settings.contact_parallel_requests:
+        challenge = yield from issue(ctx, spec)
+    else:
+        reads, guard = one_pending(ctx, target)
+        challenge = yield from issue(ctx, spec, reads, guard=guard)
     return challenge.id
 
 
@@ -48,6 +61,48 @@ def check_contact(ctx: Context, request_id: str, code: object, *, client: str | 
     return ContactResult(approval.challenge_id, approval.method, approval.target, approval.approved_at)
 
 
-def cancel_contact(ctx: Context, request_id: str) -> Flow[None]:
-    """Cancel a contact verification."""
+def cancel_contact(ctx: Context, request_id: str, *, client: str | None = None) -> Flow[None]:
+    """Cancel a contact verification; its code stops working and the target may be asked
+    again at once.
+
+    :param client: the caller's address: a cancel is charged as a check is
+        (``verifications_per_client``), a guessed id as a guess.
+    :raises ChallengeNotFound: no such request.
+    :raises ChallengeClosed: it had already ended (nothing is charged).
+    :raises RateLimited: too many calls from this client; nothing changed.
+    """
+    challenge = yield from _known(ctx, request_id, client)
+    if client is not None and _machine.closed_error(challenge, ctx.clock()) is None:
+        yield from charge(ctx, [("verifications_per_client", client)], challenge)
     yield from cancel(ctx, request_id)
+
+
+def next_contact(ctx: Context, request_id: str, *, client: str | None = None) -> Flow[Challenge]:
+    """Send a contact verification's next step now, without waiting for its time (Vonage's
+    trigger-next-event): its workflow's next channel, with the same code.
+
+    :param client: the caller's address: a next step is charged as a new challenge
+        (``challenges_per_client``), a guessed id as a guess.
+    :returns: the request as it stands, with its ``next_event``.
+    :raises ChallengeNotFound: no such request.
+    :raises NoStepLeft: its workflow has no step left (or it has none).
+    :raises ChallengeError: it had ended: verified, cancelled, used up or expired.
+    :raises RateLimited: too many calls from this client, or sends to its target.
+    """
+    yield from _known(ctx, request_id, client)
+    return (yield from next_step(ctx, request_id, client=client, early=True))
+
+
+def _known(ctx: Context, request_id: str, client: str | None) -> Flow[Challenge]:
+    """The contact request ``request_id``; an unknown id is charged to the client as a
+    guess (``unknown_ids_per_client``), as a check's is.
+
+    :raises ChallengeNotFound: no such request.
+    :raises ChallengeForbidden: a subject's challenge, not a contact request.
+    """
+    try:
+        return (yield from load_challenge(ctx, request_id, None, None))
+    except ChallengeNotFound:
+        if client is not None:
+            yield from charge(ctx, [("unknown_ids_per_client", client)])
+        raise

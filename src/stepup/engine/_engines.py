@@ -79,7 +79,8 @@ def async_twin(flow: Callable[Concatenate[Context, P], Flow[R]]) -> Callable[Con
 
 class ContactVerification:
     """Contact verification in the shape of Vonage Verify: ``request``, ``check``,
-    ``cancel``. On an :class:`AsyncEngine` each call returns an awaitable.
+    ``cancel``, ``next`` (trigger the next event). On an :class:`AsyncEngine` each call
+    returns an awaitable.
     """
 
     def __init__(self, engine: Engine | AsyncEngine) -> None:
@@ -94,9 +95,13 @@ class ContactVerification:
         """Check the code of a request. See :meth:`Engine.check_contact`."""
         return self._engine.check_contact(request_id, code, client=client)
 
-    def cancel(self, request_id: str) -> Any:
+    def cancel(self, request_id: str, *, client: str | None = None) -> Any:
         """Cancel a request. See :meth:`Engine.cancel_contact`."""
-        return self._engine.cancel_contact(request_id)
+        return self._engine.cancel_contact(request_id, client=client)
+
+    def next(self, request_id: str, *, client: str | None = None) -> Any:
+        """Send a request's next step now. See :meth:`Engine.next_contact`."""
+        return self._engine.next_contact(request_id, client=client)
 
 
 class Engine(EngineBase):
@@ -183,6 +188,7 @@ class Engine(EngineBase):
     request_contact = sync_twin(_contact.request_contact)
     check_contact = sync_twin(_contact.check_contact)
     cancel_contact = sync_twin(_contact.cancel_contact)
+    next_contact = sync_twin(_contact.next_contact)
     save_resume = sync_twin(_resume.save_resume)
     load_resume = sync_twin(_resume.load_resume)
     take_resume = sync_twin(_resume.take_resume)
@@ -274,6 +280,7 @@ class AsyncEngine(EngineBase):
     request_contact = async_twin(_contact.request_contact)
     check_contact = async_twin(_contact.check_contact)
     cancel_contact = async_twin(_contact.cancel_contact)
+    next_contact = async_twin(_contact.next_contact)
     save_resume = async_twin(_resume.save_resume)
     load_resume = async_twin(_resume.load_resume)
     take_resume = async_twin(_resume.take_resume)

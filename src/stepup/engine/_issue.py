@@ -24,6 +24,7 @@ from ._ended import ENDED, ended_key, ended_refused
 from ._keys import failure_key, legacy_failure_key
 from ._limits import charging, refuse, withdraw
 from ._open import track_open
+from ._pending import Guard
 from ._records import public
 from ._sending import code_length, deliver, target_send_hits
 from ._steps import workflow_steps
@@ -150,16 +151,21 @@ def issue(
     spec: ChallengeSpec,
     reads: Sequence[Item] = (),
     aim: Callable[[ChallengeSpec, list[Record | None]], ChallengeSpec] | None = None,
+    guard: Guard | None = None,
 ) -> Flow[Challenge]:
     """Make a challenge, check its method's lock, charge its limits and store it in one
     step, and send its code.
 
     :param reads: records ``aim`` makes the final spec from (the subject's binding), read
         in the same step, with the login's end: one round trip on the Redis store.
+    :param guard: a check made from ``reads`` in the step that stores the challenge,
+        before anything is charged (one pending contact request a target:
+        :mod:`stepup.engine._pending`).
     :returns: the challenge as the caller may see it (no digest, no pending secret).
     :raises RateLimited: a limit is full; nothing is stored.
     :raises MethodLocked: the method is locked outright.
     :raises LoginEnded: the session's login was ended by a logout.
+    :raises RequestPending: ``guard`` refused it; nothing is stored.
     :raises DeliveryError: no route took the code; the challenge is removed.
     """
     now, n = ctx.clock(), len(reads)
@@ -169,12 +175,17 @@ def issue(
     def after(records: list[Record | None]) -> tuple[list[Write], ManyMutator[tuple[Any, _Made]]]:
         made, items, step = _make(ctx, aim(spec, records[:n]) if aim is not None else spec, now)
         ended_refused(records[n] if ending else None)
+        held, hold = guard(records[:n], made.challenge) if guard is not None else ([], None)
+        k = len(items)
 
         def charged(records: list[Record | None]) -> tuple[list[Record | None], tuple[Any, _Made]]:
-            new, error = step(records)
-            return new, (error, made)
+            claimed, error = hold(records[k:]) if hold is not None else (records[k:], None)
+            if error is not None:  # refused before anything is charged
+                return records, (error, made)
+            new, error = step(records[:k])
+            return new + (claimed if error is None else records[k:]), (error, made)
 
-        return items, charged
+        return items + held, charged
 
     error, made = yield from update_after(ctx, [*reads, *ending], after)
     challenge = made.challenge

@@ -207,6 +207,29 @@ class Api:
         )
         return WebResult(json={"id": token, **self.core.challenge_view(challenge)})
 
+    def api_next(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        """Fire the challenge's next workflow step now ("call me instead"), once it is
+        due (429 with ``Retry-After`` before); the answer is the challenge with its new
+        ``next_event``. A JSON body or none, with ``Content-Type: application/json``."""
+        return (yield from self._run(req, self._next_api, token))
+
+    def _next_api(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        self._json_only(req)
+        page = self._page_or_404(token)
+        core = self.core
+        challenge = yield from flows.next_step(
+            core.engine.context, page["c"], subject=req.subject, session=core.nonce(req), client=req.client
+        )
+        return WebResult(json={"id": token, **core.challenge_view(challenge)})
+
+    def _json_only(self, req: WebRequest) -> None:
+        """Refuse a call that is not JSON (415), even with no body: another site's form
+        cannot send one, which keeps a call that sends messages safe from CSRF."""
+        if not is_json_type(req.media_type):
+            raise _BadRequest(T("Send a JSON body with Content-Type: application/json."), 415)
+        if req.body:
+            self._json_body(req)
+
     def api_cancel(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """Cancel a challenge."""
         return (yield from self._run(req, self._cancel_api, token))
@@ -269,47 +292,6 @@ class Api:
             return stop
         yield from self.guards.remove(req.subject or "", binding_id)
         return WebResult(status=204)
-
-    def _contact_run(self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any) -> Flow[WebResult]:
-        """Contact verification is there only when the app switches it on, and for
-        signed-in subjects (a login that is not held) only unless the app lets anonymous
-        callers use it."""
-        s = self.core.settings
-        if not s.contact_verification:
-            result = WebResult(status=404, json={"title": T("Not found"), "status": 404, "code": "not_found"},
-                               headers=[("Content-Type", "application/problem+json")])  # fmt: skip
-            return (yield from localized(self.core.engine, req, result)) or result
-        held = req.subject is not None and grants.is_held(req.session, req.subject)
-        if held and not s.contact_verification_anonymous:
-            result = self.core.unauthorized(max_age=0, resume=None, login=True)  # a password alone is not signed in
-            return (yield from localized(self.core.engine, req, result)) or result
-        return (yield from self._run(req, handler, *args, anonymous=s.contact_verification_anonymous))
-
-    def api_contact(self, req: WebRequest) -> Flow[WebResult]:
-        """Contact verification: ``{"channel": "sms", "to": "+44..."}`` → ``request_id``."""
-        return (yield from self._contact_run(req, self._contact))
-
-    def _contact(self, req: WebRequest) -> Flow[WebResult]:
-        body = self._json_body(req)
-        channel = self._string(body, "channel", limit=16)
-        to = self._string(body, "to", limit=320)
-        request_id = yield from flows.request_contact(
-            self.core.engine.context, channel or "", to, client=req.client, locale=(yield from self.core.locale(req))
-        )
-        check_url = self.core.url("api_contact_check", request_id=request_id)
-        return WebResult(status=201, json={"request_id": request_id, "check_url": check_url})
-
-    def api_contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
-        """Check the code of a contact verification: ``{"code": "1234"}``."""
-        return (yield from self._contact_run(req, self._contact_check, request_id))
-
-    def _contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
-        body = self._json_body(req)
-        code = body.get("code")
-        if not isinstance(code, str):
-            raise InvalidInput(T("'code' must be a string of digits."))
-        result = yield from flows.check_contact(self.core.engine.context, request_id, code, client=req.client)
-        return WebResult(json={"verified": True, "channel": result.channel, "to": result.to})
 
 
 class _BadRequest(Exception):

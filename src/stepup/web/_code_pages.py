@@ -8,6 +8,8 @@ the saved request.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +35,7 @@ from ._common import WebCore, fail_closed, signed_in
 from ._forms import ChooseForm, CodeForm, PasskeyForm, PlainForm
 from ._guards import Guards
 from ._methods import method_titles
+from ._next_step import next_button, next_notice
 from ._passkey_pages import passkey_view, request_rp
 
 __all__ = ["CodePages"]
@@ -228,6 +231,8 @@ class CodePages:
         return core.page(
             req, "code.html", status, title=T("Enter your code"), form=form, error=error, challenge=view, ended=ended,
             token=token, restart=restart, sent=req.args.get("sent") == "1",
+            next_step=next_button(view["next_event"]) if challenge.state == "pending" else None,
+            stepped=_stepped(challenge) if req.args.get("step") == "1" else None,
             # An approved challenge (reached again with Back, or its form re-sent) has nothing to restart.
             used=challenge.state == "approved", done_url=safe_next(page["n"], core.config.home),
             consumed=challenge.consumed, retry_in=retry_in, others=page.get("o", 1) != 0,
@@ -288,6 +293,19 @@ class CodePages:
     @signed_in
     def resend(self, req: WebRequest, token: str) -> Flow[WebResult]:
         """Send a new code for the challenge on the page."""
+        return (yield from self._pressed(req, token, flows.resend, "sent=1"))
+
+    @fail_closed
+    @signed_in
+    def next_step(self, req: WebRequest, token: str) -> Flow[WebResult]:
+        """Fire the challenge's next workflow step ("Call me instead") once it is due; a
+        press before then (no JavaScript to hold the button) gets the code page with the
+        seconds left."""
+        return (yield from self._pressed(req, token, functools.partial(flows.next_step, client=req.client), "step=1"))
+
+    def _pressed(self, req: WebRequest, token: str, flow: Callable[..., Flow[Any]], query: str) -> Flow[WebResult]:
+        """A button of the code page that sends: its form checked, ``flow`` run for the
+        page's challenge, then the page again with ``query``, or with what went wrong."""
         if (page := self.core.read_page_token(token)) is None:
             return self._bad_link(req)
         form = self.core.form(req, PlainForm)
@@ -295,13 +313,18 @@ class CodePages:
         if not form.validate():
             return (yield from self._code_page(req, token, page, code_form, 400, form.first_error(), False))
         try:
-            yield from flows.resend(
-                self.core.engine.context, page["c"], subject=req.subject, session=self.core.nonce(req)
-            )
+            yield from flow(self.core.engine.context, page["c"], subject=req.subject, session=self.core.nonce(req))
         except StepUpError as failure:
             ended = isinstance(failure, _ENDED)
             return (yield from self._code_page(req, token, page, code_form, failure.status, failure.message, ended))
-        return WebResult(status=303, redirect=f"{self.core.url('code', token=token)}?sent=1")
+        return WebResult(status=303, redirect=f"{self.core.url('code', token=token)}?{query}")
+
+
+def _stepped(challenge: Challenge) -> str | None:
+    """What the page says once the challenge's latest workflow step fired ("We are calling
+    you with the same code."), in the words of its channel."""
+    steps = challenge.steps or []
+    return next_notice(str(steps[challenge.step][0])) if 0 < challenge.step < len(steps) else None
 
 
 def _attempts(left: int | None) -> str:

@@ -23,6 +23,7 @@ from ..engine import AsyncEngine, Engine, Flow, accepts
 from ._base import WebRequest, WebResult
 from ._config import WebConfig
 from ._locale import localized, request_locale
+from ._next_step import next_event_view
 
 __all__ = ["CONTACT_ROUTES", "ROUTES", "WebCore", "fail_closed", "problem", "signed_in"]
 
@@ -57,10 +58,14 @@ ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("passkey_rename", "/passkeys/{binding_id}/rename", ("POST",)),
     ("api_passkey_options", "/api/challenges/{token}/passkey", ("GET",)),
     ("api_contact_check", "/api/verify/{request_id}/check", ("POST",)),
+    ("api_contact_cancel", "/api/verify/{request_id}", ("DELETE",)),
+    ("api_contact_next", "/api/verify/{request_id}/next", ("POST",)),
+    ("next_step", "/code/{token}/next", ("POST",)),
+    ("api_next", "/api/challenges/{token}/next", ("POST",)),
 )
 _PATHS = {name: path for name, path, _ in ROUTES}
 #: the routes of contact verification, mounted only with ``contact_verification`` on.
-CONTACT_ROUTES = frozenset({"api_contact", "api_contact_check"})
+CONTACT_ROUTES = frozenset({"api_contact", "api_contact_check", "api_contact_cancel", "api_contact_next"})
 _PAGE_SALT = "stepup.page"
 _NO_STORE = [("Cache-Control", "no-store")]
 _PROBLEM = ("Content-Type", "application/problem+json")
@@ -191,6 +196,8 @@ class WebCore:
             "delivered": bool(method and method.channel),
             # Set when the code could not go the usual way and went by a fallback.
             "notice": challenge.notice,
+            # A workflow's next step ("call me instead") and when it is due, or None.
+            "next_event": next_event_view(challenge, now),
         }
 
     def record_factor(self, req: WebRequest, approval: Approval) -> None:

@@ -19,6 +19,7 @@ from ._code_pages import CodePages
 from ._common import ROUTES, WebCore
 from ._config import WebConfig
 from ._console import ConsolePage
+from ._contact_api import ContactApi
 from ._gate import Gate
 from ._guards import Guards
 from ._passkey_pages import PasskeyPages
@@ -27,7 +28,7 @@ __all__ = ["WebFlows"]
 
 #: the group that answers each route of :data:`~stepup.web._common.ROUTES`, by attribute.
 _GROUPS: dict[str, tuple[str, ...]] = {
-    "code_pages": ("choose", "code", "resend"),
+    "code_pages": ("choose", "code", "resend", "next_step"),
     "account_pages": (
         "bind_phone", "bind_email", "bind_totp", "bind_method", "recovery", "account", "unbind", "passkey_add",
     ),
@@ -37,8 +38,9 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "passkey_pages": ("static", "passkey_rename", "api_passkey_options"),
     "api": (
         "api_status", "api_create", "api_verify", "api_resend", "api_cancel", "api_bindings", "api_unbind",
-        "api_contact", "api_contact_check",
+        "api_next",
     ),
+    "contact_api": ("api_contact", "api_contact_check", "api_contact_cancel", "api_contact_next"),
 }  # fmt: skip
 _GROUP_OF = {route: group for group, routes in _GROUPS.items() for route in routes}
 if set(_GROUP_OF) != {name for name, _, _ in ROUTES}:  # a route without a handler, or the reverse
@@ -70,7 +72,9 @@ class WebFlows:
         #: the support console.
         self.console_page = ConsolePage(core, guards)
         #: the JSON API.
-        self.api = Api(core, guards)
+        self.api = api = Api(core, guards)
+        #: contact verification: request, check, cancel, next step.
+        self.contact_api = ContactApi(core, api)
         #: rename passkeys, their options, the script that uses them.
         self.passkey_pages = PasskeyPages(core, guards)
 

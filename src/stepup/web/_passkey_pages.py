@@ -27,7 +27,7 @@ from ._guards import Guards
 __all__ = ["PasskeyPages", "passkey_view", "request_rp"]
 
 #: stepup's static files and their types; nothing else is served.
-_STATIC = {"passkeys.js": "text/javascript; charset=utf-8"}
+_STATIC = {"passkeys.js": "text/javascript; charset=utf-8", "next-step.js": "text/javascript; charset=utf-8"}
 
 
 @functools.cache

@@ -1,0 +1,115 @@
+"""Contact verification over the JSON API, as Vonage Verify's request and check: request a
+code to a number or address, check it, cancel it, or send its workflow's next step now.
+
+Mounted only when the app switches ``contact_verification`` on; for signed-in subjects
+unless ``contact_verification_anonymous`` lets callers who are not signed in use it. Every
+call is charged to the caller's address (:mod:`stepup.engine._charges`); the request id is
+the capability, as Vonage's is, and a wrong or guessed one is charged as a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import engine as flows
+from .. import grants
+from .._errors import InvalidInput, RequestPending
+from .._i18n import T
+from ..engine import Flow
+from ._api import Api
+from ._base import WebRequest, WebResult
+from ._common import WebCore, problem
+from ._locale import localized
+
+__all__ = ["ContactApi"]
+
+_PROBLEM = ("Content-Type", "application/problem+json")
+
+
+class ContactApi:
+    """The ``/api/verify...`` handlers.
+
+    :param core: the shared core of the handlers.
+    :param api: the JSON API, whose body parsing and error answers these share.
+    """
+
+    def __init__(self, core: WebCore, api: Api) -> None:
+        self.core = core
+        self.api = api
+
+    def _contact_run(self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any) -> Flow[WebResult]:
+        """Contact verification is there only when the app switches it on, and for
+        signed-in subjects (a login that is not held) only unless the app lets anonymous
+        callers use it."""
+        s = self.core.settings
+        if not s.contact_verification:
+            result = WebResult(status=404, json={"title": T("Not found"), "status": 404, "code": "not_found"},
+                               headers=[_PROBLEM])  # fmt: skip
+            return (yield from localized(self.core.engine, req, result)) or result
+        held = req.subject is not None and grants.is_held(req.session, req.subject)
+        if held and not s.contact_verification_anonymous:
+            result = self.core.unauthorized(max_age=0, resume=None, login=True)  # a password alone is not signed in
+            return (yield from localized(self.core.engine, req, result)) or result
+        return (yield from self.api._run(req, handler, *args, anonymous=s.contact_verification_anonymous))
+
+    def _urls(self, request_id: str) -> dict[str, str]:
+        """Where a client takes a request next."""
+        url = self.core.url
+        return {
+            "check_url": url("api_contact_check", request_id=request_id),
+            "cancel_url": url("api_contact_cancel", request_id=request_id),
+            "next_url": url("api_contact_next", request_id=request_id),
+        }
+
+    def api_contact(self, req: WebRequest) -> Flow[WebResult]:
+        """Contact verification: ``{"channel": "sms", "to": "+44..."}`` → ``request_id``.
+        A target with a request pending answers 409 with that request's ``request_id``."""
+        return (yield from self._contact_run(req, self._contact))
+
+    def _contact(self, req: WebRequest) -> Flow[WebResult]:
+        body = self.api._json_body(req)
+        channel = self.api._string(body, "channel", limit=16)
+        to = self.api._string(body, "to", limit=320)
+        try:
+            locale = yield from self.core.locale(req)
+            request_id = yield from flows.request_contact(
+                self.core.engine.context, channel or "", to, client=req.client, locale=locale
+            )
+        except RequestPending as pending:
+            refused = problem(pending)
+            refused.json = {**(refused.json or {}), **self._urls(pending.request_id)}
+            return refused
+        return WebResult(status=201, json={"request_id": request_id, **self._urls(request_id)})
+
+    def api_contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
+        """Check the code of a contact verification: ``{"code": "1234"}``."""
+        return (yield from self._contact_run(req, self._contact_check, request_id))
+
+    def _contact_check(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
+        body = self.api._json_body(req)
+        code = body.get("code")
+        if not isinstance(code, str):
+            raise InvalidInput(T("'code' must be a string of digits."))
+        result = yield from flows.check_contact(self.core.engine.context, request_id, code, client=req.client)
+        return WebResult(json={"verified": True, "channel": result.channel, "to": result.to})
+
+    def api_contact_cancel(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
+        """Cancel a contact verification (``DELETE``): its code stops working, and the
+        target may be asked again at once."""
+        return (yield from self._contact_run(req, self._contact_cancel, request_id))
+
+    def _contact_cancel(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
+        yield from flows.cancel_contact(self.core.engine.context, request_id, client=req.client)
+        return WebResult(status=204)
+
+    def api_contact_next(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
+        """Send a contact verification's next step now (``POST`` with a JSON body, ``{}``
+        will do): its workflow's next channel, the same code."""
+        return (yield from self._contact_run(req, self._contact_next, request_id))
+
+    def _contact_next(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
+        self.api._json_only(req)
+        challenge = yield from flows.next_contact(self.core.engine.context, request_id, client=req.client)
+        view = self.core.challenge_view(challenge)
+        return WebResult(json={"request_id": request_id, **view, **self._urls(request_id)})
