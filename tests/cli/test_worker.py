@@ -110,7 +110,8 @@ class Fleet:
                 raise AssertionError(f"a worker failed: {process.communicate()[1].decode()[-2000:]}")
         if not self.voice.exists():
             return collections.Counter()
-        lines = self.voice.read_text(encoding="utf-8").splitlines()
+        # A line a worker is writing right now has no line end yet: it is not counted.
+        lines = self.voice.read_text(encoding="utf-8").split("\n")[:-1]
         return collections.Counter(json.loads(line)["to"] for line in lines if line.strip())
 
     def all_fired(self) -> bool:
