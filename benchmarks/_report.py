@@ -12,6 +12,8 @@ __all__ = ["Report"]
 #: start + verify per second that each store must reach.
 RATE_TARGETS = {"memory": 10_000, "sqlite": 2_000, "redis": 3_000}
 STORE_NAMES = {"memory": "memory://", "sqlite": "sqlite:///", "redis": "redis://"}
+#: the commands that are round trips of their own (the rest run inside the scripts).
+ROUND_TRIPS = ("evalsha", "eval", "mget", "del")
 #: the slowest level may take this many times the time per operation of the fastest and
 #: still count as flat.
 FLAT = 1.25
@@ -258,38 +260,64 @@ class Report:
             )  # fmt: skip
 
     def redis_floor(self, run: Any, *, rounds: int, batch: int) -> None:
-        """Part 3b: the Redis store beside memory:// and the floor of a round trip."""
+        """Part 3b: the Redis store beside memory:// and the floor of a round trip, with the
+        stored audit trail and without it."""
         s = run.samples
-        memory, redis_op = s.median("start + verify, memory://"), s.median("start + verify, redis://")
         floor = s.median("bare redis-py GET")
         lines = [
             f"**redis:// against its floor**, one interleaved run: {rounds} rounds of {batch} of each case",
             "",
-            "| case | per operation (median) | per second |",
-            "| --- | ---: | ---: |",
-            *(f"| {name} | {fmt_us(s.median(name))} | {1 / s.median(name):,.0f} |" for name in s.per_round
-              if name != REFERENCE),
-        ]  # fmt: skip
+            "| case | per operation (median) | per second | round trips | commands (`INFO commandstats`) |",
+            "| --- | ---: | ---: | ---: | --- |",
+        ]
+        for name in s.per_round:
+            counted = run.commands.get(name)
+            trips = "" if counted is None else f"{_round_trips(counted):.2f}"
+            listed = "" if counted is None else ", ".join(
+                f"{k.upper()} {v:.2f}" for k, v in sorted(counted.items()) if v >= 0.005
+            )  # fmt: skip
+            lines.append(f"| {name} | {fmt_us(s.median(name))} | {1 / s.median(name):,.0f} | {trips} | {listed} |")
         if run.benchmark_get is not None:
             lines.append(f"| `redis-benchmark -c 1 -t get` (C client) | {fmt_us(run.benchmark_get)} | "
-                         f"{1 / run.benchmark_get:,.0f} |")  # fmt: skip
-        trips = sum(v for k, v in run.commands.items() if k in ("evalsha", "eval", "mget", "del"))
-        counted = ", ".join(f"{k.upper()} {v:.2f}" for k, v in sorted(run.commands.items()) if v >= 0.005)
-        bound = 1.5 * (memory + 2 * floor)
+                         f"{1 / run.benchmark_get:,.0f} | 1 | |")  # fmt: skip
         lines += [
             "",
-            f"Per start + verify (`INFO commandstats` over the timed operations): {counted}. Round trips: "
-            f"{trips:.2f} (the scripts and `MGET`s; the `GET`s and `SET`s run inside the scripts, but for "
-            "a top-level `GET` where a step reads a record it does not change).",
+            "Commands per start + verify, counted over a batch of each redis:// case run alone after the "
+            "rounds: the scripts and `MGET`s are round trips; the `GET`s and `SET`s run inside the scripts, "
+            "but for a top-level `GET` where a step reads a record it does not change. With the trail kept, "
+            "each flow appends its events to the subject's trail after it ends (a start's `issued` and `sent` "
+            "come after its atomic step and the SMS; a verify's `verified` after its approval), a script of "
+            "its own: two round trips more per start + verify, and a third every few flows when the trail's "
+            "head is full and is sealed as a chunk.",
             "",
         ]
         self.sections["challenge"] += lines
-        self.targets.append(
-            ("redis://: within 1.5× of (memory:// + two round trips of the floor), one interleaved run",
-             f"{fmt_us(redis_op)} vs. {fmt_us(bound)} (memory {fmt_us(memory)}, floor GET {fmt_us(floor)})",
-             _verdict(redis_op <= bound))
-        )  # fmt: skip
-        rate = 1 / redis_op
+        for trail in ("", ", trail off"):
+            memory, redis_op = (
+                s.median(f"start + verify, memory://{trail}"),
+                s.median(f"start + verify, redis://{trail}"),
+            )
+            trips = _round_trips(run.commands.get(f"start + verify, redis://{trail}", {}))
+            label = " (audit trail kept, the default)" if not trail else " (audit trail off)"
+            bound = 1.5 * (memory + 2 * floor)
+            self.targets.append(
+                (f"redis://{label}: within 1.5× of (memory:// + two round trips of the floor), one interleaved run",
+                 f"{fmt_us(redis_op)} vs. {fmt_us(bound)} (memory {fmt_us(memory)}, floor GET {fmt_us(floor)})",
+                 _verdict(redis_op <= bound))
+            )  # fmt: skip
+            if redis_op <= bound:
+                continue
+            # The miss explained by floors of the same run: the round trips this case
+            # measured, each at the floor's time, and the server's own time in them.
+            name = f"start + verify, redis://{trail}"
+            served = run.server_time.get(name, 0.0)
+            measured = 1.5 * (memory + trips * floor + served)
+            self.targets.append(
+                (f"redis://{label}: within 1.5× of (memory:// + its {trips:.2f} round trips of the floor + the "
+                 "server's time in them)",
+                 f"{fmt_us(redis_op)} vs. {fmt_us(measured)} (server {fmt_us(served)})", _verdict(redis_op <= measured))
+            )  # fmt: skip
+        rate = 1 / s.median("start + verify, redis://")
         self.targets.append(
             ("redis://: ≥ 3,000 start + verify per second (the interleaved run)", f"{rate:,.0f}/s",
              _verdict(rate >= 3000))
@@ -457,3 +485,8 @@ class Report:
                 "",
             ]
         return "\n".join(out).rstrip() + "\n"
+
+
+def _round_trips(commands: dict[str, float]) -> float:
+    """Round trips per operation in ``commands`` (``INFO commandstats`` calls per operation)."""
+    return sum(v for k, v in commands.items() if k in ROUND_TRIPS)
