@@ -325,9 +325,10 @@ class Report:
 
     def peer_challenge(self, s: Samples, *, rounds: int, batch: int) -> None:
         """Part 3c: one SMS code sent and checked, Flask-Security-Too beside stepup's stores."""
-        from .peer_challenge import WHAT_EACH_DOES
+        from .peer_challenge import OVER_HTTP, WHAT_EACH_DOES
+        from .peer_http import FST_LOGIN
 
-        names = list(s.per_round)
+        names = [name for name in s.per_round if "HTTP" not in name]
         peer = names[0]
         lines = [
             f"**Against Flask-Security-Too** (its two-factor SMS code), one interleaved run: {rounds} rounds "
@@ -343,11 +344,41 @@ class Report:
             "So the ratio is not like for like: most of Flask-Security-Too's time is its two "
             "decryptions of the TOTP secret, which stepup does not need (its codes are random and "
             "only their keyed digest is kept), while stepup does the bookkeeping Flask-Security-Too "
-            "leaves out (a challenge per code, attempts, single use, limits). Over HTTP (its "
-            "`POST /login` + `POST /tf-validate` against stepup's JSON API and pages) is not in this run.",
+            "leaves out (a challenge per code, attempts, single use, limits).",
             "",
         ]  # fmt: skip
-        self.sections["challenge"] += lines
+        self.sections["challenge"] += lines + self._peer_http(s, OVER_HTTP, FST_LOGIN)
+
+    def _peer_http(self, s: Samples, over_http: dict[str, str], fst_login: str) -> list[str]:
+        """Part 3c over HTTP: each side's requests for one code, in the same rounds."""
+        http = [name for name in s.per_round if "HTTP" in name]
+        if not http:
+            return []
+        fst = next(name for name in http if name.startswith("Flask-Security-Too") and name != fst_login)
+        rows = []
+        for name in http:
+            if name == fst_login or name.endswith("no second factor"):
+                continue
+            base = fst_login if name == fst else next((n for n in http if n.endswith("no second factor")), None)
+            base = base if "pages" in name or name == fst else None
+            cost = s.difference(name, base) if base else s.median(name)
+            fst_cost = s.difference(fst, fst_login)
+            rows.append(
+                f"| {name} | {fmt_us(s.median(name))} | {fmt_us(s.median(base)) if base else ''} | "
+                f"{fmt_us(cost)} | {cost / fst_cost:.3f}× |"
+            )
+        return [
+            "**Over HTTP**, in the same rounds: each app's WSGI stack through Flask's test client (no sockets), "
+            "wall time on one thread",
+            "",
+            "| case | per code (median) | its sign-in alone, taken off | the second factor (paired median) | "
+            "vs. Flask-Security-Too's |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *rows,
+            "",
+            *(f"- {side}: {text}." for side, text in over_http.items()),
+            "",
+        ]
 
     def skipped(self, kind: str, reason: str) -> None:
         self.sections["challenge"] += [f"**{STORE_NAMES[kind]}**: not run ({reason}).", ""]
