@@ -123,12 +123,17 @@ def _peer_challenge(report: Report, quick: bool, redis_url: str | None) -> None:
 
 def _under_load(report: Report, quick: bool) -> None:
     from . import under_load
+    from ._redis import RedisServer
 
     seconds = 3.0 if quick else 15.0
-    for server in ("starlette", "flask"):
-        for scenario, clients in (("protected", 8), ("flow", 8)):
-            report.load(server, under_load.run_scenario(server, scenario, seconds=seconds, clients=clients))
-            _log(f"under load, {server} {scenario}: done")
+    with RedisServer() as redis_server:
+        for server in ("starlette", "flask"):
+            for scenario, store in (("protected", None), ("flow", None), ("flow", redis_server.url(0))):
+                if store is not None:
+                    redis_server.flush()
+                result = under_load.run_scenario(server, scenario, seconds=seconds, clients=8, store_url=store)
+                report.load(server, result)
+                _log(f"under load, {server} {scenario} on {result['store']}: done")
 
 
 def _log(message: str) -> None:
