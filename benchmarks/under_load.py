@@ -4,9 +4,9 @@ The Starlette bank runs under uvicorn (one worker), the Flask bank under gunicor
 workers of four threads: the machine's two cores), both on 127.0.0.1 with the examples'
 default store, SQLite (and the whole flow again on redis://), and a file outbox. Eight
 clients: as many as the Flask server handles at once; more only queue (and gunicorn
-spreads kept-alive connections unevenly over its workers). :mod:`benchmarks._loadgen` drives them for a bounded time, then the
-ledger is read back: every transfer a client saw executed must be in it exactly once,
-and nothing else.
+spreads kept-alive connections unevenly over its workers). :mod:`benchmarks._loadgen`
+drives them for a bounded time, then the ledger is read back: every transfer a client saw
+executed must be in it exactly once, and nothing else.
 """
 
 from __future__ import annotations
