@@ -38,7 +38,7 @@ _NOBODY = "-"
 #: events a chunk of a trail holds (a write rewrites one chunk, never the whole trail). Each
 #: flow's append rewrites the head, so a small head is a cheap append: at 25 a head carried
 #: some 3.5 KB on average, written, and on Redis also sent as the value the write expects.
-_CHUNK = 25
+_CHUNK = 10
 logger = logging.getLogger("stepup.audit")
 
 
