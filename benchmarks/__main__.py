@@ -87,12 +87,26 @@ def _challenge_path(report: Report, quick: bool) -> None:
         report.challenges("redis", fills, samples, rounds=rounds, batch=50, version=server.version())
         for fill in fills:
             fill.engine.close()
-        from . import redis_floor
-
-        floor_rounds = 5 if quick else 21
-        report.redis_floor(redis_floor.run(server, rounds=floor_rounds, batch=100), rounds=floor_rounds, batch=100)
-        _peer_challenge(report, quick, server.url(13))
+        _floor_and_peer(report, quick, server)
     _log("challenge path, Redis: done")
+
+
+def _floor_and_peer(report: Report, quick: bool, server: Any) -> None:
+    """Part 3b and 3c: redis:// against its floor, and the challenge path against the peer."""
+    from . import redis_floor
+
+    floor_rounds = 5 if quick else 21
+    report.redis_floor(redis_floor.run(server, rounds=floor_rounds, batch=100), rounds=floor_rounds, batch=100)
+    _log("challenge path, Redis against its floor: done")
+    _peer_challenge(report, quick, server.url(12))
+
+
+def _floor_only(report: Report, quick: bool) -> None:
+    """``--only floor``: parts 3b and 3c alone, on a Redis server of their own."""
+    from ._redis import RedisServer
+
+    with RedisServer() as server:
+        _floor_and_peer(report, quick, server)
 
 
 def _peer_challenge(report: Report, quick: bool, redis_url: str | None) -> None:
@@ -109,12 +123,17 @@ def _peer_challenge(report: Report, quick: bool, redis_url: str | None) -> None:
 
 def _under_load(report: Report, quick: bool) -> None:
     from . import under_load
+    from ._redis import RedisServer
 
     seconds = 3.0 if quick else 15.0
-    for server in ("starlette", "flask"):
-        for scenario, clients in (("protected", 8), ("flow", 8)):
-            report.load(server, under_load.run_scenario(server, scenario, seconds=seconds, clients=clients))
-            _log(f"under load, {server} {scenario}: done")
+    with RedisServer() as redis_server:
+        for server in ("starlette", "flask"):
+            for scenario, store in (("protected", None), ("flow", None), ("flow", redis_server.url(0))):
+                if store is not None:
+                    redis_server.flush()
+                result = under_load.run_scenario(server, scenario, seconds=seconds, clients=8, store_url=store)
+                report.load(server, result)
+                _log(f"under load, {server} {scenario} on {result['store']}: done")
 
 
 def _log(message: str) -> None:
@@ -125,7 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small runs, to try the benchmarks out")
     parser.add_argument("--out", type=Path, default=None, help="where to write the page (default docs/BENCHMARKS.md)")
-    parser.add_argument("--only", choices=["hot", "challenge", "load"], action="append", help="run only these parts")
+    parser.add_argument(
+        "--only", choices=["hot", "challenge", "floor", "load"], action="append", help="run only these parts"
+    )
     args = parser.parse_args(argv)
     out = args.out or (None if args.quick else ROOT / "docs" / "BENCHMARKS.md")
     parts = args.only or ["hot", "challenge", "load"]
@@ -135,6 +156,8 @@ def main(argv: list[str] | None = None) -> None:
         _hot_path(report, args.quick)
     if "challenge" in parts:
         _challenge_path(report, args.quick)
+    elif "floor" in parts:
+        _floor_only(report, args.quick)
     if "load" in parts:
         _under_load(report, args.quick)
     report.seconds = time.monotonic() - started

@@ -60,6 +60,8 @@ class Client:
         self.jar: dict[str, str] = {}
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         self.requests = 0
+        #: seconds each request took, from its first byte written to its response read.
+        self.latencies: list[float] = []
 
     async def close(self) -> None:
         if self._streams is not None:
@@ -79,6 +81,7 @@ class Client:
         if form is not None:
             head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
         raw = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+        started = time.perf_counter()
         for attempt in (1, 2):
             if self._streams is None:
                 self._streams = await asyncio.open_connection(HOST, self.port)
@@ -92,6 +95,7 @@ class Client:
                 if attempt == 2:
                     raise
         self.requests += 1
+        self.latencies.append(time.perf_counter() - started)
         if response.headers.get("connection", "").lower() == "close":
             await self.close()
         for cookie in response.cookies:
@@ -256,6 +260,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.gather(*(f.sign_in() for f in flows))
         for c in clients:
             c.requests = 0
+            c.latencies.clear()
 
     deadline = time.perf_counter() + args.seconds
     started = time.perf_counter()
@@ -309,6 +314,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         "errors": len(errors),
         "error_samples": errors[:5],
         "latency": _percentiles(latencies),
+        "request_latency": _percentiles([t for c in clients for t in c.latencies]),
         "transfers": transfers,
     }
 

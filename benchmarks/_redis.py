@@ -35,6 +35,12 @@ class RedisServer:
         """``redis://127.0.0.1:PORT/db``."""
         return f"redis://127.0.0.1:{self.port}/{db}"
 
+    def flush(self) -> None:
+        """Empty every database."""
+        import redis
+
+        redis.Redis(port=self.port).flushall()
+
     def version(self) -> str:
         import redis
 

@@ -12,6 +12,11 @@ __all__ = ["Report"]
 #: start + verify per second that each store must reach.
 RATE_TARGETS = {"memory": 10_000, "sqlite": 2_000, "redis": 3_000}
 STORE_NAMES = {"memory": "memory://", "sqlite": "sqlite:///", "redis": "redis://"}
+#: whole flows a second under load when issue 20 was filed (SQLite, 8 clients, this machine):
+#: the target is twice as many.
+FLOW_BASELINE = {"starlette": 39.2, "flask": 42.8}
+#: the commands that are round trips of their own (the rest run inside the scripts).
+ROUND_TRIPS = ("evalsha", "eval", "mget", "del")
 #: the slowest level may take this many times the time per operation of the fastest and
 #: still count as flat.
 FLAT = 1.25
@@ -113,6 +118,37 @@ FINDINGS = [
     "by hiredis; a dropped connection goes back through redis-py's path and its retries. What is left "
     "is CPU in the app: the start's script carries nine records (five limits, two lock records, the "
     "login's end, the challenge), each decoded from JSON and the written ones encoded again.",
+    "- **The stored audit trail doubled a start + verify on redis://** (issue 20 read 1,576 µs against "
+    "a bound of 935 µs with it kept): each flow appends its events to the subject's trail when it "
+    "ends, a script of its own, because the events come after the flow's atomic step (a start's "
+    "`issued` and `sent` after the SMS is handed over, a verify's `verified` and `step_up_passed` "
+    "after the approval), so they cannot ride in that step's script without writing an event before "
+    "it happened. Part 3b now measures both: with the trail off a start + verify is 2 round trips "
+    "(`EVALSHA` each); with it kept 4, and a fifth every few flows when the trail's head is sealed "
+    "as a chunk. Each append rewrites the head, compare-and-set against the whole head as the store "
+    "last saw it, so with heads of 25 events (some 3.5 KB) the server spent about as long on a "
+    "trail's script as on a step's (`INFO commandstats` `usec`, in the table). A head now holds 10 "
+    "events: in one interleaved run, 6% less wall time and 9% less CPU per start + verify than 25 "
+    "(less to decode, encode, send and compare), though it is sealed more often, a round trip more "
+    "each time (5 events: no better than 10); and memory:// runs 5% fewer instructions (callgrind). "
+    "Events are stored without their empty fields (about 250 bytes each instead of 280), and a "
+    "step's read-only records are no longer decoded twice on the client. Where redis:// still misses "
+    "its bound, the "
+    "target table shows the bound rebuilt from the same run's floors: the round trips the case "
+    "measured at the bare `GET`'s time, plus the server's own time in them.",
+    "- **Whole flow under load, profiled again** (cProfile on the thread's CPU time and pyinstrument in "
+    "the uvicorn server, SQLite, eight clients): the server's thread spends about half its CPU in "
+    "stepup's routes, and of that about as much rendering pages (Jinja templates, WTForms fields, "
+    "two signed CSRF tokens a code page, each a JSON dump, a zlib attempt and an HMAC through "
+    "itsdangerous) as running the engine's flows; the rest is uvicorn's HTTP parsing (h11), "
+    "Starlette's middleware stack and its signed session cookie, and the bank's own pages. Each of "
+    "a flow's 14 requests runs a few engine flows and store calls (a page reads the subject, its "
+    "chosen language and the login's end; on SQLite each call is a hop to a worker thread), none of "
+    "them a hot spot by itself. At about 40 ms of CPU per flow on one core, one uvicorn worker "
+    "cannot reach twice issue 20's 39.2 flows a second (78 would need under 13 ms a flow, under a "
+    "millisecond a request, which is what the framework alone takes for a page); the targets are "
+    "reported and missed, with what stands in the way said here rather than fixed by halves in the "
+    "web layer, which issue 17 is reshaping.",
     "- **Whole flow under load** (pyinstrument in the uvicorn server, SQLite, eight clients, a "
     "machine whose load average was about 15): the server's thread was busy half the time "
     "(7.5 s of CPU in 15 s), about 50 ms of CPU per flow of 14 requests. Most samples fall in the "
@@ -258,38 +294,64 @@ class Report:
             )  # fmt: skip
 
     def redis_floor(self, run: Any, *, rounds: int, batch: int) -> None:
-        """Part 3b: the Redis store beside memory:// and the floor of a round trip."""
+        """Part 3b: the Redis store beside memory:// and the floor of a round trip, with the
+        stored audit trail and without it."""
         s = run.samples
-        memory, redis_op = s.median("start + verify, memory://"), s.median("start + verify, redis://")
         floor = s.median("bare redis-py GET")
         lines = [
             f"**redis:// against its floor**, one interleaved run: {rounds} rounds of {batch} of each case",
             "",
-            "| case | per operation (median) | per second |",
-            "| --- | ---: | ---: |",
-            *(f"| {name} | {fmt_us(s.median(name))} | {1 / s.median(name):,.0f} |" for name in s.per_round
-              if name != REFERENCE),
-        ]  # fmt: skip
+            "| case | per operation (median) | per second | round trips | commands (`INFO commandstats`) |",
+            "| --- | ---: | ---: | ---: | --- |",
+        ]
+        for name in s.per_round:
+            counted = run.commands.get(name)
+            trips = "" if counted is None else f"{_round_trips(counted):.2f}"
+            listed = "" if counted is None else ", ".join(
+                f"{k.upper()} {v:.2f}" for k, v in sorted(counted.items()) if v >= 0.005
+            )  # fmt: skip
+            lines.append(f"| {name} | {fmt_us(s.median(name))} | {1 / s.median(name):,.0f} | {trips} | {listed} |")
         if run.benchmark_get is not None:
             lines.append(f"| `redis-benchmark -c 1 -t get` (C client) | {fmt_us(run.benchmark_get)} | "
-                         f"{1 / run.benchmark_get:,.0f} |")  # fmt: skip
-        trips = sum(v for k, v in run.commands.items() if k in ("evalsha", "eval", "mget", "del"))
-        counted = ", ".join(f"{k.upper()} {v:.2f}" for k, v in sorted(run.commands.items()) if v >= 0.005)
-        bound = 1.5 * (memory + 2 * floor)
+                         f"{1 / run.benchmark_get:,.0f} | 1 | |")  # fmt: skip
         lines += [
             "",
-            f"Per start + verify (`INFO commandstats` over the timed operations): {counted}. Round trips: "
-            f"{trips:.2f} (the scripts and `MGET`s; the `GET`s and `SET`s run inside the scripts, but for "
-            "a top-level `GET` where a step reads a record it does not change).",
+            "Commands per start + verify, counted over a batch of each redis:// case run alone after the "
+            "rounds: the scripts and `MGET`s are round trips; the `GET`s and `SET`s run inside the scripts, "
+            "but for a top-level `GET` where a step reads a record it does not change. With the trail kept, "
+            "each flow appends its events to the subject's trail after it ends (a start's `issued` and `sent` "
+            "come after its atomic step and the SMS; a verify's `verified` after its approval), a script of "
+            "its own: two round trips more per start + verify, and a third every few flows when the trail's "
+            "head is full and is sealed as a chunk.",
             "",
         ]
         self.sections["challenge"] += lines
-        self.targets.append(
-            ("redis://: within 1.5× of (memory:// + two round trips of the floor), one interleaved run",
-             f"{fmt_us(redis_op)} vs. {fmt_us(bound)} (memory {fmt_us(memory)}, floor GET {fmt_us(floor)})",
-             _verdict(redis_op <= bound))
-        )  # fmt: skip
-        rate = 1 / redis_op
+        for trail in ("", ", trail off"):
+            memory, redis_op = (
+                s.median(f"start + verify, memory://{trail}"),
+                s.median(f"start + verify, redis://{trail}"),
+            )
+            trips = _round_trips(run.commands.get(f"start + verify, redis://{trail}", {}))
+            label = " (audit trail kept, the default)" if not trail else " (audit trail off)"
+            bound = 1.5 * (memory + 2 * floor)
+            self.targets.append(
+                (f"redis://{label}: within 1.5× of (memory:// + two round trips of the floor), one interleaved run",
+                 f"{fmt_us(redis_op)} vs. {fmt_us(bound)} (memory {fmt_us(memory)}, floor GET {fmt_us(floor)})",
+                 _verdict(redis_op <= bound))
+            )  # fmt: skip
+            if redis_op <= bound:
+                continue
+            # The miss explained by floors of the same run: the round trips this case
+            # measured, each at the floor's time, and the server's own time in them.
+            name = f"start + verify, redis://{trail}"
+            served = run.server_time.get(name, 0.0)
+            measured = 1.5 * (memory + trips * floor + served)
+            self.targets.append(
+                (f"redis://{label}: within 1.5× of (memory:// + its {trips:.2f} round trips of the floor + the "
+                 "server's time in them)",
+                 f"{fmt_us(redis_op)} vs. {fmt_us(measured)} (server {fmt_us(served)})", _verdict(redis_op <= measured))
+            )  # fmt: skip
+        rate = 1 / s.median("start + verify, redis://")
         self.targets.append(
             ("redis://: ≥ 3,000 start + verify per second (the interleaved run)", f"{rate:,.0f}/s",
              _verdict(rate >= 3000))
@@ -297,9 +359,10 @@ class Report:
 
     def peer_challenge(self, s: Samples, *, rounds: int, batch: int) -> None:
         """Part 3c: one SMS code sent and checked, Flask-Security-Too beside stepup's stores."""
-        from .peer_challenge import WHAT_EACH_DOES
+        from .peer_challenge import OVER_HTTP, WHAT_EACH_DOES
+        from .peer_http import FST_LOGIN
 
-        names = list(s.per_round)
+        names = [name for name in s.per_round if "HTTP" not in name]
         peer = names[0]
         lines = [
             f"**Against Flask-Security-Too** (its two-factor SMS code), one interleaved run: {rounds} rounds "
@@ -315,11 +378,41 @@ class Report:
             "So the ratio is not like for like: most of Flask-Security-Too's time is its two "
             "decryptions of the TOTP secret, which stepup does not need (its codes are random and "
             "only their keyed digest is kept), while stepup does the bookkeeping Flask-Security-Too "
-            "leaves out (a challenge per code, attempts, single use, limits). Over HTTP (its "
-            "`POST /login` + `POST /tf-validate` against stepup's JSON API and pages) is not in this run.",
+            "leaves out (a challenge per code, attempts, single use, limits).",
             "",
         ]  # fmt: skip
-        self.sections["challenge"] += lines
+        self.sections["challenge"] += lines + self._peer_http(s, OVER_HTTP, FST_LOGIN)
+
+    def _peer_http(self, s: Samples, over_http: dict[str, str], fst_login: str) -> list[str]:
+        """Part 3c over HTTP: each side's requests for one code, in the same rounds."""
+        http = [name for name in s.per_round if "HTTP" in name]
+        if not http:
+            return []
+        fst = next(name for name in http if name.startswith("Flask-Security-Too") and name != fst_login)
+        rows = []
+        for name in http:
+            if name == fst_login or name.endswith("no second factor"):
+                continue
+            base = fst_login if name == fst else next((n for n in http if n.endswith("no second factor")), None)
+            base = base if "pages" in name or name == fst else None
+            cost = s.difference(name, base) if base else s.median(name)
+            fst_cost = s.difference(fst, fst_login)
+            rows.append(
+                f"| {name} | {fmt_us(s.median(name))} | {fmt_us(s.median(base)) if base else ''} | "
+                f"{fmt_us(cost)} | {cost / fst_cost:.3f}× |"
+            )
+        return [
+            "**Over HTTP**, in the same rounds: each app's WSGI stack through Flask's test client (no sockets), "
+            "wall time on one thread",
+            "",
+            "| case | per code (median) | its sign-in alone, taken off | the second factor (paired median) | "
+            "vs. Flask-Security-Too's |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *rows,
+            "",
+            *(f"- {side}: {text}." for side, text in over_http.items()),
+            "",
+        ]
 
     def skipped(self, kind: str, reason: str) -> None:
         self.sections["challenge"] += [f"**{STORE_NAMES[kind]}**: not run ({reason}).", ""]
@@ -332,11 +425,11 @@ class Report:
     def load(self, server: str, r: dict[str, Any]) -> None:
         if not self.sections["load"]:
             self.sections["load"] += [
-                "| app | server | what each client does | clients | seconds | throughput | p50 | p99 | errors "
-                "| transfers (lost / doubled / unexpected) |",
-                "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+                "| app | server | store | what each client does | clients | seconds | throughput | p50 | p99 "
+                "| p99 per request | errors | transfers (lost / doubled / unexpected) |",
+                "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
             ]
-        lat = r["latency"]
+        lat, per_request = r["latency"], r["request_latency"]
         if r["scenario"] == "protected":
             what = "`GET /api/balance`, valid grant"
             rate = f"{r['done'] / r['seconds']:,.0f} req/s"
@@ -347,8 +440,9 @@ class Report:
             transfers = f"{r['ledger']:,} done: {r['lost']} / {r['doubled']} / {r['unexpected']}"
         app = "Starlette" if server == "starlette" else "Flask"
         self.sections["load"].append(
-            f"| {app} | {r['server']} | {what} | {r['clients']} | {r['seconds']:.0f} | {rate} | "
-            f"{lat['p50'] * 1000:.1f} ms | {lat['p99'] * 1000:.1f} ms | {r['errors']} | {transfers} |"
+            f"| {app} | {r['server']} | {r['store']} | {what} | {r['clients']} | {r['seconds']:.0f} | {rate} | "
+            f"{lat['p50'] * 1000:.1f} ms | {lat['p99'] * 1000:.1f} ms | {per_request['p99'] * 1000:.1f} ms | "
+            f"{r['errors']} | {transfers} |"
         )
         ok = r["errors"] == 0 and not r["server_errors"]
         if r["scenario"] == "protected":
@@ -360,8 +454,15 @@ class Report:
         else:
             clean = r["lost"] == r["doubled"] == r["unexpected"] == 0
             self.targets.append(
-                (f"{app} under load: whole flow, no error, no lost or doubled transfer",
+                (f"{app} under load on {r['store']}: whole flow, no error, no lost or doubled transfer",
                  f"{r['errors']} errors, {r['lost']} lost, {r['doubled']} doubled", _verdict(ok and clean))
+            )  # fmt: skip
+            flows, target = r["done"] / r["seconds"], 2 * FLOW_BASELINE[server]
+            self.targets.append(
+                (f"{app} under load on {r['store']}: ≥ {target:.1f} flows/s (twice issue 20's "
+                 f"{FLOW_BASELINE[server]}) with p99 per request < 50 ms",
+                 f"{flows:,.1f} flows/s, p99 {per_request['p99'] * 1000:.1f} ms",
+                 _verdict(ok and flows >= target and per_request["p99"] < 0.050))
             )  # fmt: skip
         if r["error_samples"] or r["server_errors"]:
             self.sections["load"].append("")
@@ -446,14 +547,21 @@ class Report:
                 "## 4. Under load",
                 "",
                 "Each example bank in a production server on 127.0.0.1, with the examples' default "
-                "store (SQLite) and a file outbox, driven by `benchmarks/_loadgen.py` in a second "
-                "process (keep-alive HTTP/1.1 clients on asyncio) for a bounded time. Each client "
+                "store (SQLite; the whole flow also on redis://, a server of its own) and a file outbox, "
+                "driven by `benchmarks/_loadgen.py` in a second process (keep-alive HTTP/1.1 clients on "
+                "asyncio) for a bounded time, on the same two cores as the server. Each client "
                 "signs in as a user of its own; the rate limits are raised, since every request comes "
                 "from one address. After the flow, the ledger is read back: every transfer a client "
-                "saw executed must be there exactly once, and nothing else. Latency is per request "
-                "for the protected route, per whole flow for the flow.",
+                "saw executed must be there exactly once, and nothing else. p50 and p99 are per request "
+                "for the protected route, per whole flow (14 requests) for the flow; the next column is "
+                "per request in both.",
                 "",
                 *self.sections["load"],
                 "",
             ]
         return "\n".join(out).rstrip() + "\n"
+
+
+def _round_trips(commands: dict[str, float]) -> float:
+    """Round trips per operation in ``commands`` (``INFO commandstats`` calls per operation)."""
+    return sum(v for k, v in commands.items() if k in ROUND_TRIPS)

@@ -61,14 +61,14 @@ class Fill:
     seconds: float = 0.0
 
 
-def _engine(url: str) -> tuple[stepup.Engine, _Outbox]:
+def _engine(url: str, **settings: Any) -> tuple[stepup.Engine, _Outbox]:
     outbox = _Outbox()
     engine = stepup.Engine(
         secret_key=SECRET, store_url=url, sms=outbox, email=outbox,
         test_number_prefixes=("+4477",),
         limit_sms_per_country="100000000/day", limit_sms_per_prefix="100000000/day",
         # The global hourly SMS caps would stop a run of thousands of codes an hour.
-        limit_sms_total="100000000/hour", limit_bound_sms_total="100000000/hour",
+        limit_sms_total="100000000/hour", limit_bound_sms_total="100000000/hour", **settings,
     )  # fmt: skip
     return engine, outbox
 

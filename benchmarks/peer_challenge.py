@@ -8,6 +8,9 @@ a sender that keeps it, and checked right:
   on SQLite (a file), inside an app context, as its ``/tf-validate`` view calls them.
 - stepup: ``Engine.start`` then ``Engine.verify`` on memory://, sqlite:/// and redis://.
 
+and, in the same rounds, the same code through each side's HTTP surface
+(:mod:`benchmarks.peer_http`).
+
 What each does per code is not the same, and the page says so beside the figures
 (:data:`WHAT_EACH_DOES`).
 """
@@ -25,6 +28,30 @@ from ._harness import Samples, interleave
 __all__ = ["WHAT_EACH_DOES", "run"]
 
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+#: what each side does per operation over HTTP, in words, for the page.
+OVER_HTTP = {
+    "Flask-Security-Too": (
+        "`POST /login` as JSON checks the password (stored in plain text here, so no hashing "
+        "cost), finds that the user has SMS two-factor, makes and sends the code as above and "
+        "keeps the half-done login in the session; `POST /tf-validate` checks the code as above "
+        "and signs the user in. Its login without two-factor (a user without it, `POST /login` "
+        "alone) is taken off, round by round"
+    ),
+    "stepup JSON API": (
+        "`POST /stepup/api/challenges` and `POST /stepup/api/challenges/<id>/verify` on the Flask "
+        "example bank, for a user signed in and past a first factor: the session read and the "
+        "grant log checked, the start and verify above (with the client's rate limits and the "
+        "audit trail), the factor recorded in the session, JSON answers"
+    ),
+    "stepup pages": (
+        "a new browser signs in on the Flask example bank (`GET /login`, `POST /login` with its "
+        "CSRF token) and passes its login's second factor through the pages: the held login "
+        "sent to the choose page, the choose page and its form, the code page and its form, "
+        "each rendered from templates with CSRF tokens; the sign-in without them is taken off, "
+        "round by round"
+    ),
+}
 
 #: what each side does for one code, in words, for the page.
 WHAT_EACH_DOES = {
@@ -94,8 +121,9 @@ def fst_case(folder: Path) -> Callable[[int], None]:
 
 
 def run(folder: Path, redis_url: str | None, *, rounds: int, batch: int) -> Samples:
-    """The five cases, interleaved (redis:// left out without a server)."""
+    """The library cases and the HTTP cases, interleaved (redis:// left out without a server)."""
     from . import challenge_path as cp
+    from . import peer_http
 
     cases: dict[str, Callable[[int], None]] = {"Flask-Security-Too, SQLAlchemy on SQLite": fst_case(folder)}
     urls = {"memory://": "memory://", "sqlite:///": f"sqlite:///{folder / 'stepup.sqlite3'}"}
@@ -110,6 +138,11 @@ def run(folder: Path, redis_url: str | None, *, rounds: int, batch: int) -> Samp
             engine.verify(challenge.id, outbox.code, subject=user, session="bench-login-nonce")
         cases[f"stepup, {name}"] = cp._start_verify(cp.Fill(0, engine, outbox), users)  # noqa: SLF001
         engines.append(engine)
+    cases.update(peer_http.fst_cases(folder))
+    cases.update(peer_http.stepup_cases("sqlite:///", f"sqlite:///{folder / 'stepup-http.sqlite3'}", folder))
+    if redis_url is not None:
+        over_redis = peer_http.stepup_cases("redis://", redis_url.rsplit("/", 1)[0] + "/11", folder)
+        cases.update({name: case for name, case in over_redis.items() if "JSON" in name})
     samples = interleave(cases, rounds=rounds, batch=batch, clock=time.perf_counter)
     for engine in engines:
         engine.close()

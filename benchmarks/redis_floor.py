@@ -1,13 +1,15 @@
 """3b. The Redis store against its floor, in one interleaved run.
 
-Four cases share rounds: start + verify on memory:// and on redis:// (each with 1,000
-warmed-up users), a bare redis-py ``GET`` loop, and the same store's ``GET`` on a pooled
-connection without redis-py's command path. ``redis-benchmark -c 1 -t get`` runs between
-the rounds' halves on the same server (the floor of one round trip from C). The target:
+Six cases share rounds: start + verify on memory:// and on redis:// (each with 1,000
+warmed-up users), with the stored audit trail (the default) and without it
+(``audit_retention_days=0``), a bare redis-py ``GET`` loop, and the same store's ``GET`` on
+a pooled connection without redis-py's command path. ``redis-benchmark -c 1 -t get`` runs
+after the rounds on the same server (the floor of one round trip from C). The target:
 redis:// within 1.5× of (memory:// time + two round trips of the floor), the floor being
-the bare redis-py ``GET``. Commands and round trips per start + verify are read from the
-server's ``INFO commandstats`` over the timed operations: top-level commands are round
-trips; ``GET`` and ``SET`` counted inside the script run on the server.
+the bare redis-py ``GET``; and the same with the round trips the trail's appends add.
+Commands and round trips per start + verify are read from the server's ``INFO
+commandstats``, over operations run after the timed rounds, each case alone: top-level
+commands are round trips; ``GET`` and ``SET`` counted inside the script run on the server.
 """
 
 from __future__ import annotations
@@ -23,16 +25,23 @@ from ._harness import Samples, interleave
 
 __all__ = ["FloorRun", "run"]
 
-ROUND_TRIPS = ("evalsha", "eval", "mget", "get", "del")
-
 
 class FloorRun:
     """What one run measured."""
 
-    def __init__(self, samples: Samples, commands: dict[str, float], benchmark_get: float | None) -> None:
+    def __init__(
+        self,
+        samples: Samples,
+        commands: dict[str, dict[str, float]],
+        server_time: dict[str, float],
+        benchmark_get: float | None,
+    ) -> None:
         self.samples = samples
-        #: commands per start + verify, by name (``INFO commandstats`` calls / operations).
+        #: per redis:// case, commands per start + verify, by name (``INFO commandstats``
+        #: calls / operations).
         self.commands = commands
+        #: per redis:// case, seconds the server spent on its round trips per start + verify.
+        self.server_time = server_time
         #: seconds per ``GET`` from ``redis-benchmark -c 1`` (``None``: not installed).
         self.benchmark_get = benchmark_get
 
@@ -49,8 +58,12 @@ def _redis_benchmark(port: int) -> float | None:
     return 1 / float(rates[-1]) if rates else None
 
 
+#: the trail's two settings: the default (kept 90 days), and off.
+TRAILS = {"": {}, ", trail off": {"audit_retention_days": 0}}
+
+
 def run(server: Any, *, rounds: int, batch: int) -> FloorRun:
-    """Time the four cases on ``server`` (a :class:`benchmarks._redis.RedisServer`)."""
+    """Time the six cases on ``server`` (a :class:`benchmarks._redis.RedisServer`)."""
     import redis
 
     from . import challenge_path as cp
@@ -58,17 +71,17 @@ def run(server: Any, *, rounds: int, batch: int) -> FloorRun:
 
     cases: dict[str, Callable[[int], None]] = {}
     fills = []
-    done: dict[str, int] = {}  # operations run per case (the harness may warm up first)
-    for name, url in (("memory://", "memory://"), ("redis://", server.url(15))):
-        engine, outbox = cp._engine(url)  # noqa: SLF001
-        fill = Fill(0, engine, outbox)
-        users = cp._Users(engine, base=900_000, count=(rounds + 1) * batch // 4 + 10)  # noqa: SLF001
-        for user in users.names:
-            challenge = engine.start(user, "sms", session="bench-login-nonce")
-            engine.verify(challenge.id, outbox.code, subject=user, session="bench-login-nonce")
-        cases[f"start + verify, {name}"] = _counted(cp._start_verify(fill, users), done, name)  # noqa: SLF001
-        fills.append(fill)
-    client = redis.Redis(port=server.port, db=14)
+    for db, (trail, settings) in enumerate(TRAILS.items()):
+        for name, url in (("memory://", "memory://"), ("redis://", server.url(15 - db))):
+            engine, outbox = cp._engine(url, **settings)  # noqa: SLF001
+            fill = Fill(0, engine, outbox)
+            users = cp._Users(engine, base=900_000, count=(rounds + 2) * batch // 4 + 10)  # noqa: SLF001
+            for user in users.names:
+                challenge = engine.start(user, "sms", session="bench-login-nonce")
+                engine.verify(challenge.id, outbox.code, subject=user, session="bench-login-nonce")
+            cases[f"start + verify, {name}{trail}"] = cp._start_verify(fill, users)  # noqa: SLF001
+            fills.append(fill)
+    client = redis.Redis(port=server.port, db=13)
     client.set("floor", b"x" * 600)  # about a challenge's size
     connection_store = fills[1].engine.store
 
@@ -80,31 +93,31 @@ def run(server: Any, *, rounds: int, batch: int) -> FloorRun:
         for _ in range(n):
             connection_store._commands.send("GET", "floor")  # noqa: SLF001
 
-    cases["bare redis-py GET"] = _counted(bare_get, done, "gets")
-    cases["GET on a pooled connection"] = _counted(direct_get, done, "gets")
-    admin = redis.Redis(port=server.port)
-    before = _counts(admin)
+    cases["bare redis-py GET"] = bare_get
+    cases["GET on a pooled connection"] = direct_get
     samples = interleave(cases, rounds=rounds, batch=batch, clock=time.perf_counter)
-    after = _counts(admin)
-    operations = done["redis://"]
-    commands = {name: (after.get(name, 0) - before.get(name, 0)) / operations for name in after}
-    # the floor loops' GETs are top-level GETs too: take them out
-    commands["get"] = commands.get("get", 0.0) - done["gets"] / operations
+    admin = redis.Redis(port=server.port)
+    commands, server_time = {}, {}
+    for name in [name for name in cases if name.startswith("start + verify, redis://")]:
+        before = _counts(admin)
+        cases[name](batch)
+        after = _counts(admin)
+        commands[name] = {k: (after[k][0] - before.get(k, (0, 0))[0]) / batch for k in after}
+        commands[name]["info"] = 0.0
+        # the server's own time in the round trips' commands (a script's includes its GETs and SETs)
+        server_time[name] = (
+            sum(after[k][1] - before.get(k, (0, 0))[1] for k in after if k in ("evalsha", "eval", "mget", "del"))
+            / batch
+            / 1e6
+        )
     for fill in fills:
         fill.engine.close()
     client.close()
     admin.close()
-    return FloorRun(samples, commands, _redis_benchmark(server.port))
+    return FloorRun(samples, commands, server_time, _redis_benchmark(server.port))
 
 
-def _counted(case: Callable[[int], None], done: dict[str, int], name: str) -> Callable[[int], None]:
-    def counting(n: int) -> None:
-        done[name] = done.get(name, 0) + n
-        case(n)
-
-    return counting
-
-
-def _counts(admin: Any) -> dict[str, int]:
+def _counts(admin: Any) -> dict[str, tuple[int, int]]:
+    """Calls and microseconds of each command so far."""
     stats = admin.info("commandstats")
-    return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
+    return {name.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"])) for name, v in stats.items()}

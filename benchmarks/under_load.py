@@ -2,11 +2,11 @@
 
 The Starlette bank runs under uvicorn (one worker), the Flask bank under gunicorn (two
 workers of four threads: the machine's two cores), both on 127.0.0.1 with the examples'
-default store, SQLite, and a file outbox. Eight clients: as many as the Flask server
-handles at once; more only queue (and gunicorn spreads kept-alive connections unevenly
-over its workers). :mod:`benchmarks._loadgen` drives them for a bounded time, then the
-ledger is read back: every transfer a client saw executed must be in it exactly once,
-and nothing else.
+default store, SQLite (and the whole flow again on redis://), and a file outbox. Eight
+clients: as many as the Flask server handles at once; more only queue (and gunicorn
+spreads kept-alive connections unevenly over its workers). :mod:`benchmarks._loadgen`
+drives them for a bounded time, then the ledger is read back: every transfer a client saw
+executed must be in it exactly once, and nothing else.
 """
 
 from __future__ import annotations
@@ -64,8 +64,12 @@ def _ledger(path: Path) -> collections.Counter[str]:
     return collections.Counter(f"{user} {to}" for user, to in rows)
 
 
-def run_scenario(server: str, scenario: str, *, seconds: float, clients: int) -> dict[str, Any]:
+def run_scenario(
+    server: str, scenario: str, *, seconds: float, clients: int, store_url: str | None = None
+) -> dict[str, Any]:
     """Serve one bank, drive one scenario, check the ledger.
+
+    :param store_url: stepup's store (default: a new SQLite file, the examples' default).
 
     :returns: the driver's figures, plus ``lost``, ``doubled`` and ``unexpected``
         transfers for the flow.
@@ -76,7 +80,7 @@ def run_scenario(server: str, scenario: str, *, seconds: float, clients: int) ->
             **os.environ,
             "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
             "STEPUP_SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
-            "STEPUP_STORE_URL": f"sqlite:///{folder / 'stepup.sqlite3'}",
+            "STEPUP_STORE_URL": store_url or f"sqlite:///{folder / 'stepup.sqlite3'}",
             "STEPUP_SMS_URL": f"file://{folder / 'outbox.jsonl'}",
             "STEPUP_EMAIL_URL": f"file://{folder / 'outbox.jsonl'}",
             "DEMO_BANK_DB": str(folder / "ledger.sqlite3"),
@@ -110,6 +114,7 @@ def run_scenario(server: str, scenario: str, *, seconds: float, clients: int) ->
                 _, err = process.communicate()
         result: dict[str, Any] = json.loads(driver.stdout)
         result["server"] = SERVERS[server][0]
+        result["store"] = "redis://" if store_url and store_url.startswith("redis") else "sqlite:///"
         result["server_errors"] = [
             line for line in err.decode(errors="replace").splitlines() if "Traceback" in line or "ERROR" in line
         ][:5]

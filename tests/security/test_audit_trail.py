@@ -131,12 +131,14 @@ def test_what_the_store_keeps_of_a_trail_is_bounded_however_many_events_come(eng
         engine.unlock("bob", "sms")
         engine.clock.advance(301)
 
-    chunks = [n for n in range(10) if engine.store.get("audit", f"s/bob/{n}") is not None]
+    chunks = [n for n in range(20) if engine.store.get("audit", f"s/bob/{n}") is not None]
     records = [engine.store.get("audit", f"s/bob/{n}") for n in chunks] + [engine.store.get("audit", "s/bob")]
     kept = sum(len(record["events"]) for record in records)
 
     assert len(engine.audit_events("bob")) == 30
-    assert chunks == [3, 4] and kept <= 30 + 2 * 25
+    # 150 events in chunks of 10: the head is chunk 14, and the three chunks before it hold
+    # the rest of the newest 30; every older chunk was dropped.
+    assert chunks == [11, 12, 13] and kept <= 30 + 2 * 10
 
 
 def test_a_flood_of_refusals_is_counted_not_stored_and_pushes_no_event_out(bank):

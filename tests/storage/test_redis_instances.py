@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import stepup
-from stepup.stores import Record, RedisStore
+from stepup.stores import Record, RedisStore, _redis
 
 THREADS = 8
 ROUNDS = 40
@@ -169,6 +169,24 @@ def test_large_records_do_not_grow_what_an_instance_remembers_past_a_few_mebibyt
         tracemalloc.stop()
     assert grown < 6 * 2**20
     assert one.update("challenge", "0", lambda r: (None, r == {"request": body})) is True  # forgotten, not lost
+
+
+def test_past_its_bound_an_instance_forgets_the_keys_seen_longest_ago_not_those_in_use(
+    instances: tuple[RedisStore, RedisStore], commands: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, _ = instances
+    monkeypatch.setattr(_redis, "_REMEMBERED", 20)
+    one.update("policy", "policy", lambda r: ({"n": 1}, None))
+    commands.clear()
+    for i in range(30):  # new challenges: the bound is passed on the way, more than once
+        one.update("challenge", str(i), lambda r: ({"n": 1}, None), ttl=60)
+        if i % 4 == 3:
+            one.update("policy", "policy", _increment)  # read and written all along: in use
+    updates = 30 + 7
+
+    assert one.get("policy", "policy") == {"n": 8}
+    # One script per update: none refused for a memory emptied under the key in use.
+    assert commands == ["EVALSHA"] * updates + ["GET"]
 
 
 # -- update_after: what a step writes depends on what it read -----------------------------------

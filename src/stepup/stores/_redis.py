@@ -53,9 +53,9 @@ T = TypeVar("T")
 
 #: compare-and-set rounds before an update gives up (only under extreme contention).
 _MAX_ROUNDS = 1000
-#: keys, and bytes of their values, that a store remembers before it forgets them all
-#: (forgetting costs a retry at most): a bound on its memory however large the records
-#: (a saved request body can be hundreds of kilobytes).
+#: keys, and bytes of their values, that a store remembers before it forgets the older half
+#: of them (forgetting costs a retry at most): a bound on its memory however large the
+#: records (a saved request body can be hundreds of kilobytes).
 _REMEMBERED = 10_000
 _REMEMBERED_BYTES = 4 * 2**20
 
@@ -245,12 +245,23 @@ class _RedisStoreBase:
     def _remember(self, names: Sequence[str], raws: Sequence[bytes | None]) -> None:
         seen = self._seen
         if len(seen) > _REMEMBERED or self._seen_bytes > _REMEMBERED_BYTES:
-            self._forget()
+            self._forget_older()
         grown = 0
         for name, raw in zip(names, raws, strict=True):
-            grown += len(raw or b"") - len(seen.get(name) or b"")
+            # Taken out and put back: the dict's order is the order keys were last seen in.
+            grown += len(raw or b"") - len(seen.pop(name, None) or b"")
             seen[name] = raw
         self._seen_bytes += grown
+
+    def _forget_older(self) -> None:
+        """Forget the half of the remembered keys seen longest ago. Forgetting them all
+        made every key in use (the policy, a subject's trail, a challenge between its start
+        and its verify) cost a refused script or a read once more each time the bound was
+        reached, which a busy store reaches every few thousand operations."""
+        seen = self._seen
+        names = list(seen)  # one C call: no other thread changes the dict meanwhile
+        for name in names[: len(names) // 2]:
+            self._seen_bytes -= len(seen.pop(name, None) or b"")
 
     def _forget(self) -> None:
         self._seen.clear()
