@@ -6,7 +6,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-__all__ = ["fst_app"]
+__all__ = ["fst_app", "fst_sms_app"]
 
 
 def fst_app(name: str, database: str, **config: Any) -> tuple[Any, Any, Any, Any]:
@@ -49,4 +49,28 @@ def fst_app(name: str, database: str, **config: Any) -> tuple[Any, Any, Any, Any
         security = Security(app, datastore)
     with app.app_context():
         db.create_all()
+    return app, db, datastore, security
+
+
+def fst_sms_app(name: str, database: str, sender: type) -> tuple[Any, Any, Any, Any]:
+    """:func:`fst_app` with two-factor by SMS through ``sender`` (registered as ``Keep``),
+    and alice made with a phone, her TOTP secret and SMS as her method.
+
+    :returns: as :func:`fst_app`.
+    """
+    from flask_security.utils import SmsSenderFactory
+
+    SmsSenderFactory.senders["Keep"] = sender
+    app, db, datastore, security = fst_app(
+        name, database,
+        SECURITY_TWO_FACTOR=True, SECURITY_TWO_FACTOR_ENABLED_METHODS=["sms"],
+        SECURITY_TOTP_SECRETS={"1": "bench-totp-secret-0123456789abcdef"}, SECURITY_TOTP_ISSUER="bench",
+        SECURITY_SMS_SERVICE="Keep", SECURITY_SMS_SERVICE_CONFIG={"PHONE_NUMBER": "+15005550006"},
+    )  # fmt: skip
+    with app.app_context():
+        user = datastore.create_user(email="alice@example.com", password="alice-password")
+        user.tf_primary_method = "sms"
+        user.tf_phone_number = "+447700900123"
+        user.tf_totp_secret = security.totp_factory.generate_totp_secret()
+        datastore.commit()
     return app, db, datastore, security

@@ -89,23 +89,10 @@ class _Keep:
 def fst_case(folder: Path) -> Callable[[int], None]:
     """Flask-Security-Too's SMS code path, as a batch function."""
     from flask_security.twofactor import tf_send_security_token
-    from flask_security.utils import SmsSenderFactory
 
-    from ._fst import fst_app
+    from ._fst import fst_sms_app
 
-    SmsSenderFactory.senders["Keep"] = _Keep  # type: ignore[assignment]
-    app, db, datastore, security = fst_app(
-        "bench_fst_tf", f"sqlite:///{folder / 'fst.sqlite3'}",
-        SECURITY_TWO_FACTOR=True, SECURITY_TWO_FACTOR_ENABLED_METHODS=["sms"],
-        SECURITY_TOTP_SECRETS={"1": "bench-totp-secret-0123456789abcdef"}, SECURITY_TOTP_ISSUER="bench",
-        SECURITY_SMS_SERVICE="Keep", SECURITY_SMS_SERVICE_CONFIG={"PHONE_NUMBER": "+15005550006"},
-    )  # fmt: skip
-    with app.app_context():
-        user = datastore.create_user(email="alice@example.com", password="alice-password")
-        user.tf_primary_method = "sms"
-        user.tf_phone_number = "+447700900123"
-        user.tf_totp_secret = security.totp_factory.generate_totp_secret()
-        datastore.commit()
+    app, db, datastore, security = fst_sms_app("bench_fst_tf", f"sqlite:///{folder / 'fst.sqlite3'}", _Keep)
     window = app.config.get("SECURITY_TWO_FACTOR_SMS_VALIDITY", 120)
 
     def run(n: int) -> None:

@@ -39,23 +39,11 @@ def _expect(response: Any, status: int, what: str) -> Any:
 
 def fst_cases(folder: Path) -> dict[str, Callable[[int], None]]:
     """Flask-Security-Too's login with its SMS code, and its login alone, over HTTP."""
-    from flask_security.utils import SmsSenderFactory
-
-    from ._fst import fst_app
+    from ._fst import fst_sms_app
     from .peer_challenge import _Keep
 
-    SmsSenderFactory.senders["Keep"] = _Keep  # type: ignore[assignment]
-    app, _, datastore, security = fst_app(
-        "bench_fst_http", f"sqlite:///{folder / 'fst-http.sqlite3'}",
-        SECURITY_TWO_FACTOR=True, SECURITY_TWO_FACTOR_ENABLED_METHODS=["sms"],
-        SECURITY_TOTP_SECRETS={"1": "bench-totp-secret-0123456789abcdef"}, SECURITY_TOTP_ISSUER="bench",
-        SECURITY_SMS_SERVICE="Keep", SECURITY_SMS_SERVICE_CONFIG={"PHONE_NUMBER": "+15005550006"},
-    )  # fmt: skip
+    app, _, datastore, _ = fst_sms_app("bench_fst_http", f"sqlite:///{folder / 'fst-http.sqlite3'}", _Keep)
     with app.app_context():
-        user = datastore.create_user(email="alice@example.com", password="alice-password")
-        user.tf_primary_method = "sms"
-        user.tf_phone_number = "+447700900123"
-        user.tf_totp_secret = security.totp_factory.generate_totp_secret()
         datastore.create_user(email="bob@example.com", password="bob-password")
         datastore.commit()
 
