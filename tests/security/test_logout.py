@@ -124,3 +124,38 @@ def test_forgetting_a_browser_while_signed_out_ends_a_copy_of_its_cookie(make_ba
     browser.set_cookie("stepup_device", cookie)  # a copy kept (or stolen) before
     browser.login("alice")
     assert browser.get("/transfers").location == "/stepup/?next=/transfers"
+
+
+def test_a_copy_of_the_cookie_with_a_fresh_factor_changes_no_method_code_or_policy_after_logout(bank):
+    # The fresh factor rides in the cookie, so the copy still holds it; but every page that
+    # changes methods, recovery codes or the policy goes to the store, and the store knows
+    # the login ended. (alice is the bank's admin.)
+    bank.call("import_binding", "carol", "sms", "+447700900333")
+    browser = bank.browser()
+    browser.sign_in("alice", "sms")
+    token = browser.form(browser.get("/logout"), "/logout").fields["csrf_token"]  # the session's one
+    email = next(b for b in bank.bindings("alice") if b.method == "email")
+    carols = [b.method for b in bank.bindings("carol")]
+    copy = bank.twin(browser)
+    browser.logout()
+
+    answers = {
+        "recovery codes": copy.post("/stepup/recovery-codes", data={"csrf_token": token}),
+        "unbind over the API": copy.open(f"/stepup/api/bindings/{email.id}", "DELETE"),
+        "console look": copy.get("/stepup/admin/support?subject=carol"),
+        "console reset": copy.post(
+            "/stepup/admin/support",
+            data={"csrf_token": token, "subject": "carol", "action": "reset_all", "binding_id": "", "method": ""},
+        ),
+        "policy": copy.post(
+            "/stepup/admin",
+            data={"csrf_token": token, "scope": "global", "setting": "method:email", "enabled": "off"},
+        ),
+    }
+
+    assert {what: a.status_code for what, a in answers.items()} == dict.fromkeys(answers, 403)
+    assert all("This sign-in has ended" in a.text for a in answers.values())
+    assert [b.method for b in bank.bindings("alice")] == ["sms", "email"]
+    assert [b.method for b in bank.bindings("carol")] == carols and "sms" in carols
+    assert "email" in bank.call("policy").methods()
+    assert not [e for e in bank.call("audit_events", "carol") if e.type in ("admin_action", "admin_viewed")][1:]

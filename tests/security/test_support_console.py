@@ -144,6 +144,13 @@ def test_every_look_at_a_user_is_on_their_trail_with_the_admin_who_looked(bank):
     assert "admin_viewed by alice" in console_of(browser, "bob").text  # the next look shows it
 
 
+def test_a_look_at_a_user_nobody_knows_stores_nothing(bank):
+    browser = admin(bank)
+    for i in range(20):
+        console_of(browser, f"made-up-{i}-" + "x" * 180)
+    assert all(bank.call("audit_events", f"made-up-{i}-" + "x" * 180) == [] for i in range(20))
+
+
 def test_a_stranger_is_asked_to_sign_in(bank):
     assert bank.browser().get(f"{CONSOLE}?subject=bob").status_code == 401
 

@@ -43,6 +43,7 @@ from ._devices import is_trusted_device as is_trusted_device
 from ._devices import remember_device as remember_device
 from ._effects import Flow as Flow
 from ._ended import end_login as end_login
+from ._ended import refuse_ended as refuse_ended
 from ._engines import AsyncEngine as AsyncEngine
 from ._engines import ContactVerification as ContactVerification
 from ._engines import Engine as Engine
@@ -101,6 +102,7 @@ __all__ = [
     "consume",
     "devices",
     "end_login",
+    "refuse_ended",
     "locale_of",
     "set_locale",
     "forget_browser",

@@ -66,7 +66,8 @@ def subject_overview(ctx: Context, subject: str, *, by: str | None = None) -> Fl
 
     :param by: the administrator looking, audited as ``admin_viewed`` with them as
         ``actor`` (after the events shown are read, so a look is not in its own page):
-        who read whose sign-in methods is on record like every change.
+        who read whose sign-in methods is on record like every change. A subject with
+        no record and no events is not audited: nothing of theirs was read.
     """
     record = yield from read_subject(ctx, subject)
     stored = record.get("bindings", [])
@@ -79,7 +80,9 @@ def subject_overview(ctx: Context, subject: str, *, by: str | None = None) -> Fl
     pending = yield from pending_challenges(ctx, subject)
     browsers = yield from devices(ctx, subject)
     events = yield from audit_events(ctx, subject, limit=_EVENTS_SHOWN)
-    if by is not None:
+    if by is not None and (stored or events):
+        # Only a subject stepup knows: a look at a made-up id (typed, or sent by a link
+        # another site opened in the admin's browser) must not make a trail of its own.
         ctx.emit("admin_viewed", None, subject=subject, actor=by)
     return SubjectOverview(
         subject, [binding_view(ctx, b) for b in stored], {b["id"]: b["last_used"] for b in stored if "last_used" in b},

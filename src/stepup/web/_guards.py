@@ -118,12 +118,21 @@ class Guards:
     def fresh(self, req: WebRequest) -> Flow[bool]:
         """Whether a second factor passed within ``sensitive_max_age`` by a method the
         policy allows now for stepup's own pages (the global scope and the subject): a
-        fresh factor of a method switched off since counts for nothing, as on the hot path."""
+        fresh factor of a method switched off since counts for nothing, as on the hot path.
+
+        :raises LoginEnded: the factor is fresh, but a logout ended its login.
+        """
         e, subject = self.core.engine, req.subject or ""
         allowed = (yield from flows.policy(e.context)).methods(subject=subject)
-        return grants.satisfies(
+        if not grants.satisfies(
             req.session, subject, max_age=self.core.settings.sensitive_max_age, now=e.clock(), allowed=allowed
-        )
+        ):
+            return False
+        # The grant rides in the session, so a copy taken before a logout still holds it:
+        # a change of methods, recovery codes or policy goes to the store anyway, and is
+        # refused for a login a logout ended (what the hot path cannot check without I/O).
+        yield from flows.refuse_ended(e.context, self.core.nonce(req))
+        return True
 
     def enrolment(self, req: WebRequest, usable: list[Binding]) -> Flow[tuple[bool, str | None]]:
         """The rule of :mod:`stepup.engine._enrolment` for this session: whether a password alone
