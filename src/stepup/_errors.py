@@ -230,27 +230,16 @@ class ApprovalUsed(ChallengeClosed):
 
 
 class RequestPending(ChallengeError):
-    """A contact verification of the target is pending (Vonage's status 10).
-
-    :param request_id: the pending request's id, for the caller who made it (its session,
-        or the engine called without one); ``None`` for anyone else, who may not use it.
-    :param retry_after: whole seconds until the pending request ends at the latest.
-    """
+    """A contact verification of the target is pending (Vonage's status 10): ``request_id``
+    names it to the caller who made it, ``None`` to anyone else (told ``retry_after``)."""
 
     status = 409
     code = "request_pending"
 
-    def __init__(self, request_id: str | None, retry_after: int | None = None) -> None:
-        if request_id is not None:
-            message = T("A verification of this number or address is running. Enter its code, or cancel it.")
-        else:
-            message = T(
-                "A verification of this number or address is already in progress. Try again when it ends,"
-                " in {seconds} s.", seconds=retry_after or 0,
-            )  # fmt: skip
-        super().__init__(message)
-        self.request_id = request_id
-        self.retry_after = retry_after
+    def __init__(self, request_id: str | None, retry_after: int | None = None, *, message: str = "") -> None:
+        running = T("A verification of this number or address is running. Enter its code, or cancel it.")
+        super().__init__(message or running)
+        self.request_id, self.retry_after = request_id, retry_after
 
 
 class OperationMismatch(ChallengeError):

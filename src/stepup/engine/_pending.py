@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 
 from .._errors import RequestPending, StepUpError
+from .._i18n import T
 from .._models import Challenge
 from .._targets import limit_target
 from ..stores import Item, ManyMutator, Record, Write
@@ -88,5 +89,8 @@ def _refusal(ctx: Context, request_id: str, owner: object, expires: object, sess
     now = ctx.clock()
     end = expires if isinstance(expires, (int, float)) else now + ctx.settings.challenge_lifetime
     retry_after = max(1, math.ceil(end - now))
-    mine = session is None or ctx.same_session(owner if isinstance(owner, str) else None, session)
-    return RequestPending(request_id if mine else None, retry_after)
+    if session is None or ctx.same_session(owner if isinstance(owner, str) else None, session):
+        return RequestPending(request_id, retry_after)
+    busy = T("A verification of this number or address is already in progress. Try again when it ends, in {seconds} s.",
+             seconds=retry_after)  # fmt: skip
+    return RequestPending(None, retry_after, message=busy)
