@@ -230,14 +230,16 @@ class ApprovalUsed(ChallengeClosed):
 
 
 class RequestPending(ChallengeError):
-    """A contact verification of the target is pending (Vonage's status 10); ``request_id`` names it."""
+    """A contact verification of the target is pending (Vonage's status 10): ``request_id``
+    names it to the caller who made it, ``None`` to anyone else (told ``retry_after``)."""
 
     status = 409
     code = "request_pending"
 
-    def __init__(self, request_id: str) -> None:
-        super().__init__(T("A verification of this number or address is running. Enter its code, or cancel it."))
-        self.request_id = request_id
+    def __init__(self, request_id: str | None, retry_after: int | None = None, *, message: str = "") -> None:
+        running = T("A verification of this number or address is running. Enter its code, or cancel it.")
+        super().__init__(message or running)
+        self.request_id, self.retry_after = request_id, retry_after
 
 
 class OperationMismatch(ChallengeError):

@@ -26,8 +26,8 @@ NUMBER = "+447700900888"
 SPELLED = "+44 7700 900888"  # the same number as a person types it
 
 
-def request(bank: Any, to: str = NUMBER, channel: str = "sms") -> Any:
-    return bank.browser().post("/stepup/api/verify", json={"channel": channel, "to": to})
+def request(browser: Any, to: str = NUMBER, channel: str = "sms") -> Any:
+    return browser.post("/stepup/api/verify", json={"channel": channel, "to": to})
 
 
 def delete(browser: Any, url: str) -> Any:
@@ -43,8 +43,9 @@ def bank(make_bank):
 
 
 def test_a_second_request_to_a_pending_number_is_refused_with_the_pending_id(bank):
-    first = request(bank)
-    second = request(bank, SPELLED)
+    browser = bank.browser()
+    first = request(browser)
+    second = request(browser, SPELLED)
 
     assert first.status_code == 201
     assert second.status_code == 409 and second.headers["Content-Type"].startswith(PROBLEM)
@@ -53,13 +54,14 @@ def test_a_second_request_to_a_pending_number_is_refused_with_the_pending_id(ban
     assert problem["request_id"] == first.json()["request_id"]
     assert problem["check_url"] == first.json()["check_url"]
     assert len(bank.sms.outbox) == 1  # no second code went out
-    checked = bank.browser().post(problem["check_url"], json={"code": bank.code("sms")})
+    checked = browser.post(problem["check_url"], json={"code": bank.code("sms")})
     assert checked.status_code == 200 and checked.json()["verified"] is True
 
 
 def test_an_address_in_another_case_is_the_same_pending_target(bank):
-    first = request(bank, "Kim@Example.org", "email")
-    second = request(bank, "kim@example.ORG", "email")
+    browser = bank.browser()
+    first = request(browser, "Kim@Example.org", "email")
+    second = request(browser, "kim@example.ORG", "email")
 
     assert second.status_code == 409 and second.json()["request_id"] == first.json()["request_id"]
     assert len(bank.email.outbox) == 1
@@ -70,20 +72,21 @@ def test_a_refused_request_is_not_charged_to_the_client_or_the_number(make_bank)
         STEPUP_LIMIT_CONTACT_REQUESTS_PER_CLIENT="2/hour", STEPUP_LIMIT_CHALLENGES_PER_TARGET="2/hour",
         **CONTACT_VERIFICATION,
     )  # fmt: skip
-    first = request(bank)
-    refused = [request(bank).status_code for _ in range(3)]
-    delete(bank.browser(), first.json()["cancel_url"])
-    again = request(bank)
+    browser = bank.browser()
+    first = request(browser)
+    refused = [request(browser).status_code for _ in range(3)]
+    delete(browser, first.json()["cancel_url"])
+    again = request(browser)
 
     assert refused == [409, 409, 409]
     assert again.status_code == 201  # neither the client's two nor the number's two were used up
-    assert request(bank, "+447700900889").status_code == 429  # and the client's two are now spent
+    assert request(browser, "+447700900889").status_code == 429  # and the client's two are now spent
 
 
 @pytest.mark.parametrize("end", ["verified", "cancelled", "used up", "expired"])
 def test_a_request_that_ended_lets_the_next_one_through(bank, end):
-    first = request(bank).json()
     browser = bank.browser()
+    first = request(browser).json()
     if end == "verified":
         browser.post(first["check_url"], json={"code": bank.code("sms")})
     elif end == "cancelled":
@@ -94,35 +97,103 @@ def test_a_request_that_ended_lets_the_next_one_through(bank, end):
     else:
         bank.clock.advance(301)  # past the code's five minutes
 
-    second = request(bank)
+    second = request(browser)
 
     assert second.status_code == 201 and second.json()["request_id"] != first["request_id"]
     assert len(bank.sms.outbox) == 2
 
 
 def test_another_number_is_not_held_up(bank):
-    assert request(bank).status_code == 201
-    assert request(bank, "+447700900889").status_code == 201
+    browser = bank.browser()
+    assert request(browser).status_code == 201
+    assert request(browser, "+447700900889").status_code == 201
 
 
 def test_parallel_requests_when_the_app_allows_them(make_bank):
     bank = make_bank(**PARALLEL_CONTACT)
-    first = request(bank).json()
+    browser = bank.browser()
+    first = request(browser).json()
     first_code = bank.code("sms")
-    second = request(bank).json()
+    second = request(browser).json()
 
     assert second["request_id"] != first["request_id"]
-    ok = bank.browser().post(first["check_url"], json={"code": first_code})
+    ok = browser.post(first["check_url"], json={"code": first_code})
     assert ok.status_code == 200 and ok.json()["verified"] is True
+
+
+# -- the pending id goes only to the session that made the request ---------------------------
+
+
+def test_a_stranger_asking_for_a_pending_number_gets_no_id_only_when_to_retry(bank):
+    victim, stranger = bank.browser(), bank.browser()
+    first = request(victim).json()
+
+    refused = request(stranger, SPELLED)
+    bank.clock.advance(100)
+    later = request(stranger)
+    own = request(victim)
+
+    assert refused.status_code == 409 and refused.headers["Content-Type"].startswith(PROBLEM)
+    problem = refused.json()
+    assert problem["code"] == "request_pending" and "in progress" in problem["title"]
+    assert not {"request_id", "check_url", "cancel_url", "next_url"} & problem.keys()
+    assert first["request_id"] not in refused.text
+    wait = int(refused.headers["Retry-After"])
+    assert 0 < wait <= 300 and problem["retry_after"] == wait
+    assert int(later.headers["Retry-After"]) == wait - 100 and "request_id" not in later.json()
+    # The victim's own repeated request still names it (Vonage's status 10).
+    assert own.status_code == 409 and own.json()["request_id"] == first["request_id"]
+    assert own.json()["cancel_url"] == first["cancel_url"]
+    assert len(bank.sms.outbox) == 1
+
+
+def test_a_stranger_with_the_id_cannot_cancel_call_or_check_the_request(calling_bank):
+    bank = calling_bank
+    victim, stranger = bank.browser(), bank.browser()
+    first = request(victim).json()  # say the id leaked: the stranger still may not use it
+    code = bank.code("sms")
+
+    cancelled = delete(stranger, first["cancel_url"])
+    called = stranger.post(first["next_url"], json={})
+    guesses = [stranger.post(first["check_url"], json={"code": wrong_for(code)}) for _ in range(3)]
+    right = stranger.post(first["check_url"], json={"code": code})
+
+    assert [a.status_code for a in (cancelled, called, *guesses, right)] == [403] * 6
+    assert cancelled.headers["Content-Type"].startswith(PROBLEM) and cancelled.json()["title"]
+    assert bank.voice.outbox == []  # nobody was called early
+    # The request is untouched: not cancelled, its three attempts all left.
+    checked = victim.post(first["check_url"], json={"code": code})
+    assert checked.status_code == 200 and checked.json()["verified"] is True
+
+
+def test_the_engine_names_the_pending_id_to_its_own_caller_alone(make_engine):
+    engine = make_engine()
+    first = engine.contact.request("sms", NUMBER, session="browser-a")
+
+    refusals = []
+    for session in ("browser-a", None, "browser-b"):
+        with pytest.raises(stepup.RequestPending) as refused:
+            engine.contact.request("sms", SPELLED, session=session)
+        refusals.append(refused.value)
+
+    own, app, stranger = refusals
+    assert own.request_id == first and app.request_id == first  # its session; the app's own code
+    assert stranger.request_id is None and stranger.retry_after and stranger.status == 409
+    with pytest.raises(stepup.ChallengeForbidden):
+        engine.contact.cancel(first, session="browser-b")
+    server = engine.contact.request("sms", "+447700900889")  # made by the app's code, no session
+    with pytest.raises(stepup.RequestPending) as again:
+        engine.contact.request("sms", "+447700900889")
+    assert again.value.request_id == server
 
 
 # -- cancel, under the caller's limits --------------------------------------------------------
 
 
 def test_cancel_ends_a_request_and_its_code(bank):
-    first = request(bank).json()
-    code = bank.code("sms")
     browser = bank.browser()
+    first = request(browser).json()
+    code = bank.code("sms")
 
     cancelled = delete(browser, first["cancel_url"])
     checked = browser.post(first["check_url"], json={"code": code})
@@ -146,10 +217,10 @@ def test_cancels_of_guessed_ids_are_limited_per_client(make_bank):
 def test_cancels_count_with_the_clients_checks(make_bank):
     bank = make_bank(STEPUP_LIMIT_VERIFICATIONS_PER_CLIENT="2/minute", **CONTACT_VERIFICATION)
     browser = bank.browser()
-    first = request(bank).json()
+    first = request(browser).json()
     browser.post(first["check_url"], json={"code": wrong_for(bank.code("sms"))})
     assert delete(browser, first["cancel_url"]).status_code == 204
-    second = request(bank).json()
+    second = request(browser).json()
 
     refused = delete(browser, second["cancel_url"])
 
@@ -160,9 +231,10 @@ def test_cancels_count_with_the_clients_checks(make_bank):
 
 
 def test_next_step_takes_only_a_json_body(bank):
-    first = request(bank).json()
+    browser = bank.browser()
+    first = request(browser).json()
 
-    form = bank.browser().post(first["next_url"], data={"x": "1"})  # what another site's form sends
+    form = browser.post(first["next_url"], data={"x": "1"})  # what another site's form sends
 
     assert form.status_code == 415 and form.headers["Content-Type"].startswith(PROBLEM)
     assert len(bank.sms.outbox) == 1
@@ -259,23 +331,25 @@ def calling_bank(make_bank):
 
 def test_next_calls_at_once_with_the_same_code(calling_bank):
     bank = calling_bank
-    first = request(bank).json()
+    browser = bank.browser()
+    first = request(browser).json()
     code = bank.code("sms")
 
-    called = bank.browser().post(first["next_url"], json={})
-    again = bank.browser().post(first["next_url"], json={})
+    called = browser.post(first["next_url"], json={})
+    again = browser.post(first["next_url"], json={})
 
     assert called.status_code == 200 and called.json()["next_event"] is None
     assert (bank.voice.outbox[-1].to, bank.voice.outbox[-1].channel) == (NUMBER, "voice")
     assert code in "".join(c for c in bank.voice.outbox[-1].body if c.isdigit())
     assert again.status_code == 409 and again.json()["code"] == "no_step_left"
-    assert bank.browser().post(first["check_url"], json={"code": code}).json()["verified"] is True
+    assert browser.post(first["check_url"], json={"code": code}).json()["verified"] is True
 
 
 def test_a_request_without_a_workflow_has_no_next_step(bank):
-    first = request(bank).json()
+    browser = bank.browser()
+    first = request(browser).json()
 
-    asked = bank.browser().post(first["next_url"], json={})
+    asked = browser.post(first["next_url"], json={})
 
     assert asked.status_code == 409 and asked.json()["code"] == "no_step_left"
     assert bank.voice.outbox == [] and len(bank.sms.outbox) == 1
@@ -286,9 +360,10 @@ def test_next_steps_count_with_the_clients_new_challenges(make_bank):
         STEPUP_WORKFLOWS_BY_PURPOSE='{"contact": "sms:60,voice"}', STEPUP_LIMIT_CHALLENGES_PER_CLIENT="1/hour",
         **CONTACT_VERIFICATION,
     )  # fmt: skip
-    first = request(bank).json()
+    browser = bank.browser()
+    first = request(browser).json()
 
-    refused = bank.browser().post(first["next_url"], json={})
+    refused = browser.post(first["next_url"], json={})
 
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     assert bank.voice.outbox == []
@@ -304,10 +379,11 @@ def test_next_of_a_guessed_id_is_charged_as_a_guess(make_bank):
 
 def test_a_cancelled_request_calls_nobody(calling_bank):
     bank = calling_bank
-    first = request(bank).json()
-    delete(bank.browser(), first["cancel_url"])
+    browser = bank.browser()
+    first = request(browser).json()
+    delete(browser, first["cancel_url"])
 
-    asked = bank.browser().post(first["next_url"], json={})
+    asked = browser.post(first["next_url"], json={})
 
     assert asked.status_code == 410
     assert bank.voice.outbox == []

@@ -86,22 +86,22 @@ class ContactVerification:
     def __init__(self, engine: Engine | AsyncEngine) -> None:
         self._engine = engine
 
-    def request(self, channel: str, to: object, *, client: str | None = None) -> Any:
+    def request(self, channel: str, to: object, *, client: str | None = None, session: str | None = None) -> Any:
         """Send a code to ``to`` by ``channel``; returns the request id. See
         :meth:`Engine.request_contact`."""
-        return self._engine.request_contact(channel, to, client=client)
+        return self._engine.request_contact(channel, to, client=client, session=session)
 
-    def check(self, request_id: str, code: object, *, client: str | None = None) -> Any:
+    def check(self, request_id: str, code: object, *, client: str | None = None, session: str | None = None) -> Any:
         """Check the code of a request. See :meth:`Engine.check_contact`."""
-        return self._engine.check_contact(request_id, code, client=client)
+        return self._engine.check_contact(request_id, code, client=client, session=session)
 
-    def cancel(self, request_id: str, *, client: str | None = None) -> Any:
+    def cancel(self, request_id: str, *, client: str | None = None, session: str | None = None) -> Any:
         """Cancel a request. See :meth:`Engine.cancel_contact`."""
-        return self._engine.cancel_contact(request_id, client=client)
+        return self._engine.cancel_contact(request_id, client=client, session=session)
 
-    def next(self, request_id: str, *, client: str | None = None) -> Any:
+    def next(self, request_id: str, *, client: str | None = None, session: str | None = None) -> Any:
         """Send a request's next step now. See :meth:`Engine.next_contact`."""
-        return self._engine.next_contact(request_id, client=client)
+        return self._engine.next_contact(request_id, client=client, session=session)
 
 
 class Engine(EngineBase):

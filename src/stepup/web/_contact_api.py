@@ -5,11 +5,18 @@ Mounted only when the app switches ``contact_verification`` on; for signed-in su
 unless ``contact_verification_anonymous`` lets callers who are not signed in use it. Every
 call is charged to the caller's address (:mod:`stepup.engine._charges`); the request id is
 the capability, as Vonage's is, and a wrong or guessed one is charged as a guess.
+
+A request belongs to the browser session that made it: a random token stepup keeps in the
+session (:func:`_contact_session`) is passed to the engine, which keeps its keyed digest
+with the request. Only that session gets the pending request's id back in a 409, and only
+it may check, cancel or call (403 for any other); a caller who knows only the number
+cannot take over or end someone else's request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from .. import engine as flows
@@ -25,6 +32,17 @@ from ._locale import localized
 __all__ = ["ContactApi"]
 
 _PROBLEM = ("Content-Type", "application/problem+json")
+#: the session key of the token that makes a browser session the owner of its requests.
+_SESSION_KEY = "_stepup_contact"
+
+
+def _contact_session(session: MutableMapping[str, Any]) -> str:
+    """The session's contact token, made on first use: never ``None``, which the engine
+    reads as the app's own code, trusted with every pending id."""
+    token = session.get(_SESSION_KEY)
+    if not isinstance(token, str) or len(token) < 16:
+        token = session[_SESSION_KEY] = secrets.token_urlsafe(24)
+    return token
 
 
 class ContactApi:
@@ -64,7 +82,8 @@ class ContactApi:
 
     def api_contact(self, req: WebRequest) -> Flow[WebResult]:
         """Contact verification: ``{"channel": "sms", "to": "+44..."}`` → ``request_id``.
-        A target with a request pending answers 409 with that request's ``request_id``."""
+        A target with a request pending answers 409: with that request's ``request_id``
+        and URLs to the session that made it, with ``Retry-After`` alone to anyone else."""
         return (yield from self._contact_run(req, self._contact))
 
     def _contact(self, req: WebRequest) -> Flow[WebResult]:
@@ -74,11 +93,15 @@ class ContactApi:
         try:
             locale = yield from self.core.locale(req)
             request_id = yield from flows.request_contact(
-                self.core.engine.context, channel or "", to, client=req.client, locale=locale
-            )
+                self.core.engine.context, channel or "", to, client=req.client, locale=locale,
+                session=_contact_session(req.session),
+            )  # fmt: skip
         except RequestPending as pending:
             refused = problem(pending)
-            refused.json = {**(refused.json or {}), **self._urls(pending.request_id)}
+            if pending.request_id is not None:  # the caller's own request
+                refused.json = {**(refused.json or {}), **self._urls(pending.request_id)}
+            if pending.retry_after is not None:
+                refused.headers.append(("Retry-After", str(pending.retry_after)))
             return refused
         return WebResult(status=201, json={"request_id": request_id, **self._urls(request_id)})
 
@@ -91,7 +114,9 @@ class ContactApi:
         code = body.get("code")
         if not isinstance(code, str):
             raise InvalidInput(T("'code' must be a string of digits."))
-        result = yield from flows.check_contact(self.core.engine.context, request_id, code, client=req.client)
+        result = yield from flows.check_contact(
+            self.core.engine.context, request_id, code, client=req.client, session=_contact_session(req.session)
+        )
         return WebResult(json={"verified": True, "channel": result.channel, "to": result.to})
 
     def api_contact_cancel(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
@@ -100,7 +125,8 @@ class ContactApi:
         return (yield from self._contact_run(req, self._contact_cancel, request_id))
 
     def _contact_cancel(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
-        yield from flows.cancel_contact(self.core.engine.context, request_id, client=req.client)
+        session = _contact_session(req.session)
+        yield from flows.cancel_contact(self.core.engine.context, request_id, client=req.client, session=session)
         return WebResult(status=204)
 
     def api_contact_next(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
@@ -110,6 +136,7 @@ class ContactApi:
 
     def _contact_next(self, req: WebRequest, request_id: str) -> Flow[WebResult]:
         self.api._json_only(req)
-        challenge = yield from flows.next_contact(self.core.engine.context, request_id, client=req.client)
+        ctx, session = self.core.engine.context, _contact_session(req.session)
+        challenge = yield from flows.next_contact(ctx, request_id, client=req.client, session=session)
         view = self.core.challenge_view(challenge)
         return WebResult(json={"request_id": request_id, **view, **self._urls(request_id)})
