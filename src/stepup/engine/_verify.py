@@ -31,6 +31,7 @@ from ._locks import (
     one_more_failure,
     release_attempt,
 )
+from ._moot import end_superseded
 from ._passkeys import PASSKEY, passkey_step
 from ._passkeys import relying_party as relying_party_of
 from ._records import challenge_items, challenge_of, read_policy, transition
@@ -117,7 +118,10 @@ def _verified(
         if claimed is not None:
             yield from delete(ctx, FAILURES, key)
         # A sent code's step marked its binding used already.
-        return (yield from _approval(ctx, after, marked=sent is not None))
+        approval = yield from _approval(ctx, after, marked=sent is not None)
+        # The session's other pending login (step-up) challenges are moot now.
+        yield from end_superseded(ctx, after, session)
+        return approval
     if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
         _audit_wrong(ctx, outcome, after, failures)
     else:
