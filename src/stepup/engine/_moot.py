@@ -9,24 +9,21 @@ waits for it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from .. import _machine
 from .._errors import StoreUnavailable
 from .._models import Challenge
+from ..stores import Record
 from ._context import Context
-from ._due import schedule
-from ._effects import Flow, get
+from ._due import schedule, shard_of, unschedule
+from ._effects import CHALLENGE, Flow, get, update
 from ._ended import ENDED
-from ._open import pending_challenges
-from ._records import transition
+from ._open import superseded_ids
 
 __all__ = ["end_moot", "end_superseded", "login_ended"]
 
 logger = logging.getLogger("stepup.engine")
-
-#: the purposes whose pass makes the session's other pending challenges of it moot: an
-#: operation's approval approves its own operation alone, so the others stay.
-_SUPERSEDED = frozenset({"login", "step_up"})
 
 
 def login_ended(ctx: Context, challenge: Challenge) -> Flow[bool]:
@@ -37,33 +34,39 @@ def login_ended(ctx: Context, challenge: Challenge) -> Flow[bool]:
     return (yield from get(ctx, ENDED, challenge.login_key)) is not None
 
 
-def end_moot(ctx: Context, challenge: Challenge, reason: str) -> Flow[None]:
+def end_moot(ctx: Context, challenge_id: str, reason: str) -> Flow[None]:
     """Cancel a pending challenge nobody can use (``reason``: ``login_ended`` or
     ``superseded``) and take it out of the due index; one that ended meanwhile stays as
     it ended."""
-    outcome = yield from transition(ctx, challenge, _machine.cancel, ctx.clock())
-    after = outcome.challenge or challenge.evolve(state="cancelled")
-    if outcome.changed:
-        ctx.emit(outcome.verdict, after, detail={"reason": reason} if outcome.verdict == "cancelled" else {})
-    yield from schedule(ctx, after)  # no next step any more: its entry goes
+    now = ctx.clock()
+
+    def cancel(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, _machine.Outcome | None]:
+        if record is None:
+            return None, None
+        outcome = _machine.cancel(Challenge.from_record(record), now)
+        return (outcome.challenge.to_record() if outcome.changed and outcome.challenge else record), outcome
+
+    outcome = yield from update(ctx, CHALLENGE, challenge_id, cancel)
+    if outcome is None or outcome.challenge is None:
+        yield from unschedule(ctx, shard_of(challenge_id), challenge_id)
+    elif outcome.changed:  # cancelled now, or found expired
+        detail = {"reason": reason} if outcome.verdict == "cancelled" else {}
+        ctx.emit(outcome.verdict, outcome.challenge, detail=detail)
+        yield from schedule(ctx, outcome.challenge)  # no next step any more: its entry goes
+    # One that had ended already left the index, or a worker drops its entry on sight.
 
 
-def end_superseded(ctx: Context, passed: Challenge, session: str | None) -> Flow[None]:
+def end_superseded(ctx: Context, passed: Challenge, index: Record | None) -> Flow[None]:
     """Cancel the subject's other pending challenges of ``passed``'s purpose started in
-    the same session (found through the subject's index of open challenges), once a
-    login or step-up challenge passed.
+    the same session, once a login or step-up challenge passed: the subject's index of
+    open challenges (``index``, read in the step that checked the code) names them, so a
+    challenge with none costs no store call.
 
     The approval stands whatever happens here: a store that fails meanwhile leaves the
     others as they are (logged), each of them ending at its expiry as before.
-
-    :param session: the session the challenge passed in (``None``: none is cancelled).
     """
-    if passed.purpose not in _SUPERSEDED or passed.subject is None or session is None:
-        return
     try:
-        for other in (yield from pending_challenges(ctx, passed.subject)):
-            if other.id != passed.id and other.purpose == passed.purpose and other.session is not None:
-                if ctx.same_session(other.session, session):
-                    yield from end_moot(ctx, other, "superseded")
+        for other in superseded_ids(ctx, index, passed):
+            yield from end_moot(ctx, other, "superseded")
     except StoreUnavailable:
         logger.warning("stepup: the challenges challenge %s made moot could not be cancelled", passed.id)

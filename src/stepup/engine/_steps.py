@@ -125,7 +125,7 @@ def _fire(ctx: Context, challenge: Challenge, *, early: bool, worker: bool) -> F
     if (yield from login_ended(ctx, challenge)):
         # Nobody can type its code any more (the store refuses the login), so a call
         # reading it out would only cost money; read here, whoever asks for the step.
-        yield from end_moot(ctx, challenge, "login_ended")
+        yield from end_moot(ctx, challenge.id, "login_ended")
         raise LoginEnded(T("This sign-in has ended. Sign in again."))
     s, now, index = ctx.settings, ctx.clock(), challenge.step + 1
     timing: dict[str, Any] = {"code_ttl": s.code_ttl, "lifetime": s.challenge_lifetime}
