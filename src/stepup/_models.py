@@ -96,6 +96,10 @@ class Challenge:
     next_at: float | None = None
     #: the random seed a workflow's code is made from with the app's key; kept inside stepup.
     seed: str | None = None
+    #: the key of its login's record of kind ``ended`` (a keyed digest of the session's
+    #: nonce before any renewal, not the nonce): a logout ends the challenge for anyone
+    #: who reaches it without the session too, e.g. a worker firing its workflow's steps.
+    login_key: str | None = None
 
     # to_record, evolve and from_record are written out field by field below, as
     # dataclasses writes __init__: each step of a challenge reads, copies and writes it,

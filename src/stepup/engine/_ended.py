@@ -51,7 +51,10 @@ def end_login(ctx: Context, nonce: str) -> Flow[None]:
         return record or {"at": now}, None
 
     now = ctx.clock()
-    yield from update(ctx, ENDED, ended_key(ctx, nonce), end, _ended_ttl(ctx))
+    # Under every key: a challenge keeps the key its login's record had when it started
+    # (``Challenge.login_key``), which a key rotated in since must not make miss the end.
+    for key in ctx.keys.digests("ended-login", login_of(nonce)):
+        yield from update(ctx, ENDED, key, end, _ended_ttl(ctx))
 
 
 def refuse_ended(ctx: Context, session: str | None) -> Flow[None]:

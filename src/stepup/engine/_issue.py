@@ -93,6 +93,7 @@ def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str, challenge_id: s
         fallback=spec.fallback,
         accepts=spec.accepted,
         locale=spec.locale,
+        login_key=ended_key(ctx, spec.session) if spec.session is not None else None,
     )
 
 

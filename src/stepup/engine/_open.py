@@ -13,12 +13,15 @@ from ._effects import CHALLENGE, Flow, get, get_many
 from ._keys import part
 from ._records import public
 
-__all__ = ["OPEN", "pending_challenges", "track_open"]
+__all__ = ["OPEN", "SUPERSEDED", "pending_challenges", "superseded_ids", "track_open"]
 
 #: the store kind of a subject's index of challenges.
 OPEN = "open"
 #: challenge ids the index keeps per subject (the newest).
 _OPEN_KEPT = 20
+#: the purposes whose pass makes the session's other pending challenges of it moot: an
+#: operation's approval approves its own operation alone, so the others stay.
+SUPERSEDED = frozenset({"login", "step_up"})
 
 
 def track_open(ctx: Context, challenge: Challenge) -> tuple[list[Write], Callable[[Record | None], Record | None]]:
@@ -27,7 +30,10 @@ def track_open(ctx: Context, challenge: Challenge) -> tuple[list[Write], Callabl
     if challenge.subject is None:
         return [], lambda record: record
     s = ctx.settings
-    entry = {"id": challenge.id, "expires": challenge.expires_at}
+    entry: dict[str, object] = {"id": challenge.id, "expires": challenge.expires_at}
+    if challenge.purpose in SUPERSEDED and challenge.session is not None:
+        # So that one passing finds the session's others without reading each (_moot).
+        entry.update(purpose=challenge.purpose, session=challenge.session)
 
     def add(record: Record | None) -> Record:
         now = ctx.clock()
@@ -46,3 +52,17 @@ def pending_challenges(ctx: Context, subject: str) -> Flow[list[Challenge]]:
     now = ctx.clock()
     found = [Challenge.from_record(r) for r in records if r is not None]
     return [public(c) for c in reversed(found) if c.state == "pending" and now < c.expires_at and c.subject == subject]
+
+
+def superseded_ids(ctx: Context, index: Record | None, passed: Challenge) -> list[str]:
+    """The ids in the subject's ``index`` of the other challenges of ``passed``'s purpose
+    started in its session and not expired (some may have ended: each is checked when
+    cancelled)."""
+    if passed.purpose not in SUPERSEDED or passed.session is None:
+        return []
+    now = ctx.clock()
+    return [
+        e["id"] for e in (index or {}).get("ids", [])
+        if e["id"] != passed.id and e.get("purpose") == passed.purpose and e.get("session") == passed.session
+        and e["expires"] > now
+    ]  # fmt: skip

@@ -108,8 +108,8 @@ def transition(
 
 def public(challenge: Challenge) -> Challenge:
     """The challenge without its code digest, pending secret, saved request body,
-    fallback address or workflow seed."""
-    return challenge.evolve(code_digest=None, pending=None, request=None, fallback=None, seed=None)
+    fallback address, workflow seed or login key."""
+    return challenge.evolve(code_digest=None, pending=None, request=None, fallback=None, seed=None, login_key=None)
 
 
 def find_binding(record: dict[str, Any], method: str, binding_id: str | None) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from .._errors import (
     ConfigurationError,
     DeliveryError,
     InvalidInput,
+    LoginEnded,
     MethodNotAvailable,
     RateLimited,
     Throttled,
@@ -36,6 +37,7 @@ from ._due import claim, due_now, release, schedule, unschedule
 from ._effects import CHALLENGE, Flow, get
 from ._in_force import check_in_force
 from ._limits import charge
+from ._moot import end_moot, login_ended
 from ._records import find_binding, load_challenge, public, read_policy, read_subject, transition
 from ._sending import code_length, deliver, target_send_hits
 
@@ -117,8 +119,14 @@ def _fire(ctx: Context, challenge: Challenge, *, early: bool, worker: bool) -> F
     atomically (once, whoever else tries), then its message sent.
 
     :returns: the challenge after it, and whether this call sent its message.
+    :raises LoginEnded: a logout ended the challenge's login: it is cancelled instead.
     :raises DeliveryError: no route took the message; the step counts as fired.
     """
+    if (yield from login_ended(ctx, challenge)):
+        # Nobody can type its code any more (the store refuses the login), so a call
+        # reading it out would only cost money; read here, whoever asks for the step.
+        yield from end_moot(ctx, challenge.id, "login_ended")
+        raise LoginEnded(T("This sign-in has ended. Sign in again."))
     s, now, index = ctx.settings, ctx.clock(), challenge.step + 1
     timing: dict[str, Any] = {"code_ttl": s.code_ttl, "lifetime": s.challenge_lifetime}
     probe = advance(challenge, index, now, early=early, **timing)
@@ -243,6 +251,8 @@ def _run_one(ctx: Context, shard: str, challenge_id: str) -> Flow[int]:
         _, done = yield from _fire(ctx, challenge, early=False, worker=True)
     except DeliveryError:
         return 1  # audited as delivery_failed; the workflow goes on
+    except LoginEnded:
+        return 0  # cancelled, and out of the index already
     except (ChallengeError, InvalidInput, Throttled):
         yield from unschedule(ctx, shard, challenge_id)  # it ended meanwhile
         return 0

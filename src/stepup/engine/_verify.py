@@ -20,6 +20,7 @@ from ._charges import Hit, contact_failure_hits
 from ._context import Context
 from ._effects import CHALLENGE, FAILURES, SUBJECT, Flow, delete, update, update_after
 from ._in_force import check_in_force
+from ._keys import part
 from ._limits import charge
 from ._locks import (
     FAILURES_TTL,
@@ -31,6 +32,8 @@ from ._locks import (
     one_more_failure,
     release_attempt,
 )
+from ._moot import end_superseded
+from ._open import OPEN
 from ._passkeys import PASSKEY, passkey_step
 from ._passkeys import relying_party as relying_party_of
 from ._records import challenge_items, challenge_of, read_policy, transition
@@ -101,7 +104,7 @@ def _verified(
     relying_party: RelyingParty | None,
 ) -> Flow[Approval]:
     """:func:`verify` itself."""
-    challenge, still_open, sent = yield from _open(ctx, challenge_id, code, subject, session, client)
+    challenge, still_open, sent, index = yield from _open(ctx, challenge_id, code, subject, session, client)
     rp = relying_party_of(ctx, relying_party) if challenge.method == PASSKEY else None
     key, counted = challenge_failure_key(challenge), contact_failure_hits(challenge.subject, client)
     claimed: Claim | None = None
@@ -117,7 +120,10 @@ def _verified(
         if claimed is not None:
             yield from delete(ctx, FAILURES, key)
         # A sent code's step marked its binding used already.
-        return (yield from _approval(ctx, after, marked=sent is not None))
+        approval = yield from _approval(ctx, after, marked=sent is not None)
+        # The session's other pending login (step-up) challenges are moot now.
+        yield from end_superseded(ctx, after, index)
+        return approval
     if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
         _audit_wrong(ctx, outcome, after, failures)
     else:
@@ -164,21 +170,26 @@ def _audit_wrong(ctx: Context, outcome: _machine.Outcome, after: Challenge, fail
 
 def _open(
     ctx: Context, challenge_id: str, code: object, subject: str | None, session: str | None, client: str | None
-) -> Flow[tuple[Challenge, bool, _Sent | None]]:
+) -> Flow[tuple[Challenge, bool, _Sent | None, dict[str, Any] | None]]:
     """The challenge a code is for, once it is found pending and in force, and the client
-    charged for the verification; whether it is still open (not expired); and for a sent
+    charged for the verification; whether it is still open (not expired); for a sent
     code on a store atomic across records, the code's outcome and the failure record it
-    left (:func:`_sent_step`). One store step: the records read and those written are one
-    round trip on the Redis store.
+    left (:func:`_sent_step`); and the subject's index of open challenges, which names
+    those a pass makes moot (:mod:`stepup.engine._moot`). One store step: the records
+    read and those written are one round trip on the Redis store.
 
     :raises ChallengeNotFound: no such challenge; the client is charged for the guess.
     :raises RateLimited: too many verifications from this client; nothing else changed.
     """
     policy = yield from read_policy(ctx)
     verifying = [("verifications_per_client", client)] if client is not None else []
+    reads = challenge_items(ctx, challenge_id, session)
+    indexed = subject is not None and session is not None
+    read: list[dict[str, Any] | None] = []
 
     def after(records: list[dict[str, Any] | None]) -> tuple[list[Write], ManyMutator[_Opened]]:
-        challenge = challenge_of(ctx, records, subject, session)
+        read[:] = records
+        challenge = challenge_of(ctx, records[: len(reads)], subject, session)
         closed = _machine.closed_error(challenge, ctx.clock())
         if closed is not None and challenge.state != "pending":
             raise closed
@@ -189,7 +200,7 @@ def _open(
         return _charging(ctx, challenge, closed is None, verifying)
 
     try:
-        opened = yield from update_after(ctx, challenge_items(ctx, challenge_id, session), after)
+        opened = yield from update_after(ctx, reads + ([(OPEN, part(subject or ""))] if indexed else []), after)
     except ChallengeNotFound:
         # Charged only once found unknown, under a limit of its own: guessing ids
         # never uses up the verifications of a client address others share.
@@ -202,7 +213,7 @@ def _open(
         ctx.emit("rate_limited", challenge, detail={"limit": error.limit})
     if error is not None:
         raise error
-    return opened
+    return (*opened, read[len(reads)] if indexed else None)
 
 
 def _charging(

@@ -1,0 +1,156 @@
+"""A workflow's steps of a challenge nobody can use any more, at the engine, on each store:
+a login a logout ended, or another challenge of the same session that passed. Neither the
+worker (``run_due``) nor the user's "call me instead" (``next_step``) calls anyone for it:
+it is cancelled instead, audited, and gone from the due index and the console's list. A
+challenge of a live login, an operation's approval and another session's login still fire.
+(Over HTTP on both banks: tests/security/test_moot_challenges_web.py.)"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import stepup
+from stepup.senders import MemorySender
+from stepup.testing import code_from
+
+KEY = "m" * 40
+PHONE = "+447400123456"
+
+
+class Bank:
+    def __init__(self, store_url: str, **overrides: Any) -> None:
+        self.clock = stepup.FrozenClock()
+        self.sms, self.voice = MemorySender(), MemorySender()
+        self.audit: list[stepup.AuditEvent] = []
+        self.engine = stepup.Engine(
+            secret_key=KEY, store_url=store_url, sms=self.sms, senders={"voice": self.voice},
+            clock=self.clock, workflow="sms:5,voice", audit_hooks=[self.audit.append], **overrides,
+        )  # fmt: skip
+        self.engine.import_binding("alice", "sms", PHONE)
+
+    def start(self, session: str, purpose: str = "login", **options: Any) -> tuple[stepup.Challenge, str]:
+        """A challenge and the code its text message carried."""
+        challenge = self.engine.start("alice", "sms", purpose, session=session, **options)
+        return challenge, code_from(self.sms.last)
+
+    def pending(self) -> list[str]:
+        return [c.id for c in self.engine.pending_challenges("alice")]
+
+    def cancelled(self, reason: str) -> list[str | None]:
+        return [e.challenge_id for e in self.audit if e.type == "cancelled" and e.detail.get("reason") == reason]
+
+
+@pytest.fixture
+def make(store_url: str) -> Iterator[Callable[..., Bank]]:
+    made: list[Bank] = []
+
+    def build(**overrides: Any) -> Bank:
+        made.append(Bank(store_url, **overrides))
+        return made[-1]
+
+    yield build
+    for bank in made:
+        bank.engine.close()
+
+
+# -- a logout ---------------------------------------------------------------------------------
+
+
+def test_the_worker_calls_nobody_for_a_login_a_logout_ended(make: Callable[..., Bank]) -> None:
+    bank = make()
+    challenge, _ = bank.start("login-1")
+    bank.engine.end_login("login-1")
+    bank.clock.advance(6)
+
+    fired = bank.engine.run_due()
+
+    assert fired == 0 and bank.voice.outbox == []
+    assert bank.pending() == [] and bank.cancelled("login_ended") == [challenge.id]
+    bank.clock.advance(60)
+    assert bank.engine.run_due() == 0 and bank.voice.outbox == []  # dropped from the index
+    assert bank.cancelled("login_ended") == [challenge.id]  # cancelled once
+
+
+def test_a_step_up_of_a_renewed_nonce_ends_with_its_login(make: Callable[..., Bank]) -> None:
+    bank = make()
+    bank.start("login-1.1", "step_up")  # after the login's second factor renewed its nonce
+    bank.engine.end_login("login-1.1")
+    bank.clock.advance(6)
+
+    assert bank.engine.run_due() == 0 and bank.voice.outbox == []
+    assert bank.pending() == []
+
+
+def test_the_users_next_step_calls_nobody_for_an_ended_login(make: Callable[..., Bank]) -> None:
+    bank = make()
+    challenge, _ = bank.start("login-1")
+    bank.engine.end_login("login-1")
+    bank.clock.advance(6)
+
+    with pytest.raises(stepup.LoginEnded):
+        bank.engine.next_step(challenge.id, subject="alice", session="login-1")
+    assert bank.engine.run_due() == 0 and bank.voice.outbox == []
+
+
+def test_a_live_login_still_gets_its_call(make: Callable[..., Bank]) -> None:
+    bank = make()
+    ended, _ = bank.start("login-1")
+    live, code = bank.start("login-2")
+    bank.engine.end_login("login-1")
+    bank.clock.advance(6)
+
+    assert bank.engine.run_due() == 1
+    assert [m.to for m in bank.voice.outbox] == [PHONE] and code in re.sub(r"\D", "", bank.voice.last.body)
+    assert bank.pending() == [live.id] and bank.cancelled("login_ended") == [ended.id]
+    assert bank.engine.verify(live.id, code, subject="alice", session="login-2").purpose == "login"
+
+
+def test_a_key_rotated_in_after_the_start_still_ends_its_steps(make: Callable[..., Bank]) -> None:
+    bank = make()
+    bank.start("login-1")
+    rotated = stepup.Engine(
+        secret_key=[KEY, "n" * 40], store=bank.engine.store, sms=bank.sms,
+        senders={"voice": bank.voice}, clock=bank.clock, workflow="sms:5,voice",
+    )  # fmt: skip
+    try:
+        rotated.end_login("login-1")
+        bank.clock.advance(6)
+        assert rotated.run_due() == 0 and bank.voice.outbox == []
+    finally:
+        rotated.close()
+
+
+# -- another challenge of the same session passed ---------------------------------------------
+
+
+@pytest.mark.parametrize("purpose", ["login", "step_up"])
+def test_a_passed_challenge_ends_the_sessions_others(make: Callable[..., Bank], purpose: str) -> None:
+    bank = make()
+    first, first_code = bank.start("login-1", purpose)
+    second, second_code = bank.start("login-1", purpose)  # "Use another method", SMS again
+
+    bank.engine.verify(second.id, second_code, subject="alice", session="login-1")
+    bank.clock.advance(6)
+
+    assert bank.engine.run_due() == 0 and bank.voice.outbox == []
+    assert bank.pending() == [] and bank.cancelled("superseded") == [first.id]
+    with pytest.raises(stepup.ChallengeClosed):
+        bank.engine.verify(first.id, first_code, subject="alice", session="login-1")
+
+
+def test_another_sessions_login_and_an_operation_stay(make: Callable[..., Bank]) -> None:
+    bank = make()
+    elsewhere, _ = bank.start("login-2")  # alice signing in on her other device
+    operation, _ = bank.start("login-1", "operation", operation="transfer of 50.00 to bob")
+    login, code = bank.start("login-1")
+
+    bank.engine.verify(login.id, code, subject="alice", session="login-1")
+    bank.clock.advance(6)
+
+    assert sorted(bank.pending()) == sorted([elsewhere.id, operation.id])
+    assert bank.engine.run_due() == 2 and len(bank.voice.outbox) == 2
+    assert bank.cancelled("superseded") == []
