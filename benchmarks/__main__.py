@@ -136,6 +136,18 @@ def _under_load(report: Report, quick: bool) -> None:
                 _log(f"under load, {server} {scenario} on {result['store']}: done")
 
 
+def _flow_cpu(quick: bool) -> None:
+    """CPU per whole flow through each bank in this process (:mod:`benchmarks.flowcpu`)."""
+    import statistics
+
+    from . import flowcpu
+
+    for adapter in ("flask", "starlette"):
+        figures = flowcpu.run_flows(adapter, flows=10 if quick else 40, rounds=3 if quick else 7)
+        median = statistics.median(figures) * 1e3
+        print(f"{adapter}: {median:.2f} ms CPU a whole flow (median of {len(figures)} rounds)")
+
+
 def _log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -145,11 +157,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small runs, to try the benchmarks out")
     parser.add_argument("--out", type=Path, default=None, help="where to write the page (default docs/BENCHMARKS.md)")
     parser.add_argument(
-        "--only", choices=["hot", "challenge", "floor", "load"], action="append", help="run only these parts"
+        "--only",
+        choices=["hot", "challenge", "floor", "load", "flowcpu"],
+        action="append",
+        help="run only these parts (flowcpu: CPU per whole flow in process, printed, not on the page)",
     )
     args = parser.parse_args(argv)
     out = args.out or (None if args.quick else ROOT / "docs" / "BENCHMARKS.md")
     parts = args.only or ["hot", "challenge", "load"]
+    if "flowcpu" in parts:
+        _flow_cpu(args.quick)
+        parts = [p for p in parts if p != "flowcpu"]
+        if not parts:
+            return
     started = time.monotonic()
     report = Report(machine(), command="make bench" if not args.quick else "python -m benchmarks --quick")
     if "hot" in parts:

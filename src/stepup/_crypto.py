@@ -129,6 +129,8 @@ class Keyring:
         # with a signature or another digest made from the same app secret.
         self._digest_keys = [self._derive(k.reveal(), b"stepup.code-digest") for k in self._keys]
         self._serializers: dict[str, URLSafeTimedSerializer] = {}
+        #: salt -> (second, value, token) of its last string signed (see :meth:`sign`).
+        self._last_signed: dict[str, tuple[int, str, str]] = {}
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -194,7 +196,17 @@ class Keyring:
         :param salt: the purpose.
         :param value: what to carry.
         """
-        return self.serializer(salt).dumps(value)
+        if type(value) is not str:
+            return self.serializer(salt).dumps(value)
+        # A signature is a pure function of the value, the key and the second it is made
+        # in: a page with several forms signs its CSRF value once, not once a form.
+        now = int(self._clock())
+        last = self._last_signed.get(salt)
+        if last is not None and last[0] == now and last[1] == value:
+            return last[2]
+        token = self.serializer(salt).dumps(value)
+        self._last_signed[salt] = (now, value, token)
+        return token
 
     def unsign(self, salt: str, token: object, max_age: int | None) -> Any | None:
         """The value of a token signed for ``salt``, or ``None`` when it is forged,

@@ -77,7 +77,11 @@ class StepUpState:
         self.discover: Callable[[], Iterable[str]] = tuple
         self.headers = page_headers(self.settings)
         loaders = [FileSystemLoader(str(d)) for d in template_dirs] + [FileSystemLoader(str(TEMPLATE_DIR))]
-        self.templates = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]))
+        # Templates are read once, as Flask does outside debug mode: checking each file's
+        # time on every render is a stat a template (and its parents) a page.
+        self.templates = Environment(
+            loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]), auto_reload=False
+        )
         self.templates.globals.update(template_globals or {})
 
     def subject(self, scope: Scope) -> str | None:

@@ -25,8 +25,8 @@ from .._crypto import new_id
 from .._errors import ChallengeExpired, ChallengeForbidden, InvalidInput, RateLimited
 from .._i18n import T
 from ._context import Context
-from ._effects import Flow, get, update, update_many
-from ._ended import refuse_ended
+from ._effects import Flow, get_many, update, update_many
+from ._ended import ENDED, ended_key, ended_refused, refuse_ended
 
 __all__ = ["SavedRequest", "load_resume", "save_resume", "take_resume"]
 
@@ -146,11 +146,14 @@ def load_resume(ctx: Context, token: object, *, subject: str | None, session: st
     :raises LoginEnded: the session's login was ended by a logout.
     """
     resume_id = _resume_id(ctx, token, subject)
-    record = None
+    record = ended = None
     if resume_id is not None and subject is not None:
-        record = _entry((yield from get(ctx, _RESUMES, subject)), resume_id)
+        # The login's end is read with the record, in one round trip.
+        items = [(_RESUMES, subject), *([(ENDED, ended_key(ctx, session))] if session is not None else [])]
+        stored, *rest = yield from get_many(ctx, items)
+        record, ended = _entry(stored, resume_id), (rest[0] if rest else None)
     _check_resume(ctx, record, subject, session)
-    yield from refuse_ended(ctx, session)
+    ended_refused(ended)
     return record  # type: ignore[return-value]
 
 

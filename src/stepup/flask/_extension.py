@@ -122,18 +122,19 @@ class _State:
             bytes of it: a larger one is not read at all (``too_large``). The login hold
             needs neither, only the ``Content-Type``.
         """
-        content_type = request.content_type or ""
+        r = request._get_current_object()  # type: ignore[attr-defined]  # once, not a proxy read a field
+        content_type = r.content_type or ""
         body, too_large = b"", False
-        if read_body and request.method not in ("GET", "HEAD"):
+        if read_body and r.method not in ("GET", "HEAD"):
             body, too_large = _capped_body(self.settings.max_resume_body)
         readable = read_body and not too_large
         return web_request(
-            self.settings, method=request.method, path=request.script_root + request.path,
-            query_string=request.query_string.decode("latin-1"), args=request.args,
-            headers=_LowerHeaders(request.headers), session=session, subject=subject, peer=request.remote_addr,
-            forwarded_for=request.headers.get("X-Forwarded-For", ""), cookies=request.cookies,
-            content_type=content_type, body=body, too_large=too_large, is_json=readable and request.is_json,
-            form=request.form if readable and request.mimetype in FORM_TYPES else None,
+            self.settings, method=r.method, path=r.script_root + r.path,
+            query_string=r.query_string.decode("latin-1"), args=r.args,
+            headers=_LowerHeaders(r.headers), session=request_session(), subject=subject, peer=r.remote_addr,
+            forwarded_for=r.headers.get("X-Forwarded-For", ""), cookies=r.cookies,
+            content_type=content_type, body=body, too_large=too_large, is_json=readable and r.is_json,
+            form=r.form if readable and r.mimetype in FORM_TYPES else None,
             locale_selector=self.locale_selector or _flask_babel_locale(),
         )  # fmt: skip
 

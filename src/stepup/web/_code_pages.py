@@ -242,7 +242,8 @@ class CodePages:
             ),
             remember_offered=core.settings.trusted_device_days > 0 and challenge.purpose == "login",
             remember_days=core.settings.trusted_device_days, passkey=passkey,
-            passkey_form=PasskeyForm.bind(None, req.session, core.engine.keys),
+            # only a passkey's page shows its form (stepup/_passkey.html)
+            passkey_form=PasskeyForm.bind(None, req.session, core.engine.keys) if passkey is not None else None,
         )  # fmt: skip
 
     def _passed_here(self, req: WebRequest, page: dict[str, Any]) -> Flow[Challenge | None]:
