@@ -142,6 +142,23 @@ def test_a_passed_challenge_ends_the_sessions_others(make: Callable[..., Bank], 
         bank.engine.verify(first.id, first_code, subject="alice", session="login-1")
 
 
+def test_an_approved_operation_ends_the_sessions_other_challenges_of_it_alone(make: Callable[..., Bank]) -> None:
+    # Two challenges for one transfer (a second method tried): once one approves it, the
+    # other's code must not approve it again, nor its call go out. Another transfer's stays.
+    bank = make()
+    first, first_code = bank.start("login-1", "operation", operation="transfer of 7.77 to bob")
+    other, _ = bank.start("login-1", "operation", operation="transfer of 9.00 to carol")
+    second, second_code = bank.start("login-1", "operation", operation="transfer of 7.77 to bob")
+
+    bank.engine.verify(second.id, second_code, subject="alice", session="login-1")
+    bank.clock.advance(6)
+
+    assert bank.pending() == [other.id] and bank.cancelled("superseded") == [first.id]
+    with pytest.raises(stepup.ChallengeClosed):
+        bank.engine.verify(first.id, first_code, subject="alice", session="login-1")
+    assert bank.engine.run_due() == 1 and [m.to for m in bank.voice.outbox] == [bank.voice.outbox[0].to]
+
+
 def test_another_sessions_login_and_an_operation_stay(make: Callable[..., Bank]) -> None:
     bank = make()
     elsewhere, _ = bank.start("login-2")  # alice signing in on her other device

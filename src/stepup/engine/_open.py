@@ -19,9 +19,10 @@ __all__ = ["OPEN", "SUPERSEDED", "pending_challenges", "superseded_ids", "track_
 OPEN = "open"
 #: challenge ids the index keeps per subject (the newest).
 _OPEN_KEPT = 20
-#: the purposes whose pass makes the session's other pending challenges of it moot: an
-#: operation's approval approves its own operation alone, so the others stay.
-SUPERSEDED = frozenset({"login", "step_up"})
+#: the purposes whose pass makes the session's other pending challenges of it moot: a
+#: login's or a step-up's, and an operation's of the same operation (its digest), since an
+#: approval approves its own operation alone: another operation's challenge stays.
+SUPERSEDED = frozenset({"login", "step_up", "operation"})
 
 
 def track_open(ctx: Context, challenge: Challenge) -> tuple[list[Write], Callable[[Record | None], Record | None]]:
@@ -34,6 +35,8 @@ def track_open(ctx: Context, challenge: Challenge) -> tuple[list[Write], Callabl
     if challenge.purpose in SUPERSEDED and challenge.session is not None:
         # So that one passing finds the session's others without reading each (_moot).
         entry.update(purpose=challenge.purpose, session=challenge.session)
+        if challenge.operation_digest is not None:
+            entry["op"] = challenge.operation_digest
 
     def add(record: Record | None) -> Record:
         now = ctx.clock()
@@ -56,13 +59,13 @@ def pending_challenges(ctx: Context, subject: str) -> Flow[list[Challenge]]:
 
 def superseded_ids(ctx: Context, index: Record | None, passed: Challenge) -> list[str]:
     """The ids in the subject's ``index`` of the other challenges of ``passed``'s purpose
-    started in its session and not expired (some may have ended: each is checked when
-    cancelled)."""
+    (and operation) started in its session and not expired (some may have ended: each is
+    checked when cancelled)."""
     if passed.purpose not in SUPERSEDED or passed.session is None:
         return []
     now = ctx.clock()
     return [
         e["id"] for e in (index or {}).get("ids", [])
         if e["id"] != passed.id and e.get("purpose") == passed.purpose and e.get("session") == passed.session
-        and e["expires"] > now
+        and e.get("op") == passed.operation_digest and e["expires"] > now
     ]  # fmt: skip
