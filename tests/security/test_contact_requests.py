@@ -387,3 +387,29 @@ def test_a_cancelled_request_calls_nobody(calling_bank):
 
     assert asked.status_code == 410
     assert bank.voice.outbox == []
+
+
+def test_a_copy_of_the_cookie_after_logout_requests_checks_and_cancels_nothing(make_bank):
+    # Signed in, with anonymous use off: the copy's requests would be charged to a login
+    # that a logout ended. Each is refused as every other change of such a copy is.
+    bank = make_bank(STEPUP_CONTACT_VERIFICATION="true")
+    browser = bank.browser()
+    browser.sign_in("alice", "sms")
+    started = request(browser)
+    assert started.status_code == 201, started.text
+    urls = started.json()
+    copy = bank.twin(browser)
+    browser.logout()
+    sent = len(bank.sms.outbox)
+
+    answers = {
+        "new request": request(copy, "+447700900777"),
+        "next step": copy.post(urls["next_url"], json={}),
+        "check": copy.post(urls["check_url"], json={"code": bank.code("sms")}),
+        "cancel": delete(copy, urls["cancel_url"]),
+    }
+
+    assert {what: (a.status_code, a.json()["code"]) for what, a in answers.items()} == dict.fromkeys(
+        answers, (403, "login_ended")
+    )
+    assert len(bank.sms.outbox) == sent

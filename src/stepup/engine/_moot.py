@@ -1,7 +1,8 @@
 """Pending challenges nobody can use any more: their login was ended by a logout, or
 another challenge of the same session passed for the same purpose (a login or a step-up
-passed is not passed again, an operation approved is not approved again). Such a challenge is cancelled, audited ``cancelled`` with
-``detail["reason"]``, and dropped from the due index: its code stops working and no step
+passed is not passed again, an operation approved is not approved again). Such a
+challenge is cancelled, audited ``cancelled`` with ``detail["reason"]``, and dropped from
+the due index: its code stops working and no step
 of its workflow fires, since each one is a text or a call someone pays for and nobody
 waits for it.
 """

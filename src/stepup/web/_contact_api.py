@@ -69,7 +69,14 @@ class ContactApi:
         if held and not s.contact_verification_anonymous:
             result = self.core.unauthorized(max_age=0, resume=None, login=True)  # a password alone is not signed in
             return (yield from localized(self.core.engine, req, result)) or result
-        return (yield from self.api._run(req, handler, *args, anonymous=s.contact_verification_anonymous))
+        return (yield from self.api._run(req, self._live, handler, *args, anonymous=s.contact_verification_anonymous))
+
+    def _live(self, req: WebRequest, handler: Callable[..., Flow[WebResult]], *args: Any) -> Flow[WebResult]:
+        """``handler``, for a session whose login a logout has not ended: a copy of the
+        cookie taken before the logout sends, checks and cancels nothing (403)."""
+        if req.subject is not None:
+            yield from flows.refuse_ended(self.core.engine.context, self.core.nonce(req))
+        return (yield from handler(req, *args))
 
     def _urls(self, request_id: str) -> dict[str, str]:
         """Where a client takes a request next."""
