@@ -91,6 +91,13 @@ def settings_from_env(default_store: str) -> dict[str, Any]:
     }
 
 
+def secret_keys(value: object) -> list[str]:
+    """The app's keys as stepup reads ``STEPUP_SECRET_KEY`` (one key, or a JSON list, newest
+    last): the bank signs its own session cookie with the newest and still reads the older."""
+    key = stepup.Settings.from_mapping({"STEPUP_SECRET_KEY": value}).secret_key
+    return [key] if isinstance(key, str) else list(key)
+
+
 def demo_bindings() -> list[tuple[str, str, str | None, str | None]]:
     """The demo users' methods: ``(user, method, target, TOTP secret)``."""
     return [

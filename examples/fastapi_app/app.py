@@ -17,12 +17,12 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel
-from starlette.middleware.sessions import SessionMiddleware
 
 from stepup import AsyncEngine, Settings
 from stepup.asgi import StepUpMiddleware, StepUpRequired, require, routes, state_of, stepup_exception_handler
 
 from .. import _bank
+from .._sessions import RotatingSessionMiddleware
 
 
 class Credentials(BaseModel):
@@ -68,7 +68,7 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> F
         template_dirs=[_bank.TEMPLATES],  # stepup's pages extend the bank's layout (STEPUP_BASE_TEMPLATE)
     )  # fmt: skip
     app.add_middleware(
-        SessionMiddleware, secret_key=str(values["STEPUP_SECRET_KEY"]), same_site="lax",
+        RotatingSessionMiddleware, secret_keys=_bank.secret_keys(values["STEPUP_SECRET_KEY"]), same_site="lax",
         https_only=engine.settings.secure_cookies,
     )
     app.add_middleware(_bank.BankHeaders)

@@ -165,10 +165,12 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
     """
     app = Flask(__name__, template_folder=str(_bank.TEMPLATES))
     app.config.update(_bank.settings_from_env("sqlite:///demo-stepup.sqlite3"))
-    app.config["SECRET_KEY"] = app.config["STEPUP_SECRET_KEY"]
     # What a login waiting for its second factor may still reach: logout, login, static files.
     app.config["STEPUP_LOGIN_EXEMPT"] = ("bank.logout", "bank.login", "static")
     app.config.update(config or {})
+    # The session cookie under the newest of stepup's keys, older ones still read (rotation).
+    *older, app.config["SECRET_KEY"] = _bank.secret_keys(app.config["STEPUP_SECRET_KEY"])
+    app.config["SECRET_KEY_FALLBACKS"] = older
     # The session cookie: never sent on cross-site posts, never read by scripts, and only
     # over HTTPS when the bank is served so (STEPUP_SECURE_COOKIES, which stepup's own
     # cookie follows too).

@@ -17,7 +17,6 @@ from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -28,6 +27,7 @@ from stepup.asgi import StepUpMiddleware, routes, state_of, step_up_required
 from stepup.web import PlainForm
 
 from .. import _bank
+from .._sessions import RotatingSessionMiddleware
 
 templates = Jinja2Templates(directory=str(_bank.TEMPLATES))
 
@@ -198,7 +198,7 @@ def create_app(config: dict[str, Any] | None = None, **engine_options: Any) -> S
             Middleware(_bank.BankHeaders),
             # Lax and HttpOnly (Starlette's session cookie always is); Secure on HTTPS.
             Middleware(
-                SessionMiddleware, secret_key=str(values["STEPUP_SECRET_KEY"]), same_site="lax",
+                RotatingSessionMiddleware, secret_keys=_bank.secret_keys(values["STEPUP_SECRET_KEY"]), same_site="lax",
                 https_only=engine.settings.secure_cookies,
             ),
             Middleware(AuthenticationMiddleware, backend=SessionUser()),

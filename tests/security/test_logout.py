@@ -7,6 +7,8 @@ or not anyone is signed in."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import stepup
@@ -159,3 +161,27 @@ def test_a_copy_of_the_cookie_with_a_fresh_factor_changes_no_method_code_or_poli
     assert [b.method for b in bank.bindings("carol")] == carols and "sms" in carols
     assert "email" in bank.call("policy").methods()
     assert not [e for e in bank.call("audit_events", "carol") if e.type in ("admin_action", "admin_viewed")][1:]
+
+
+def test_rotating_the_key_signs_nobody_out_and_a_logout_then_still_ends_the_login(make_bank, monkeypatch):
+    # The bank signs its own session cookie with stepup's keys: a rotation (a JSON list,
+    # newest last) must keep reading the cookies of the old key, or every user is signed
+    # out and their logout finds no login to end (a copy then keeps the login's challenges).
+    before, after = "bank-key-before-the-rotation-0123456789", "bank-key-after-the-rotation-abcdefghij"
+    monkeypatch.setenv("STEPUP_SECRET_KEY", before)  # as the bank is run: from its environment
+    old = make_bank(STEPUP_SECRET_KEY=before)
+    browser = old.browser()
+    browser.sign_in("alice", "sms")
+    stopped = browser.submit(browser.get("/transfer"), "/transfer", to="mallory", amount="12")
+    code_url = browser.choose(browser.follow(stopped), "sms").location
+
+    monkeypatch.setenv("STEPUP_SECRET_KEY", json.dumps([before, after]))
+    rotated = make_bank(STEPUP_SECRET_KEY=json.dumps([before, after]))
+    same = rotated.twin(browser)
+    assert same.get("/transfers").status_code == 200  # still signed in
+    copy = rotated.twin(same)
+    form = copy.form(copy.get(code_url), "/stepup/code/")
+    same.logout()
+
+    entered = copy.post(form.action, data={**form.fields, "code": rotated.code("sms")})
+    assert entered.status_code == 403 and "This sign-in has ended" in entered.text
