@@ -159,6 +159,9 @@ class Settings:
     audit_retention_days: int = 90
     #: audit events kept per subject (the newest); older ones are dropped first.
     audit_events_per_subject: int = 200
+    #: audit events kept of those without a subject (contact verification, which strangers
+    #: may start): more, so that a flood of requests does not push the others out soon.
+    audit_events_without_subject: int = 5000
     #: largest request body kept for replay after a step-up, in bytes.
     max_resume_body: int = 64 * 1024
     #: seconds a resume token stays good.

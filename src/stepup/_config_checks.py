@@ -29,7 +29,7 @@ def check_settings(settings: Any) -> None:
         "code_ttl", "challenge_lifetime", "max_attempts", "max_sends", "totp_digits",
         "totp_period", "recovery_code_count", "lockout_after", "max_resume_body",
         "resume_ttl", "sms_prefix_digits", "max_resume_records", "trusted_devices_per_subject",
-        "audit_events_per_subject", "worker_lease", "worker_interval",
+        "audit_events_per_subject", "audit_events_without_subject", "worker_lease", "worker_interval",
     )  # fmt: skip
     for name in positive:
         if getattr(settings, name) <= 0:

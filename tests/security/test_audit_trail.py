@@ -90,6 +90,27 @@ def test_the_trail_keeps_the_newest_events_of_each_subject_up_to_the_cap(engine_
     assert [e.subject for e in engine.audit_events("carol")] == ["carol"]
 
 
+def test_strangers_contact_requests_do_not_push_the_others_out_of_the_trail_soon(engine_on):
+    # Events without a subject come from contact verification, which anyone may start:
+    # their trail keeps audit_events_without_subject, not a subject's 200, and stays capped.
+    engine = engine_on(
+        audit_events_per_subject=5, audit_events_without_subject=60, contact_parallel_requests=True,
+        test_number_prefixes=("+447700900",),
+    )  # fmt: skip
+    first = engine.contact.request("sms", "+447700900100")
+    engine.contact.cancel(first)
+    early = [e.type for e in engine.audit_events(None)]
+    for n in range(20):  # a flood of requests from strangers: issued and sent, 40 events
+        engine.contact.request("sms", f"+4477009002{n:02d}")
+        engine.clock.advance(1)
+
+    kept = engine.audit_events(None)
+    assert early == ["issued", "sent", "cancelled"] and [e.type for e in kept][:3] == early
+    for n in range(20):
+        engine.contact.request("sms", f"+4477009003{n:02d}")
+    assert len(engine.audit_events(None)) == 60  # the cap holds
+
+
 def test_the_trail_is_queried_by_time_and_type_and_dropped_after_its_retention(engine_on):
     engine = engine_on(audit_retention_days=1)
     start = engine.clock()

@@ -100,8 +100,8 @@ def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
     if sealed is not None:
         chunk, events = sealed
         yield from update(ctx, AUDIT, f"{key}/{chunk}", lambda _: ({"events": events}, None), ttl)
-        if chunk - _sealed(ctx) >= 0:
-            yield from delete(ctx, AUDIT, f"{key}/{chunk - _sealed(ctx)}")
+        if chunk - _sealed(ctx, key) >= 0:
+            yield from delete(ctx, AUDIT, f"{key}/{chunk - _sealed(ctx, key)}")
 
 
 #: how far back, and over how many of the newest events, a repeat is counted, not stored.
@@ -142,9 +142,17 @@ def _coalesce(events: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[d
     return kept
 
 
-def _sealed(ctx: Context) -> int:
-    """Sealed chunks a trail keeps besides its head: enough for ``audit_events_per_subject``."""
-    return -(-ctx.settings.audit_events_per_subject // _CHUNK)
+def _kept(ctx: Context, key: str) -> int:
+    """Events a trail keeps: ``audit_events_per_subject``, or for the events without a
+    subject (contact verification, which anyone may start) ``audit_events_without_subject``,
+    so that a flood of strangers' requests cannot push the record of the others out soon."""
+    s = ctx.settings
+    return s.audit_events_without_subject if key == _NOBODY else s.audit_events_per_subject
+
+
+def _sealed(ctx: Context, key: str) -> int:
+    """Sealed chunks a trail keeps besides its head: enough for :func:`_kept`."""
+    return -(-_kept(ctx, key) // _CHUNK)
 
 
 def audit_events(
@@ -152,7 +160,8 @@ def audit_events(
     types: Iterable[str] | None = None, limit: int | None = None,
 ) -> Flow[list[AuditEvent]]:  # fmt: skip
     """The stored events of ``subject`` (``None``: events without a subject), oldest first:
-    the newest ``audit_events_per_subject`` of the last ``audit_retention_days``.
+    the newest ``audit_events_per_subject`` (``audit_events_without_subject``) of the last
+    ``audit_retention_days``.
 
     :param since: only events at or after this time (seconds since the epoch).
     :param until: only events before this time.
@@ -164,13 +173,13 @@ def audit_events(
     if head is None:
         return []
     last = int(head.get("chunk", 0))
-    items = [(AUDIT, f"{key}/{n}") for n in range(max(0, last - _sealed(ctx)), last)]
+    items = [(AUDIT, f"{key}/{n}") for n in range(max(0, last - _sealed(ctx, key)), last)]
     chunks = (yield from get_many(ctx, items)) if items else []
     stored = [e for record in [*chunks, head] if record for e in record.get("events", [])]
     wanted = None if types is None else frozenset(types)
     oldest = ctx.clock() - ctx.settings.audit_retention_days * 86400
     found = [
-        AuditEvent(**e) for e in stored[-ctx.settings.audit_events_per_subject :]
+        AuditEvent(**e) for e in stored[-_kept(ctx, key) :]
         if e["at"] >= oldest and (since is None or e["at"] >= since) and (until is None or e["at"] < until)
         and (wanted is None or e["type"] in wanted)
     ]  # fmt: skip
