@@ -55,3 +55,20 @@ def test_a_start_and_its_verify_are_one_round_trip_each_with_the_index_and_the_l
     engine.verify(challenge.id, code_from(SMS.last), subject="alice", session=NONCE)
     assert sent == ["EVALSHA"]
     assert [b.last_used for b in engine.bindings("alice")] == [1_800_000_000.0]
+
+
+def test_step_ups_one_after_another_in_a_session_cost_no_more_as_they_add_up(
+    engine: stepup.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pass cancels the session's other pending step-ups, found in the subject's index; the
+    # passed ones leave the index with it, so the fifth pass does not try the four before.
+    engine.import_binding("alice", "sms", "+44 7400 123456")
+    sent = _counted(engine, monkeypatch)
+    per_verify = []
+    for _ in range(5):  # the subject's limit: 5 challenges in 15 minutes
+        challenge = engine.start("alice", "sms", session=NONCE)
+        sent.clear()
+        engine.verify(challenge.id, code_from(SMS.last), subject="alice", session=NONCE)
+        per_verify.append(len(sent))
+        engine.clock.advance(1)
+    assert max(per_verify) <= 3 and per_verify[-1] == per_verify[2], per_verify

@@ -20,7 +20,7 @@ from ._context import Context
 from ._due import schedule, shard_of, unschedule
 from ._effects import CHALLENGE, Flow, get, update
 from ._ended import ENDED
-from ._open import superseded_ids
+from ._open import forget_open, superseded_ids
 
 __all__ = ["end_moot", "end_superseded", "login_ended"]
 
@@ -67,7 +67,12 @@ def end_superseded(ctx: Context, passed: Challenge, index: Record | None) -> Flo
     others as they are (logged), each of them ending at its expiry as before.
     """
     try:
-        for other in superseded_ids(ctx, index, passed):
+        others = superseded_ids(ctx, index, passed)
+        if others and passed.subject is not None:
+            # Out of the index first, with the pass itself: each is tried once, not again
+            # at every later pass of the session (some passed or ended long ago).
+            yield from forget_open(ctx, passed.subject, [passed.id, *others])
+        for other in others:
             yield from end_moot(ctx, other, "superseded")
     except StoreUnavailable:
         logger.warning("stepup: the challenges challenge %s made moot could not be cancelled", passed.id)

@@ -4,16 +4,16 @@ query by subject. The support console reads it to show and end what is pending."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from .._models import Challenge
 from ..stores import Record, Write
 from ._context import Context
-from ._effects import CHALLENGE, Flow, get, get_many
+from ._effects import CHALLENGE, Flow, get, get_many, update
 from ._keys import part
 from ._records import public
 
-__all__ = ["OPEN", "SUPERSEDED", "pending_challenges", "superseded_ids", "track_open"]
+__all__ = ["OPEN", "SUPERSEDED", "forget_open", "pending_challenges", "superseded_ids", "track_open"]
 
 #: the store kind of a subject's index of challenges.
 OPEN = "open"
@@ -69,3 +69,17 @@ def superseded_ids(ctx: Context, index: Record | None, passed: Challenge) -> lis
         if e["id"] != passed.id and e.get("purpose") == passed.purpose and e.get("session") == passed.session
         and e.get("op") == passed.operation_digest and e["expires"] > now
     ]  # fmt: skip
+
+
+def forget_open(ctx: Context, subject: str, ids: Collection[str]) -> Flow[None]:
+    """Take ``ids`` out of the subject's index (a pass and the challenges it made moot):
+    a later pass in the session does not try them again."""
+    gone = frozenset(ids)
+
+    def drop(record: Record | None) -> tuple[Record | None, None]:
+        if record is None:
+            return None, None
+        return {**record, "ids": [e for e in record.get("ids", []) if e["id"] not in gone]}, None
+
+    ttl = float(ctx.settings.challenge_lifetime + ctx.settings.challenge_retention)
+    yield from update(ctx, OPEN, part(subject), drop, ttl)
