@@ -36,12 +36,17 @@ _PROBLEM = ("Content-Type", "application/problem+json")
 _SESSION_KEY = "_stepup_contact"
 
 
-def _contact_session(session: MutableMapping[str, Any]) -> str:
-    """The session's contact token, made on first use: never ``None``, which the engine
-    reads as the app's own code, trusted with every pending id."""
+def _contact_session(session: MutableMapping[str, Any], *, create: bool = False) -> str:
+    """The session's contact token: never ``None``, which the engine reads as the app's
+    own code, trusted with every pending id. A request (``create``) stores one on first
+    use; a check, cancel or next step from a session without one gets a token of its own
+    that owns nothing, and leaves the session (and its cookie) as it was."""
     token = session.get(_SESSION_KEY)
-    if not isinstance(token, str) or len(token) < 16:
-        token = session[_SESSION_KEY] = secrets.token_urlsafe(24)
+    if isinstance(token, str) and len(token) >= 16:
+        return token
+    token = secrets.token_urlsafe(24)
+    if create:
+        session[_SESSION_KEY] = token
     return token
 
 
@@ -101,7 +106,7 @@ class ContactApi:
             locale = yield from self.core.locale(req)
             request_id = yield from flows.request_contact(
                 self.core.engine.context, channel or "", to, client=req.client, locale=locale,
-                session=_contact_session(req.session),
+                session=_contact_session(req.session, create=True),
             )  # fmt: skip
         except RequestPending as pending:
             refused = problem(pending)
