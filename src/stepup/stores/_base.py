@@ -125,6 +125,11 @@ class AsyncStoreAdapter:
         self._offload = offload
         self._many = with_many(store)
         self.atomic_many = bool(getattr(self._many, "atomic_many", False))
+        #: a store whose reads can be answered at once (SQLite's, in WAL mode) offers
+        #: ``read_now(items)``: the records, or ``None`` when the read would wait.
+        self._read_now: Callable[[Sequence[Item]], list[Record | None] | None] | None = (
+            getattr(store, "read_now", None) if offload else None
+        )
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._offload:
@@ -133,6 +138,8 @@ class AsyncStoreAdapter:
 
     async def get(self, kind: str, key: str) -> Record | None:
         """See :meth:`Store.get`."""
+        if self._read_now is not None and (records := self._read_now([(kind, key)])) is not None:
+            return records[0]
         return await self._call(self.sync.get, kind, key)
 
     async def update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> T:
@@ -145,6 +152,8 @@ class AsyncStoreAdapter:
 
     async def get_many(self, items: Sequence[Item]) -> list[Record | None]:
         """See :meth:`Store.get_many`."""
+        if self._read_now is not None and items and (records := self._read_now(items)) is not None:
+            return records
         return await self._call(self._many.get_many, items)
 
     async def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
