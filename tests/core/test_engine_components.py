@@ -116,3 +116,32 @@ def test_a_store_or_sender_without_the_protocol_is_refused_at_construction(engin
         engine_class(secret_key=SECRET, store=HalfAsyncStore(clock), sms=MemorySender(), email=MemorySender())
     with pytest.raises(stepup.ConfigurationError, match="email sender object has no send\\(message\\) method"):
         engine_class(secret_key=SECRET, store_url="memory://", sms=MemorySender(), email=object())
+
+
+def test_a_request_reads_a_subject_once_and_sees_its_own_change(clock: stepup.FrozenClock) -> None:
+    from stepup import engine as flows
+
+    store = MemoryStore(clock)
+    reads: list[str] = []
+    original = store.get
+
+    def get(kind: str, key: str) -> object:
+        reads.append(f"{kind}:{key}")
+        return original(kind, key)
+
+    store.get = get  # type: ignore[method-assign]
+    engine = stepup.Engine(secret_key=SECRET, store=store, sms=MemorySender(), clock=clock)
+    ctx = engine.context
+    flows.read_subjects_once(True)
+    try:
+        assert engine.run(flows.locale_of(ctx, "alice")) is None
+        assert engine.run(flows.locale_of(ctx, "alice")) is None
+        assert reads.count("subject:alice") == 1
+        engine.run(flows.set_locale(ctx, "alice", "fr"))
+        assert engine.run(flows.locale_of(ctx, "alice")) == "fr"
+    finally:
+        flows.read_subjects_once(False)
+    reads.clear()
+    engine.run(flows.locale_of(ctx, "alice"))
+    engine.run(flows.locale_of(ctx, "alice"))
+    assert reads.count("subject:alice") == 2  # outside a request, every call reads

@@ -42,6 +42,7 @@ from ._devices import forget_devices as forget_devices
 from ._devices import is_trusted_device as is_trusted_device
 from ._devices import remember_device as remember_device
 from ._effects import Flow as Flow
+from ._effects import read_subjects_once as read_subjects_once
 from ._ended import end_login as end_login
 from ._ended import refuse_ended as refuse_ended
 from ._engines import AsyncEngine as AsyncEngine
@@ -103,6 +104,7 @@ __all__ = [
     "devices",
     "end_login",
     "refuse_ended",
+    "read_subjects_once",
     "locale_of",
     "set_locale",
     "forget_browser",

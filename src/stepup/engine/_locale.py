@@ -8,7 +8,7 @@ from typing import Any
 from .._errors import InvalidInput
 from .._i18n import T, available_locales, normalize_locale
 from ._context import Context
-from ._effects import SUBJECT, Flow, get, update
+from ._effects import SUBJECT, Flow, subject_record, update
 
 __all__ = ["locale_of", "set_locale"]
 
@@ -18,7 +18,7 @@ def locale_of(ctx: Context, subject: str) -> Flow[str | None]:
 
     :param subject: the app's user id.
     """
-    record = yield from get(ctx, SUBJECT, subject)
+    record = yield from subject_record(ctx, subject)
     value = (record or {}).get("locale")
     return value if isinstance(value, str) else None
 

@@ -15,7 +15,7 @@ from .._i18n import T
 from .._models import Challenge
 from .._policy import Policy
 from ._context import Context
-from ._effects import CHALLENGE, POLICY, SUBJECT, Flow, get, get_many, update
+from ._effects import CHALLENGE, POLICY, Flow, get, get_many, subject_record, update
 from ._ended import ENDED, ended_key, ended_refused
 
 __all__ = [
@@ -46,7 +46,7 @@ def read_policy(ctx: Context) -> Flow[Policy]:
 
 def read_subject(ctx: Context, subject: str) -> Flow[dict[str, Any]]:
     """A subject's record: its bindings (none for a subject never seen)."""
-    record = yield from get(ctx, SUBJECT, subject)
+    record = yield from subject_record(ctx, subject)
     return record or {"bindings": []}
 
 

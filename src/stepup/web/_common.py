@@ -92,15 +92,20 @@ def fail_closed(handler: F) -> F:
     def guarded(self: Any, req: WebRequest, *args: Any, **kwargs: Any) -> Flow[Any]:
         core: WebCore = self.core
         if req.too_large:  # the adapter stopped reading it: nothing here can use it
-            result = core.refused(req, RequestTooLarge(core.settings.max_resume_body))
-        else:
+            too_large = core.refused(req, RequestTooLarge(core.settings.max_resume_body))
+            return (yield from localized(core.engine, req, too_large))
+        # The page, its enrolment rule and its language read the subject's record once.
+        flows.read_subjects_once(True)
+        try:
             with request_context(req.client, req.headers.get("user-agent"), kwargs.get("app"), req.path):
                 try:
                     result = yield from handler(self, req, *args, **kwargs)
                 except StepUpError as error:
                     result = core.refused(req, error)
-        # In the request's language, chosen only now that there are words to show.
-        return (yield from localized(core.engine, req, result))
+            # In the request's language, chosen only now that there are words to show.
+            return (yield from localized(core.engine, req, result))
+        finally:
+            flows.read_subjects_once(False)
 
     return cast(F, guarded)
 
