@@ -1,8 +1,9 @@
 """The load driver: concurrent HTTP/1.1 clients on loopback, in a process of their own.
 
 ``python -m benchmarks._loadgen SCENARIO --port PORT --clients N --seconds S --outbox PATH``
-prints one JSON object: requests (or flows) done, seconds, latencies' percentiles, errors,
-and for the flow, every transfer the clients saw executed.
+prints one JSON object: requests (or flows) done, seconds, the driver's own CPU seconds
+meanwhile, latencies' percentiles, errors, and for the flow, every transfer the clients saw
+executed.
 
 Scenarios:
 
@@ -264,6 +265,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
 
     deadline = time.perf_counter() + args.seconds
     started = time.perf_counter()
+    cpu_started = time.process_time()
 
     async def protected(flow: Flow) -> None:
         nonlocal done
@@ -303,12 +305,14 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         await asyncio.gather(*(whole_flow(f, i) for i, f in enumerate(flows)))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     for c in clients:
         await c.close()
     return {
         "scenario": args.scenario,
         "clients": args.clients,
         "seconds": elapsed,
+        "cpu": cpu,
         "done": done,
         "requests": sum(c.requests for c in clients),
         "errors": len(errors),

@@ -3,6 +3,7 @@ and the command."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ._harness import REFERENCE, Samples, fmt_us
@@ -452,8 +453,9 @@ class Report:
         if not self.sections["load"]:
             self.sections["load"] += [
                 "| app | server | store | what each client does | clients | seconds | throughput | p50 | p99 "
-                "| p99 per request | errors | transfers (lost / doubled / unexpected) |",
-                "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+                "| p99 per request | CPU: server, driver | at most, by that CPU | errors "
+                "| transfers (lost / doubled / unexpected) |",
+                "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
             ]
         lat, per_request = r["latency"], r["request_latency"]
         if r["scenario"] == "protected":
@@ -465,9 +467,13 @@ class Report:
             rate = f"{r['done'] / r['seconds']:,.1f} flows/s ({r['requests'] / r['seconds']:,.0f} req/s)"
             transfers = f"{r['ledger']:,} done: {r['lost']} / {r['doubled']} / {r['unexpected']}"
         app = "Starlette" if server == "starlette" else "Flask"
+        unit = "request" if r["scenario"] == "protected" else "flow"
+        server_cpu, driver_cpu = r["server_cpu"] / r["done"], r["cpu"] / r["done"]
         self.sections["load"].append(
             f"| {app} | {r['server']} | {r['store']} | {what} | {r['clients']} | {r['seconds']:.0f} | {rate} | "
             f"{lat['p50'] * 1000:.1f} ms | {lat['p99'] * 1000:.1f} ms | {per_request['p99'] * 1000:.1f} ms | "
+            f"{server_cpu * 1000:.2f} ms, {driver_cpu * 1000:.2f} ms a {unit} | "
+            f"{_ceiling(r['server'], server_cpu, driver_cpu):,.{0 if unit == 'request' else 1}f}/s | "
             f"{r['errors']} | {transfers} |"
         )
         ok = r["errors"] == 0 and not r["server_errors"]
@@ -586,6 +592,14 @@ class Report:
                 "",
             ]
         return "\n".join(out).rstrip() + "\n"
+
+
+def _ceiling(server: str, server_cpu: float, driver_cpu: float) -> float:
+    """The most a second the machine's CPU allows, at the CPU the server and the driver
+    spent each: the cores they share, and no more than one core for a server of one worker."""
+    cores = os.cpu_count() or 1
+    ceiling = cores / (server_cpu + driver_cpu)
+    return min(ceiling, 1 / server_cpu) if "1 worker" in server else ceiling
 
 
 def _round_trips(commands: dict[str, float]) -> float:

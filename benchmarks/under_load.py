@@ -25,7 +25,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SERVERS", "run_scenario"]
+__all__ = ["SERVERS", "run_scenario", "tree_cpu"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: server name -> (what serves it, the command after the interpreter).
@@ -56,6 +56,30 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) 
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) of process ``pid`` and its descendants, alive now
+    (``/proc``): a server's master and its workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        children[int(fields[1])].append(int(entry))
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += cpu.get(current, 0.0)
+        todo += children.get(current, [])
+    return total
 
 
 def _ledger(path: Path) -> collections.Counter[str]:
@@ -98,6 +122,7 @@ def run_scenario(
         try:
             _wait_for(port, process)
             time.sleep(0.5)  # every worker up
+            server_started = tree_cpu(process.pid)
             driver = subprocess.run(
                 [sys.executable, "-m", "benchmarks._loadgen", scenario, "--port", str(port), "--clients", str(clients),
                  "--seconds", str(seconds), "--outbox", str(folder / "outbox.jsonl")],
@@ -105,6 +130,7 @@ def run_scenario(
             )  # fmt: skip
             if driver.returncode != 0:
                 raise RuntimeError(f"the load driver failed:\n{driver.stderr.decode(errors='replace')[-3000:]}")
+            server_cpu = tree_cpu(process.pid) - server_started
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -113,6 +139,7 @@ def run_scenario(
                 process.kill()
                 _, err = process.communicate()
         result: dict[str, Any] = json.loads(driver.stdout)
+        result["server_cpu"] = server_cpu  # from the first request to the last, and a little idle
         result["server"] = SERVERS[server][0]
         result["store"] = "redis://" if store_url and store_url.startswith("redis") else "sqlite:///"
         result["server_errors"] = [
