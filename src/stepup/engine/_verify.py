@@ -14,7 +14,7 @@ from .._errors import ChallengeNotFound, RateLimited, StepUpError
 from .._i18n import T
 from .._models import Approval, Binding, Challenge
 from ..methods import RelyingParty
-from ..stores import ManyMutator, Write
+from ..stores import ManyMutator, Record, Write
 from ._bindings import bind_from, mark_used, marked_used
 from ._charges import Hit, contact_failure_hits
 from ._context import Context
@@ -258,12 +258,7 @@ def _approval(ctx: Context, approved: Challenge, *, marked: bool = False) -> Flo
 
 
 def _sent_step(
-    ctx: Context,
-    challenge: Challenge,
-    code: object,
-    verifying: list[Hit],
-    client: str | None,
-    index: dict[str, Any] | None,
+    ctx: Context, challenge: Challenge, code: object, verifying: list[Hit], client: str | None, index: Record | None
 ) -> tuple[list[Write], ManyMutator[_Opened]]:
     """The step checking a sent code (SMS, email) atomically over the challenge and the
     method's failure record, on a store atomic across records: the verification charged,
