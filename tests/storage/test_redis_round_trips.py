@@ -61,14 +61,34 @@ def test_step_ups_one_after_another_in_a_session_cost_no_more_as_they_add_up(
     engine: stepup.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A pass cancels the session's other pending step-ups, found in the subject's index; the
-    # passed ones leave the index with it, so the fifth pass does not try the four before.
+    # passed one leaves the index in the step that approves it, so the next pass neither
+    # tries it again nor pays a step to take it out: each start + verify is two round trips.
     engine.import_binding("alice", "sms", "+44 7400 123456")
     sent = _counted(engine, monkeypatch)
-    per_verify = []
+    per_step_up = []
     for _ in range(5):  # the subject's limit: 5 challenges in 15 minutes
-        challenge = engine.start("alice", "sms", session=NONCE)
         sent.clear()
+        challenge = engine.start("alice", "sms", session=NONCE)
         engine.verify(challenge.id, code_from(SMS.last), subject="alice", session=NONCE)
-        per_verify.append(len(sent))
+        per_step_up.append(list(sent))
         engine.clock.advance(1)
-    assert max(per_verify) <= 3 and per_verify[-1] == per_verify[2], per_verify
+    assert per_step_up == [["EVALSHA", "EVALSHA"]] * 5
+    assert engine.pending_challenges("alice") == []
+
+
+def test_a_pass_that_cancels_another_leaves_the_next_step_up_at_two_round_trips(
+    engine: stepup.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two step-ups pending in one session: the pass of the second cancels the first (a step
+    # of its own), and both leave the index with the pass, so the next one is tried by nobody.
+    engine.import_binding("alice", "sms", "+44 7400 123456")
+    first = engine.start("alice", "sms", session=NONCE)
+    second = engine.start("alice", "sms", session=NONCE)
+    engine.verify(second.id, code_from(SMS.last), subject="alice", session=NONCE)
+    assert engine.pending_challenges("alice") == []
+    with pytest.raises(stepup.ChallengeClosed):
+        engine.verify(first.id, "000000", subject="alice", session=NONCE)
+    sent = _counted(engine, monkeypatch)
+    third = engine.start("alice", "sms", session=NONCE)
+    engine.verify(third.id, code_from(SMS.last), subject="alice", session=NONCE)
+    assert sent == ["EVALSHA", "EVALSHA"]

@@ -57,18 +57,19 @@ def end_moot(ctx: Context, challenge_id: str, reason: str) -> Flow[None]:
     # One that had ended already left the index, or a worker drops its entry on sight.
 
 
-def end_superseded(ctx: Context, passed: Challenge, index: Record | None) -> Flow[None]:
+def end_superseded(ctx: Context, passed: Challenge, index: Record | None, *, forgotten: bool = False) -> Flow[None]:
     """Cancel the subject's other pending challenges of ``passed``'s purpose started in
     the same session, once a login or step-up challenge passed: the subject's index of
     open challenges (``index``, read in the step that checked the code) names them, so a
-    challenge with none costs no store call.
+    challenge with none costs no store call. ``forgotten``: the step that approved it took
+    them out of the index already (:func:`stepup.engine._open.passed_out`).
 
     The approval stands whatever happens here: a store that fails meanwhile leaves the
     others as they are (logged), each of them ending at its expiry as before.
     """
     try:
         others = superseded_ids(ctx, index, passed)
-        if others and passed.subject is not None:
+        if others and passed.subject is not None and not forgotten:
             # Out of the index first, with the pass itself: each is tried once, not again
             # at every later pass of the session (some passed or ended long ago).
             yield from forget_open(ctx, passed.subject, [passed.id, *others])

@@ -13,7 +13,7 @@ from ._effects import CHALLENGE, Flow, get, get_many, update
 from ._keys import part
 from ._records import public
 
-__all__ = ["OPEN", "SUPERSEDED", "forget_open", "pending_challenges", "superseded_ids", "track_open"]
+__all__ = ["OPEN", "SUPERSEDED", "forget_open", "passed_out", "pending_challenges", "superseded_ids", "track_open"]
 
 #: the store kind of a subject's index of challenges.
 OPEN = "open"
@@ -71,15 +71,35 @@ def superseded_ids(ctx: Context, index: Record | None, passed: Challenge) -> lis
     ]  # fmt: skip
 
 
+def passed_out(
+    ctx: Context, index: Record | None, passed: Challenge
+) -> tuple[list[Write], Callable[[Record | None], Record | None]]:
+    """The record of the subject's ``index`` (as read) that a pass of ``passed`` takes it
+    and the challenges it makes moot out of (:func:`superseded_ids`), and the change
+    (pure): written in the step that approves it, so a later pass in the session does not
+    try them again, at no store call of its own. None when the index names none of them."""
+    gone = frozenset({passed.id, *superseded_ids(ctx, index, passed)})
+    if passed.subject is None or not any(e["id"] in gone for e in (index or {}).get("ids", [])):
+        return [], lambda record: record
+    # Its expiry kept (ttl None): the last challenge added set it to outlive every entry.
+    return [(OPEN, part(passed.subject), None)], lambda record: _without(record, gone)
+
+
 def forget_open(ctx: Context, subject: str, ids: Collection[str]) -> Flow[None]:
-    """Take ``ids`` out of the subject's index (a pass and the challenges it made moot):
-    a later pass in the session does not try them again."""
+    """Take ``ids`` out of the subject's index (a pass and the challenges it made moot)
+    when the step that approved it could not: a later pass in the session does not try
+    them again."""
     gone = frozenset(ids)
 
     def drop(record: Record | None) -> tuple[Record | None, None]:
-        if record is None:
-            return None, None
-        return {**record, "ids": [e for e in record.get("ids", []) if e["id"] not in gone]}, None
+        return _without(record, gone), None
 
     ttl = float(ctx.settings.challenge_lifetime + ctx.settings.challenge_retention)
     yield from update(ctx, OPEN, part(subject), drop, ttl)
+
+
+def _without(record: Record | None, gone: frozenset[str]) -> Record | None:
+    """The index ``record`` without the entries of ``gone``."""
+    if record is None:
+        return None
+    return {**record, "ids": [e for e in record.get("ids", []) if e["id"] not in gone]}

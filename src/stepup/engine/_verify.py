@@ -14,7 +14,7 @@ from .._errors import ChallengeNotFound, RateLimited, StepUpError
 from .._i18n import T
 from .._models import Approval, Binding, Challenge
 from ..methods import RelyingParty
-from ..stores import ManyMutator, Write
+from ..stores import ManyMutator, Record, Write
 from ._bindings import bind_from, mark_used, marked_used
 from ._charges import Hit, contact_failure_hits
 from ._context import Context
@@ -33,7 +33,7 @@ from ._locks import (
     release_attempt,
 )
 from ._moot import end_superseded
-from ._open import OPEN
+from ._open import OPEN, passed_out
 from ._passkeys import PASSKEY, passkey_step
 from ._passkeys import relying_party as relying_party_of
 from ._records import challenge_items, challenge_of, read_policy, transition
@@ -121,8 +121,9 @@ def _verified(
             yield from delete(ctx, FAILURES, key)
         # A sent code's step marked its binding used already.
         approval = yield from _approval(ctx, after, marked=sent is not None)
-        # The session's other pending login (step-up) challenges are moot now.
-        yield from end_superseded(ctx, after, index)
+        # The session's other pending login (step-up) challenges are moot now; a sent
+        # code's step took them out of the subject's index already.
+        yield from end_superseded(ctx, after, index, forgotten=sent is not None)
         return approval
     if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
         _audit_wrong(ctx, outcome, after, failures)
@@ -196,7 +197,7 @@ def _open(
         # Before anything is charged: a method switched off since the start takes no code.
         check_in_force(policy, challenge)
         if ctx.method(challenge.method).channel and ctx.store_atomic:
-            return _sent_step(ctx, challenge, code, verifying, client)
+            return _sent_step(ctx, challenge, code, verifying, client, records[len(reads)] if indexed else None)
         return _charging(ctx, challenge, closed is None, verifying)
 
     try:
@@ -257,13 +258,15 @@ def _approval(ctx: Context, approved: Challenge, *, marked: bool = False) -> Flo
 
 
 def _sent_step(
-    ctx: Context, challenge: Challenge, code: object, verifying: list[Hit], client: str | None
+    ctx: Context, challenge: Challenge, code: object, verifying: list[Hit], client: str | None, index: Record | None
 ) -> tuple[list[Write], ManyMutator[_Opened]]:
     """The step checking a sent code (SMS, email) atomically over the challenge and the
     method's failure record, on a store atomic across records: the verification charged,
     the back-off and the lock checked, the code evaluated and the failure counted (or the
     count cleared and the binding marked used by a right code) together, so codes racing in from many sessions are
-    counted one after the other, as :func:`claim_attempt` does in three steps.
+    counted one after the other, as :func:`claim_attempt` does in three steps. A right
+    code also takes itself, and the challenges it makes moot, out of the subject's
+    ``index`` of open challenges (as read), in this same step (:func:`passed_out`).
 
     Its result's outcome has no challenge and the error when nothing was evaluated: a
     full limit of ``verifying`` (nothing charged), of the hits a wrong contact code is
@@ -276,11 +279,14 @@ def _sent_step(
     # The subject's record, for a right code's last-used mark (a bind's binding is new).
     marks = challenge.subject is not None and challenge.purpose != "bind"
     owner = [(SUBJECT, challenge.subject or "", None)] if marks else []
+    # The subject's index, which a right code takes itself (and what it makes moot) out of.
+    listed, drop = passed_out(ctx, index, challenge)
 
     def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
         new, opened = _sent(records[:k])
-        if owner and opened[2] is not None and opened[2][0].verdict == "approved" and opened[2][0].error is None:
-            return [*new, marked_used(ctx, challenge, records[k], now)], opened
+        if opened[2] is not None and opened[2][0].verdict == "approved" and opened[2][0].error is None:
+            marked = [marked_used(ctx, challenge, records[k], now)] if owner else []
+            return [*new, *marked, *[drop(r) for r in records[k + len(owner) :]]], opened
         return [*new, *records[k:]], opened
 
     def _sent(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
@@ -306,7 +312,7 @@ def _sent_step(
         return [left, new, *verified, *rest], (challenge, True, (outcome, left))
 
     items = [(FAILURES, key, FAILURES_TTL), (CHALLENGE, challenge.id, None), *limits.items(verifying)]
-    return [*items, *limits.items(counted), *owner], step
+    return [*items, *limits.items(counted), *owner, *listed], step
 
 
 def _evaluate(

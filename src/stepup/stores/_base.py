@@ -160,6 +160,13 @@ class AsyncStoreAdapter:
         """See :meth:`Store.update_many`."""
         return await self._call(self._many.update_many, items, fn)
 
+    async def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
+        """See :func:`update_after`: the store's own in one call (one hop to a worker
+        thread), else a read and an ``update_many``."""
+        if hasattr(self.sync, "update_after"):
+            return await self._call(self.sync.update_after, reads, after)
+        return await arun(_read_then_update(self, reads, after))
+
     async def close(self) -> None:
         """See :meth:`Store.close`."""
         await self._call(self.sync.close)
@@ -285,14 +292,20 @@ def update_after(store: Any, reads: Sequence[Item], after: AfterRead[T]) -> Step
 
     A store may do it all in one step of its own, an ``update_after(reads, after)``
     method: the Redis store runs ``after`` on the values it remembers and sends one script
-    that confirms the records read and writes, one round trip instead of two. Elsewhere it
-    is :meth:`Store.get_many` and then :meth:`Store.update_many`, as a flow would write it.
+    that confirms the records read and writes, one round trip instead of two; the memory
+    and SQLite stores read and write under one lock, in one transaction. Elsewhere it is
+    :meth:`Store.get_many` and then :meth:`Store.update_many`, as a flow would write it.
 
     :raises StoreUnavailable: when the store cannot answer; nothing is written.
     """
     if hasattr(store, "update_after"):
         result: T = yield from Call(store, "update_after", reads, after)
         return result
+    return (yield from _read_then_update(store, reads, after))
+
+
+def _read_then_update(store: Any, reads: Sequence[Item], after: AfterRead[T]) -> Steps[T]:
+    """:func:`update_after` on a store without one of its own: ``get_many``, then ``update_many``."""
     records: list[Record | None] = yield from Call(store, "get_many", reads)
     writes, fn = after(records)
     done: T = yield from Call(store, "update_many", writes, fn)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from .._clock import Clock, system_clock
-from ._base import Item, ManyMutator, Mutator, Record, Write, _one_each
+from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write, _one_each
 
 __all__ = ["MemoryStore"]
 
@@ -103,15 +103,27 @@ class MemoryStore:
     def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
         """See :meth:`stepup.stores.Store.update_many`."""
         with self._lock:
+            return self._update_many(items, fn, self._clock())
+
+    def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
+        """See :func:`stepup.stores.update_after`: the records read and those written under
+        one lock, one call (a read and an ``update_many`` were two)."""
+        with self._lock:
             now = self._clock()
-            self._purge(now)
-            texts = [self._live((kind, key), now) for kind, key, _ in items]
-            new, result = fn([None if text is None else _decode(text) for text in texts])
-            _one_each(items, new)
-            encoded = [None if record is None else _encode(record) for record in new]  # all or nothing
-            for (kind, key, ttl), text, value in zip(items, texts, encoded, strict=True):
-                self._put((kind, key), text is not None, value, ttl, now)
-            return result
+            texts = [self._live(slot, now) for slot in reads]
+            items, fn = after([None if text is None else _decode(text) for text in texts])
+            return self._update_many(items, fn, now)
+
+    def _update_many(self, items: Sequence[Write], fn: ManyMutator[T], now: float) -> T:
+        """:meth:`update_many` under the lock."""
+        self._purge(now)
+        texts = [self._live((kind, key), now) for kind, key, _ in items]
+        new, result = fn([None if text is None else _decode(text) for text in texts])
+        _one_each(items, new)
+        encoded = [None if record is None else _encode(record) for record in new]  # all or nothing
+        for (kind, key, ttl), text, value in zip(items, texts, encoded, strict=True):
+            self._put((kind, key), text is not None, value, ttl, now)
+        return result
 
     def _put(self, slot: tuple[str, str], live: bool, new: bytes | None, ttl: float | None, now: float) -> None:
         """Write one encoded record under the lock (``None`` deletes it)."""

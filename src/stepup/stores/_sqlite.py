@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .._clock import Clock, system_clock
 from .._errors import ConfigurationError, StoreUnavailable
-from ._base import Item, ManyMutator, Mutator, Record, Write
+from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write
 from ._sqlite_connections import ThreadConnections
 
 __all__ = ["SQLiteStore"]
@@ -99,16 +99,9 @@ class SQLiteStore:
             return []
         try:
             with self._connections.using() as conn:
-                rows = self._rows(conn, items)
+                return self._read(conn, items, self._clock())
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
-        return self._live(rows, items)
-
-    def _live(self, rows: dict[Item, tuple[str, float | None]], items: Sequence[Item]) -> list[Record | None]:
-        """The records of ``items`` in ``rows``, ``None`` for those missing or expired."""
-        now = self._clock()
-        found = (rows.get(item) for item in items)
-        return [json.loads(row[0]) if row and (row[1] is None or row[1] > now) else None for row in found]
 
     def read_now(self, items: Sequence[Item]) -> list[Record | None] | None:
         """:meth:`get_many` if SQLite can answer at once, else ``None``.
@@ -121,10 +114,9 @@ class SQLiteStore:
         """
         try:
             with self._quick.using() as conn:
-                rows = self._rows(conn, items)
+                return self._read(conn, items, self._clock())
         except sqlite3.Error:
             return None
-        return self._live(rows, items)
 
     def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
         """See :meth:`stepup.stores.Store.update_many`: one write transaction."""
@@ -132,15 +124,30 @@ class SQLiteStore:
             return fn([])[1]
         try:
             with self._connections.using() as conn:
-                return self._update_many(conn, items, fn)
+                return self._update_many(conn, lambda now: (items, fn))
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
 
-    def _update_many(self, conn: sqlite3.Connection, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+    def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
+        """See :func:`stepup.stores.update_after`: the records read and those written in one
+        write transaction, one call (a read and an ``update_many`` were two, and on the
+        async engine two hops to a worker thread)."""
+        try:
+            with self._connections.using() as conn:
+                return self._update_many(conn, lambda now: after(self._read(conn, reads, now)))
+        except sqlite3.Error as e:
+            raise self._unavailable(e) from e
+
+    def _update_many(
+        self, conn: sqlite3.Connection, step: Callable[[float], tuple[Sequence[Write], ManyMutator[T]]]
+    ) -> T:
+        """One write transaction: the records of what ``step`` asks for (given the time),
+        changed by the function it gives."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             now = self._clock()
-            rows = self._rows(conn, [(kind, key) for kind, key, _ in items])
+            items, fn = step(now)
+            rows = self._rows(conn, [(kind, key) for kind, key, _ in items]) if items else {}
             stored = [rows.get((kind, key)) for kind, key, _ in items]
             live = [row is not None and (row[1] is None or row[1] > now) for row in stored]
             new, result = fn([json.loads(row[0]) if ok and row else None for row, ok in zip(stored, live, strict=True)])
@@ -166,6 +173,12 @@ class SQLiteStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def _read(self, conn: sqlite3.Connection, items: Sequence[Item], now: float) -> list[Record | None]:
+        """The live records of ``items`` on ``conn``, in order."""
+        rows = self._rows(conn, items) if items else {}
+        found = (rows.get(item) for item in items)
+        return [json.loads(row[0]) if row and (row[1] is None or row[1] > now) else None for row in found]
 
     @staticmethod
     def _rows(conn: sqlite3.Connection, items: Sequence[Item]) -> dict[Item, tuple[str, float | None]]:
