@@ -69,7 +69,10 @@ def _print(value: Any) -> None:
 
 
 def _cmd_secret(args: argparse.Namespace) -> None:
-    print(secrets.token_urlsafe(32))
+    key = secrets.token_urlsafe(32)
+    while key.startswith("-"):  # one in 64: `--secret-key -x...` reads as an option
+        key = secrets.token_urlsafe(32)
+    print(key)
 
 
 def _cmd_policy(args: argparse.Namespace) -> None:

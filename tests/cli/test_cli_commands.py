@@ -34,6 +34,12 @@ def test_secret_prints_a_key_the_command_then_accepts(cli, site):
     assert json.loads(shown.out)["settings"]["secret_key"] == "(1 key, not shown)"
 
 
+def test_secret_never_prints_a_key_the_command_line_would_read_as_an_option(cli, monkeypatch):
+    drawn = iter(["-starts-with-a-dash-" + "x" * 23, "a" * 43])
+    monkeypatch.setattr("secrets.token_urlsafe", lambda n: next(drawn))
+    assert cli("secret").out.strip() == "a" * 43
+
+
 def test_policy_show_prints_the_policy_the_app_reads(cli, site):
     site.engine().set_method("totp", False, "app", "api")
     shown = cli("--config", str(site.config), "policy", "show")
