@@ -23,6 +23,7 @@ _BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7 = _BASIC | _EXTENSION
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,9 @@ class SmsLength:
 
 def sms_length(text: str) -> SmsLength:
     """The encoding, length and segment count of ``text`` as an SMS."""
-    if all(c in _BASIC or c in _EXTENSION for c in text):
-        units = sum(2 if c in _EXTENSION else 1 for c in text)
+    chars = set(text)
+    if chars <= _GSM7:
+        units = len(text) + sum(text.count(c) for c in chars & _EXTENSION)
         single, part, encoding = GSM7_LIMIT, GSM7_PART, "GSM-7"
     else:
         units = len(text.encode("utf-16-le", "surrogatepass")) // 2  # a lone surrogate counts, not raises

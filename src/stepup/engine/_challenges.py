@@ -3,7 +3,6 @@ cancel, consume (an operation approval, once), and reading it."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Iterable
 from typing import Any
@@ -113,11 +112,7 @@ def _for_binding(
     target = binding["target"] if m.channel else binding["id"]
     # The subject's own language, when they chose one, over the request's.
     locale = record.get("locale") if isinstance(record.get("locale"), str) else spec.locale
-    return _replace(spec, method=m.name, target=target, fallback=fallback, locale=locale)
-
-
-def _replace(spec: ChallengeSpec, **changes: Any) -> ChallengeSpec:
-    return dataclasses.replace(spec, **changes)
+    return spec.but(method=m.name, target=target, fallback=fallback, locale=locale)
 
 
 def resend(

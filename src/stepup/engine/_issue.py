@@ -68,6 +68,22 @@ class ChallengeSpec:
     accepted: list[str] | None = None
     locale: str | None = None
 
+    def but(self, **changes: Any) -> ChallengeSpec:
+        """A copy with ``changes``: :func:`dataclasses.replace` without its checks and
+        its call of ``__init__`` (a start makes two copies).
+
+        :raises TypeError: for a name that is not a field.
+        """
+        if not changes.keys() <= _SPEC_FIELDS:
+            raise TypeError(f"ChallengeSpec has no field {sorted(changes.keys() - _SPEC_FIELDS)}")
+        new = object.__new__(ChallengeSpec)
+        for name in _SPEC_FIELDS:
+            object.__setattr__(new, name, changes[name] if name in changes else getattr(self, name))
+        return new
+
+
+_SPEC_FIELDS = frozenset(f.name for f in dataclasses.fields(ChallengeSpec))
+
 
 def _new_challenge(ctx: Context, spec: ChallengeSpec, code: str, challenge_id: str) -> Challenge:
     s, now, sent = ctx.settings, ctx.clock(), bool(code)
@@ -118,7 +134,7 @@ def _make(ctx: Context, spec: ChallengeSpec, now: float) -> tuple[_Made, list[Wr
     length = code_length(ctx, method.channel or "", spec.purpose)
     code = workflow_code(ctx.keys, challenge_id, seed, length)[0] if seed else new_code(length)
     code = code if method.channel else ""
-    challenge = _new_challenge(ctx, dataclasses.replace(spec, method=method.name), code, challenge_id)
+    challenge = _new_challenge(ctx, spec.but(method=method.name), code, challenge_id)
     if seed is not None:
         challenge = begin(challenge, steps, seed, code_ttl=s.code_ttl, lifetime=s.challenge_lifetime)
     sends = target_send_hits(ctx, method.name, spec.target, spec.purpose) if method.channel else []
