@@ -4,7 +4,8 @@ WTForms writes each attribute of an input with ``Markup.format``, a ``string.For
 pass that made the inputs (CSRF tokens, the code field) a fifth of a code page's time. These
 fields are WTForms' own with widgets whose :func:`html_params` writes the same text
 (attributes sorted, ``True`` bare, ``False`` left out, names and values escaped the same
-way) with plain string joins. A template calls them as before (``form.code(**kwargs)``).
+way) with plain string joins, and that read a field's flags without walking ``dir()``. A
+template calls them as before (``form.code(**kwargs)``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from wtforms import fields, widgets
 from wtforms.csrf.core import CSRFTokenField as _CSRFTokenField
+from wtforms.fields.core import Flags
 
 __all__ = ["BooleanField", "CSRFTokenField", "HiddenField", "RadioField", "StringField", "html_params"]
 
@@ -48,20 +50,46 @@ def html_params(**kwargs: Any) -> Markup:
     return Markup(" ".join(params))
 
 
-class _TextInput(widgets.TextInput):
+class _Input(widgets.Input):
+    """WTForms' ``Input``: the same attributes, its field's flags read from the flags set
+    (WTForms walks ``dir(flags)``, some thirty names, for each input it writes)."""
+
     html_params = staticmethod(html_params)
+    validation_attrs: list[str]
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("type", self.input_type)
+        if "value" not in kwargs:
+            kwargs["value"] = field._value()
+        datalist = getattr(field, "_datalist", None)
+        if datalist is not None and "list" not in kwargs:
+            kwargs["list"] = datalist if isinstance(datalist, str) else datalist.id
+        flags = getattr(field, "flags", {})
+        # A validator's flags are attributes of the field's Flags object: its own, as
+        # dir() lists them (a Flags answers None for any other name).
+        present = vars(flags) if type(flags) is Flags else dir(flags)
+        for name in self.validation_attrs:
+            if name in present and name not in kwargs:
+                value = getattr(flags, name)
+                kwargs[name] = value() if callable(value) else value
+        return Markup(f"<input {self.html_params(name=field.name, **kwargs)}>")
 
 
-class _HiddenInput(widgets.HiddenInput):
-    html_params = staticmethod(html_params)
+class _TextInput(widgets.TextInput, _Input):
+    pass
 
 
-class _CheckboxInput(widgets.CheckboxInput):
-    html_params = staticmethod(html_params)
+class _HiddenInput(widgets.HiddenInput, _Input):
+    pass
 
 
-class _RadioInput(widgets.RadioInput):
-    html_params = staticmethod(html_params)
+class _CheckboxInput(widgets.CheckboxInput, _Input):
+    pass
+
+
+class _RadioInput(widgets.RadioInput, _Input):
+    pass
 
 
 class StringField(fields.StringField):
