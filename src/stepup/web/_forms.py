@@ -13,13 +13,14 @@ import secrets
 from collections.abc import MutableMapping
 from typing import Any
 
-from wtforms import BooleanField, Form, HiddenField, RadioField, StringField
-from wtforms.csrf.core import CSRF, CSRFTokenField
+from wtforms import Form
+from wtforms.csrf.core import CSRF
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
 from .._crypto import Keyring
 from .._i18n import T
 from ..methods import TargetInput
+from ._widgets import BooleanField, CSRFTokenField, HiddenField, RadioField, StringField
 
 __all__ = [
     "AdminForm",

@@ -9,6 +9,7 @@ or a JSON answer with words in it, never on the hot path.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -91,16 +92,37 @@ def _text(message: str) -> str:
     return message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
 
 
+@functools.lru_cache(maxsize=4096)
+def _message(locale: str, extra: str, msgid: str, plural: str | None = None, n: int | None = None) -> Markup:
+    """A message in ``locale`` as HTML text, its ``{name}`` fields not yet filled: the
+    same for every page, so looked up and escaped once (a page has a dozen)."""
+    tr = translations(locale, extra)
+    return Markup(_text(tr.ngettext(msgid, plural, n) if plural is not None and n is not None else tr.gettext(msgid)))
+
+
+@functools.lru_cache(maxsize=1024, typed=True)
+def _number(value: float, locale: str) -> str:
+    """:func:`format_number`, kept: a page shows the same few small numbers again and
+    again (seconds, attempts), and Babel takes longer to write one than the page to use it."""
+    return format_number(value, locale)
+
+
 def page_helpers(locale: str, settings: Settings) -> dict[str, Any]:
     """What every page template gets to speak ``locale``: ``_t`` and ``_tn`` (gettext and
     ngettext with ``{name}`` fields, escaped), ``lang`` for ``<html lang>``, ``locale``,
     ``format_number`` and ``format_duration``, and ``base_template``."""
-    extra = settings.translations_dir
-    tr = translations(locale, extra)
+    return dict(_helpers(locale, settings.translations_dir, settings.base_template or "stepup/layout.html"))
 
-    def fill(message: str, fields: dict[str, Any]) -> Markup:
+
+@functools.lru_cache(maxsize=64)
+def _helpers(locale: str, extra: str, base_template: str) -> dict[str, Any]:
+    """The helpers of :func:`page_helpers`, made once a locale (they hold no request)."""
+
+    def fill(html: Markup, fields: dict[str, Any]) -> Markup:
+        if not fields:
+            return html
         safe = {name: _shown(value) for name, value in fields.items()}
-        return Markup(fill_fields(_text(message), safe))
+        return Markup(fill_fields(html, safe))
 
     def _shown(value: Any) -> Any:
         if isinstance(value, Markup):
@@ -111,16 +133,15 @@ def page_helpers(locale: str, settings: Settings) -> dict[str, Any]:
         if not text:
             return Markup("")
         if isinstance(text, Text):
-            msg = translate(Text(text.msgid, text.plural, text.n), locale, extra)
-            return fill(msg, {**text.fields, **fields})
-        return fill(tr.gettext(str(text)), fields)
+            return fill(_message(locale, extra, text.msgid, text.plural, text.n), {**text.fields, **fields})
+        return fill(_message(locale, extra, str(text)), fields)
 
     def tn(singular: str, plural: str, n: int, **fields: Any) -> Markup:
-        return fill(tr.ngettext(singular, plural, n), {"n": format_number(n, locale), **fields})
+        return fill(_message(locale, extra, singular, plural, n), {"n": _number(n, locale), **fields})
 
     duration: Callable[[float], str] = lambda seconds: format_duration(seconds, locale)  # noqa: E731
     return {
         "_t": t, "_tn": tn, "lang": html_lang(locale), "locale": locale,
-        "format_number": lambda value: format_number(value, locale), "format_duration": duration,
-        "base_template": settings.base_template or "stepup/layout.html",
+        "format_number": lambda value: _number(value, locale), "format_duration": duration,
+        "base_template": base_template,
     }  # fmt: skip

@@ -1,0 +1,69 @@
+"""stepup's form inputs are written as WTForms writes them: a template that renders a field
+itself (``form.code(class_="big")``, an app's own copy of a page) gets the same HTML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+from wtforms import widgets
+
+from stepup._crypto import Keyring
+from stepup.web import _forms
+from stepup.web._widgets import html_params
+
+_CASES: list[dict[str, Any]] = [
+    {"id": "code", "name": "code", "value": "a\"b<c>&'", "required": True, "autofocus": True, "disabled": False},
+    {"aria_invalid": "true", "aria_describedby": "code-error", "data_wait_for": 3, "class_": "big", "for_": "x"},
+    {"value": Markup('<b title="x">'), "placeholder": None, "maxlength": 64},
+    {"a&b": "1", "checked": True},
+    {},
+]
+
+
+@pytest.mark.parametrize("attributes", _CASES)
+def test_attributes_are_written_as_wtforms_writes_them(attributes: dict[str, Any]) -> None:
+    ours = html_params(**attributes)
+    assert isinstance(ours, Markup)
+    assert ours == widgets.html_params(**attributes)
+
+
+_STOCK = {
+    "StringField": widgets.TextInput(),
+    "HiddenField": widgets.HiddenInput(),
+    "CSRFTokenField": widgets.HiddenInput(),
+    "BooleanField": widgets.CheckboxInput(),
+}
+
+
+@pytest.mark.parametrize(
+    ("form_class", "data"),
+    [
+        (_forms.CodeForm, None),
+        (_forms.CodeForm, MultiDict({"code": '12"<3', "remember": "y", "csrf_token": "forged"})),
+        (_forms.ChooseForm, MultiDict({"binding": "b2"})),
+        (_forms.ConsoleForm, MultiDict({"subject": "a&b", "action": "unlock"})),
+        (_forms.BindPhoneForm, None),
+        (_forms.PasskeyForm, None),
+    ],
+)
+def test_every_field_renders_as_with_wtforms_widgets(form_class: Any, data: Any) -> None:
+    form = form_class.bind(data, {}, Keyring("k" * 40, clock=lambda: 1000.0))
+    if form_class is _forms.ChooseForm:
+        form.binding.choices = [("b1", "SMS"), ("b2", 'Email "work"')]
+    if data is not None:
+        form.validate()
+    extra = {"aria_invalid": "true", "aria_describedby": "f-error", "autofocus": True, "inputmode": "numeric"}
+    rendered = 0
+    for field in form:
+        for part in list(field) if field.name == "binding" else [field]:
+            stock = widgets.RadioInput() if field.name == "binding" else _STOCK[type(part).__name__]
+            for kwargs in ({}, extra):
+                ours, widget = part(**kwargs), part.widget
+                part.widget = stock  # the same field, its attributes and render_kw, by WTForms
+                assert ours == part(**kwargs)
+                part.widget = widget
+                rendered += 1
+    assert rendered >= 4
