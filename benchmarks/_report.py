@@ -196,6 +196,11 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def _floor_verdict(allowed: float, target: float) -> str:
+    """Whether a floor measured in the run explains a rate's miss: it allows less."""
+    return "the miss is the floor's" if allowed < target else "**missed**: the floor allows more"
+
+
 class Report:
     """Collects each part's figures, then renders the page."""
 
@@ -334,6 +339,8 @@ class Report:
         for name in s.per_round:
             counted = run.commands.get(name)
             trips = "" if counted is None else f"{_round_trips(counted):.2f}"
+            if name in run.transactions:
+                trips = f"{run.transactions[name]:.2f} write transactions"
             listed = "" if counted is None else ", ".join(
                 f"{k.upper()} {v:.2f}" for k, v in sorted(counted.items()) if v >= 0.005
             )  # fmt: skip
@@ -382,6 +389,36 @@ class Report:
         self.targets.append(
             ("redis://: ≥ 3,000 start + verify per second (the interleaved run)", f"{rate:,.0f}/s",
              _verdict(rate >= 3000))
+        )  # fmt: skip
+        memory = s.median("start + verify, memory://")
+        if rate < 3000:
+            allowed = 1 / (memory + 2 * floor)
+            self.targets.append(
+                ("redis://: the most a second its floor allows, memory:// + two round trips of the floor GET "
+                 "(the interleaved run)",
+                 f"{allowed:,.0f}/s ({fmt_us(memory)} + 2 × {fmt_us(floor)})", _floor_verdict(allowed, 3000))
+            )  # fmt: skip
+        self._sqlite_floor(run, memory)
+
+    def _sqlite_floor(self, run: Any, memory: float) -> None:
+        """sqlite:///'s rate in the interleaved run, and the rate its floor allows:
+        memory:// plus the write transactions it made, each at a bare one's time."""
+        s, name = run.samples, "start + verify, sqlite:///"
+        if name not in s.per_round:
+            return
+        rate, target = 1 / s.median(name), RATE_TARGETS["sqlite"]
+        self.targets.append(
+            (f"sqlite:///: ≥ {target:,} start + verify per second (the interleaved run)", f"{rate:,.0f}/s",
+             _verdict(rate >= target))
+        )  # fmt: skip
+        if rate >= target:
+            return
+        bare, count = s.median("bare SQLite write transaction"), run.transactions.get(name, 0.0)
+        allowed = 1 / (memory + count * bare)
+        self.targets.append(
+            (f"sqlite:///: the most a second its floor allows, memory:// + its {count:.2f} write transactions "
+             "at a bare one's time (the interleaved run)",
+             f"{allowed:,.0f}/s ({fmt_us(memory)} + {count:.2f} × {fmt_us(bare)})", _floor_verdict(allowed, target))
         )  # fmt: skip
 
     def peer_challenge(self, s: Samples, *, rounds: int, batch: int) -> None:
