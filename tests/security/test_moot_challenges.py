@@ -159,6 +159,30 @@ def test_an_approved_operation_ends_the_sessions_other_challenges_of_it_alone(ma
     assert bank.engine.run_due() == 1 and [m.to for m in bank.voice.outbox] == [bank.voice.outbox[0].to]
 
 
+def test_a_challenge_whose_cancel_failed_stays_listed_for_support_to_end(make: Callable[..., Bank]) -> None:
+    # The store goes away right after the step that approved the transfer (or the request
+    # is cut off there): the other challenge for it is not cancelled. It must stay in the
+    # console's list, where support ends it, not drop out of sight still able to approve.
+    bank = make()
+    first, first_code = bank.start("login-1", "operation", operation="transfer of 7.77 to bob")
+    second, second_code = bank.start("login-1", "operation", operation="transfer of 7.77 to bob")
+    store, update = bank.engine.store, bank.engine.store.update
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise stepup.StoreUnavailable("The store went away.")
+
+    store.update = down  # the approving step is one update_after; cancelling the other is an update
+    try:
+        bank.engine.verify(second.id, second_code, subject="alice", session="login-1")
+    finally:
+        store.update = update
+
+    assert bank.pending() == [first.id]
+    assert bank.engine.support_action("alice", "end_challenges", by="admin") == 1
+    with pytest.raises(stepup.ChallengeClosed):
+        bank.engine.verify(first.id, first_code, subject="alice", session="login-1")
+
+
 def test_another_sessions_login_and_an_operation_stay(make: Callable[..., Bank]) -> None:
     bank = make()
     elsewhere, _ = bank.start("login-2")  # alice signing in on her other device

@@ -61,19 +61,27 @@ def end_superseded(ctx: Context, passed: Challenge, index: Record | None, *, for
     """Cancel the subject's other pending challenges of ``passed``'s purpose started in
     the same session, once a login or step-up challenge passed: the subject's index of
     open challenges (``index``, read in the step that checked the code) names them, so a
-    challenge with none costs no store call. ``forgotten``: the step that approved it took
-    them out of the index already (:func:`stepup.engine._open.passed_out`).
+    challenge with none costs no store call. ``forgotten``: the step that approved
+    ``passed`` took it out of the index already (:func:`stepup.engine._open.passed_out`).
 
-    The approval stands whatever happens here: a store that fails meanwhile leaves the
-    others as they are (logged), each of them ending at its expiry as before.
+    Each leaves the index only once it is cancelled, so a cancel that fails (the store
+    went away, or the request was cut off) leaves it where the support console lists and
+    ends it, and where the session's next pass finds it again. The approval stands
+    whatever happens here (a failure is logged).
     """
+    cancelled: list[str] = []
     try:
         others = superseded_ids(ctx, index, passed)
-        if others and passed.subject is not None and not forgotten:
-            # Out of the index first, with the pass itself: each is tried once, not again
-            # at every later pass of the session (some passed or ended long ago).
-            yield from forget_open(ctx, passed.subject, [passed.id, *others])
         for other in others:
             yield from end_moot(ctx, other, "superseded")
+            cancelled.append(other)
     except StoreUnavailable:
         logger.warning("stepup: the challenges challenge %s made moot could not be cancelled", passed.id)
+    gone = [*([] if forgotten else [passed.id]), *cancelled]
+    if cancelled and passed.subject is not None:
+        try:
+            # Out of the index, with the pass itself: each is tried once, not again at
+            # every later pass of the session.
+            yield from forget_open(ctx, passed.subject, gone)
+        except StoreUnavailable:
+            logger.warning("stepup: the challenges challenge %s made moot stay listed as open", passed.id)

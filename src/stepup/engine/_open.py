@@ -75,10 +75,11 @@ def passed_out(
     ctx: Context, index: Record | None, passed: Challenge
 ) -> tuple[list[Write], Callable[[Record | None], Record | None]]:
     """The record of the subject's ``index`` (as read) that a pass of ``passed`` takes it
-    and the challenges it makes moot out of (:func:`superseded_ids`), and the change
-    (pure): written in the step that approves it, so a later pass in the session does not
-    try them again, at no store call of its own. None when the index names none of them."""
-    gone = frozenset({passed.id, *superseded_ids(ctx, index, passed)})
+    out of, and the change (pure): written in the step that approves it, so a later pass
+    in the session does not try it again, at no store call of its own. None when the
+    index does not name it. The challenges it makes moot leave the index only once they
+    are cancelled (:func:`stepup.engine._moot.end_superseded`)."""
+    gone = frozenset({passed.id})
     if passed.subject is None or not any(e["id"] in gone for e in (index or {}).get("ids", [])):
         return [], lambda record: record
     # Its expiry kept (ttl None): the last challenge added set it to outlive every entry.
