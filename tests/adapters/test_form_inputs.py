@@ -19,6 +19,7 @@ _CASES: list[dict[str, Any]] = [
     {"aria_invalid": "true", "aria_describedby": "code-error", "data_wait_for": 3, "class_": "big", "for_": "x"},
     {"value": Markup('<b title="x">'), "placeholder": None, "maxlength": 64},
     {"a&b": "1", "checked": True},
+    {'x"><script>alert(1)</script><x': True},  # a bare attribute's name is escaped too
     {},
 ]
 

@@ -42,7 +42,7 @@ def html_params(**kwargs: Any) -> Markup:
     params = []
     for key, value in sorted(kwargs.items()):
         if value is True:
-            params.append(_name(key))
+            params.append(_escaped_name(key))
         elif value is not False:
             # escape() leaves no '"' in a plain value; a Markup value's own quotes WTForms
             # writes as &quot;, so this does too.
