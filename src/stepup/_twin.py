@@ -60,7 +60,9 @@ def run(steps: Steps[T]) -> T:
     """Run ``steps``, making each call on its (plain) target.
 
     An exception a call raises is thrown into the generator at its ``yield``, which
-    decides what it means; what the generator raises comes out of here.
+    decides what it means; what the generator raises comes out of here. A
+    ``BaseException`` (a cancelled task, ``SystemExit``) closes the generator first, so its
+    ``finally`` blocks run in this thread and context, not whenever it is collected.
     """
     value: Any = None
     error: BaseException | None = None
@@ -73,6 +75,9 @@ def run(steps: Steps[T]) -> T:
             value, error = getattr(call.target, call.name)(*call.args), None
         except Exception as e:  # handed to the generator, which decides
             value, error = None, e
+        except BaseException:  # a cancel, an exit: the generator's ``finally`` runs now, here
+            steps.close()
+            raise
 
 
 async def arun(steps: Steps[T]) -> T:
@@ -88,3 +93,6 @@ async def arun(steps: Steps[T]) -> T:
             value, error = await getattr(call.target, call.name)(*call.args), None
         except Exception as e:  # handed to the generator, which decides
             value, error = None, e
+        except BaseException:  # a cancelled task, an exit: the generator's ``finally`` runs now, here
+            steps.close()
+            raise

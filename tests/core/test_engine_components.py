@@ -145,3 +145,37 @@ def test_a_request_reads_a_subject_once_and_sees_its_own_change(clock: stepup.Fr
     engine.run(flows.locale_of(ctx, "alice"))
     engine.run(flows.locale_of(ctx, "alice"))
     assert reads.count("subject:alice") == 2  # outside a request, every call reads
+
+
+def test_a_request_cut_off_leaves_no_subject_read_behind_on_its_thread(clock: stepup.FrozenClock) -> None:
+    # A server's timeout or a cancelled task (a BaseException) stops a request in the
+    # middle of a store call: the app's next engine call on that thread reads the store.
+    from stepup import engine as flows
+    from stepup._twin import Call
+
+    class CutOff(BaseException):
+        pass
+
+    class Stalls:
+        def get(self, kind: str, key: str) -> None:
+            raise CutOff
+
+    engine = stepup.Engine(secret_key=SECRET, store=MemoryStore(clock), sms=MemorySender(), clock=clock)
+    ctx = engine.context
+
+    def request() -> Any:
+        flows.read_subjects_once(True)
+        try:
+            yield from flows.locale_of(ctx, "alice")
+            yield Call(Stalls(), "get", "subject", "alice")
+        finally:
+            flows.read_subjects_once(False)
+
+    kept = []
+    try:
+        engine.run(request())
+    except CutOff as e:
+        kept.append(e)  # a server or an error reporter keeps the exception, and its frames
+    # Another process changes alice's record meanwhile; this thread must see it.
+    engine.store.update("subject", "alice", lambda record: ({**(record or {}), "locale": "fr"}, None))
+    assert engine.run(flows.locale_of(ctx, "alice")) == "fr"
