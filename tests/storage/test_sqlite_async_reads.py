@@ -83,3 +83,44 @@ def test_a_read_that_would_wait_goes_to_a_worker_thread_and_fails_closed(path: P
     finally:
         holder.close()
         sync.close()
+
+
+class TenantStore(stepup.stores.SQLiteStore):
+    """An app's store that keeps each tenant's records under keys of its own (``update``
+    goes through ``update_many``)."""
+
+    def get(self, kind: str, key: str) -> Any:
+        return super().get(kind, f"t1/{key}")
+
+    def get_many(self, items: Any) -> Any:
+        return super().get_many([(kind, f"t1/{key}") for kind, key in items])
+
+    def update_many(self, items: Any, fn: Any) -> Any:
+        return super().update_many([(kind, f"t1/{key}", ttl) for kind, key, ttl in items], fn)
+
+
+def test_a_store_that_overrides_its_reads_and_writes_is_used_through_them(path: Path) -> None:
+    from stepup._twin import arun, run
+    from stepup.stores import update_after
+
+    sync = TenantStore(path)
+    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
+
+    def bump(records: list[Any]) -> Any:
+        n = (records[0] or {"n": 0})["n"] + 1
+        return [("counter", "c", None)], lambda current: ([{"n": n}], n)
+
+    async def both() -> Any:
+        await store.update("subject", "alice", lambda r: ({"bindings": ["sms"]}, None))
+        got = await store.get("subject", "alice"), await store.get_many([("subject", "alice")])
+        return got, await arun(update_after(store, [("counter", "c")], bump))
+
+    try:
+        (one, many), bumped = asyncio.run(both())
+        assert one == {"bindings": ["sms"]} and many == [{"bindings": ["sms"]}]
+        assert bumped == 1 and run(update_after(sync, [("counter", "c")], bump)) == 2
+        # under the tenant's keys, where the app put them
+        assert stepup.stores.SQLiteStore.get(sync, "counter", "t1/c") == {"n": 2}
+        assert stepup.stores.SQLiteStore.get(sync, "counter", "c") is None
+    finally:
+        sync.close()

@@ -14,6 +14,7 @@ limit it is charged to are one step. A store written before they existed still w
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 from collections.abc import Callable, Sequence
@@ -128,7 +129,7 @@ class AsyncStoreAdapter:
         #: a store whose reads can be answered at once (SQLite's, in WAL mode) offers
         #: ``read_now(items)``: the records, or ``None`` when the read would wait.
         self._read_now: Callable[[Sequence[Item]], list[Record | None] | None] | None = (
-            getattr(store, "read_now", None) if offload else None
+            own_method(store, "read_now", "get", "get_many") if offload else None
         )
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -163,8 +164,8 @@ class AsyncStoreAdapter:
     async def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
         """See :func:`update_after`: the store's own in one call (one hop to a worker
         thread), else a read and an ``update_many``."""
-        if hasattr(self.sync, "update_after"):
-            return await self._call(self.sync.update_after, reads, after)
+        if (own := own_method(self.sync, "update_after", *_AFTER_CONSISTENT)) is not None:
+            return await self._call(own, reads, after)
         return await arun(_read_then_update(self, reads, after))
 
     async def close(self) -> None:
@@ -285,6 +286,27 @@ def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> Step
     raise step.too_busy()
 
 
+def own_method(store: Any, name: str, *consistent: str) -> Any:
+    """``store.name``, when the class that gives it gives the ``consistent`` methods the
+    store has too; else ``None``. A subclass that overrides ``get_many`` (to put keys under
+    a tenant, say) but inherits a ``read_now`` or an ``update_after`` would have its
+    override bypassed by them: it goes without, and the engine calls what it overrides."""
+    found = getattr(store, name, None)
+    return found if found is None or _consistent(type(store), name, consistent) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _consistent(cls: Any, name: str, consistent: tuple[str, ...]) -> bool:
+    owner = next((c for c in cls.__mro__ if name in c.__dict__), None)
+    if owner is None:  # the instance's own, or a proxy's ``__getattr__``: the store it wraps
+        return True
+    return all(getattr(cls, n, None) is getattr(owner, n, None) for n in consistent)
+
+
+#: what a store's own ``update_after`` stands for, which a subclass may override.
+_AFTER_CONSISTENT = ("get", "get_many", "update", "update_many")
+
+
 def update_after(store: Any, reads: Sequence[Item], after: AfterRead[T]) -> Steps[T]:
     """Read ``reads``, then :meth:`Store.update_many` what ``after`` makes of them: the
     writes of a step that depend on what it read (a challenge's failure record, a
@@ -298,7 +320,7 @@ def update_after(store: Any, reads: Sequence[Item], after: AfterRead[T]) -> Step
 
     :raises StoreUnavailable: when the store cannot answer; nothing is written.
     """
-    if hasattr(store, "update_after"):
+    if own_method(store, "update_after", *_AFTER_CONSISTENT) is not None:
         result: T = yield from Call(store, "update_after", reads, after)
         return result
     return (yield from _read_then_update(store, reads, after))
