@@ -292,7 +292,8 @@ def own_method(store: Any, name: str, *consistent: str) -> Any:
     a tenant, say) but inherits a ``read_now`` or an ``update_after`` would have its
     override bypassed by them: it goes without, and the engine calls what it overrides."""
     found = getattr(store, name, None)
-    return found if found is None or _consistent(type(store), name, consistent) else None
+    kind: Any = type(store)
+    return found if found is None or _consistent(kind, name, consistent) else None
 
 
 @functools.lru_cache(maxsize=256)
