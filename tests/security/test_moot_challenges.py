@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pyotp
 import pytest
 
 import stepup
@@ -159,21 +160,61 @@ def test_an_approved_operation_ends_the_sessions_other_challenges_of_it_alone(ma
     assert bank.engine.run_due() == 1 and [m.to for m in bank.voice.outbox] == [bank.voice.outbox[0].to]
 
 
-def test_a_challenge_whose_cancel_failed_stays_listed_for_support_to_end(make: Callable[..., Bank]) -> None:
-    # The store goes away right after the step that approved the transfer (or the request
-    # is cut off there): the other challenge for it is not cancelled. It must stay in the
-    # console's list, where support ends it, not drop out of sight still able to approve.
+def test_a_sent_codes_pass_cancels_the_other_challenge_in_its_own_step(make: Callable[..., Bank]) -> None:
+    # Two challenges for one transfer: the step that approves one cancels the other, so no
+    # code of the other approves it too, however the request goes on (here every write
+    # after that step fails: the store went away, or the request was cut off).
     bank = make()
     first, first_code = bank.start("login-1", "operation", operation="transfer of 7.77 to bob")
     second, second_code = bank.start("login-1", "operation", operation="transfer of 7.77 to bob")
-    store, update = bank.engine.store, bank.engine.store.update
+    store = bank.engine.store
+    step, update = store.update_after, store.update
+    raced: list[Any] = []
+
+    def approve_then_race(*args: Any) -> Any:
+        done = step(*args)
+        if not raced:  # a request with the other code, right after the approving step
+            raced.append(None)
+            try:
+                raced[0] = bank.engine.verify(first.id, first_code, subject="alice", session="login-1")
+            except stepup.StepUpError as refused:
+                raced[0] = refused
+        return done
 
     def down(*args: Any, **kwargs: Any) -> Any:
         raise stepup.StoreUnavailable("The store went away.")
 
-    store.update = down  # the approving step is one update_after; cancelling the other is an update
+    store.update_after, store.update = approve_then_race, down
     try:
         bank.engine.verify(second.id, second_code, subject="alice", session="login-1")
+    finally:
+        store.update_after, store.update = step, update
+
+    assert isinstance(raced[0], stepup.ChallengeClosed)
+    assert bank.pending() == []
+    with pytest.raises(stepup.ChallengeClosed):
+        bank.engine.verify(first.id, first_code, subject="alice", session="login-1")
+
+
+def test_a_challenge_whose_cancel_failed_stays_listed_for_support_to_end(make: Callable[..., Bank]) -> None:
+    # A pass by an authenticator app cancels the others after its own step: when that
+    # cancel fails, the other stays in the console's list, where support ends it, rather
+    # than drop out of sight still able to approve the same transfer.
+    bank = make()
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    bank.engine.import_binding("alice", "totp", secret=secret)
+    first, first_code = bank.start("login-1", "operation", operation="transfer of 7.77 to bob")
+    second = bank.engine.start("alice", "totp", "operation", session="login-1", operation="transfer of 7.77 to bob")
+    store, update = bank.engine.store, bank.engine.store.update
+
+    def cancel_fails(kind: str, key: str, *args: Any) -> Any:
+        if kind == "challenge" and key == first.id:
+            raise stepup.StoreUnavailable("The store went away.")
+        return update(kind, key, *args)
+
+    store.update = cancel_fails
+    try:
+        bank.engine.verify(second.id, pyotp.TOTP(secret).at(bank.clock()), subject="alice", session="login-1")
     finally:
         store.update = update
 

@@ -5,24 +5,29 @@ challenge is cancelled, audited ``cancelled`` with ``detail["reason"]``, and dro
 the due index: its code stops working and no step
 of its workflow fires, since each one is a text or a call someone pays for and nobody
 waits for it.
+
+A sent code (SMS, email) that passes on a store atomic across records cancels the others
+in the very step that approves it (:func:`passing`), so no code of theirs approves the same
+thing in between; a held code or a passkey cancels them just after (:func:`end_superseded`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from .. import _machine
 from .._errors import StoreUnavailable
 from .._models import Challenge
-from ..stores import Record
+from ..stores import Record, Write
 from ._context import Context
 from ._due import schedule, shard_of, unschedule
 from ._effects import CHALLENGE, Flow, get, update
 from ._ended import ENDED
-from ._open import forget_open, superseded_ids
+from ._open import forget_open, passed_out, superseded_ids
 
-__all__ = ["end_moot", "end_superseded", "login_ended"]
+__all__ = ["Passing", "cancelled_in_step", "end_moot", "end_superseded", "login_ended", "passing"]
 
 logger = logging.getLogger("stepup.engine")
 
@@ -48,6 +53,11 @@ def end_moot(ctx: Context, challenge_id: str, reason: str) -> Flow[None]:
         return (outcome.challenge.to_record() if outcome.changed and outcome.challenge else record), outcome
 
     outcome = yield from update(ctx, CHALLENGE, challenge_id, cancel)
+    yield from _after_cancel(ctx, challenge_id, outcome, reason)
+
+
+def _after_cancel(ctx: Context, challenge_id: str, outcome: _machine.Outcome | None, reason: str) -> Flow[None]:
+    """What follows a cancel: its audit event, and its entry out of the due index."""
     if outcome is None or outcome.challenge is None:
         yield from unschedule(ctx, shard_of(challenge_id), challenge_id)
     elif outcome.changed:  # cancelled now, or found expired
@@ -57,12 +67,25 @@ def end_moot(ctx: Context, challenge_id: str, reason: str) -> Flow[None]:
     # One that had ended already left the index, or a worker drops its entry on sight.
 
 
-def end_superseded(ctx: Context, passed: Challenge, index: Record | None, *, forgotten: bool = False) -> Flow[None]:
+def cancelled_in_step(ctx: Context, outcomes: list[_machine.Outcome]) -> Flow[None]:
+    """The audit events and due entries of the challenges a sent code's pass cancelled in
+    the step that approved it (:func:`stepup.engine._verify._sent_step`). Best effort, as
+    :func:`end_superseded`: they are cancelled whatever happens here."""
+    try:
+        for outcome in outcomes:
+            if outcome.challenge is not None:
+                yield from _after_cancel(ctx, outcome.challenge.id, outcome, "superseded")
+    except StoreUnavailable:
+        logger.warning("stepup: the due entries of cancelled challenges stay until their time")
+
+
+def end_superseded(ctx: Context, passed: Challenge, index: Record | None) -> Flow[None]:
     """Cancel the subject's other pending challenges of ``passed``'s purpose started in
-    the same session, once a login or step-up challenge passed: the subject's index of
-    open challenges (``index``, read in the step that checked the code) names them, so a
-    challenge with none costs no store call. ``forgotten``: the step that approved
-    ``passed`` took it out of the index already (:func:`stepup.engine._open.passed_out`).
+    the same session, once a challenge of a held code (TOTP, recovery) or a passkey
+    passed, or one on a store not atomic across records (a sent code's pass on one that
+    is cancels them in its own step): the subject's index of open challenges (``index``,
+    read in the step that checked the code) names them, so a challenge with none costs
+    no store call.
 
     Each leaves the index only once it is cancelled, so a cancel that fails (the store
     went away, or the request was cut off) leaves it where the support console lists and
@@ -77,7 +100,7 @@ def end_superseded(ctx: Context, passed: Challenge, index: Record | None, *, for
             cancelled.append(other)
     except StoreUnavailable:
         logger.warning("stepup: the challenges challenge %s made moot could not be cancelled", passed.id)
-    gone = [*([] if forgotten else [passed.id]), *cancelled]
+    gone = [passed.id, *cancelled]
     if cancelled and passed.subject is not None:
         try:
             # Out of the index, with the pass itself: each is tried once, not again at
@@ -85,3 +108,33 @@ def end_superseded(ctx: Context, passed: Challenge, index: Record | None, *, for
             yield from forget_open(ctx, passed.subject, gone)
         except StoreUnavailable:
             logger.warning("stepup: the challenges challenge %s made moot stay listed as open", passed.id)
+
+
+#: what a right code's step writes beside its own records (:func:`passing`): the records,
+#: and what it makes of them (given them as read, and the time).
+Passing = tuple[list[Write], Callable[[list[Record | None], float], list[Record | None]]]
+
+
+def passing(ctx: Context, challenge: Challenge, index: Record | None, moot: list[_machine.Outcome]) -> Passing:
+    """What a right code's step writes beside the code's own records: the challenges it
+    makes moot (:func:`superseded_ids`), cancelled (their outcomes noted in ``moot``), and
+    the subject's ``index`` without them and itself (:func:`passed_out`)."""
+    others = superseded_ids(ctx, index, challenge)
+    listed, drop = passed_out(ctx, index, challenge, others)
+
+    def passed(records: list[dict[str, Any] | None], now: float) -> list[dict[str, Any] | None]:
+        moot.clear()  # the step may run again (a store that confirms what it read)
+        n = len(others)
+        return [*(_cancelled(r, now, moot) for r in records[:n]), *(drop(r) for r in records[n:])]
+
+    return [*((CHALLENGE, other, None) for other in others), *listed], passed
+
+
+def _cancelled(record: dict[str, Any] | None, now: float, moot: list[_machine.Outcome]) -> dict[str, Any] | None:
+    """A challenge a pass made moot, cancelled (as it was, when it had ended already);
+    its outcome noted in ``moot``."""
+    if record is None:
+        return None
+    outcome = _machine.cancel(Challenge.from_record(record), now)
+    moot.append(outcome)
+    return outcome.challenge.to_record() if outcome.changed and outcome.challenge else record

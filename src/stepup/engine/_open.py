@@ -72,14 +72,14 @@ def superseded_ids(ctx: Context, index: Record | None, passed: Challenge) -> lis
 
 
 def passed_out(
-    ctx: Context, index: Record | None, passed: Challenge
+    ctx: Context, index: Record | None, passed: Challenge, cancelled: Collection[str] = ()
 ) -> tuple[list[Write], Callable[[Record | None], Record | None]]:
     """The record of the subject's ``index`` (as read) that a pass of ``passed`` takes it
-    out of, and the change (pure): written in the step that approves it, so a later pass
-    in the session does not try it again, at no store call of its own. None when the
-    index does not name it. The challenges it makes moot leave the index only once they
-    are cancelled (:func:`stepup.engine._moot.end_superseded`)."""
-    gone = frozenset({passed.id})
+    out of, with the challenges ``cancelled`` in the same step, and the change (pure):
+    written in the step that approves it, so a later pass in the session does not try
+    them again, at no store call of its own. None when the index names none of them. A
+    challenge cancelled later leaves the index once it is (:func:`stepup.engine._moot.end_superseded`)."""
+    gone = frozenset({passed.id, *cancelled})
     if passed.subject is None or not any(e["id"] in gone for e in (index or {}).get("ids", [])):
         return [], lambda record: record
     # Its expiry kept (ttl None): the last challenge added set it to outlive every entry.

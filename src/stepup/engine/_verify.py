@@ -14,7 +14,7 @@ from .._errors import ChallengeNotFound, RateLimited, StepUpError
 from .._i18n import T
 from .._models import Approval, Binding, Challenge
 from ..methods import RelyingParty
-from ..stores import ManyMutator, Record, Write
+from ..stores import ManyMutator, Write
 from ._bindings import bind_from, mark_used, marked_used
 from ._charges import Hit, contact_failure_hits
 from ._context import Context
@@ -32,8 +32,8 @@ from ._locks import (
     one_more_failure,
     release_attempt,
 )
-from ._moot import end_superseded
-from ._open import OPEN, passed_out
+from ._moot import Passing, cancelled_in_step, end_superseded, passing
+from ._open import OPEN
 from ._passkeys import PASSKEY, passkey_step
 from ._passkeys import relying_party as relying_party_of
 from ._records import challenge_items, challenge_of, read_policy, transition
@@ -104,7 +104,7 @@ def _verified(
     relying_party: RelyingParty | None,
 ) -> Flow[Approval]:
     """:func:`verify` itself."""
-    challenge, still_open, sent, index = yield from _open(ctx, challenge_id, code, subject, session, client)
+    challenge, still_open, sent, index, moot = yield from _open(ctx, challenge_id, code, subject, session, client)
     rp = relying_party_of(ctx, relying_party) if challenge.method == PASSKEY else None
     key, counted = challenge_failure_key(challenge), contact_failure_hits(challenge.subject, client)
     claimed: Claim | None = None
@@ -121,9 +121,12 @@ def _verified(
             yield from delete(ctx, FAILURES, key)
         # A sent code's step marked its binding used already.
         approval = yield from _approval(ctx, after, marked=sent is not None)
-        # The session's other pending login (step-up) challenges are moot now; a sent
-        # code's step took them out of the subject's index already.
-        yield from end_superseded(ctx, after, index, forgotten=sent is not None)
+        # The session's other pending challenges of its purpose (and operation) are moot
+        # now: a sent code's step cancelled them, the others' are cancelled here.
+        if sent is not None:
+            yield from cancelled_in_step(ctx, moot)
+        else:
+            yield from end_superseded(ctx, after, index)
         return approval
     if outcome.changed and outcome.verdict in {"wrong", "exhausted"}:
         _audit_wrong(ctx, outcome, after, failures)
@@ -171,13 +174,14 @@ def _audit_wrong(ctx: Context, outcome: _machine.Outcome, after: Challenge, fail
 
 def _open(
     ctx: Context, challenge_id: str, code: object, subject: str | None, session: str | None, client: str | None
-) -> Flow[tuple[Challenge, bool, _Sent | None, dict[str, Any] | None]]:
+) -> Flow[tuple[Challenge, bool, _Sent | None, dict[str, Any] | None, list[_machine.Outcome]]]:
     """The challenge a code is for, once it is found pending and in force, and the client
     charged for the verification; whether it is still open (not expired); for a sent
     code on a store atomic across records, the code's outcome and the failure record it
-    left (:func:`_sent_step`); and the subject's index of open challenges, which names
-    those a pass makes moot (:mod:`stepup.engine._moot`). One store step: the records
-    read and those written are one round trip on the Redis store.
+    left (:func:`_sent_step`); the subject's index of open challenges, which names
+    those a pass makes moot (:mod:`stepup.engine._moot`); and those a sent code's pass
+    cancelled in its step. One store step: the records read and those written are one
+    round trip on the Redis store.
 
     :raises ChallengeNotFound: no such challenge; the client is charged for the guess.
     :raises RateLimited: too many verifications from this client; nothing else changed.
@@ -187,6 +191,7 @@ def _open(
     reads = challenge_items(ctx, challenge_id, session)
     indexed = subject is not None and session is not None
     read: list[dict[str, Any] | None] = []
+    moot: list[_machine.Outcome] = []
 
     def after(records: list[dict[str, Any] | None]) -> tuple[list[Write], ManyMutator[_Opened]]:
         read[:] = records
@@ -197,7 +202,8 @@ def _open(
         # Before anything is charged: a method switched off since the start takes no code.
         check_in_force(policy, challenge)
         if ctx.method(challenge.method).channel and ctx.store_atomic:
-            return _sent_step(ctx, challenge, code, verifying, client, records[len(reads)] if indexed else None)
+            index = records[len(reads)] if indexed else None
+            return _sent_step(ctx, challenge, code, verifying, client, passing(ctx, challenge, index, moot))
         return _charging(ctx, challenge, closed is None, verifying)
 
     try:
@@ -214,7 +220,7 @@ def _open(
         ctx.emit("rate_limited", challenge, detail={"limit": error.limit})
     if error is not None:
         raise error
-    return (*opened, read[len(reads)] if indexed else None)
+    return (*opened, read[len(reads)] if indexed else None, moot)
 
 
 def _charging(
@@ -258,15 +264,16 @@ def _approval(ctx: Context, approved: Challenge, *, marked: bool = False) -> Flo
 
 
 def _sent_step(
-    ctx: Context, challenge: Challenge, code: object, verifying: list[Hit], client: str | None, index: Record | None
+    ctx: Context, challenge: Challenge, code: object, verifying: list[Hit], client: str | None, moot: Passing
 ) -> tuple[list[Write], ManyMutator[_Opened]]:
     """The step checking a sent code (SMS, email) atomically over the challenge and the
     method's failure record, on a store atomic across records: the verification charged,
     the back-off and the lock checked, the code evaluated and the failure counted (or the
     count cleared and the binding marked used by a right code) together, so codes racing in from many sessions are
     counted one after the other, as :func:`claim_attempt` does in three steps. A right
-    code also takes itself, and the challenges it makes moot, out of the subject's
-    ``index`` of open challenges (as read), in this same step (:func:`passed_out`).
+    code also cancels the challenges it makes ``moot``, in this same step
+    (:func:`stepup.engine._moot.passing`): no code of theirs approves the same thing in
+    between.
 
     Its result's outcome has no challenge and the error when nothing was evaluated: a
     full limit of ``verifying`` (nothing charged), of the hits a wrong contact code is
@@ -279,14 +286,13 @@ def _sent_step(
     # The subject's record, for a right code's last-used mark (a bind's binding is new).
     marks = challenge.subject is not None and challenge.purpose != "bind"
     owner = [(SUBJECT, challenge.subject or "", None)] if marks else []
-    # The subject's index, which a right code takes itself (and what it makes moot) out of.
-    listed, drop = passed_out(ctx, index, challenge)
+    passing, passed = moot
 
     def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
         new, opened = _sent(records[:k])
         if opened[2] is not None and opened[2][0].verdict == "approved" and opened[2][0].error is None:
             marked = [marked_used(ctx, challenge, records[k], now)] if owner else []
-            return [*new, *marked, *[drop(r) for r in records[k + len(owner) :]]], opened
+            return [*new, *marked, *passed(records[k + len(owner) :], now)], opened
         return [*new, *records[k:]], opened
 
     def _sent(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
@@ -312,7 +318,7 @@ def _sent_step(
         return [left, new, *verified, *rest], (challenge, True, (outcome, left))
 
     items = [(FAILURES, key, FAILURES_TTL), (CHALLENGE, challenge.id, None), *limits.items(verifying)]
-    return [*items, *limits.items(counted), *owner, *listed], step
+    return [*items, *limits.items(counted), *owner, *passing], step
 
 
 def _evaluate(
