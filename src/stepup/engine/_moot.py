@@ -45,14 +45,7 @@ def end_moot(ctx: Context, challenge_id: str, reason: str) -> Flow[None]:
     ``superseded``) and take it out of the due index; one that ended meanwhile stays as
     it ended."""
     now = ctx.clock()
-
-    def cancel(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, _machine.Outcome | None]:
-        if record is None:
-            return None, None
-        outcome = _machine.cancel(Challenge.from_record(record), now)
-        return (outcome.challenge.to_record() if outcome.changed and outcome.challenge else record), outcome
-
-    outcome = yield from update(ctx, CHALLENGE, challenge_id, cancel)
+    outcome = yield from update(ctx, CHALLENGE, challenge_id, lambda record: _cancel(record, now))
     yield from _after_cancel(ctx, challenge_id, outcome, reason)
 
 
@@ -131,10 +124,16 @@ def passing(ctx: Context, challenge: Challenge, index: Record | None, moot: list
 
 
 def _cancelled(record: dict[str, Any] | None, now: float, moot: list[_machine.Outcome]) -> dict[str, Any] | None:
-    """A challenge a pass made moot, cancelled (as it was, when it had ended already);
-    its outcome noted in ``moot``."""
+    """:func:`_cancel` in a pass's step, its outcome noted in ``moot``."""
+    new, outcome = _cancel(record, now)
+    if outcome is not None:
+        moot.append(outcome)
+    return new
+
+
+def _cancel(record: dict[str, Any] | None, now: float) -> tuple[dict[str, Any] | None, _machine.Outcome | None]:
+    """A stored challenge cancelled (as it was, when it had ended already), and the outcome."""
     if record is None:
-        return None
+        return None, None
     outcome = _machine.cancel(Challenge.from_record(record), now)
-    moot.append(outcome)
-    return outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
+    return (outcome.challenge.to_record() if outcome.changed and outcome.challenge else record), outcome

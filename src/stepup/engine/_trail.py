@@ -100,8 +100,9 @@ def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
     if sealed is not None:
         chunk, events = sealed
         yield from update(ctx, AUDIT, f"{key}/{chunk}", lambda _: ({"events": events}, None), ttl)
-        if chunk - _sealed(ctx, key) >= 0:
-            yield from delete(ctx, AUDIT, f"{key}/{chunk - _sealed(ctx, key)}")
+        dropped = chunk - _sealed(ctx, key)
+        if dropped >= 0:
+            yield from delete(ctx, AUDIT, f"{key}/{dropped}")
 
 
 #: how far back, and over how many of the newest events, a repeat is counted, not stored.

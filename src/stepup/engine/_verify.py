@@ -264,16 +264,16 @@ def _approval(ctx: Context, approved: Challenge, *, marked: bool = False) -> Flo
 
 
 def _sent_step(
-    ctx: Context, challenge: Challenge, code: object, verifying: list[Hit], client: str | None, moot: Passing
+    ctx: Context, challenge: Challenge, code: object, verifying: list[Hit], client: str | None, on_pass: Passing
 ) -> tuple[list[Write], ManyMutator[_Opened]]:
     """The step checking a sent code (SMS, email) atomically over the challenge and the
     method's failure record, on a store atomic across records: the verification charged,
     the back-off and the lock checked, the code evaluated and the failure counted (or the
     count cleared and the binding marked used by a right code) together, so codes racing in from many sessions are
     counted one after the other, as :func:`claim_attempt` does in three steps. A right
-    code also cancels the challenges it makes ``moot``, in this same step
-    (:func:`stepup.engine._moot.passing`): no code of theirs approves the same thing in
-    between.
+    code also writes ``on_pass`` in this same step: it cancels the challenges it makes
+    moot (:func:`stepup.engine._moot.passing`), so no code of theirs approves the same
+    thing in between.
 
     Its result's outcome has no challenge and the error when nothing was evaluated: a
     full limit of ``verifying`` (nothing charged), of the hits a wrong contact code is
@@ -286,7 +286,7 @@ def _sent_step(
     # The subject's record, for a right code's last-used mark (a bind's binding is new).
     marks = challenge.subject is not None and challenge.purpose != "bind"
     owner = [(SUBJECT, challenge.subject or "", None)] if marks else []
-    passing, passed = moot
+    pass_writes, passed = on_pass
 
     def step(records: list[dict[str, Any] | None]) -> tuple[list[dict[str, Any] | None], _Opened]:
         new, opened = _sent(records[:k])
@@ -318,7 +318,7 @@ def _sent_step(
         return [left, new, *verified, *rest], (challenge, True, (outcome, left))
 
     items = [(FAILURES, key, FAILURES_TTL), (CHALLENGE, challenge.id, None), *limits.items(verifying)]
-    return [*items, *limits.items(counted), *owner, *passing], step
+    return [*items, *limits.items(counted), *owner, *pass_writes], step
 
 
 def _evaluate(

@@ -131,6 +131,9 @@ class AsyncStoreAdapter:
         self._read_now: Callable[[Sequence[Item]], list[Record | None] | None] | None = (
             own_method(store, "read_now", "get", "get_many") if offload else None
         )
+        self._update_after: Callable[[Sequence[Item], AfterRead[Any]], Any] | None = own_method(
+            store, "update_after", *_AFTER_CONSISTENT
+        )
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._offload:
@@ -164,8 +167,8 @@ class AsyncStoreAdapter:
     async def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
         """See :func:`update_after`: the store's own in one call (one hop to a worker
         thread), else a read and an ``update_many``."""
-        if (own := own_method(self.sync, "update_after", *_AFTER_CONSISTENT)) is not None:
-            return await self._call(own, reads, after)
+        if self._update_after is not None:
+            return await self._call(self._update_after, reads, after)
         return await arun(_read_then_update(self, reads, after))
 
     async def close(self) -> None:
