@@ -1,5 +1,6 @@
-"""The async engine's SQLite store reads on the event loop when SQLite can answer at once,
-and in a worker thread (which waits for the lock, then fails closed) when it cannot."""
+"""The async engine's SQLite store reads and writes on the event loop when SQLite can answer
+at once, and in a worker thread (which waits for the lock, then fails closed) when it
+cannot; the WAL is checkpointed in the thread, never on the loop."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def _threads_used(store: Any, coro_fn: Any) -> tuple[Any, int]:
     return result, hops[0]
 
 
-def test_reads_run_on_the_event_loop_and_see_what_was_just_written(path: Path) -> None:
+def test_reads_and_writes_run_on_the_event_loop_and_see_each_other(path: Path) -> None:
     store = async_store_from_url(f"sqlite:///{path}")
 
     async def write_then_read(s: Any) -> object:
@@ -50,7 +51,7 @@ def test_reads_run_on_the_event_loop_and_see_what_was_just_written(path: Path) -
         asyncio.run(store.close())
     assert one == {"bindings": ["sms"]}
     assert many == [{"bindings": ["sms"]}, None]
-    assert threads == 1  # the write went to a worker thread; the reads ran on the loop
+    assert threads == 0
 
 
 def test_a_read_that_would_wait_goes_to_a_worker_thread_and_fails_closed(path: Path) -> None:
@@ -124,3 +125,147 @@ def test_a_store_that_overrides_its_reads_and_writes_is_used_through_them(path: 
         assert stepup.stores.SQLiteStore.get(sync, "counter", "c") is None
     finally:
         sync.close()
+
+
+def _hold_write_lock(path: Path) -> sqlite3.Connection:
+    """Another process's write transaction on ``path``, open until closed."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("DELETE FROM stepup_records WHERE kind = 'nothing'")
+    return holder
+
+
+def test_a_write_that_would_wait_goes_to_a_worker_thread_and_fails_closed(path: Path) -> None:
+    sync = stepup.stores.SQLiteStore(path, timeout=0.2)
+    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
+    holder = _hold_write_lock(path)
+
+    async def write(s: Any) -> object:
+        try:
+            return await s.update("subject", "alice", lambda r: ({"bindings": ["sms"]}, "written"))
+        except stepup.StoreUnavailable as e:
+            return e
+
+    try:
+        refused, threads = _threads_used(store, write)
+        # the loop did not wait; the thread waited its 0.2 s for the lock, then failed closed
+        assert isinstance(refused, stepup.StoreUnavailable) and "try again" in str(refused)
+        assert threads == 1
+        assert sync.get("subject", "alice") is None  # nothing written
+        holder.close()
+        done, threads = _threads_used(store, write)
+        assert done == "written" and threads == 0
+        assert sync.get("subject", "alice") == {"bindings": ["sms"]}
+    finally:
+        holder.close()
+        sync.close()
+
+
+def test_a_write_waiting_for_another_writer_is_made_once_the_lock_is_free(path: Path) -> None:
+    sync = stepup.stores.SQLiteStore(path, timeout=30)
+    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
+    holder = _hold_write_lock(path)
+
+    async def write_while_held() -> object:
+        task = asyncio.create_task(store.update_many([("counter", "c", None)], lambda r: ([{"n": 1}], "done")))
+        for _ in range(20):  # the loop runs on while the write waits in its thread
+            await asyncio.sleep(0)
+        assert not task.done()
+        holder.execute("COMMIT")
+        return await task
+
+    try:
+        assert asyncio.run(write_while_held()) == "done"
+        assert sync.get("counter", "c") == {"n": 1}
+    finally:
+        holder.close()
+        sync.close()
+
+
+def test_writes_on_the_event_loop_leave_the_checkpoint_to_a_worker_thread(path: Path) -> None:
+    store = async_store_from_url(f"sqlite:///{path}")
+    database, wal = path, Path(f"{path}-wal")
+    sizes: list[tuple[int, int]] = []
+
+    async def big_writes(s: Any) -> None:
+        sizes.append((database.stat().st_size, wal.stat().st_size))
+        for i in range(256):
+            await s.update("record", f"r{i}", lambda r: ({"payload": "x" * 20_000}, None))
+            if i in (254, 255):
+                sizes.append((database.stat().st_size, wal.stat().st_size))
+
+    try:
+        _, threads = _threads_used(store, big_writes)
+    finally:
+        asyncio.run(store.close())
+    (db_first, _), (db_loop, wal_loop), (db_after, _) = sizes
+    # 255 writes on the loop: 5 MB in the WAL, past SQLite's 1,000 pages, and not one page
+    # copied back into the database (a disk flush the loop would have waited for)
+    assert wal_loop > 5_000_000 and db_loop == db_first
+    # after the 256th, a worker thread checkpointed
+    assert threads == 1 and db_after > 5_000_000
+
+
+def test_writes_on_the_event_loop_keep_the_wal_bounded(path: Path) -> None:
+    store = async_store_from_url(f"sqlite:///{path}")
+    wal = Path(f"{path}-wal")
+    sizes: list[int] = []
+
+    async def many_writes(s: Any) -> None:
+        for i in range(5000):
+            await s.update("record", f"r{i % 50}", lambda r: ({"payload": "x" * 2000}, None))
+            if i % 500 == 499:
+                sizes.append(wal.stat().st_size)
+
+    try:
+        _, threads = _threads_used(store, many_writes)
+    finally:
+        asyncio.run(store.close())
+    # every 256 writes a thread checkpoints, and SQLite then writes the WAL from its start:
+    # it stays a few MB however long this runs (5,000 writes of 2 KB would be 30 MB)
+    assert max(sizes) < 6_000_000, sizes
+    assert threads == 5000 // 256
+
+
+class CountingWrapper:
+    """An app's wrapper that counts the writes of the store it wraps and hands out the
+    rest of that store's methods as they are."""
+
+    def __init__(self, store: Any) -> None:
+        self.inner = store
+        self.writes = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def update(self, kind: str, key: str, fn: Any, ttl: Any = None) -> Any:
+        self.writes += 1
+        return self.inner.update(kind, key, fn, ttl)
+
+    def update_many(self, items: Any, fn: Any) -> Any:
+        self.writes += 1
+        return self.inner.update_many(items, fn)
+
+
+def test_a_wrapper_that_defines_its_own_writes_is_written_through(path: Path) -> None:
+    from stepup._twin import arun
+    from stepup.stores import update_after
+
+    inner = stepup.stores.SQLiteStore(path)
+    wrapper = CountingWrapper(inner)
+    store = stepup.stores.AsyncStoreAdapter(wrapper, offload=True)
+
+    def bump(records: list[Any]) -> Any:
+        return [("counter", "c", None)], lambda current: ([{"n": 1}], 1)
+
+    async def writes() -> Any:
+        await store.update("subject", "alice", lambda r: ({"bindings": ["sms"]}, None))
+        await store.update_many([("subject", "bob", None)], lambda r: ([{"bindings": []}], None))
+        return await arun(update_after(store, [("counter", "c")], bump))
+
+    try:
+        assert asyncio.run(writes()) == 1
+        assert wrapper.writes == 3  # every write went through it, the step's included
+        assert inner.get("subject", "alice") == {"bindings": ["sms"]}
+    finally:
+        inner.close()

@@ -23,7 +23,8 @@ _CALLS = ("get", "get_many", "update", "update_many", "update_after", "delete")
 
 
 class _Counting:
-    """A store that notes the name of each call made on it, then makes it."""
+    """A store that notes the name of each call made on it, then makes it (a write the
+    async engine makes at once on the loop, ``write_now(method, ...)``, as ``method``)."""
 
     def __init__(self, store: Any) -> None:
         self.store = store
@@ -31,6 +32,13 @@ class _Counting:
 
     def __getattr__(self, name: str) -> Any:
         found = getattr(self.store, name)
+        if name == "write_now":
+
+            def now(method: str, *args: Any) -> Any:
+                self.calls.append(method)
+                return found(method, *args)
+
+            return now
         if name not in _CALLS:
             return found
 

@@ -14,7 +14,6 @@ limit it is charged to are one step. A store written before they existed still w
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import json
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from .._errors import ConfigurationError, StoreUnavailable
 from .._twin import Call, Steps, arun, run
+from ._own import AFTER_CONSISTENT, own_method
 
 __all__ = [
     "AfterRead", "AsyncStore", "AsyncStoreAdapter", "Item", "ManyMutator", "Mutator", "Record", "Store", "Write",
@@ -132,13 +132,30 @@ class AsyncStoreAdapter:
             own_method(store, "read_now", "get", "get_many") if offload else None
         )
         self._update_after: Callable[[Sequence[Item], AfterRead[Any]], Any] | None = own_method(
-            store, "update_after", *_AFTER_CONSISTENT
+            store, "update_after", *AFTER_CONSISTENT
+        )
+        #: and whose writes can be made without waiting (SQLite's, while no other thread
+        #: or process holds its write lock) offers ``write_now(method, *args)``: the
+        #: method's result and any housekeeping due to run in a worker thread,
+        #: ``(result, chore)``, or ``None`` when the write would wait.
+        self._write_now: Callable[..., tuple[Any, Callable[[], None] | None] | None] | None = (
+            own_method(store, "write_now", *AFTER_CONSISTENT, "update_after", "delete") if offload else None
         )
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._offload:
             return await asyncio.to_thread(fn, *args)
         return fn(*args)
+
+    async def _write(self, method: str, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, which is the store's ``method``: made at once on the loop when the
+        store can (``write_now``), else as :meth:`_call` makes it."""
+        if self._write_now is not None and (done := self._write_now(method, *args)) is not None:
+            result, chore = done
+            if chore is not None:
+                await self._call(chore)
+            return result  # type: ignore[no-any-return]
+        return await self._call(fn, *args)
 
     async def get(self, kind: str, key: str) -> Record | None:
         """See :meth:`Store.get`."""
@@ -148,11 +165,11 @@ class AsyncStoreAdapter:
 
     async def update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> T:
         """See :meth:`Store.update`."""
-        return await self._call(self.sync.update, kind, key, fn, ttl)
+        return await self._write("update", self.sync.update, kind, key, fn, ttl)
 
     async def delete(self, kind: str, key: str) -> None:
         """See :meth:`Store.delete`."""
-        await self._call(self.sync.delete, kind, key)
+        await self._write("delete", self.sync.delete, kind, key)
 
     async def get_many(self, items: Sequence[Item]) -> list[Record | None]:
         """See :meth:`Store.get_many`."""
@@ -162,13 +179,13 @@ class AsyncStoreAdapter:
 
     async def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
         """See :meth:`Store.update_many`."""
-        return await self._call(self._many.update_many, items, fn)
+        return await self._write("update_many", self._many.update_many, items, fn)
 
     async def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
         """See :func:`update_after`: the store's own in one call (one hop to a worker
         thread), else a read and an ``update_many``."""
         if self._update_after is not None:
-            return await self._call(self._update_after, reads, after)
+            return await self._write("update_after", self._update_after, reads, after)
         return await arun(_read_then_update(self, reads, after))
 
     async def close(self) -> None:
@@ -289,28 +306,6 @@ def _update_each(store: Any, items: Sequence[Write], fn: ManyMutator[T]) -> Step
     raise step.too_busy()
 
 
-def own_method(store: Any, name: str, *consistent: str) -> Any:
-    """``store.name``, when the class that gives it gives the ``consistent`` methods the
-    store has too; else ``None``. A subclass that overrides ``get_many`` (to put keys under
-    a tenant, say) but inherits a ``read_now`` or an ``update_after`` would have its
-    override bypassed by them: it goes without, and the engine calls what it overrides."""
-    found = getattr(store, name, None)
-    kind: Any = type(store)
-    return found if found is None or _consistent(kind, name, consistent) else None
-
-
-@functools.lru_cache(maxsize=256)
-def _consistent(cls: Any, name: str, consistent: tuple[str, ...]) -> bool:
-    owner = next((c for c in cls.__mro__ if name in c.__dict__), None)
-    if owner is None:  # the instance's own, or a proxy's ``__getattr__``: the store it wraps
-        return True
-    return all(getattr(cls, n, None) is getattr(owner, n, None) for n in consistent)
-
-
-#: what a store's own ``update_after`` stands for, which a subclass may override.
-_AFTER_CONSISTENT = ("get", "get_many", "update", "update_many")
-
-
 def update_after(store: Any, reads: Sequence[Item], after: AfterRead[T]) -> Steps[T]:
     """Read ``reads``, then :meth:`Store.update_many` what ``after`` makes of them: the
     writes of a step that depend on what it read (a challenge's failure record, a
@@ -324,7 +319,7 @@ def update_after(store: Any, reads: Sequence[Item], after: AfterRead[T]) -> Step
 
     :raises StoreUnavailable: when the store cannot answer; nothing is written.
     """
-    if own_method(store, "update_after", *_AFTER_CONSISTENT) is not None:
+    if own_method(store, "update_after", *AFTER_CONSISTENT) is not None:
         result: T = yield from Call(store, "update_after", reads, after)
         return result
     return (yield from _read_then_update(store, reads, after))

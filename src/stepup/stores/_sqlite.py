@@ -38,6 +38,9 @@ CREATE INDEX IF NOT EXISTS stepup_records_expiry ON stepup_records (expires_at)
     WHERE expires_at IS NOT NULL;
 """
 _PURGE_EVERY = 1000
+#: writes made at once on the event loop between two checkpoints in a worker thread (see
+#: :meth:`SQLiteStore.write_now`): a few hundred pages of WAL, where SQLite's own is 1,000.
+_CHECKPOINT_EVERY = 256
 
 
 class SQLiteStore:
@@ -58,9 +61,11 @@ class SQLiteStore:
         self.path = str(path)
         self._clock = clock
         self._connections = ThreadConnections(self.path, timeout)
-        #: connections that never wait for a lock, for :meth:`read_now`.
-        self._quick = ThreadConnections(self.path, 0.0)
+        #: connections that never wait for a lock nor checkpoint, for :meth:`read_now`
+        #: and :meth:`write_now`.
+        self._quick = ThreadConnections(self.path, 0.0, checkpoint=False)
         self._writes = 0
+        self._now_writes = 0
         try:
             with self._connections.using() as conn:
                 conn.executescript(_SCHEMA)
@@ -85,13 +90,8 @@ class SQLiteStore:
         return json.loads(row[0])  # type: ignore[no-any-return]
 
     def update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> T:
-        """See :meth:`stepup.stores.Store.update`."""
-
-        def one(records: list[Record | None]) -> tuple[list[Record | None], T]:
-            new, result = fn(records[0])
-            return [new], result
-
-        return self.update_many([(kind, key, ttl)], one)
+        """See :meth:`stepup.stores.Store.update` (an ``update_many`` of one record)."""
+        return self.update_many([(kind, key, ttl)], _single(fn))
 
     def get_many(self, items: Sequence[Item]) -> list[Record | None]:
         """See :meth:`stepup.stores.Store.get_many`."""
@@ -120,21 +120,51 @@ class SQLiteStore:
 
     def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
         """See :meth:`stepup.stores.Store.update_many`: one write transaction."""
-        if not items:
-            return fn([])[1]
-        try:
-            with self._connections.using() as conn:
-                return self._update_many(conn, lambda now: (items, fn))
-        except sqlite3.Error as e:
-            raise self._unavailable(e) from e
+        return self._write(self._connections, "update_many", items, fn)  # type: ignore[no-any-return]
 
     def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
         """See :func:`stepup.stores.update_after`: the records read and those written in one
         write transaction, one call (a read and an ``update_many`` were two, and on the
         async engine two hops to a worker thread)."""
+        return self._write(self._connections, "update_after", reads, after)  # type: ignore[no-any-return]
+
+    def write_now(self, method: str, *args: Any) -> tuple[Any, Callable[[], None] | None] | None:
+        """``self.<method>(*args)`` (``update``, ``update_many``, ``update_after`` or
+        ``delete``) written without waiting: ``(result, chore)``, where ``chore`` is
+        ``None`` or the housekeeping due now, to run off the event loop
+        (:meth:`checkpoint`); or ``None`` when the write would wait.
+
+        The async engine writes on its event loop this way (a write transaction costs less
+        than a hop to a worker thread and back) and makes the call in a worker thread only
+        when this answers ``None``: another thread or process holds the write lock (the
+        connection here never waits for it; the thread's waits up to the store's timeout,
+        then fails closed), or any other SQLite error, which the call in the thread reports
+        as it always does (the transaction here was rolled back; a step's function may be
+        called twice). The connection here never checkpoints: the loop does not wait for
+        the disk flush that copies the WAL back into the database.
+        """
+        try:
+            with self._quick.using() as conn:
+                result = _WRITES[method](self, conn, *args)
+        except sqlite3.Error:
+            return None
+        self._now_writes += 1
+        return result, (self.checkpoint if self._now_writes % _CHECKPOINT_EVERY == 0 else None)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL's transactions back into the database, as far as readers allow,
+        without taking the write lock (``PRAGMA wal_checkpoint(PASSIVE)``): SQLite then
+        writes the WAL from its start again. A failure is left for the next one."""
         try:
             with self._connections.using() as conn:
-                return self._update_many(conn, lambda now: after(self._read(conn, reads, now)))
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass
+
+    def _write(self, pool: ThreadConnections, method: str, *args: Any) -> Any:
+        try:
+            with pool.using() as conn:
+                return _WRITES[method](self, conn, *args)
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
 
@@ -166,10 +196,10 @@ class SQLiteStore:
                 conn.execute("DELETE FROM stepup_records WHERE expires_at <= ?", (now,))
             conn.execute("COMMIT")
             return result
-        except sqlite3.Error as e:
+        except sqlite3.Error:
             if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
                 conn.execute("ROLLBACK")
-            raise self._unavailable(e) from e
+            raise
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -191,11 +221,7 @@ class SQLiteStore:
 
     def delete(self, kind: str, key: str) -> None:
         """See :meth:`stepup.stores.Store.delete`."""
-        try:
-            with self._connections.using() as conn:
-                self._delete(conn, kind, key)
-        except sqlite3.Error as e:
-            raise self._unavailable(e) from e
+        self._write(self._connections, "delete", kind, key)
 
     @staticmethod
     def _delete(conn: sqlite3.Connection, kind: str, key: str) -> None:
@@ -209,3 +235,34 @@ class SQLiteStore:
         """Close every thread's connection (each once the call running on it returns)."""
         self._connections.close()
         self._quick.close()
+
+
+def _single(fn: Mutator[T]) -> ManyMutator[T]:
+    def one(records: list[Record | None]) -> tuple[list[Record | None], T]:
+        new, result = fn(records[0])
+        return [new], result
+
+    return one
+
+
+def _update(
+    store: SQLiteStore, conn: sqlite3.Connection, kind: str, key: str, fn: Mutator[T], ttl: float | None = None
+) -> T:
+    return store._update_many(conn, lambda now: ([(kind, key, ttl)], _single(fn)))
+
+
+def _update_many(store: SQLiteStore, conn: sqlite3.Connection, items: Sequence[Write], fn: ManyMutator[T]) -> T:
+    return store._update_many(conn, lambda now: (items, fn)) if items else fn([])[1]
+
+
+def _update_after(store: SQLiteStore, conn: sqlite3.Connection, reads: Sequence[Item], after: AfterRead[T]) -> T:
+    return store._update_many(conn, lambda now: after(store._read(conn, reads, now)))
+
+
+#: the write transactions :meth:`SQLiteStore._write` and :meth:`SQLiteStore.write_now` run.
+_WRITES: dict[str, Callable[..., Any]] = {
+    "update": _update,
+    "update_many": _update_many,
+    "update_after": _update_after,
+    "delete": lambda store, conn, kind, key: store._delete(conn, kind, key),
+}

@@ -58,11 +58,14 @@ class ThreadConnections:
 
     :param path: the database file.
     :param timeout: seconds a connection waits for another writer.
+    :param checkpoint: whether a commit that leaves the WAL long copies it back into the
+        database (SQLite's default, a disk flush); connections without leave that to others.
     """
 
-    def __init__(self, path: str, timeout: float) -> None:
+    def __init__(self, path: str, timeout: float, *, checkpoint: bool = True) -> None:
         self.path = path
         self._timeout = timeout
+        self._checkpoint = checkpoint
         self._local = threading.local()
         #: every connection not closed yet, of live threads and of ended ones whose
         #: ``threading.local`` values Python has not dropped yet.
@@ -76,6 +79,8 @@ class ThreadConnections:
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                if not self._checkpoint:
+                    conn.execute("PRAGMA wal_autocheckpoint=0")
             except sqlite3.Error:
                 conn.close()  # e.g. not a database: leave no connection open behind the error
                 raise
