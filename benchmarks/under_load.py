@@ -1,8 +1,10 @@
 """4. Under load: each example bank in a production server, driven from a second process.
 
-The Starlette bank runs under uvicorn (one worker), the Flask bank under gunicorn (two
-workers of four threads: the machine's two cores), both on 127.0.0.1 with the examples'
-default store, SQLite (and the whole flow again on redis://), and a file outbox. Eight
+The Starlette bank runs under uvicorn (one worker, on uvloop and httptools: uvicorn's
+production extras, named so that a machine without them fails rather than measures another
+server), the Flask bank under gunicorn (two workers of four threads: the machine's two
+cores), both on 127.0.0.1 with the examples' default store, SQLite (and the whole flow
+again on redis://), and a file outbox. Eight
 clients: as many as the Flask server handles at once; more only queue (and gunicorn
 spreads kept-alive connections unevenly over its workers). :mod:`benchmarks._loadgen`
 drives them for a bounded time, then the ledger is read back: every transfer a client saw
@@ -30,9 +32,10 @@ __all__ = ["SERVERS", "run_scenario", "tree_cpu"]
 ROOT = Path(__file__).resolve().parent.parent
 #: server name -> (what serves it, the command after the interpreter).
 SERVERS = {
-    "starlette": ("uvicorn, 1 worker", ["-m", "uvicorn", "--factory", "benchmarks._servers:starlette_app",
-                                        "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning",
-                                        "--no-access-log"]),
+    "starlette": ("uvicorn (uvloop, httptools), 1 worker",
+                  ["-m", "uvicorn", "--factory", "benchmarks._servers:starlette_app", "--loop", "uvloop",
+                   "--http", "httptools", "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning",
+                   "--no-access-log"]),
     "flask": ("gunicorn, 2 workers × 4 threads", ["-m", "gunicorn", "--workers", "2", "--worker-class", "gthread",
                                                  "--threads", "4", "--keep-alive", "5", "--bind", "127.0.0.1:{port}",
                                                  "--log-level", "warning", "benchmarks._servers:flask_app()"]),
