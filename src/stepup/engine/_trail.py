@@ -110,13 +110,17 @@ _REPEAT_SECONDS = 300
 _REPEAT_WINDOW = 5
 
 
+#: what makes two stored events the same, most often different first.
+_SAME = ("type", "challenge_id", "subject", "method", "target", "purpose", "actor")
+#: a refused start names the challenge it would have made, new each time: no id of use.
+_SAME_REFUSED = tuple(f for f in _SAME if f != "challenge_id")
+
+
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two stored events say the same thing (their times, request and count aside)."""
-    fields: tuple[str, ...] = ("type", "subject", "method", "target", "purpose", "challenge_id", "actor")
-    # A refused start names the challenge it would have made, new each time: no id of use.
-    fields = fields[:5] + fields[6:] if a.get("type") == "rate_limited" else fields
-    if any(a.get(f) != b.get(f) for f in fields):
-        return False
+    for f in _SAME_REFUSED if a.get("type") == "rate_limited" else _SAME:
+        if a.get(f) != b.get(f):
+            return False
     return _bare(a.get("detail") or {}) == _bare(b.get("detail") or {})
 
 
@@ -132,8 +136,10 @@ def _coalesce(events: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[d
     ``events`` in place."""
     kept = []
     for event in new:
-        recent = [e for e in events[-_REPEAT_WINDOW:] if event["at"] - e["at"] <= _REPEAT_SECONDS]
-        twin = next((e for e in reversed(recent) if _same(e, event)), None)
+        at = event["at"]
+        twin = next(
+            (e for e in reversed(events[-_REPEAT_WINDOW:]) if at - e["at"] <= _REPEAT_SECONDS and _same(e, event)), None
+        )
         if twin is None:
             kept.append(event)
             continue
