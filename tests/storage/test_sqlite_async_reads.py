@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +225,44 @@ def test_writes_on_the_event_loop_keep_the_wal_bounded(path: Path) -> None:
     # every 256 writes a thread checkpoints, and SQLite then writes the WAL from its start:
     # it stays a few MB however long this runs (5,000 writes of 2 KB would be 30 MB)
     assert max(sizes) < 6_000_000, sizes
-    assert threads == 5000 // 256
+    assert threads == 5000 // 256 + 5000 // 1000  # and a purge of expired records every 1,000
+
+
+def _rows(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        return int(db.execute("SELECT COUNT(*) FROM stepup_records").fetchone()[0])
+
+
+@pytest.mark.parametrize("engine", ["plain", "async"])
+def test_expired_records_are_purged_every_thousand_writes(path: Path, engine: str) -> None:
+    clock = stepup.FrozenClock(1_800_000_000.0)
+    sync = stepup.stores.SQLiteStore(path, clock=clock)
+    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
+
+    def write(i: int) -> Any:
+        fn = lambda r: ({"n": i}, None)  # noqa: E731
+        return (
+            store.update("record", f"r{i % 10}", fn, 60)
+            if engine == "async"
+            else sync.update("record", f"r{i % 10}", fn, 60)
+        )
+
+    async def writes(first: int, last: int) -> None:
+        for i in range(first, last):
+            result = write(i)
+            if engine == "async":
+                await result
+
+    try:
+        asyncio.run(writes(0, 10))
+        clock.advance(120)  # all ten expired, still stored
+        for _ in range(10, 999):
+            sync.update("other", "x", lambda r: ({"n": 1}, None))
+        assert _rows(path) == 11
+        asyncio.run(writes(999, 1000))  # the thousandth write since the store opened
+        assert _rows(path) == 2  # r9 written again, and "other"
+    finally:
+        sync.close()
 
 
 class CountingWrapper:

@@ -8,6 +8,7 @@ the read, so two processes updating one challenge run one after the other.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS stepup_records (
 CREATE INDEX IF NOT EXISTS stepup_records_expiry ON stepup_records (expires_at)
     WHERE expires_at IS NOT NULL;
 """
+#: write transactions between two purges of expired records (which are never read as live).
 _PURGE_EVERY = 1000
 #: writes made at once on the event loop between two checkpoints in a worker thread (see
 #: :meth:`SQLiteStore.write_now`): a few hundred pages of WAL, where SQLite's own is 1,000.
@@ -64,7 +66,8 @@ class SQLiteStore:
         #: connections that never wait for a lock nor checkpoint, for :meth:`read_now`
         #: and :meth:`write_now`.
         self._quick = ThreadConnections(self.path, 0.0, checkpoint=False)
-        self._writes = 0
+        #: write transactions, and their count at the last purge of expired records.
+        self._writes = self._purged_at = 0
         self._now_writes = 0
         try:
             with self._connections.using() as conn:
@@ -131,8 +134,9 @@ class SQLiteStore:
     def write_now(self, method: str, *args: Any) -> tuple[Any, Callable[[], None] | None] | None:
         """``self.<method>(*args)`` (``update``, ``update_many``, ``update_after`` or
         ``delete``) written without waiting: ``(result, chore)``, where ``chore`` is
-        ``None`` or the housekeeping due now, to run off the event loop
-        (:meth:`checkpoint`); or ``None`` when the write would wait.
+        ``None`` or the housekeeping due now, to run off the event loop (the purge of
+        expired records every 1,000 writes, a :meth:`checkpoint` every 256 made here); or
+        ``None`` when the write would wait.
 
         The async engine writes on its event loop this way (a write transaction costs less
         than a hop to a worker thread and back) and makes the call in a worker thread only
@@ -149,7 +153,26 @@ class SQLiteStore:
         except sqlite3.Error:
             return None
         self._now_writes += 1
-        return result, (self.checkpoint if self._now_writes % _CHECKPOINT_EVERY == 0 else None)
+        checkpoint, purge = self._now_writes % _CHECKPOINT_EVERY == 0, self._purge_due()
+        return result, (functools.partial(self._housekeeping, purge, checkpoint) if purge or checkpoint else None)
+
+    def _housekeeping(self, purge: bool, checkpoint: bool) -> None:
+        if purge:
+            try:
+                with self._connections.using() as conn:
+                    conn.execute("DELETE FROM stepup_records WHERE expires_at <= ?", (self._clock(),))
+            except sqlite3.Error:
+                pass  # the next purge takes them; an expired record is never read as live
+        if checkpoint:
+            self.checkpoint()
+
+    def _purge_due(self) -> bool:
+        """Whether expired records are due to be deleted: once every ``_PURGE_EVERY`` write
+        transactions (a count that threads may race on: a purge more or less)."""
+        if self._writes - self._purged_at < _PURGE_EVERY:
+            return False
+        self._purged_at = self._writes
+        return True
 
     def checkpoint(self) -> None:
         """Copy the WAL's transactions back into the database, as far as readers allow,
@@ -164,9 +187,12 @@ class SQLiteStore:
     def _write(self, pool: ThreadConnections, method: str, *args: Any) -> Any:
         try:
             with pool.using() as conn:
-                return _WRITES[method](self, conn, *args)
+                result = _WRITES[method](self, conn, *args)
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
+        if self._purge_due():
+            self._housekeeping(purge=True, checkpoint=False)
+        return result
 
     def _update_many(
         self, conn: sqlite3.Connection, step: Callable[[float], tuple[Sequence[Write], ManyMutator[T]]]
@@ -192,8 +218,6 @@ class SQLiteStore:
                     (kind, key, _encode(record), expires_at),
                 )
             self._writes += 1
-            if self._writes % _PURGE_EVERY == 0:
-                conn.execute("DELETE FROM stepup_records WHERE expires_at <= ?", (now,))
             conn.execute("COMMIT")
             return result
         except sqlite3.Error:
