@@ -6,9 +6,12 @@ the due index: its code stops working and no step
 of its workflow fires, since each one is a text or a call someone pays for and nobody
 waits for it.
 
-A sent code (SMS, email) that passes on a store atomic across records cancels the others
-in the very step that approves it (:func:`passing`), so no code of theirs approves the same
-thing in between; a held code or a passkey cancels them just after (:func:`end_superseded`).
+A challenge that passes on a store atomic across records cancels the others in the very
+step that approves it (:func:`passing`), so no code of theirs approves the same thing in
+between: a sent code's (SMS, email) in the step that checks it, a held code's (TOTP,
+recovery) or a passkey's in the step of its transition (:func:`passing_transition`). On a
+store atomic per record only (a Redis Cluster, whose records lie in hash slots of their
+own) it cancels them just after (:func:`end_superseded`).
 """
 
 from __future__ import annotations
@@ -20,14 +23,18 @@ from typing import Any
 from .. import _machine
 from .._errors import StoreUnavailable
 from .._models import Challenge
-from ..stores import Record, Write
+from ..stores import ManyMutator, Record, Write
 from ._context import Context
 from ._due import schedule, shard_of, unschedule
-from ._effects import CHALLENGE, Flow, get, update
+from ._effects import CHALLENGE, Flow, get, update, update_after
 from ._ended import ENDED
-from ._open import forget_open, passed_out, superseded_ids
+from ._keys import part
+from ._open import OPEN, forget_open, passed_out, superseded_ids
+from ._records import transitioned
 
-__all__ = ["Passing", "cancelled_in_step", "end_moot", "end_superseded", "login_ended", "passing"]
+__all__ = [
+    "Passing", "cancelled_in_step", "end_moot", "end_superseded", "login_ended", "passing", "passing_transition",
+]  # fmt: skip
 
 logger = logging.getLogger("stepup.engine")
 
@@ -61,9 +68,9 @@ def _after_cancel(ctx: Context, challenge_id: str, outcome: _machine.Outcome | N
 
 
 def cancelled_in_step(ctx: Context, outcomes: list[_machine.Outcome]) -> Flow[None]:
-    """The audit events and due entries of the challenges a sent code's pass cancelled in
-    the step that approved it (:func:`stepup.engine._verify._sent_step`). Best effort, as
-    :func:`end_superseded`: they are cancelled whatever happens here."""
+    """The audit events and due entries of the challenges a pass cancelled in the step
+    that approved it (:func:`stepup.engine._verify._sent_step`, :func:`passing_transition`).
+    Best effort, as :func:`end_superseded`: they are cancelled whatever happens here."""
     try:
         for outcome in outcomes:
             if outcome.challenge is not None:
@@ -74,11 +81,10 @@ def cancelled_in_step(ctx: Context, outcomes: list[_machine.Outcome]) -> Flow[No
 
 def end_superseded(ctx: Context, passed: Challenge, index: Record | None) -> Flow[None]:
     """Cancel the subject's other pending challenges of ``passed``'s purpose started in
-    the same session, once a challenge of a held code (TOTP, recovery) or a passkey
-    passed, or one on a store not atomic across records (a sent code's pass on one that
-    is cancels them in its own step): the subject's index of open challenges (``index``,
-    read in the step that checked the code) names them, so a challenge with none costs
-    no store call.
+    the same session, once a challenge passed on a store not atomic across records (on
+    one that is, a pass cancels them in its own step: :func:`passing`): the subject's
+    index of open challenges (``index``, read in the step that checked the code) names
+    them, so a challenge with none costs no store call.
 
     Each leaves the index only once it is cancelled, so a cancel that fails (the store
     went away, or the request was cut off) leaves it where the support console lists and
@@ -121,6 +127,41 @@ def passing(ctx: Context, challenge: Challenge, index: Record | None, moot: list
         return [*(_cancelled(r, now, moot) for r in records[:n]), *(drop(r) for r in records[n:])]
 
     return [*((CHALLENGE, other, None) for other in others), *listed], passed
+
+
+def passing_transition(
+    ctx: Context,
+    challenge: Challenge,
+    step: Callable[[Challenge, float], _machine.Outcome],
+    moot: list[_machine.Outcome],
+) -> Flow[_machine.Outcome]:
+    """A held code's (TOTP, recovery) or a passkey's transition of ``challenge``
+    (``step``), on a store atomic across records: the step that approves it also writes
+    what its pass does (:func:`passing`: the challenges it makes moot cancelled, their
+    outcomes noted in ``moot``, and the subject's index without them and itself), so no
+    code of theirs approves the same thing in between. The index is read in this same
+    step, so a challenge started meanwhile is not missed. One store step: one round trip
+    on the Redis store, as the transition alone was.
+
+    The index is read only for a challenge started in a session, whose verify read it
+    already (so the Redis store remembers it): without a session, nothing is moot.
+    """
+    now = ctx.clock()
+    indexed = challenge.subject is not None and challenge.session is not None
+    reads = [(CHALLENGE, challenge.id)] + ([(OPEN, part(challenge.subject or ""))] if indexed else [])
+
+    def after(read: list[Record | None]) -> tuple[list[Write], ManyMutator[_machine.Outcome]]:
+        writes, passed = passing(ctx, challenge, read[1] if indexed else None, moot)
+
+        def apply(records: list[Record | None]) -> tuple[list[Record | None], _machine.Outcome]:
+            new, outcome = transitioned(records[0], step, now)
+            if outcome.verdict == "approved" and outcome.error is None:
+                return [new, *passed(records[1:], now)], outcome
+            return [new, *records[1:]], outcome
+
+        return [(CHALLENGE, challenge.id, None), *writes], apply
+
+    return (yield from update_after(ctx, reads, after))
 
 
 def _cancelled(record: dict[str, Any] | None, now: float, moot: list[_machine.Outcome]) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from ._ended import ENDED, ended_key, ended_refused
 
 __all__ = [
     "challenge_items", "challenge_of", "find_binding", "load_challenge",
-    "public", "read_policy", "read_subject", "transition",
+    "public", "read_policy", "read_subject", "transition", "transitioned",
 ]  # fmt: skip
 
 _NOT_FOUND = T("No such verification. Start again.")
@@ -97,13 +97,21 @@ def transition(
     on the stored challenge."""
 
     def apply(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, _machine.Outcome]:
-        if record is None:
-            return None, _machine.Outcome(None, "", ChallengeNotFound(_NOT_FOUND))
-        outcome = step(Challenge.from_record(record), *args, **kwargs)
-        new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
-        return new, outcome
+        return transitioned(record, step, *args, **kwargs)
 
     return (yield from update(ctx, CHALLENGE, challenge.id, apply, None))
+
+
+def transitioned(
+    record: dict[str, Any] | None, step: Callable[..., _machine.Outcome], *args: Any, **kwargs: Any
+) -> tuple[dict[str, Any] | None, _machine.Outcome]:
+    """What :func:`transition` makes of the stored challenge ``record`` (pure): the record
+    to store and the outcome (:class:`ChallengeNotFound` when there is none)."""
+    if record is None:
+        return None, _machine.Outcome(None, "", ChallengeNotFound(_NOT_FOUND))
+    outcome = step(Challenge.from_record(record), *args, **kwargs)
+    new = outcome.challenge.to_record() if outcome.changed and outcome.challenge else record
+    return new, outcome
 
 
 def public(challenge: Challenge) -> Challenge:

@@ -32,7 +32,7 @@ from ._locks import (
     one_more_failure,
     release_attempt,
 )
-from ._moot import Passing, cancelled_in_step, end_superseded, passing
+from ._moot import Passing, cancelled_in_step, end_superseded, passing, passing_transition
 from ._open import OPEN
 from ._passkeys import PASSKEY, passkey_step
 from ._passkeys import relying_party as relying_party_of
@@ -111,7 +111,7 @@ def _verified(
     if sent is not None:
         outcome, failures = sent
     else:
-        outcome, claimed = yield from _evaluate_claimed(ctx, challenge, code, key, counted, still_open, rp)
+        outcome, claimed = yield from _evaluate_claimed(ctx, challenge, code, key, counted, still_open, rp, moot)
         failures = claimed[1]
     after = outcome.challenge or challenge
     # Only the transition that approved approves: a racing call that finds the
@@ -122,8 +122,9 @@ def _verified(
         # A sent code's step marked its binding used already.
         approval = yield from _approval(ctx, after, marked=sent is not None)
         # The session's other pending challenges of its purpose (and operation) are moot
-        # now: a sent code's step cancelled them, the others' are cancelled here.
-        if sent is not None:
+        # now: the step that approved it cancelled them on a store atomic across records
+        # (a sent code's, or a held code's or a passkey's transition); elsewhere, here.
+        if ctx.store_atomic:
             yield from cancelled_in_step(ctx, moot)
         else:
             yield from end_superseded(ctx, after, index)
@@ -146,18 +147,21 @@ def _evaluate_claimed(
     counted: list[Hit],
     still_open: bool,
     rp: RelyingParty | None,
+    moot: list[_machine.Outcome],
 ) -> Flow[tuple[_machine.Outcome, Claim]]:
-    """Check a code in three steps, for a store not atomic across records or a held code
-    (TOTP, recovery): claim a failure first (:func:`claim_attempt`), evaluate, and give
-    the claim back when the code was not evaluated after all.
+    """Check a code in three steps, for a store not atomic across records, a held code
+    (TOTP, recovery) or a passkey: claim a failure first (:func:`claim_attempt`),
+    evaluate, and give the claim back when the code was not evaluated after all.
 
+    :param moot: the outcomes of the challenges a pass cancelled in its step, filled in
+        (:func:`_evaluate`).
     :returns: the outcome and the claim, for the caller to clear or give back.
     """
     if counted:
         yield from charge(ctx, counted, challenge)  # without an atomic store: every code counts
     claimed = yield from claim_attempt(ctx, key, lock=challenge.subject is not None)
     try:
-        outcome = yield from _evaluate(ctx, challenge, code, still_open, rp)
+        outcome = yield from _evaluate(ctx, challenge, code, still_open, rp, moot)
     except StepUpError:
         yield from release_attempt(ctx, key, *claimed)
         raise
@@ -322,10 +326,17 @@ def _sent_step(
 
 
 def _evaluate(
-    ctx: Context, challenge: Challenge, code: object, still_open: bool, rp: RelyingParty | None
+    ctx: Context,
+    challenge: Challenge,
+    code: object,
+    still_open: bool,
+    rp: RelyingParty | None,
+    moot: list[_machine.Outcome],
 ) -> Flow[_machine.Outcome]:
     """Apply one code to the stored challenge, atomically (a held code is not checked,
-    nor its TOTP step used, for a challenge no longer open)."""
+    nor its TOTP step used, for a challenge no longer open). On a store atomic across
+    records, the step that approves it cancels the challenges it makes moot (their
+    outcomes noted in ``moot``: :func:`stepup.engine._moot.passing_transition`)."""
     method = ctx.method(challenge.method)
     keys, s = ctx.keys, ctx.settings
 
@@ -353,6 +364,8 @@ def _evaluate(
         def step(ch: Challenge, now: float) -> _machine.Outcome:
             return _machine.evaluate(ch, matched, now)
 
+    if ctx.store_atomic:
+        return (yield from passing_transition(ctx, challenge, step, moot))
     return (yield from transition(ctx, challenge, step, ctx.clock()))
 
 
