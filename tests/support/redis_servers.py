@@ -6,7 +6,9 @@ by ``tests/conftest.py`` (fixture ``redis_factory``). ``make test`` installs
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -112,6 +114,17 @@ class RedisServer:
             self._process.terminate()
             self._process.wait(timeout=30)
             self._process = None
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The server stopped (``SIGSTOP``) for the block: it takes commands and answers
+        them only once the block ends."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self._process.send_signal(signal.SIGCONT)
 
 
 def start_cluster(base: Path, nodes: list[RedisServer]) -> str:

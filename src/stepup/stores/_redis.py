@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -43,7 +43,7 @@ from .._errors import StoreUnavailable
 from .._twin import Call, Steps, arun, run
 from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write, _update_each
 from ._redis_client import REDIS_ERRORS, RedisTarget, aclose_all, close_all, one_slot
-from ._redis_commands import ClientCommands, DirectCommands
+from ._redis_commands import AsyncDirectCommands, ClientCommands, DirectCommands
 from ._redis_eviction import CONFIG_NAMES, check_eviction, check_persistence, policies_in
 from ._redis_script import COMPARE_AND_SET, held, keeping_reads, one_record, plan, read
 
@@ -88,13 +88,13 @@ class _RedisStoreBase:
         #: value; it starts again from nothing when the memory is cleared).
         self._seen_bytes = 0
 
-    def _use(self, client: Any, *, direct: bool = False) -> None:
+    def _use(self, client: Any, *, direct: Callable[[Any, str], ClientCommands] | None = None) -> None:
         """Talk to Redis through ``client`` (sync or asyncio, to match the twin's runner);
-        ``direct``: write commands straight on its connections (one server, sync)."""
+        ``direct``: the commands that write straight on its connections (one server)."""
         self._client = client
         self._commands = (
-            DirectCommands(client, COMPARE_AND_SET)
-            if direct
+            direct(client, COMPARE_AND_SET)
+            if direct is not None
             else ClientCommands(client, COMPARE_AND_SET, cluster=self._cluster)
         )
         # On a cluster every primary holds some of the records: ask each of them.
@@ -323,7 +323,7 @@ class RedisStore(_RedisStoreBase):
     def __init__(self, url: str, clock: Clock = system_clock, *, require_noeviction: bool = False) -> None:
         super().__init__(url, clock, require_noeviction)
         with self._errors():
-            self._use(self.target.client(), direct=self.target.mode == "basic")
+            self._use(self.target.client(), direct=DirectCommands if self.target.mode == "basic" else None)
 
     def get(self, kind: str, key: str) -> Record | None:
         """See :meth:`stepup.stores.Store.get`."""
@@ -367,7 +367,7 @@ class AsyncRedisStore(_RedisStoreBase):
     def __init__(self, url: str, clock: Clock = system_clock, *, require_noeviction: bool = False) -> None:
         super().__init__(url, clock, require_noeviction)
         self._discover_first = self._cluster
-        self._use(self.target.async_client())
+        self._use(self.target.async_client(), direct=AsyncDirectCommands if self.target.mode == "basic" else None)
 
     async def get(self, kind: str, key: str) -> Record | None:
         """See :meth:`stepup.stores.Store.get`."""

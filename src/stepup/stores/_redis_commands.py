@@ -7,10 +7,12 @@ health, about 20 µs of CPU a command here against 12 µs for the round trip its
 (``benchmarks/``, docs/BENCHMARKS.md). The store needs none of that on the way there: its
 commands' replies are used raw, and its script is safe to send twice. So on one server
 (``redis://``, ``rediss://``) the sync store writes each command on a connection taken
-from the client's own pool (and kept for the next command) and reads the reply. A
-connection that fails is handed to the client's full path, which retries it as
-configured; a timeout is not retried (see :mod:`stepup.stores._redis_client`). Everything
-else (a cluster, a sentinel, asyncio) goes through the client's own methods.
+from the client's own pool (and kept for the next command) and reads the reply, and so
+does the asyncio store, awaiting each (:class:`AsyncDirectCommands`: on asyncio the
+client's path costs more still, with its pool's locks and timeout scopes). A connection
+that fails is handed to the client's full path, which retries it as configured; a timeout
+is not retried (see :mod:`stepup.stores._redis_client`). Everything else (a cluster, a
+sentinel) goes through the client's own methods.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import redis
 from redis.exceptions import NoScriptError
 
-__all__ = ["ClientCommands", "DirectCommands"]
+__all__ = ["AsyncDirectCommands", "ClientCommands", "DirectCommands"]
 
 try:
     #: the command's bytes, from hiredis (the store's arguments are only str, bytes and
@@ -122,3 +124,54 @@ class DirectCommands(ClientCommands):
     def _give_back(self, connection: Any) -> None:
         connection.disconnect()
         self._pool.release(connection)
+
+
+class AsyncDirectCommands(ClientCommands):
+    """:class:`DirectCommands` on one server's asyncio client: each command returns an
+    awaitable of its raw reply. Used from one event loop, whose coroutines never share a
+    connection: each takes one from the idle list (or the pool) and puts it back when its
+    reply is read; one cut off meanwhile (a cancelled request) is disconnected instead,
+    since its reply may still be on the way."""
+
+    def __init__(self, client: Any, script: str) -> None:
+        super().__init__(client, script, cluster=False)
+        self._pool = client.connection_pool
+        self._idle: list[Any] = []
+
+    def get(self, name: str) -> Any:
+        """``GET name``."""
+        return self.send("GET", name)
+
+    def mget(self, names: list[str]) -> Any:
+        """``MGET *names``."""
+        return self.send("MGET", *names)
+
+    async def script(self, names: list[str], args: list[Any]) -> Any:
+        """See :meth:`ClientCommands.script`."""
+        try:
+            return await self.send("EVALSHA", self._script.sha, len(names), *names, *args)
+        except NoScriptError:  # a new or flushed server: the client's path loads it
+            return await self._script(names, args)
+
+    async def send(self, *args: Any) -> Any:
+        """See :meth:`DirectCommands.send`."""
+        idle = self._idle
+        connection = idle.pop() if idle else await self._pool.get_connection()
+        try:
+            packed = [_pack(args)] if _pack is not None else connection.pack_command(*args)
+            await connection.send_packed_command(packed, check_health=False)
+            reply = await connection.read_response()
+        except redis.ConnectionError:
+            await self._give_back(connection)
+            return await self.client.execute_command(*args)
+        except BaseException:
+            await self._give_back(connection)
+            raise
+        idle.append(connection)
+        return reply
+
+    async def _give_back(self, connection: Any) -> None:
+        try:
+            await connection.disconnect()
+        finally:
+            await self._pool.release(connection)
