@@ -149,7 +149,9 @@ class Ledger:
         self.path = str(path)
         self._lock = threading.Lock()
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-        self._close = weakref.finalize(self, db.close)
+        # Closed under the lock: closing a connection another thread is reading from
+        # crashes the interpreter.
+        self._close = weakref.finalize(self, _close_under, self._lock, db)
         self._db = db
         with self._lock:
             db.execute("PRAGMA journal_mode=WAL")
@@ -180,6 +182,11 @@ class Ledger:
     def orders_of(self, user: str) -> list[tuple[str, str]]:
         """A user's standing orders, oldest first: ``(to, amount)``."""
         return self._rows("SELECT to_, amount FROM orders WHERE user = ? ORDER BY id", (user,))
+
+
+def _close_under(lock: threading.Lock, db: sqlite3.Connection) -> None:
+    with lock:
+        db.close()
 
 
 def ledger_path() -> str:

@@ -149,7 +149,9 @@ class AsyncStoreAdapter:
 
     async def _write(self, method: str, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)``, which is the store's ``method``: made at once on the loop when the
-        store can (``write_now``), else as :meth:`_call` makes it."""
+        store can (``write_now``), else as :meth:`_call` makes it. The housekeeping a write
+        on the loop leaves (one write in hundreds) runs in a worker thread before it returns:
+        a coroutine that writes on and on would otherwise never let it run."""
         if self._write_now is not None and (done := self._write_now(method, *args)) is not None:
             result, chore = done
             if chore is not None:

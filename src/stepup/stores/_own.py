@@ -20,11 +20,22 @@ def own_method(store: Any, name: str, *consistent: str) -> Any:
     if found is None:
         return None
     kind: Any = type(store)
-    inner = getattr(found, "__self__", store)
-    if inner is not store:  # the wrapped store's, handed out by a wrapper
-        overrides = any(n in getattr(store, "__dict__", {}) or _defines(kind, n) for n in consistent)
-        return None if overrides else own_method(inner, name, *consistent)
-    return found if _consistent(kind, name, consistent) else None
+    # Methods set on the instance (``store.update = f``, a fault injected): ``name`` among
+    # them is the instance's own choice; a method it stands for among them, without it, is
+    # replaced under it.
+    replaced = getattr(store, "__dict__", {})
+    if name in replaced:
+        return found
+    if any(n in replaced for n in consistent):
+        return None
+    inner = getattr(found, "__self__", None)
+    if inner is store or _defines(kind, name):
+        return found if _consistent(kind, name, consistent) else None
+    # handed out by a wrapper (its ``__getattr__``): the wrapped store's bound method, or a
+    # function that calls it (a closure, a timing wrapper), which is the wrapper's to vouch for
+    if any(_defines(kind, n) for n in consistent):
+        return None
+    return own_method(inner, name, *consistent) if inner is not None else found
 
 
 def _defines(cls: Any, name: str) -> bool:
@@ -34,7 +45,7 @@ def _defines(cls: Any, name: str) -> bool:
 @functools.lru_cache(maxsize=256)
 def _consistent(cls: Any, name: str, consistent: tuple[str, ...]) -> bool:
     owner = next((c for c in cls.__mro__ if name in c.__dict__), None)
-    if owner is None:  # the instance's own attribute
+    if owner is None:  # the instance's own attribute, bound to it
         return True
     return all(getattr(cls, n, None) is getattr(owner, n, None) for n in consistent)
 

@@ -69,6 +69,7 @@ class SQLiteStore:
         #: write transactions, and their count at the last purge of expired records.
         self._writes = self._purged_at = 0
         self._now_writes = 0
+        self._restart_wal = self._closed = False
         try:
             with self._connections.using() as conn:
                 conn.executescript(_SCHEMA)
@@ -112,8 +113,7 @@ class SQLiteStore:
         In WAL mode a read waits for no writer, so it nearly always can: the async engine
         reads inline on its event loop this way, and makes the call in a worker thread only
         when this answers ``None`` (SQLite busy, or any other error, which the call in the
-        thread then reports as it always does). Writes always go to a worker thread: they
-        may wait for another process's write lock.
+        thread then reports as it always does). Writes do the same: :meth:`write_now`.
         """
         try:
             with self._quick.using() as conn:
@@ -147,6 +147,11 @@ class SQLiteStore:
         called twice). The connection here never checkpoints: the loop does not wait for
         the disk flush that copies the WAL back into the database.
         """
+        if self._restart_wal:
+            # After a checkpoint, the next write starts the WAL again from its beginning and
+            # flushes its header: made in the thread, so the loop does not wait for that.
+            self._restart_wal = False
+            return None
         try:
             with self._quick.using() as conn:
                 result = _WRITES[method](self, conn, *args)
@@ -157,9 +162,11 @@ class SQLiteStore:
         return result, (functools.partial(self._housekeeping, purge, checkpoint) if purge or checkpoint else None)
 
     def _housekeeping(self, purge: bool, checkpoint: bool) -> None:
+        if self._closed:  # a chore that ran late: no connection opened after close()
+            return
         if purge:
-            try:
-                with self._connections.using() as conn:
+            try:  # on a connection that does not wait: a writer busy now leaves it to the next
+                with self._quick.using() as conn:
                     conn.execute("DELETE FROM stepup_records WHERE expires_at <= ?", (self._clock(),))
             except sqlite3.Error:
                 pass  # the next purge takes them; an expired record is never read as live
@@ -178,11 +185,14 @@ class SQLiteStore:
         """Copy the WAL's transactions back into the database, as far as readers allow,
         without taking the write lock (``PRAGMA wal_checkpoint(PASSIVE)``): SQLite then
         writes the WAL from its start again. A failure is left for the next one."""
+        if self._closed:
+            return
         try:
             with self._connections.using() as conn:
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error:
-            pass
+            return
+        self._restart_wal = True
 
     def _write(self, pool: ThreadConnections, method: str, *args: Any) -> Any:
         try:
@@ -257,6 +267,7 @@ class SQLiteStore:
 
     def close(self) -> None:
         """Close every thread's connection (each once the call running on it returns)."""
+        self._closed = True
         self._connections.close()
         self._quick.close()
 
