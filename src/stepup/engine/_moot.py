@@ -139,9 +139,11 @@ def passing_transition(
     (``step``), on a store atomic across records: the step that approves it also writes
     what its pass does (:func:`passing`: the challenges it makes moot cancelled, their
     outcomes noted in ``moot``, and the subject's index without them and itself), so no
-    code of theirs approves the same thing in between. The index is read in this same
-    step, so a challenge started meanwhile is not missed. One store step: one round trip
-    on the Redis store, as the transition alone was.
+    code of theirs approves the same thing in between. On a store with an ``update_after``
+    of its own (the built-in ones) the index is read in this same step, so a challenge
+    started meanwhile is not missed; elsewhere it is read just before (a read, then the
+    ``update_many``). One store step: one round trip on the Redis store, as the transition
+    alone was.
 
     The index is read only for a challenge started in a session, whose verify read it
     already (so the Redis store remembers it): without a session, nothing is moot.
