@@ -126,25 +126,12 @@ class DirectCommands(ClientCommands):
         self._pool.release(connection)
 
 
-class AsyncDirectCommands(ClientCommands):
+class AsyncDirectCommands(DirectCommands):
     """:class:`DirectCommands` on one server's asyncio client: each command returns an
     awaitable of its raw reply. Used from one event loop, whose coroutines never share a
     connection: each takes one from the idle list (or the pool) and puts it back when its
     reply is read; one cut off meanwhile (a cancelled request) is disconnected instead,
     since its reply may still be on the way."""
-
-    def __init__(self, client: Any, script: str) -> None:
-        super().__init__(client, script, cluster=False)
-        self._pool = client.connection_pool
-        self._idle: list[Any] = []
-
-    def get(self, name: str) -> Any:
-        """``GET name``."""
-        return self.send("GET", name)
-
-    def mget(self, names: list[str]) -> Any:
-        """``MGET *names``."""
-        return self.send("MGET", *names)
 
     async def script(self, names: list[str], args: list[Any]) -> Any:
         """See :meth:`ClientCommands.script`."""
@@ -162,15 +149,15 @@ class AsyncDirectCommands(ClientCommands):
             await connection.send_packed_command(packed, check_health=False)
             reply = await connection.read_response()
         except redis.ConnectionError:
-            await self._give_back(connection)
+            await self._drop(connection)
             return await self.client.execute_command(*args)
         except BaseException:
-            await self._give_back(connection)
+            await self._drop(connection)
             raise
         idle.append(connection)
         return reply
 
-    async def _give_back(self, connection: Any) -> None:
+    async def _drop(self, connection: Any) -> None:
         try:
             await connection.disconnect()
         finally:

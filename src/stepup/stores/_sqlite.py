@@ -123,13 +123,13 @@ class SQLiteStore:
 
     def update_many(self, items: Sequence[Write], fn: ManyMutator[T]) -> T:
         """See :meth:`stepup.stores.Store.update_many`: one write transaction."""
-        return self._write(self._connections, "update_many", items, fn)  # type: ignore[no-any-return]
+        return self._write("update_many", items, fn)  # type: ignore[no-any-return]
 
     def update_after(self, reads: Sequence[Item], after: AfterRead[T]) -> T:
         """See :func:`stepup.stores.update_after`: the records read and those written in one
         write transaction, one call (a read and an ``update_many`` were two, and on the
         async engine two hops to a worker thread)."""
-        return self._write(self._connections, "update_after", reads, after)  # type: ignore[no-any-return]
+        return self._write("update_after", reads, after)  # type: ignore[no-any-return]
 
     def write_now(self, method: str, *args: Any) -> tuple[Any, Callable[[], None] | None] | None:
         """``self.<method>(*args)`` (``update``, ``update_many``, ``update_after`` or
@@ -194,9 +194,10 @@ class SQLiteStore:
             return
         self._restart_wal = True
 
-    def _write(self, pool: ThreadConnections, method: str, *args: Any) -> Any:
+    def _write(self, method: str, *args: Any) -> Any:
+        """``self.<method>(*args)`` on this thread's connection, which waits for the lock."""
         try:
-            with pool.using() as conn:
+            with self._connections.using() as conn:
                 result = _WRITES[method](self, conn, *args)
         except sqlite3.Error as e:
             raise self._unavailable(e) from e
@@ -255,7 +256,7 @@ class SQLiteStore:
 
     def delete(self, kind: str, key: str) -> None:
         """See :meth:`stepup.stores.Store.delete`."""
-        self._write(self._connections, "delete", kind, key)
+        self._write("delete", kind, key)
 
     @staticmethod
     def _delete(conn: sqlite3.Connection, kind: str, key: str) -> None:
