@@ -184,6 +184,35 @@ def test_a_write_waiting_for_another_writer_is_made_once_the_lock_is_free(path: 
         sync.close()
 
 
+def test_writes_that_come_while_one_waits_in_a_thread_wait_for_it_then_write_on_the_loop(path: Path) -> None:
+    # One write waits in a worker thread for another process's lock. The writes that come
+    # meanwhile would find the lock taken too: they wait for that thread's write, then are
+    # made on the loop, rather than each queueing in a thread of its own (under load, every
+    # write in a thread holds the lock longer, so that queue grew by itself).
+    sync = stepup.stores.SQLiteStore(path, timeout=30)
+    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
+    holder = _hold_write_lock(path)
+
+    async def writes_while_held(s: Any) -> list[object]:
+        first = asyncio.create_task(s.update("counter", "c0", lambda r: ({"n": 0}, 0)))
+        await asyncio.sleep(0)
+        rest = [asyncio.create_task(s.update("counter", f"c{i}", lambda r, i=i: ({"n": i}, i))) for i in range(1, 5)]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not any(task.done() for task in (first, *rest))
+        holder.execute("COMMIT")
+        return list(await asyncio.gather(first, *rest))
+
+    try:
+        results, threads = _threads_used(store, writes_while_held)
+        assert results == [0, 1, 2, 3, 4]
+        assert threads == 1
+        assert [sync.get("counter", f"c{i}") for i in range(5)] == [{"n": i} for i in range(5)]
+    finally:
+        holder.close()
+        sync.close()
+
+
 def test_writes_on_the_event_loop_leave_the_checkpoint_to_a_worker_thread(path: Path) -> None:
     store = async_store_from_url(f"sqlite:///{path}")
     database, wal = path, Path(f"{path}-wal")

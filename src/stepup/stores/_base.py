@@ -141,6 +141,8 @@ class AsyncStoreAdapter:
         self._write_now: Callable[..., tuple[Any, Callable[[], None] | None] | None] | None = (
             own_method(store, "write_now", *AFTER_CONSISTENT, "update_after", "delete") if offload else None
         )
+        #: the writes this adapter sent to worker threads and that have not ended yet.
+        self._in_thread: set[asyncio.Future[Any]] = set()
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._offload:
@@ -152,12 +154,27 @@ class AsyncStoreAdapter:
         store can (``write_now``), else as :meth:`_call` makes it. The housekeeping a write
         on the loop leaves (one write in hundreds) runs in a worker thread before it returns:
         a coroutine that writes on and on would otherwise never let it run."""
-        if self._write_now is not None and (done := self._write_now(method, *args)) is not None:
+        if self._write_now is None:
+            return await self._call(fn, *args)
+        if self._in_thread:
+            # Our own writes in worker threads hold the write lock or wait for it: wait for
+            # them, then write here, rather than queue behind them in threads too (each in
+            # a thread holds the lock longer, as it waits on the loop for the interpreter).
+            await asyncio.wait(list(self._in_thread))
+        if (done := self._write_now(method, *args)) is not None:
             result, chore = done
             if chore is not None:
                 await self._call(chore)
             return result  # type: ignore[no-any-return]
-        return await self._call(fn, *args)
+        task = asyncio.ensure_future(self._call(fn, *args))
+        self._in_thread.add(task)
+        task.add_done_callback(self._thread_write_done)
+        return await asyncio.shield(task)
+
+    def _thread_write_done(self, task: asyncio.Future[Any]) -> None:
+        self._in_thread.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here too, for a caller that was cancelled meanwhile
 
     async def get(self, kind: str, key: str) -> Record | None:
         """See :meth:`Store.get`."""
