@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
+import threading
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ def test_a_read_that_would_wait_goes_to_a_worker_thread_and_fails_closed(path: P
     sync.update("subject", "alice", lambda r: ({"bindings": ["sms"]}, None))
     sync.close()  # its connections, which a WAL database keeps a shared lock for
     store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
-    holder = sqlite3.connect(path, isolation_level=None)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("PRAGMA locking_mode=EXCLUSIVE")
     holder.execute("BEGIN EXCLUSIVE")
     holder.execute("DELETE FROM stepup_records WHERE kind = 'nothing'")
@@ -131,7 +132,7 @@ def test_a_store_that_overrides_its_reads_and_writes_is_used_through_them(path: 
 
 def _hold_write_lock(path: Path) -> sqlite3.Connection:
     """Another process's write transaction on ``path``, open until closed."""
-    holder = sqlite3.connect(path, isolation_level=None)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("DELETE FROM stepup_records WHERE kind = 'nothing'")
     return holder
@@ -208,6 +209,44 @@ def test_writes_that_come_while_one_waits_in_a_thread_wait_for_it_then_write_on_
         assert results == [0, 1, 2, 3, 4]
         assert threads == 1
         assert [sync.get("counter", f"c{i}") for i in range(5)] == [{"n": i} for i in range(5)]
+    finally:
+        holder.close()
+        sync.close()
+
+
+def test_a_store_shared_by_event_loops_in_two_threads_writes_for_both(path: Path) -> None:
+    # A store shared by loops in several threads (a test client's, a worker's): a write on
+    # one loop does not wait on another loop's write in a thread, whose end it would never
+    # hear of (its callbacks run on its own loop), and so never hangs.
+    sync = stepup.stores.SQLiteStore(path, timeout=30)
+    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
+    holder = _hold_write_lock(path)
+    first_waiting, results = threading.Event(), {}
+
+    async def first() -> object:
+        task = asyncio.create_task(store.update("counter", "a", lambda r: ({"n": 1}, "a")))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        first_waiting.set()
+        return await task
+
+    async def second() -> object:
+        return await store.update("counter", "b", lambda r: ({"n": 2}, "b"))
+
+    threads = [
+        threading.Thread(target=lambda: results.update(a=asyncio.run(first()))),
+        threading.Thread(target=lambda: first_waiting.wait(10) and results.update(b=asyncio.run(second()))),
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        assert first_waiting.wait(10)
+        holder.execute("COMMIT")
+        for thread in threads:
+            thread.join(timeout=20)
+        assert not any(thread.is_alive() for thread in threads)
+        assert results == {"a": "a", "b": "b"}
+        assert [sync.get("counter", k) for k in "ab"] == [{"n": 1}, {"n": 2}]
     finally:
         holder.close()
         sync.close()

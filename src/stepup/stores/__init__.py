@@ -6,18 +6,18 @@ on first use, so apps without Redis do not need it.
 
 from typing import TYPE_CHECKING, Any
 
+from ._adapter import AsyncStoreAdapter as AsyncStoreAdapter
+from ._adapter import as_async_store as as_async_store
+from ._adapter import sync_store as sync_store
 from ._base import AfterRead as AfterRead
 from ._base import AsyncStore as AsyncStore
-from ._base import AsyncStoreAdapter as AsyncStoreAdapter
 from ._base import Item as Item
 from ._base import ManyMutator as ManyMutator
 from ._base import Mutator as Mutator
 from ._base import Record as Record
 from ._base import Store as Store
 from ._base import Write as Write
-from ._base import as_async_store as as_async_store
 from ._base import async_with_many as async_with_many
-from ._base import sync_store as sync_store
 from ._base import update_after as update_after
 from ._base import with_many as with_many
 from ._memory import MemoryStore as MemoryStore

@@ -10,7 +10,8 @@ from typing import NamedTuple
 from .._clock import Clock, system_clock
 from .._errors import ConfigurationError
 from .._schemes import by_scheme
-from ._base import AsyncStore, AsyncStoreAdapter, Store
+from ._adapter import AsyncStoreAdapter
+from ._base import AsyncStore, Store
 from ._memory import MemoryStore
 from ._sqlite import SQLiteStore
 
