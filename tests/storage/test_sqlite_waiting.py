@@ -1,0 +1,105 @@
+"""The SQLite store's writes wait for the write lock up to the store's timeout, then fail
+closed: a process's threads take turns, and a write tries again while another process
+holds the lock. An error other than a held lock is reported at once."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import stepup
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "stepup.sqlite3"
+
+
+def _hold_write_lock(path: Path) -> sqlite3.Connection:
+    """Another process's write transaction on ``path``, open until closed."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("DELETE FROM stepup_records WHERE kind = 'nothing'")
+    return holder
+
+
+def _in_threads(count: int, fn: Any) -> list[object]:
+    """``fn(i)`` in ``count`` threads at once: what each returned or raised."""
+    results: list[object] = [None] * count
+
+    def run(i: int) -> None:
+        try:
+            results[i] = fn(i)
+        except Exception as e:  # noqa: BLE001 - the test reads it
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    return [thread.join() for thread in threads] and results
+
+
+def _add_one(record: dict[str, int] | None) -> tuple[dict[str, int], int]:
+    n = (record or {"n": 0})["n"] + 1
+    return {"n": n}, n
+
+
+def test_writes_from_many_threads_wait_for_another_process_then_all_land(path: Path) -> None:
+    store = stepup.stores.SQLiteStore(path, timeout=30)
+    holder = _hold_write_lock(path)
+    released = threading.Event()
+
+    def add_twenty(i: int) -> list[int]:
+        if i == 0:  # one of them lets the other process commit once they are all under way
+            holder.execute("COMMIT")
+            released.set()
+        return [store.update("counter", "c", _add_one) for _ in range(20)]
+
+    try:
+        seen = _in_threads(8, add_twenty)
+    finally:
+        holder.close()
+        store.close()
+    assert released.is_set()
+    # every increment landed once: no write lost, none made twice
+    assert sorted(n for counts in seen for n in counts) == list(range(1, 161))  # type: ignore[attr-defined]
+    assert stepup.stores.SQLiteStore(path).get("counter", "c") == {"n": 160}
+
+
+def test_writes_that_wait_past_the_timeout_fail_closed_and_change_nothing(path: Path) -> None:
+    store = stepup.stores.SQLiteStore(path, timeout=0.3)
+    holder = _hold_write_lock(path)
+    try:
+        refused = _in_threads(3, lambda i: store.update("counter", f"c{i}", _add_one))
+        # each thread waited its turn, then the lock, up to the timeout
+        assert all(isinstance(e, stepup.StoreUnavailable) and "try again" in str(e) for e in refused), refused
+        assert [store.get("counter", f"c{i}") for i in range(3)] == [None, None, None]
+        holder.close()
+        assert _in_threads(3, lambda i: store.update("counter", f"c{i}", _add_one)) == [1, 1, 1]
+    finally:
+        holder.close()
+        store.close()
+
+
+def test_an_error_other_than_a_held_lock_is_reported_at_once(path: Path) -> None:
+    store = stepup.stores.SQLiteStore(path, timeout=2)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON stepup_records BEGIN SELECT RAISE(ABORT, 'disk policy'); END"
+        )
+    tries: list[object] = []
+
+    def step(record: object) -> tuple[dict[str, int], None]:
+        tries.append(record)
+        return {"n": 1}, None
+
+    try:
+        with pytest.raises(stepup.StoreUnavailable, match="disk policy"):
+            store.update("counter", "c", step)
+    finally:
+        store.close()
+    assert len(tries) == 1  # not tried again as if another writer held the lock
