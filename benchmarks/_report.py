@@ -246,8 +246,27 @@ FINDINGS = [
     "commands straight on pooled connections, as the sync store already did (a connection whose "
     "command was cut off is disconnected, never reused with its reply on the way): 25 to 28 ms "
     "of server CPU a flow fell to 21 to 22, and 37 to 41 flows a second rose to 46 to 49, "
-    "alternating the two on a quiet machine. What stands between the Starlette bank and 78 flows "
-    "a second is its loop's CPU: 16 to 23 ms a flow on one core, where 78 needs 12.8.",
+    "alternating the two on a quiet machine.",
+    "- **Whole flow under load, the waits for SQLite's write lock** (counted in the servers, "
+    "eight clients): on the Starlette bank 46% of the writes went to worker threads (68 s of "
+    "waiting in a 15 s run), though only one in 256 needed to. Each write in a thread held the "
+    "lock longer, waiting for the interpreter while the loop ran, so the next writes on the loop "
+    "found it taken and went to threads too, and the queue fed itself. Writes that come while "
+    "one of the loop's own is in a thread now wait for it and are then made on the loop: 0.4% "
+    "went to threads. Under gunicorn, SQLite's own wait (its busy handler, polling at growing "
+    "intervals up to 100 ms) kept one write in a hundred waiting over 40 ms for transactions "
+    "that held the lock for 0.2 ms; a process's threads now take turns on a lock of the store's, "
+    "each woken as the one before commits, and against another process a write tries again "
+    "after 0.2 to 2 ms. Alternating the code before and after on a quiet machine (two runs each, "
+    "15 s): the Starlette bank on SQLite went from 39.6 to 39.8 flows a second to 56.4 to 59.2, "
+    "its server CPU a flow from 25.5 to 25.8 ms to 17.4 to 18.2, p99 per request from 169 to "
+    "188 ms to 29 to 31 ms and p99 per flow from 0.86 to 1.02 s to 0.22 s; the Flask bank on "
+    "SQLite went from 50.5 to 55.4 flows a second to 55.5 to 64.6, p99 per request from 74 to "
+    "86 ms to 35 to 41 ms, its slowest request from about 0.5 s to 0.1 s. What stands between "
+    "the Starlette bank and 78 flows a second is its loop's CPU, now busy all the time: 17 to "
+    "18 ms a flow on one core, where 78 needs 12.8, spread over SQLite's statements (about 15%), "
+    "Starlette and uvicorn (16%), rendering (15%), WTForms (9%), itsdangerous and hmac (10%) and "
+    "JSON (8%).",
     "",
 ]
 
