@@ -8,7 +8,8 @@ import asyncio
 import functools
 import sqlite3
 import threading
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -138,18 +139,27 @@ def _hold_write_lock(path: Path) -> sqlite3.Connection:
     return holder
 
 
-def test_a_write_that_would_wait_goes_to_a_worker_thread_and_fails_closed(path: Path) -> None:
-    sync = stepup.stores.SQLiteStore(path, timeout=0.2)
-    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
+@contextmanager
+def _held(path: Path, timeout: float) -> Iterator[tuple[stepup.stores.SQLiteStore, Any, sqlite3.Connection]]:
+    """A SQLite store, the async engine's view of it, and another process's write
+    transaction on its file, open until committed; all closed after the block."""
+    sync = stepup.stores.SQLiteStore(path, timeout=timeout)
     holder = _hold_write_lock(path)
+    try:
+        yield sync, stepup.stores.AsyncStoreAdapter(sync, offload=True), holder
+    finally:
+        holder.close()
+        sync.close()
 
+
+def test_a_write_that_would_wait_goes_to_a_worker_thread_and_fails_closed(path: Path) -> None:
     async def write(s: Any) -> object:
         try:
             return await s.update("subject", "alice", lambda r: ({"bindings": ["sms"]}, "written"))
         except stepup.StoreUnavailable as e:
             return e
 
-    try:
+    with _held(path, timeout=0.2) as (sync, store, holder):
         refused, threads = _threads_used(store, write)
         # the loop did not wait; the thread waited its 0.2 s for the lock, then failed closed
         assert isinstance(refused, stepup.StoreUnavailable) and "try again" in str(refused)
@@ -159,17 +169,10 @@ def test_a_write_that_would_wait_goes_to_a_worker_thread_and_fails_closed(path: 
         done, threads = _threads_used(store, write)
         assert done == "written" and threads == 0
         assert sync.get("subject", "alice") == {"bindings": ["sms"]}
-    finally:
-        holder.close()
-        sync.close()
 
 
 def test_a_write_waiting_for_another_writer_is_made_once_the_lock_is_free(path: Path) -> None:
-    sync = stepup.stores.SQLiteStore(path, timeout=30)
-    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
-    holder = _hold_write_lock(path)
-
-    async def write_while_held() -> object:
+    async def write_while_held(store: Any, holder: sqlite3.Connection) -> object:
         task = asyncio.create_task(store.update_many([("counter", "c", None)], lambda r: ([{"n": 1}], "done")))
         for _ in range(20):  # the loop runs on while the write waits in its thread
             await asyncio.sleep(0)
@@ -177,12 +180,9 @@ def test_a_write_waiting_for_another_writer_is_made_once_the_lock_is_free(path: 
         holder.execute("COMMIT")
         return await task
 
-    try:
-        assert asyncio.run(write_while_held()) == "done"
+    with _held(path, timeout=30) as (sync, store, holder):
+        assert asyncio.run(write_while_held(store, holder)) == "done"
         assert sync.get("counter", "c") == {"n": 1}
-    finally:
-        holder.close()
-        sync.close()
 
 
 def test_writes_that_come_while_one_waits_in_a_thread_wait_for_it_then_write_on_the_loop(path: Path) -> None:
@@ -190,11 +190,7 @@ def test_writes_that_come_while_one_waits_in_a_thread_wait_for_it_then_write_on_
     # meanwhile would find the lock taken too: they wait for that thread's write, then are
     # made on the loop, rather than each queueing in a thread of its own (under load, every
     # write in a thread holds the lock longer, so that queue grew by itself).
-    sync = stepup.stores.SQLiteStore(path, timeout=30)
-    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
-    holder = _hold_write_lock(path)
-
-    async def writes_while_held(s: Any) -> list[object]:
+    async def writes_while_held(s: Any, holder: sqlite3.Connection) -> list[object]:
         first = asyncio.create_task(s.update("counter", "c0", lambda r: ({"n": 0}, 0)))
         await asyncio.sleep(0)
         rest = [asyncio.create_task(s.update("counter", f"c{i}", lambda r, i=i: ({"n": i}, i))) for i in range(1, 5)]
@@ -204,40 +200,35 @@ def test_writes_that_come_while_one_waits_in_a_thread_wait_for_it_then_write_on_
         holder.execute("COMMIT")
         return list(await asyncio.gather(first, *rest))
 
-    try:
-        results, threads = _threads_used(store, writes_while_held)
+    with _held(path, timeout=30) as (sync, store, holder):
+        results, threads = _threads_used(store, functools.partial(writes_while_held, holder=holder))
         assert results == [0, 1, 2, 3, 4]
         assert threads == 1
         assert [sync.get("counter", f"c{i}") for i in range(5)] == [{"n": i} for i in range(5)]
-    finally:
-        holder.close()
-        sync.close()
 
 
 def test_a_store_shared_by_event_loops_in_two_threads_writes_for_both(path: Path) -> None:
     # A store shared by loops in several threads (a test client's, a worker's): a write on
     # one loop does not wait on another loop's write in a thread, whose end it would never
     # hear of (its callbacks run on its own loop), and so never hangs.
-    sync = stepup.stores.SQLiteStore(path, timeout=30)
-    store = stepup.stores.AsyncStoreAdapter(sync, offload=True)
-    holder = _hold_write_lock(path)
-    first_waiting, results = threading.Event(), {}
+    first_waiting = threading.Event()
+    results: dict[str, object] = {}
 
-    async def first() -> object:
+    async def first(store: Any) -> object:
         task = asyncio.create_task(store.update("counter", "a", lambda r: ({"n": 1}, "a")))
         for _ in range(5):
             await asyncio.sleep(0)
         first_waiting.set()
         return await task
 
-    async def second() -> object:
+    async def second(store: Any) -> object:
         return await store.update("counter", "b", lambda r: ({"n": 2}, "b"))
 
-    threads = [
-        threading.Thread(target=lambda: results.update(a=asyncio.run(first()))),
-        threading.Thread(target=lambda: first_waiting.wait(10) and results.update(b=asyncio.run(second()))),
-    ]
-    try:
+    with _held(path, timeout=30) as (sync, store, holder):
+        threads = [
+            threading.Thread(target=lambda: results.update(a=asyncio.run(first(store)))),
+            threading.Thread(target=lambda: first_waiting.wait(10) and results.update(b=asyncio.run(second(store)))),
+        ]
         for thread in threads:
             thread.start()
         assert first_waiting.wait(10)
@@ -247,9 +238,6 @@ def test_a_store_shared_by_event_loops_in_two_threads_writes_for_both(path: Path
         assert not any(thread.is_alive() for thread in threads)
         assert results == {"a": "a", "b": "b"}
         assert [sync.get("counter", k) for k in "ab"] == [{"n": 1}, {"n": 2}]
-    finally:
-        holder.close()
-        sync.close()
 
 
 def test_writes_on_the_event_loop_leave_the_checkpoint_to_a_worker_thread(path: Path) -> None:

@@ -40,7 +40,9 @@ def _in_threads(count: int, fn: Any) -> list[object]:
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
-    return [thread.join() for thread in threads] and results
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def _add_one(record: dict[str, int] | None) -> tuple[dict[str, int], int]:
