@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.servers import APPS, Server, serve_example
 
@@ -53,7 +54,15 @@ class Shots:
 
     def __call__(self, page: Page, name: str) -> Path:
         path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        for attempt in range(3):
+            try:
+                page.screenshot(path=str(path), full_page=True)
+                break
+            except PlaywrightError as e:
+                # Headless Chromium now and then has no frame to capture on a loaded machine
+                # ("Unable to capture screenshot"); the next capture of the same page has one.
+                if "Unable to capture screenshot" not in str(e) or attempt == 2:
+                    raise
         self.taken.append(path)
         return path
 
