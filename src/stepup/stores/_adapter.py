@@ -72,9 +72,14 @@ class AsyncStoreAdapter:
                 await asyncio.wait(mine)
         if (done := self._write_now(method, *args)) is not None:
             result, chore = done
-            if chore is not None:
-                await self._call(chore)
+            if chore is not None:  # the writes that come meanwhile wait for it too
+                await self._in_a_thread(chore)
             return result  # type: ignore[no-any-return]
+        return await self._in_a_thread(fn, *args)
+
+    async def _in_a_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker thread, as one of this adapter's writes there: it runs
+        to its end even if the caller is cancelled meanwhile."""
         task = asyncio.ensure_future(self._call(fn, *args))
         self._in_thread.add(task)
         task.add_done_callback(self._thread_write_done)

@@ -46,6 +46,8 @@ _PURGE_EVERY = 1000
 #: event loop (see :meth:`SQLiteStore.write_now`): a few hundred pages of WAL, where
 #: SQLite's own is 1,000.
 _CHECKPOINT_EVERY = 256
+#: the WAL's length in pages past which a checkpoint waits for writers (about 8 MB).
+_RESTART_AT = 2048
 #: the first and the longest pause between two tries at a write lock another process holds.
 _FIRST_PAUSE, _LAST_PAUSE = 0.0002, 0.002
 
@@ -81,8 +83,12 @@ class SQLiteStore:
         self._turn = threading.RLock()
         #: write transactions, and their count at the last purge of expired records.
         self._writes = self._purged_at = 0
-        #: writes made, counted for the checkpoint every ``_CHECKPOINT_EVERY``.
+        #: writes made, counted for the checkpoint every ``_CHECKPOINT_EVERY``, and whether
+        #: the last checkpoint left some of the WAL to copy (then the next write makes one).
         self._quick_writes = 0
+        self._checkpoint_again = False
+        #: the WAL's length in pages at the last checkpoint.
+        self._wal_frames = 0
         self._restart_wal = self._closed = False
         try:
             with self._connections.using() as conn:
@@ -149,7 +155,7 @@ class SQLiteStore:
         """``self.<method>(*args)`` (``update``, ``update_many``, ``update_after`` or
         ``delete``) written without waiting: ``(result, chore)``, where ``chore`` is
         ``None`` or the housekeeping due now, to run off the event loop (the purge of
-        expired records every 1,000 writes, a :meth:`checkpoint` every 256 made here); or
+        expired records every 1,000 writes, a :meth:`checkpoint` every 256 writes); or
         ``None`` when the write would wait.
 
         The async engine writes on its event loop this way (a write transaction costs less
@@ -180,20 +186,30 @@ class SQLiteStore:
         with self._quick.using() as conn:
             result = _WRITES[method](self, conn, *args)
         self._quick_writes += 1
-        checkpoint, purge = self._quick_writes % _CHECKPOINT_EVERY == 0, self._purge_due()
+        checkpoint = self._checkpoint_again or self._quick_writes % _CHECKPOINT_EVERY == 0
+        purge = self._purge_due()
         return result, (functools.partial(self._housekeeping, purge, checkpoint) if purge or checkpoint else None)
 
     def _housekeeping(self, purge: bool, checkpoint: bool) -> None:
+        """The purge and the checkpoint, each in this process's turn to write: no thread of
+        it writes meanwhile (nor the event loop, whose writes wait for a chore as for a
+        write in a thread), so the checkpoint can catch up with the WAL."""
         if self._closed:  # a chore that ran late: no connection opened after close()
             return
-        if purge:
-            try:  # on a connection that does not wait: a writer busy now leaves it to the next
-                with self._quick.using() as conn:
-                    conn.execute("DELETE FROM stepup_records WHERE expires_at <= ?", (self._clock(),))
-            except sqlite3.Error:
-                pass  # the next purge takes them; an expired record is never read as live
-        if checkpoint:
-            self.checkpoint()
+        if not self._turn.acquire(timeout=self._timeout):
+            self._checkpoint_again |= checkpoint
+            return
+        try:
+            if purge:
+                try:  # on a connection that does not wait: a writer busy now leaves it to the next
+                    with self._quick.using() as conn:
+                        conn.execute("DELETE FROM stepup_records WHERE expires_at <= ?", (self._clock(),))
+                except sqlite3.Error:
+                    pass  # the next purge takes them; an expired record is never read as live
+            if checkpoint:
+                self.checkpoint()
+        finally:
+            self._turn.release()
 
     def _purge_due(self) -> bool:
         """Whether expired records are due to be deleted: once every ``_PURGE_EVERY`` write
@@ -205,16 +221,29 @@ class SQLiteStore:
 
     def checkpoint(self) -> None:
         """Copy the WAL's transactions back into the database, as far as readers allow,
-        without taking the write lock (``PRAGMA wal_checkpoint(PASSIVE)``): SQLite then
-        writes the WAL from its start again. A failure is left for the next one."""
+        without taking the write lock (``PRAGMA wal_checkpoint(PASSIVE)``): once all are
+        copied, the next write starts the WAL from its beginning again. One that could not
+        copy them all (another process wrote meanwhile, or a reader still needs them) or
+        failed is made again after the next write, and so on until one does. Past
+        ``_RESTART_AT`` pages the checkpoint waits for other writers, up to the store's
+        timeout (``RESTART``), so the WAL stays a few megabytes however busy the file."""
         if self._closed:
             return
+        # A WAL that grew long anyway (another process writes all the time, so no passive
+        # checkpoint ever copied it all) is copied while writers wait, up to the timeout.
+        mode = "RESTART" if self._wal_frames >= _RESTART_AT else "PASSIVE"
         try:
             with self._connections.using() as conn:
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                _, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         except sqlite3.Error:
+            self._checkpoint_again = True
             return
-        self._restart_wal = True
+        if frames < 0:  # it could not run (RESTART waited its timeout): again next write
+            self._checkpoint_again = True
+            return
+        self._wal_frames = frames
+        self._checkpoint_again = frames != copied
+        self._restart_wal = frames == copied
 
     def _write(self, method: str, *args: Any) -> Any:
         """``self.<method>(*args)``, waiting up to the store's timeout for the write lock,
@@ -242,10 +271,10 @@ class SQLiteStore:
                         raise self._unavailable(e) from e
                 time.sleep(min(pause, left))
                 pause = min(2 * pause, _LAST_PAUSE)
+            if chore is not None:  # in this turn, so the checkpoint catches up with the WAL
+                chore()
         finally:
             self._turn.release()
-        if chore is not None:
-            chore()
         return result
 
     def _update_many(
