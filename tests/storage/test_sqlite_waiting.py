@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,13 @@ def test_writes_from_many_threads_while_another_process_holds_the_lock_all_land_
 
     try:
         seen = _in_threads(8, add_twenty)
+        stored = store.get("counter", "c")
     finally:
         holder.close()
         store.close()
     # every increment landed once: no write lost, none made twice
     assert sorted(n for counts in seen for n in counts) == list(range(1, 161))  # type: ignore[attr-defined]
-    assert stepup.stores.SQLiteStore(path).get("counter", "c") == {"n": 160}
+    assert stored == {"n": 160}
 
 
 def test_writes_that_wait_past_the_timeout_fail_closed_and_change_nothing(path: Path) -> None:
@@ -89,7 +91,7 @@ def test_writes_that_wait_past_the_timeout_fail_closed_and_change_nothing(path: 
 
 def test_an_error_other_than_a_held_lock_is_reported_at_once(path: Path) -> None:
     store = stepup.stores.SQLiteStore(path, timeout=2)
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute(
             "CREATE TRIGGER refuse BEFORE INSERT ON stepup_records BEGIN SELECT RAISE(ABORT, 'disk policy'); END"
         )
@@ -146,7 +148,8 @@ def test_the_wal_stays_bounded_while_coroutines_write_on_the_event_loop(path: Pa
 def test_the_wal_stays_bounded_while_two_stores_on_one_file_write(path: Path) -> None:
     # Two stores on one file behave as two processes: each writes while the other
     # checkpoints, so no passive checkpoint ever copies the whole WAL; past some 8 MB a
-    # checkpoint waits for the other's writers, and the WAL starts over.
+    # checkpoint copies it holding the write lock, and the WAL starts over (it reached 20
+    # to 30 MB here; without, 180 MB).
     stores = [stepup.stores.SQLiteStore(path), stepup.stores.SQLiteStore(path)]
     payload = "x" * 1000
     try:
@@ -160,4 +163,4 @@ def test_the_wal_stays_bounded_while_two_stores_on_one_file_write(path: Path) ->
     finally:
         for store in stores:
             store.close()
-    assert wal < 40_000_000, wal
+    assert wal < 60_000_000, wal

@@ -57,33 +57,32 @@ class AsyncStoreAdapter:
     async def _write(self, method: str, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)``, which is the store's ``method``: made at once on the loop when the
         store can (``write_now``), else as :meth:`_call` makes it. The housekeeping a write
-        on the loop leaves (one write in hundreds) runs in a worker thread before it returns:
-        a coroutine that writes on and on would otherwise never let it run."""
+        on the loop leaves (one write in hundreds) runs in a worker thread, and the loop's
+        next write waits for it: a coroutine that writes on and on lets it run."""
         if self._write_now is None:
             return await self._call(fn, *args)
         if self._in_thread:
             # This loop's writes in worker threads hold the write lock or wait for it: wait
             # for them, then write here, rather than queue behind them in threads too (each
             # in a thread holds the lock longer, as it waits on the loop for the interpreter).
-            # Another loop's (a store shared by loops in several threads) are not awaited
-            # here: their callbacks would run on their own loop.
-            loop = asyncio.get_running_loop()
-            if mine := [task for task in list(self._in_thread) if task.get_loop() is loop]:
-                await asyncio.wait(mine)
+            await self._this_loops_threads()
         if (done := self._write_now(method, *args)) is not None:
             result, chore = done
-            if chore is not None:  # the writes that come meanwhile wait for it too
-                await self._in_a_thread(chore)
+            if chore is not None:
+                # Not awaited: the write is made, and its caller gets its result whatever
+                # the chore takes. The next write waits for it, as for any in a thread.
+                self._in_a_thread(chore)
             return result  # type: ignore[no-any-return]
-        return await self._in_a_thread(fn, *args)
+        return await asyncio.shield(self._in_a_thread(fn, *args))
 
-    async def _in_a_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a worker thread, as one of this adapter's writes there: it runs
-        to its end even if the caller is cancelled meanwhile."""
+    def _in_a_thread(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """``fn(*args)`` in a worker thread, as one of this adapter's writes there, which
+        the loop's next writes wait for: it runs to its end even if the caller who awaits
+        it is cancelled meanwhile (shielded), or if nobody does."""
         task = asyncio.ensure_future(self._call(fn, *args))
         self._in_thread.add(task)
         task.add_done_callback(self._thread_write_done)
-        return await asyncio.shield(task)
+        return task
 
     def _thread_write_done(self, task: asyncio.Future[Any]) -> None:
         self._in_thread.discard(task)
@@ -122,8 +121,17 @@ class AsyncStoreAdapter:
         return await arun(_read_then_update(self, reads, after))
 
     async def close(self) -> None:
-        """See :meth:`Store.close`."""
+        """See :meth:`Store.close`: once this loop's writes and housekeeping in threads end."""
+        await self._this_loops_threads()
         await self._call(self.sync.close)
+
+    async def _this_loops_threads(self) -> None:
+        """Wait for this loop's writes and housekeeping in worker threads, if any. Another
+        loop's (a store shared by loops in several threads) are not awaited: their
+        callbacks run on their own loop, and would never wake this one."""
+        loop = asyncio.get_running_loop()
+        if mine := [task for task in list(self._in_thread) if task.get_loop() is loop]:
+            await asyncio.wait(mine)
 
 
 #: the methods every store has, sync or async alike.

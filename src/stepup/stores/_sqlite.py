@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from .._clock import Clock, system_clock
 from .._errors import ConfigurationError, StoreUnavailable
 from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write
-from ._sqlite_connections import ThreadConnections
+from ._sqlite_connections import ThreadConnections, busy, restart_checkpoint, until
 
 __all__ = ["SQLiteStore"]
 
@@ -48,13 +48,9 @@ _PURGE_EVERY = 1000
 _CHECKPOINT_EVERY = 256
 #: the WAL's length in pages past which a checkpoint waits for writers (about 8 MB).
 _RESTART_AT = 2048
-#: the first and the longest pause between two tries at a write lock another process holds.
-_FIRST_PAUSE, _LAST_PAUSE = 0.0002, 0.002
-
-
-def _busy(error: sqlite3.Error) -> bool:
-    """Whether SQLite refused because another connection holds a lock it needs."""
-    return getattr(error, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+#: how long such a checkpoint tries for the write lock, and the unfinished checkpoints in a
+#: row that are made again after the very next write.
+_RESTART_WAIT, _CATCH_UP = 0.5, 8
 
 
 class SQLiteStore:
@@ -86,7 +82,7 @@ class SQLiteStore:
         #: writes made, counted for the checkpoint every ``_CHECKPOINT_EVERY``, and whether
         #: the last checkpoint left some of the WAL to copy (then the next write makes one).
         self._quick_writes = 0
-        self._checkpoint_again = False
+        self._checkpoint_again, self._caught_up = False, 0
         #: the WAL's length in pages at the last checkpoint.
         self._wal_frames = 0
         self._restart_wal = self._closed = False
@@ -197,9 +193,10 @@ class SQLiteStore:
         if self._closed:  # a chore that ran late: no connection opened after close()
             return
         if not self._turn.acquire(timeout=self._timeout):
-            self._checkpoint_again |= checkpoint
-            return
+            return  # the next is due in 256 writes
         try:
+            if self._closed:  # closed while this waited for its turn
+                return
             if purge:
                 try:  # on a connection that does not wait: a writer busy now leaves it to the next
                     with self._quick.using() as conn:
@@ -224,26 +221,43 @@ class SQLiteStore:
         without taking the write lock (``PRAGMA wal_checkpoint(PASSIVE)``): once all are
         copied, the next write starts the WAL from its beginning again. One that could not
         copy them all (another process wrote meanwhile, or a reader still needs them) or
-        failed is made again after the next write, and so on until one does. Past
-        ``_RESTART_AT`` pages the checkpoint waits for other writers, up to the store's
-        timeout (``RESTART``), so the WAL stays a few megabytes however busy the file."""
+        failed is made again after the next write, up to ``_CATCH_UP`` times in a row. Past
+        ``_RESTART_AT`` pages the checkpoint copies it holding the write lock
+        (``RESTART``), so the WAL stays within some tens of megabytes however busy the
+        file; a reader that would have to finish first fails it at once, never a wait."""
         if self._closed:
             return
         # A WAL that grew long anyway (another process writes all the time, so no passive
-        # checkpoint ever copied it all) is copied while writers wait, up to the timeout.
+        # checkpoint ever copied it all) is copied holding the write lock.
         mode = "RESTART" if self._wal_frames >= _RESTART_AT else "PASSIVE"
         try:
-            with self._connections.using() as conn:
-                _, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            if mode == "PASSIVE":
+                with self._connections.using() as conn:
+                    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            else:
+                with self._quick.using() as conn:
+                    frames, copied = restart_checkpoint(conn, _RESTART_WAIT)
         except sqlite3.Error:
-            self._checkpoint_again = True
+            self._catch_up()
             return
-        if frames < 0:  # it could not run (RESTART waited its timeout): again next write
-            self._checkpoint_again = True
+        if frames < 0:  # it could not run (no write lock in _RESTART_WAIT): again next write
+            self._catch_up()
             return
         self._wal_frames = frames
-        self._checkpoint_again = frames != copied
-        self._restart_wal = frames == copied
+        if frames != copied:
+            self._catch_up()
+            return
+        self._checkpoint_again, self._caught_up = False, 0
+        self._restart_wal = True
+
+    def _catch_up(self) -> None:
+        """After a checkpoint that did not copy the whole WAL: one again after the next
+        write, up to ``_CATCH_UP`` times in a row, then at the usual pace (a reader that
+        holds an old snapshot for long keeps every one from finishing)."""
+        self._caught_up += 1
+        self._checkpoint_again = self._caught_up <= _CATCH_UP
+        if not self._checkpoint_again:
+            self._caught_up = 0
 
     def _write(self, method: str, *args: Any) -> Any:
         """``self.<method>(*args)``, waiting up to the store's timeout for the write lock,
@@ -257,20 +271,24 @@ class SQLiteStore:
         after a pause that grows from 0.2 ms to 2 ms.
         """
         deadline = time.monotonic() + self._timeout
+        locked: sqlite3.Error = sqlite3.OperationalError("database is locked")
         if not self._turn.acquire(timeout=self._timeout):
-            raise self._unavailable(sqlite3.OperationalError("database is locked"))
+            raise self._unavailable(locked)
+
+        def attempt() -> tuple[Any, Callable[[], None] | None] | None:
+            nonlocal locked
+            try:
+                return self._attempt(method, args)
+            except sqlite3.Error as e:
+                if not busy(e):
+                    raise self._unavailable(e) from e
+                locked = e
+                return None
+
         try:
-            pause = _FIRST_PAUSE
-            while True:
-                try:
-                    result, chore = self._attempt(method, args)
-                    break
-                except sqlite3.Error as e:
-                    left = deadline - time.monotonic()
-                    if not _busy(e) or left <= 0:
-                        raise self._unavailable(e) from e
-                time.sleep(min(pause, left))
-                pause = min(2 * pause, _LAST_PAUSE)
+            if (done := until(deadline, attempt)) is None:
+                raise self._unavailable(locked)
+            result, chore = done
             if chore is not None:  # in this turn, so the checkpoint catches up with the WAL
                 chore()
         finally:

@@ -5,17 +5,27 @@ request would otherwise keep one open database and one open WAL file per request
 served), and every thread's when the store closes. A connection is closed only while no
 query runs on it: CPython's ``sqlite3`` crashes the interpreter (a segmentation fault)
 when one thread closes a connection that another thread is reading rows from.
+
+Every connection here that writes has a busy timeout of 0: :func:`until` tries again after
+short pauses, where SQLite's own wait sleeps up to 100 ms while the lock may be free.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
-__all__ = ["ThreadConnections"]
+__all__ = ["ThreadConnections", "busy", "restart_checkpoint", "until"]
+
+T = TypeVar("T")
+
+#: the first and the longest pause between two tries at a write lock another process holds.
+_FIRST_PAUSE, _LAST_PAUSE = 0.0002, 0.002
 
 
 class _Connection:
@@ -119,3 +129,32 @@ class ThreadConnections:
             self._open.clear()
         for connection in connections:
             connection.close()
+
+
+def until(deadline: float, attempt: Callable[[], T | None]) -> T | None:
+    """``attempt()``, made again after a pause that grows from 0.2 ms to 2 ms while it
+    answers ``None`` (a lock another connection holds), up to ``deadline`` (monotonic)."""
+    pause = _FIRST_PAUSE
+    while (result := attempt()) is None and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(pause, left))
+        pause = min(2 * pause, _LAST_PAUSE)
+    return result
+
+
+def busy(error: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock it needs."""
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def restart_checkpoint(conn: sqlite3.Connection, seconds: float) -> tuple[int, int]:
+    """``(pages in the WAL, pages copied)`` by a checkpoint that holds the write lock while
+    it copies (``RESTART``), the lock tried for as writes try it, up to ``seconds`` (SQLite's
+    own wait sleeps 1, 2, 5 … ms, and seldom finds it free between another process's
+    writes); a reader it would have to wait for fails it at once. ``(-1, -1)`` if it could
+    not run."""
+
+    def once() -> tuple[int, int] | None:
+        _, frames, copied = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        return (frames, copied) if frames >= 0 else None
+
+    return until(time.monotonic() + seconds, once) or (-1, -1)
