@@ -164,3 +164,23 @@ def test_the_wal_stays_bounded_while_two_stores_on_one_file_write(path: Path) ->
         for store in stores:
             store.close()
     assert wal < 60_000_000, wal
+
+
+def test_a_reader_that_holds_an_old_snapshot_does_not_make_every_write_checkpoint(path: Path) -> None:
+    # A reader that keeps its transaction open (a backup, a shell) keeps every checkpoint
+    # from copying the whole WAL. An unfinished one is made again after the next write,
+    # eight times at most, then at the usual pace: not once a write for as long as it reads.
+    store = stepup.stores.SQLiteStore(path, timeout=5)
+    calls: list[None] = []
+    checkpoint = store.checkpoint
+    store.checkpoint = lambda: calls.append(None) or checkpoint()  # type: ignore[method-assign]
+    with closing(sqlite3.connect(path, isolation_level=None)) as reader:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM stepup_records").fetchone()
+        try:
+            written = [store.update("record", f"r{n % 20}", lambda r, n=n: ({"n": n}, n)) for n in range(1024)]
+            assert written == list(range(1024))
+        finally:
+            reader.execute("COMMIT")
+            store.close()
+    assert 4 <= len(calls) <= 4 * 9, len(calls)  # every 256 writes, and up to 8 more each time
