@@ -5,6 +5,7 @@ holds the lock. An error other than a held lock is reported at once."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import threading
 from contextlib import closing
@@ -45,6 +46,10 @@ def _in_threads(count: int, fn: Any) -> list[object]:
     for thread in threads:
         thread.join()
     return results
+
+
+def _set(n: int, record: object) -> tuple[dict[str, int], int]:
+    return {"n": n}, n
 
 
 def _add_one(record: dict[str, int] | None) -> tuple[dict[str, int], int]:
@@ -173,12 +178,17 @@ def test_a_reader_that_holds_an_old_snapshot_does_not_make_every_write_checkpoin
     store = stepup.stores.SQLiteStore(path, timeout=5)
     calls: list[None] = []
     checkpoint = store.checkpoint
-    store.checkpoint = lambda: calls.append(None) or checkpoint()  # type: ignore[method-assign]
+
+    def counted() -> None:
+        calls.append(None)
+        checkpoint()
+
+    store.checkpoint = counted  # type: ignore[method-assign]
     with closing(sqlite3.connect(path, isolation_level=None)) as reader:
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM stepup_records").fetchone()
         try:
-            written = [store.update("record", f"r{n % 20}", lambda r, n=n: ({"n": n}, n)) for n in range(1024)]
+            written = [store.update("record", f"r{n % 20}", functools.partial(_set, n)) for n in range(1024)]
             assert written == list(range(1024))
         finally:
             reader.execute("COMMIT")
