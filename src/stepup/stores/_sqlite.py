@@ -46,7 +46,7 @@ _PURGE_EVERY = 1000
 #: event loop (see :meth:`SQLiteStore.write_now`): a few hundred pages of WAL, where
 #: SQLite's own is 1,000.
 _CHECKPOINT_EVERY = 256
-#: the WAL's length in pages past which a checkpoint waits for writers (about 8 MB).
+#: the WAL's length in pages past which a checkpoint holds the write lock (about 8 MB).
 _RESTART_AT = 2048
 #: how long such a checkpoint tries for the write lock, and the unfinished checkpoints in a
 #: row that are made again after the very next write.
@@ -79,10 +79,9 @@ class SQLiteStore:
         self._turn = threading.RLock()
         #: write transactions, and their count at the last purge of expired records.
         self._writes = self._purged_at = 0
-        #: writes made, counted for the checkpoint every ``_CHECKPOINT_EVERY``, and whether
-        #: the last checkpoint left some of the WAL to copy (then the next write makes one).
-        self._quick_writes = 0
-        self._checkpoint_again, self._caught_up = False, 0
+        #: writes made, counted for the checkpoint every ``_CHECKPOINT_EVERY``, and the
+        #: unfinished checkpoints in a row (while there are, the next write makes one).
+        self._quick_writes = self._caught_up = 0
         #: the WAL's length in pages at the last checkpoint.
         self._wal_frames = 0
         self._restart_wal = self._closed = False
@@ -182,7 +181,7 @@ class SQLiteStore:
         with self._quick.using() as conn:
             result = _WRITES[method](self, conn, *args)
         self._quick_writes += 1
-        checkpoint = self._checkpoint_again or self._quick_writes % _CHECKPOINT_EVERY == 0
+        checkpoint = self._caught_up > 0 or self._quick_writes % _CHECKPOINT_EVERY == 0
         purge = self._purge_due()
         return result, (functools.partial(self._housekeeping, purge, checkpoint) if purge or checkpoint else None)
 
@@ -227,37 +226,24 @@ class SQLiteStore:
         file; a reader that would have to finish first fails it at once, never a wait."""
         if self._closed:
             return
-        # A WAL that grew long anyway (another process writes all the time, so no passive
-        # checkpoint ever copied it all) is copied holding the write lock.
-        mode = "RESTART" if self._wal_frames >= _RESTART_AT else "PASSIVE"
         try:
-            if mode == "PASSIVE":
-                with self._connections.using() as conn:
-                    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            else:
+            if self._wal_frames >= _RESTART_AT:  # long anyway: no passive one copied it all
                 with self._quick.using() as conn:
                     frames, copied = restart_checkpoint(conn, _RESTART_WAIT)
+            else:
+                with self._connections.using() as conn:
+                    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error:
-            self._catch_up()
+            frames = copied = -1
+        if frames >= 0:  # -1: it could not run (no write lock within _RESTART_WAIT)
+            self._wal_frames = frames
+        if frames < 0 or frames != copied:
+            # Again after the next write, up to _CATCH_UP times in a row, then at the usual
+            # pace: a reader that holds an old snapshot for long keeps every one unfinished.
+            self._caught_up = self._caught_up + 1 if self._caught_up < _CATCH_UP else 0
             return
-        if frames < 0:  # it could not run (no write lock in _RESTART_WAIT): again next write
-            self._catch_up()
-            return
-        self._wal_frames = frames
-        if frames != copied:
-            self._catch_up()
-            return
-        self._checkpoint_again, self._caught_up = False, 0
+        self._caught_up = 0
         self._restart_wal = True
-
-    def _catch_up(self) -> None:
-        """After a checkpoint that did not copy the whole WAL: one again after the next
-        write, up to ``_CATCH_UP`` times in a row, then at the usual pace (a reader that
-        holds an old snapshot for long keeps every one from finishing)."""
-        self._caught_up += 1
-        self._checkpoint_again = self._caught_up <= _CATCH_UP
-        if not self._checkpoint_again:
-            self._caught_up = 0
 
     def _write(self, method: str, *args: Any) -> Any:
         """``self.<method>(*args)``, waiting up to the store's timeout for the write lock,
