@@ -53,6 +53,43 @@ def test_a_hung_redis_raises_store_unavailable_after_one_try_async(hung, clock):
     assert hung.hung_connections == 1
 
 
+def test_a_redis_that_hangs_after_answering_fails_the_async_stores_commands_after_one_try(
+    hung, redis_factory, clock
+):
+    """The asyncio store's own command path (after its first-use check), not the client's:
+    a write and a reply that never come fail within the URL's timeout, and a hung
+    connection is dropped, never used again."""
+    server = redis_factory()
+    proxy = HungServer(forward_to=server.port)
+
+    async def main() -> list[str]:
+        store = AsyncRedisStore(f"redis://{proxy.address}/0?{FAST}", clock)
+        try:
+            await store.update("challenge", "x" * 22, lambda record: ({"n": 1}, None), 60)
+            assert await store.get("challenge", "x" * 22) == {"n": 1}
+            proxy.hang()
+            failed = []
+            for call in (
+                lambda: store.get("challenge", "x" * 22),
+                lambda: store.update("challenge", "x" * 22, lambda record: ({"n": 2}, None), 60),
+            ):
+                with pytest.raises(StoreUnavailable) as raised:
+                    await asyncio.wait_for(call(), timeout=10)  # the test's own bound, never reached
+                failed.append(raised.value.detail)
+            return failed
+        finally:
+            await store.close()
+
+    try:
+        details = asyncio.run(main())
+    finally:
+        proxy.close()
+    assert all("Timeout" in detail for detail in details), details
+    # The first failed on the connection it had; the second opened a new one, so the hung
+    # connection was not used again (a reply on its way would have answered the wrong call).
+    assert proxy.hung_connections == 1
+
+
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:6399/0", "redis+sentinel://127.0.0.1:26399/main"])
 def test_the_default_timeouts_are_short(url, clock):
     sync, asynchronous = RedisStore(url, clock), AsyncRedisStore(url, clock)

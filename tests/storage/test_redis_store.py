@@ -254,3 +254,36 @@ def test_the_twins_have_the_same_public_methods() -> None:
         assert inspect.signature(method) == inspect.signature(sync[name]), name
     io = {"get", "update", "delete", "get_many", "update_many", "close"}
     assert io <= asynchronous.keys() and all(inspect.iscoroutinefunction(asynchronous[name]) for name in io)
+
+
+def test_a_forked_child_talks_to_redis_on_connections_of_its_own(redis_url: str) -> None:
+    """A store made before a fork (a server that loads the app, then forks its workers):
+    the child must not write on the parent's kept connection, whose replies would then go
+    to whichever process reads first, nor reuse its write ids."""
+    import os
+    import warnings
+
+    def add(record: Record | None) -> tuple[Record, None]:
+        return {"n": (record or {"n": 0})["n"] + 1}, None
+
+    store = RedisStore(redis_url)
+    try:
+        store.update("counter", "n", add)  # the parent now keeps a connection
+        with warnings.catch_warnings():  # 3.12+ warns of a fork beside the test runner's threads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: report by exit status only
+            status = 1
+            try:
+                for _ in range(300):
+                    store.update("counter", "n", add)
+                status = 0
+            finally:
+                os._exit(status)
+        for _ in range(300):
+            store.update("counter", "n", add)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert store.get("counter", "n") == {"n": 601}
+    finally:
+        store.close()

@@ -17,11 +17,13 @@ sentinel) goes through the client's own methods.
 
 from __future__ import annotations
 
-import os
+import asyncio
 from typing import Any
 
 import redis
 from redis.exceptions import NoScriptError
+
+from ._redis_script import forks
 
 __all__ = ["AsyncDirectCommands", "ClientCommands", "DirectCommands"]
 
@@ -76,7 +78,7 @@ class DirectCommands(ClientCommands):
         # and giving one back costs about as much CPU as the command itself. A list, whose
         # pop and append are atomic, so threads never share one; each process its own.
         self._idle: list[Any] = []
-        self._pid = os.getpid()
+        self._forks = forks()
 
     def get(self, name: str) -> Any:
         """``GET name``."""
@@ -99,8 +101,8 @@ class DirectCommands(ClientCommands):
         :raises redis.RedisError: as the client would (a failed connection once it has
             been retried by the client's own path).
         """
-        if self._pid != os.getpid():  # a forked child: the parent's sockets are not its own
-            self._idle, self._pid = [], os.getpid()
+        if self._forks != forks():  # a forked child: the parent's sockets are not its own
+            self._idle, self._forks = [], forks()
         idle = self._idle
         try:
             connection = idle.pop()
@@ -131,7 +133,19 @@ class AsyncDirectCommands(DirectCommands):
     awaitable of its raw reply. Used from one event loop, whose coroutines never share a
     connection: each takes one from the idle list (or the pool) and puts it back when its
     reply is read; one cut off meanwhile (a cancelled request) is disconnected instead,
-    since its reply may still be on the way."""
+    since its reply may still be on the way.
+
+    The client's socket timeout bounds each command as a whole (its write and its reply),
+    in one ``asyncio.timeout`` scope. The connections held here have none of their own:
+    on Python 3.11 redis-py bounds each write with ``asyncio.wait_for``, a task per
+    command. A connection given back to the pool gets its timeout back, for the client's
+    own path.
+    """
+
+    def __init__(self, client: Any, script: str) -> None:
+        super().__init__(client, script)
+        #: seconds a command may take, write and reply, before it fails (``None``: no bound).
+        self._timeout: float | None = self._pool.connection_kwargs.get("socket_timeout")
 
     async def script(self, names: list[str], args: list[Any]) -> Any:
         """See :meth:`ClientCommands.script`."""
@@ -141,16 +155,28 @@ class AsyncDirectCommands(DirectCommands):
             return await self._script(names, args)
 
     async def send(self, *args: Any) -> Any:
-        """See :meth:`DirectCommands.send`."""
+        """See :meth:`DirectCommands.send`.
+
+        :raises redis.TimeoutError: when the write and the reply took longer than the
+            client's socket timeout (not retried, as on the client's path).
+        """
         idle = self._idle
-        connection = idle.pop() if idle else await self._pool.get_connection()
+        if idle:
+            connection = idle.pop()
+        else:
+            connection = await self._pool.get_connection()
+            connection.socket_timeout = None  # bounded below, in one scope
         try:
             packed = [_pack(args)] if _pack is not None else connection.pack_command(*args)
-            await connection.send_packed_command(packed, check_health=False)
-            reply = await connection.read_response()
+            async with asyncio.timeout(self._timeout):
+                await connection.send_packed_command(packed, check_health=False)
+                reply = await connection.read_response()
         except redis.ConnectionError:
             await self._drop(connection)
             return await self.client.execute_command(*args)
+        except TimeoutError:
+            await self._drop(connection)
+            raise redis.TimeoutError(f"Timeout: Redis did not answer within {self._timeout} s") from None
         except BaseException:
             await self._drop(connection)
             raise
@@ -158,6 +184,7 @@ class AsyncDirectCommands(DirectCommands):
         return reply
 
     async def _drop(self, connection: Any) -> None:
+        connection.socket_timeout = self._timeout
         try:
             await connection.disconnect()
         finally:
