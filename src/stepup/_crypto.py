@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.url_safe import URLSafeSerializerMixin
 
 from ._clock import Clock, system_clock
 from ._errors import ConfigurationError
@@ -30,6 +32,9 @@ __all__ = [
 #: the shortest secret key accepted; ``stepup secret`` makes 43 characters.
 MIN_SECRET_LENGTH = 32
 _MAX_CODE_INPUT = 64
+#: tokens a keyring keeps for the strings it signed this second: one a session whose page
+#: was served in it, so a second's burst of sessions is bounded.
+_SIGNED_KEPT = 1024
 _CODE_SEPARATORS = str.maketrans("", "", " -")
 _ASCII_DIGITS = frozenset("0123456789")
 
@@ -104,6 +109,18 @@ class _ClockSigner(TimestampSigner):
         return int(self._clock())
 
 
+class _Serializer(URLSafeTimedSerializer):
+    """itsdangerous's URL-safe timed serializer, but what it signs is never compressed.
+
+    Its zlib attempt cost more than the signature itself on a short value (a CSRF value,
+    a resume id), which it seldom shortens. A token it compressed, made before, still
+    reads: ``load_payload`` decompresses one marked so, after its signature is checked.
+    """
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(super(URLSafeSerializerMixin, self).dump_payload(obj))
+
+
 class Keyring:
     """The app's secret keys and everything derived from them.
 
@@ -129,8 +146,10 @@ class Keyring:
         # with a signature or another digest made from the same app secret.
         self._digest_keys = [self._derive(k.reveal(), b"stepup.code-digest") for k in self._keys]
         self._serializers: dict[str, URLSafeTimedSerializer] = {}
-        #: salt -> (second, value, token) of its last string signed (see :meth:`sign`).
-        self._last_signed: dict[str, tuple[int, str, str]] = {}
+        #: (salt, string) -> its token, for the strings signed in the second ``_signed_in``
+        #: (see :meth:`sign`); emptied each second, and when it holds :data:`_SIGNED_KEPT`.
+        self._signed: dict[tuple[str, str], str] = {}
+        self._signed_in = -1
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -184,7 +203,7 @@ class Keyring:
         """
         serializer = self._serializers.get(salt)
         if serializer is None:
-            serializer = URLSafeTimedSerializer(
+            serializer = _Serializer(
                 [k.reveal() for k in self._keys], salt=salt, signer=_ClockSigner, signer_kwargs={"clock": self._clock}
             )
             self._serializers[salt] = serializer
@@ -199,13 +218,17 @@ class Keyring:
         if type(value) is not str:
             return self.serializer(salt).dumps(value)
         # A signature is a pure function of the value, the key and the second it is made
-        # in: a page with several forms signs its CSRF value once, not once a form.
+        # in: a page with several forms signs its CSRF value once, not once a form, and so
+        # do the pages served meanwhile to other sessions. (Threads racing at a second's
+        # turn may keep a token of the second before: a second older, still good.)
         now = int(self._clock())
-        last = self._last_signed.get(salt)
-        if last is not None and last[0] == now and last[1] == value:
-            return last[2]
-        token = self.serializer(salt).dumps(value)
-        self._last_signed[salt] = (now, value, token)
+        signed = self._signed
+        if now != self._signed_in or len(signed) >= _SIGNED_KEPT:
+            signed.clear()
+            self._signed_in = now
+        token = signed.get((salt, value))
+        if token is None:
+            token = signed[salt, value] = self.serializer(salt).dumps(value)
         return token
 
     def unsign(self, salt: str, token: object, max_age: int | None) -> Any | None:

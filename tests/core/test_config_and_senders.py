@@ -175,6 +175,37 @@ def test_old_key_still_verifies_after_rotation():
     assert Keyring(NEW).unsign("stepup.test", rotated.sign("stepup.test", "v"), None) == "v"
 
 
+def test_a_token_compressed_before_still_reads():
+    """Tokens are no longer compressed; one made compressed before an upgrade (a page left
+    open, a resume link) reads as before, and only with its signature intact."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    value = {"page": "x" * 200}
+    compressed = URLSafeTimedSerializer(SECRET, salt="stepup.test").dumps(value)
+    assert compressed.startswith(".")
+    keys = Keyring(SECRET)
+    assert keys.unsign("stepup.test", compressed, None) == value
+    assert not keys.sign("stepup.test", value).startswith(".")
+    assert keys.unsign("stepup.test", keys.sign("stepup.test", value), None) == value
+    assert keys.unsign("stepup.test", compressed[:-3] + "AAA", None) is None
+
+
+def test_the_tokens_kept_for_a_second_are_capped_and_start_again_each_second():
+    """A page's forms share one token for their CSRF value (signed once a second, not once a
+    form), but what many sessions in one second make a keyring keep is capped."""
+    clock = stepup.FrozenClock()
+    keys = Keyring(SECRET, clock)
+    first = keys.sign("stepup.test", "session-0")
+    assert keys.sign("stepup.test", "session-0") == first
+    for n in range(5000):
+        keys.sign("stepup.test", f"session-{n}")
+        assert len(keys._signed) <= 1024
+    clock.advance(1)
+    later = keys.sign("stepup.test", "session-0")
+    assert later != first and len(keys._signed) == 1
+    assert keys.unsign("stepup.test", first, None) == keys.unsign("stepup.test", later, None) == "session-0"
+
+
 def test_tokens_age_on_the_engine_clock():
     clock = stepup.FrozenClock()
     keys = Keyring(SECRET, clock)
