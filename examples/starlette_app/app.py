@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jinja2
 from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser
 from starlette.middleware import Middleware
@@ -29,7 +30,13 @@ from stepup.web import PlainForm
 from .. import _bank
 from .._sessions import RotatingSessionMiddleware
 
-templates = Jinja2Templates(directory=str(_bank.TEMPLATES))
+#: templates read once, as Flask does outside debug mode (Jinja's default checks each
+#: template's file and its parents' on every render).
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_bank.TEMPLATES), autoescape=jinja2.select_autoescape(), auto_reload=False
+    )
+)
 
 
 LoginForm, TransferForm = _bank.LoginForm, _bank.TransferForm
