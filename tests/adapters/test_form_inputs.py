@@ -68,3 +68,61 @@ def test_every_field_renders_as_with_wtforms_widgets(form_class: Any, data: Any)
                 part.widget = widget
                 rendered += 1
     assert rendered >= 4
+
+
+class _Stars(widgets.TextInput):
+    """An app's own input widget, with a __call__ of its own."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        kwargs.setdefault("data_stars", "*" * 3)
+        return super().__call__(field, **kwargs)
+
+
+def _app_fields() -> dict[str, Any]:
+    from wtforms import fields, validators
+
+    return {
+        "name": fields.StringField("Name <b>", validators=[validators.InputRequired(), validators.Length(max=64)]),
+        "password": fields.PasswordField("Password", validators=[validators.DataRequired()]),
+        "shown": fields.PasswordField("Shown", widget=widgets.PasswordInput(hide_value=False)),
+        "age": fields.IntegerField("Age", validators=[validators.NumberRange(min=18, max=130)]),
+        "email": fields.EmailField("Email", render_kw={"placeholder": "you@example.com"}),
+        "day": fields.DateField("Day"),
+        "agree": fields.BooleanField("I agree"),
+        "secret": fields.HiddenField(),
+        "stars": fields.StringField("Stars", widget=_Stars()),
+        "upload": fields.FileField("File"),
+        "notes": fields.TextAreaField("Notes"),
+        "go": fields.SubmitField("Send & go"),
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, MultiDict({"name": 'a"<b>', "password": "p<w>", "shown": "s&t", "age": "7", "agree": "y", "day": "x"})],
+)
+def test_an_apps_own_stepup_form_renders_as_with_wtforms(data: Any) -> None:
+    """An app's forms built on StepUpForm (the banks' sign-in and transfer forms) write
+    their inputs and labels faster than WTForms, and the same HTML: every <input> field of
+    WTForms, a password shown or hidden, an app's own widget, with errors and attributes."""
+    from wtforms import Form
+
+    ours_class = type("AppForm", (_forms.StepUpForm,), _app_fields())
+    stock_class = type("AppForm", (Form,), _app_fields())
+    ours = ours_class.bind(data, {}, Keyring("k" * 40, clock=lambda: 1000.0))
+    stock = stock_class(formdata=data)
+    if data is not None:
+        ours.validate(), stock.validate()
+    extra = {"class_": "wide", "aria_invalid": "true", "autofocus": True, "data_x": 'q"<', "required": False}
+    compared = 0
+    for name in _app_fields():
+        mine, theirs = ours[name], stock[name]
+        assert mine.errors == theirs.errors
+        for kwargs in ({}, extra):
+            assert mine(**kwargs) == theirs(**kwargs), name
+            compared += 1
+        assert str(mine.label) == str(theirs.label)
+        assert mine.label(for_="other", class_="l") == theirs.label(for_="other", class_="l")
+        assert mine.label("Text & more") == theirs.label("Text & more")
+        assert isinstance(mine.widget, type(theirs.widget))  # an app's checks of its widget still hold
+    assert compared == 2 * len(_app_fields())
