@@ -267,23 +267,47 @@ def test_a_forked_child_talks_to_redis_on_connections_of_its_own(redis_url: str)
         return {"n": (record or {"n": 0})["n"] + 1}, None
 
     store = RedisStore(redis_url)
+    report_read, report_write = os.pipe()
+    go_read, go_write = os.pipe()
     try:
-        store.update("counter", "n", add)  # the parent now keeps a connection
+        for _ in range(2):  # (the first loads the script); the parent now keeps a connection
+            store.update("counter", "n", add)
+        parents_port, parents_id = _kept_port(store), _write_id()
         with warnings.catch_warnings():  # 3.12+ warns of a fork beside the test runner's threads
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
-        if pid == 0:  # the child: report by exit status only
+        if pid == 0:  # the child: report through the pipe and its exit status only
             status = 1
             try:
-                for _ in range(300):
+                store.update("counter", "n", add)  # alone: the parent waits for the report
+                os.write(report_write, f"{_kept_port(store)} {_write_id()}".encode())
+                os.read(go_read, 1)
+                for _ in range(300):  # now both at once
                     store.update("counter", "n", add)
                 status = 0
             finally:
                 os._exit(status)
+        childs_port, childs_id = os.read(report_read, 200).decode().split()
+        os.write(go_write, b"g")
         for _ in range(300):
             store.update("counter", "n", add)
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
-        assert store.get("counter", "n") == {"n": 601}
+        assert int(childs_port) != parents_port  # a connection of its own
+        assert childs_id[:16] != parents_id[:16]  # write ids of its own
+        assert store.get("counter", "n") == {"n": 603}
     finally:
         store.close()
+        for fd in (report_read, report_write, go_read, go_write):
+            os.close(fd)
+
+
+def _kept_port(store: RedisStore) -> int:
+    """The local port of the connection the sync store keeps for its next command."""
+    return int(store._commands._idle[-1]._sock.getsockname()[1])  # type: ignore[attr-defined]
+
+
+def _write_id() -> str:
+    from stepup.stores._redis_script import _write_id as make
+
+    return make()

@@ -18,12 +18,11 @@ sentinel) goes through the client's own methods.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import redis
 from redis.exceptions import NoScriptError
-
-from ._redis_script import forks
 
 __all__ = ["AsyncDirectCommands", "ClientCommands", "DirectCommands"]
 
@@ -78,7 +77,7 @@ class DirectCommands(ClientCommands):
         # and giving one back costs about as much CPU as the command itself. A list, whose
         # pop and append are atomic, so threads never share one; each process its own.
         self._idle: list[Any] = []
-        self._forks = forks()
+        self._pid = os.getpid()
 
     def get(self, name: str) -> Any:
         """``GET name``."""
@@ -101,8 +100,8 @@ class DirectCommands(ClientCommands):
         :raises redis.RedisError: as the client would (a failed connection once it has
             been retried by the client's own path).
         """
-        if self._forks != forks():  # a forked child: the parent's sockets are not its own
-            self._idle, self._forks = [], forks()
+        if self._pid != os.getpid():  # a forked child: the parent's sockets are not its own
+            self._idle, self._pid = [], os.getpid()
         idle = self._idle
         try:
             connection = idle.pop()

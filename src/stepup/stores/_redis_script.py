@@ -62,32 +62,18 @@ _encode = json.JSONEncoder(separators=(",", ":")).encode
 _decode = json.JSONDecoder().decode
 
 
-#: forks since this module was imported, counted in each child (see :func:`forks`).
-_forked = [0]
-os.register_at_fork(after_in_child=lambda: _forked.__setitem__(0, _forked[0] + 1))
-
-
-def forks() -> int:
-    """How many times this process's line has forked since the module was imported (a
-    child counts one more than its parent): what the Redis store keeps per process (write
-    ids, idle connections) is made again when this changes. Reading it costs nothing, where
-    ``os.getpid()`` is a system call each time (on a command's path, 2% of the Starlette
-    bank's event loop under load)."""
-    return _forked[0]
-
-
 class _WriteIds:
     """Write ids unique to this process: a random prefix, drawn again in a forked child,
     and a counter (a draw from the OS per record written was a system call each)."""
 
     def __init__(self) -> None:
-        self._forks = -1
+        self._pid = -1
         self._prefix = ""
         self._count = itertools.count()
 
     def __call__(self) -> str:
-        if self._forks != _forked[0]:
-            self._forks, self._prefix, self._count = _forked[0], secrets.token_hex(8), itertools.count()
+        if self._pid != os.getpid():
+            self._pid, self._prefix, self._count = os.getpid(), secrets.token_hex(8), itertools.count()
         return f"{self._prefix}{next(self._count):x}"
 
 
