@@ -32,6 +32,10 @@ __all__ = [
 #: the shortest secret key accepted; ``stepup secret`` makes 43 characters.
 MIN_SECRET_LENGTH = 32
 _MAX_CODE_INPUT = 64
+#: the longest payload signed without trying to compress it (bytes of JSON).
+_COMPRESS_OVER = 256
+#: the longest token :meth:`Keyring.unsign` reads.
+_MAX_TOKEN = 4096
 #: tokens a keyring keeps for the strings it signed this second: one a session whose page
 #: was served in it, so a second's burst of sessions is bounded.
 _SIGNED_KEPT = 1024
@@ -110,15 +114,20 @@ class _ClockSigner(TimestampSigner):
 
 
 class _Serializer(URLSafeTimedSerializer):
-    """itsdangerous's URL-safe timed serializer, but what it signs is never compressed.
+    """itsdangerous's URL-safe timed serializer, but a short payload is not compressed.
 
     Its zlib attempt cost more than the signature itself on a short value (a CSRF value,
-    a resume id), which it seldom shortens. A token it compressed, made before, still
-    reads: ``load_payload`` decompresses one marked so, after its signature is checked.
+    a resume id), which it seldom shortens. A long one (a page's return URL of quotes or
+    accents, which JSON writes six bytes each) is compressed as before, so that its token
+    stays within what :meth:`Keyring.unsign` reads. A token compressed before still reads:
+    ``load_payload`` decompresses one marked so, after its signature is checked.
     """
 
     def dump_payload(self, obj: Any) -> bytes:
-        return base64_encode(super(URLSafeSerializerMixin, self).dump_payload(obj))
+        payload = super(URLSafeSerializerMixin, self).dump_payload(obj)
+        if len(payload) > _COMPRESS_OVER:
+            return super().dump_payload(obj)
+        return base64_encode(payload)
 
 
 class Keyring:
@@ -239,7 +248,7 @@ class Keyring:
         :param token: what the client sent.
         :param max_age: seconds a token stays good, or ``None`` for no limit.
         """
-        if not isinstance(token, str) or len(token) > 4096:
+        if not isinstance(token, str) or len(token) > _MAX_TOKEN:
             return None
         try:
             return self.serializer(salt).loads(token, max_age=max_age)

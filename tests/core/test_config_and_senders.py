@@ -185,9 +185,26 @@ def test_a_token_compressed_before_still_reads():
     assert compressed.startswith(".")
     keys = Keyring(SECRET)
     assert keys.unsign("stepup.test", compressed, None) == value
-    assert not keys.sign("stepup.test", value).startswith(".")
     assert keys.unsign("stepup.test", keys.sign("stepup.test", value), None) == value
     assert keys.unsign("stepup.test", compressed[:-3] + "AAA", None) is None
+
+
+@pytest.mark.parametrize("url", ["/report?q=" + '"' * 1500, "/" + "é" * 2000, "/" + "報告" * 1000])
+def test_a_long_value_makes_a_token_that_still_reads(url):
+    """A page token carries its return URL (up to 2,048 characters); JSON writes a quote
+    or an accent in two to six bytes, so a long one is compressed to stay readable."""
+    keys = Keyring(SECRET)
+    token = keys.sign("stepup.page", {"next": url})
+    assert keys.unsign("stepup.page", token, None) == {"next": url}
+
+
+def test_a_short_value_is_not_compressed_and_each_purpose_signs_its_own():
+    clock = stepup.FrozenClock()
+    keys = Keyring(SECRET, clock)
+    csrf, page = keys.sign("stepup.csrf", "same-value"), keys.sign("stepup.page", "same-value")
+    assert not csrf.startswith(".") and csrf != page  # in the same second, one value
+    assert keys.unsign("stepup.page", csrf, None) is None and keys.unsign("stepup.csrf", page, None) is None
+    assert keys.unsign("stepup.csrf", csrf, None) == keys.unsign("stepup.page", page, None) == "same-value"
 
 
 def test_the_tokens_kept_for_a_second_are_capped_and_start_again_each_second():
