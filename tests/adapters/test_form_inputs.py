@@ -12,7 +12,7 @@ from wtforms import widgets
 
 from stepup._crypto import Keyring
 from stepup.web import _forms
-from stepup.web._widgets import html_params
+from stepup.web._widgets import _Input, html_params
 
 _CASES: list[dict[str, Any]] = [
     {"id": "code", "name": "code", "value": "a\"b<c>&'", "required": True, "autofocus": True, "disabled": False},
@@ -125,4 +125,20 @@ def test_an_apps_own_stepup_form_renders_as_with_wtforms(data: Any) -> None:
         assert mine.label(for_="other", class_="l") == theirs.label(for_="other", class_="l")
         assert mine.label("Text & more") == theirs.label("Text & more")
         assert isinstance(mine.widget, type(theirs.widget))  # an app's checks of its widget still hold
+        # WTForms' own inputs take stepup's path; an app's own widget and a textarea their own.
+        assert isinstance(mine.widget, _Input) == (name not in ("stars", "notes"))
     assert compared == 2 * len(_app_fields())
+
+
+def test_a_change_to_a_widget_after_the_form_is_bound_shows_as_with_wtforms() -> None:
+    """The widget stepup renders with is the app's own object state, not a copy of it."""
+    from wtforms import Form, fields
+
+    shared = widgets.PasswordInput(hide_value=False)
+    ours = type("AppForm", (_forms.StepUpForm,), {"pin": fields.PasswordField("PIN", widget=shared)})
+    stock = type("AppForm", (Form,), {"pin": fields.PasswordField("PIN", widget=shared)})
+    data = MultiDict({"pin": "1234"})
+    first = ours.bind(data, {}, Keyring("k" * 40, clock=lambda: 1000.0))
+    assert 'value="1234"' in first.pin()
+    shared.hide_value = True
+    assert first.pin() == stock(formdata=data).pin() and "1234" not in first.pin()

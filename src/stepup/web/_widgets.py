@@ -11,7 +11,6 @@ template calls them as before (``form.code(**kwargs)``).
 from __future__ import annotations
 
 import functools
-import weakref
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -89,37 +88,33 @@ class _Label(Label):
         return Markup(f"<label{' ' if attributes else ''}{attributes}>{escape(text or self.text)}</label>")
 
 
-#: an Input widget's class -> the same class over :class:`_Input`, and each widget -> its copy.
-_fast_classes: dict[type, type] = {}
-_fast_widgets: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+#: WTForms' own ``<input>`` widget classes -> each over :class:`_Input`, which writes what
+#: they write. An app's own widget classes (their own ``__call__``, attributes or slots)
+#: are left to render as they do.
+_FAST: dict[type, type] = {
+    cls: type(cls.__name__, (cls, _Input), {"__module__": cls.__module__})
+    for cls in vars(widgets).values()
+    if isinstance(cls, type) and issubclass(cls, widgets.Input) and cls is not widgets.Input
+}
 
 
 def _fast_widget(widget: Any) -> Any:
-    """``widget`` (an ``<input>`` widget of WTForms or one derived from it) as a copy whose
-    class puts :class:`_Input` under its own: its own ``__call__`` and ``html_params`` run
-    as before, and WTForms' ``Input`` is reached through ``_Input``. Anything else, or a
-    widget that cannot be copied, as it is."""
-    if not isinstance(widget, widgets.Input) or isinstance(widget, _Input):
+    """``widget``, one of WTForms' own ``<input>`` widgets, as its class over
+    :class:`_Input`: the same object state (one ``__dict__``, so a change the app makes to
+    the widget later, say ``hide_value``, shows in both); any other widget as it is."""
+    fast_class = _FAST.get(type(widget))
+    if fast_class is None:
         return widget
-    fast = _fast_widgets.get(widget)
-    if fast is None:
-        cls = type(widget)
-        fast_cls = _fast_classes.get(cls)
-        if fast_cls is None:
-            fast_cls = _fast_classes[cls] = type(cls.__name__, (cls, _Input), {"__module__": cls.__module__})
-        try:
-            fast = object.__new__(fast_cls)
-            fast.__dict__.update(vars(widget))
-        except TypeError:  # no __dict__ (slots): WTForms' own path
-            return widget
-        _fast_widgets[widget] = fast
+    fast: Any = object.__new__(fast_class)
+    fast.__dict__ = widget.__dict__
     return fast
 
 
 def fast_field(field: Any) -> Any:
     """``field``, its input and label written by :func:`html_params`: the same HTML, in
-    about a third of the time, for the fields of an app's own :class:`~stepup.web.StepUpForm`
-    (WTForms' ``StringField``, ``PasswordField`` and the other ``<input>`` fields)."""
+    about a quarter of the time, for the fields of an app's own :class:`~stepup.web.StepUpForm`
+    (WTForms' ``StringField``, ``PasswordField`` and its other ``<input>`` fields; a
+    field with a widget class of the app's own renders as it always does)."""
     field.widget = _fast_widget(field.widget)
     label = getattr(field, "label", None)
     if type(label) is Label:
