@@ -94,12 +94,28 @@ def _app_fields() -> dict[str, Any]:
         "upload": fields.FileField("File"),
         "notes": fields.TextAreaField("Notes"),
         "go": fields.SubmitField("Send & go"),
+        "search": fields.SearchField("Search"),
+        "tel": fields.TelField("Phone"),
+        "url": fields.URLField("Site"),
+        "month": fields.MonthField("Month"),
+        "week": fields.WeekField("Week"),
+        "time": fields.TimeField("Time"),
+        "local": fields.DateTimeLocalField("Local time"),
+        "level": fields.IntegerRangeField("Level", validators=[validators.NumberRange(min=1, max=5)]),
+        "price": fields.DecimalField("Price", places=2),
+        "colour": fields.ColorField("Colour"),
     }
 
 
 @pytest.mark.parametrize(
     "data",
-    [None, MultiDict({"name": 'a"<b>', "password": "p<w>", "shown": "s&t", "age": "7", "agree": "y", "day": "x"})],
+    [
+        None,
+        MultiDict({
+            "name": 'a"<b>', "password": "p<w>", "shown": "s&t", "age": "7", "agree": "y", "day": "x",
+            "url": "javascript:x", "level": "9", "price": "1.5<", "colour": '"#fff"',
+        }),
+    ],
 )
 def test_an_apps_own_stepup_form_renders_as_with_wtforms(data: Any) -> None:
     """An app's forms built on StepUpForm (the banks' sign-in and transfer forms) write
