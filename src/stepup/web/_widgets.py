@@ -128,47 +128,31 @@ def fast_field(field: Any) -> Any:
     return field
 
 
-class _TextInput(widgets.TextInput, _Input):
-    pass
-
-
-class _HiddenInput(widgets.HiddenInput, _Input):
-    pass
-
-
-class _CheckboxInput(widgets.CheckboxInput, _Input):
-    pass
-
-
-class _RadioInput(widgets.RadioInput, _Input):
-    pass
-
-
 class StringField(fields.StringField):
     """WTForms' ``StringField``, its input written by :func:`html_params`."""
 
-    widget = _TextInput()
+    widget = _FAST[widgets.TextInput]()
 
 
 class HiddenField(fields.HiddenField):
     """WTForms' ``HiddenField``, its input written by :func:`html_params`."""
 
-    widget = _HiddenInput()
+    widget = _FAST[widgets.HiddenInput]()
 
 
 class BooleanField(fields.BooleanField):
     """WTForms' ``BooleanField``, its checkbox written by :func:`html_params`."""
 
-    widget = _CheckboxInput()
+    widget = _FAST[widgets.CheckboxInput]()
 
 
 class RadioField(fields.RadioField):
     """WTForms' ``RadioField``, each option's input written by :func:`html_params`."""
 
-    option_widget = _RadioInput()
+    option_widget = _FAST[widgets.RadioInput]()
 
 
 class CSRFTokenField(_CSRFTokenField):
     """WTForms' CSRF token field, its hidden input written by :func:`html_params`."""
 
-    widget = _HiddenInput()
+    widget = _FAST[widgets.HiddenInput]()
