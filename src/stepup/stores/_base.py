@@ -13,12 +13,12 @@ limit it is charged to are one step. A store written before they existed still w
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from .._errors import StoreUnavailable
 from .._twin import Call, Steps, arun, run
+from ._json import dumps
 from ._own import AFTER_CONSISTENT, own_method
 
 __all__ = [
@@ -140,7 +140,7 @@ def _writable(items: Sequence[Write], records: Sequence[Record | None]) -> None:
     _one_each(items, records)
     for record in records:
         if record is not None:
-            json.dumps(record)
+            dumps(record)
 
 
 class _Emulation:

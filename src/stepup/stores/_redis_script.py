@@ -9,7 +9,6 @@ one entry per key: the values expected, the values to write and what to do with 
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import secrets
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 
 from .._clock import Clock
 from ._base import ManyMutator, Mutator, Record
+from ._json import dumps, loads
 
 __all__ = ["COMPARE_AND_SET", "held", "keeping_reads", "one_record", "plan", "read"]
 
@@ -56,12 +56,6 @@ return 1
 """
 
 
-#: one encoder for every envelope (``json.dumps`` with separators makes one per call).
-_encode = json.JSONEncoder(separators=(",", ":")).encode
-#: and one decoder, given text: ``json.loads`` of bytes first guesses their encoding.
-_decode = json.JSONDecoder().decode
-
-
 class _WriteIds:
     """Write ids unique to this process: a random prefix, drawn again in a forked child,
     and a counter (a draw from the OS per record written was a system call each)."""
@@ -93,7 +87,7 @@ def read(raw: bytes | None, clock: Clock) -> tuple[Record | None, float | None]:
     """The live record in a stored value and its expiry (``None``: none)."""
     if raw is None:
         return None, None
-    envelope = _decode(raw.decode())
+    envelope = loads(raw)
     expires_at = envelope["e"]
     if expires_at is not None and expires_at <= clock():
         return None, None
@@ -132,7 +126,7 @@ def plan(
         else:
             op = "keep" if record is not None and expires_at is not None else "none"
         envelope = {"v": written, "e": expires_at, "w": _write_id()}
-        values.append(_encode(envelope).encode())
+        values.append(dumps(envelope).encode())
         ops.append(op)
     if not check and all(op == "check" for op in ops):
         return None, result

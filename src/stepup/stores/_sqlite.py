@@ -9,7 +9,6 @@ the read, so two processes updating one challenge run one after the other.
 from __future__ import annotations
 
 import functools
-import json
 import sqlite3
 import threading
 import time
@@ -20,12 +19,10 @@ from typing import Any, TypeVar
 from .._clock import Clock, system_clock
 from .._errors import ConfigurationError, StoreUnavailable
 from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write
+from ._json import dumps, loads
 from ._sqlite_connections import ThreadConnections, busy, restart_checkpoint, until
 
 __all__ = ["SQLiteStore"]
-
-#: one compact encoder for every write (``json.dumps`` with options builds one per call).
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 T = TypeVar("T")
 
@@ -106,7 +103,7 @@ class SQLiteStore:
             raise self._unavailable(e) from e
         if row is None or (row[1] is not None and row[1] <= self._clock()):
             return None
-        return json.loads(row[0])  # type: ignore[no-any-return]
+        return loads(row[0])  # type: ignore[no-any-return]
 
     def update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> T:
         """See :meth:`stepup.stores.Store.update` (an ``update_many`` of one record)."""
@@ -293,7 +290,7 @@ class SQLiteStore:
             rows = self._rows(conn, [(kind, key) for kind, key, _ in items]) if items else {}
             stored = [rows.get((kind, key)) for kind, key, _ in items]
             live = [row is not None and (row[1] is None or row[1] > now) for row in stored]
-            new, result = fn([json.loads(row[0]) if ok and row else None for row, ok in zip(stored, live, strict=True)])
+            new, result = fn([loads(row[0]) if ok and row else None for row, ok in zip(stored, live, strict=True)])
             for (kind, key, ttl), row, ok, record in zip(items, stored, live, new, strict=True):
                 if record is None:
                     if row is not None:
@@ -302,7 +299,7 @@ class SQLiteStore:
                 expires_at = now + ttl if ttl is not None else (row[1] if ok and row else None)
                 conn.execute(
                     "INSERT OR REPLACE INTO stepup_records (kind, key, value, expires_at) VALUES (?, ?, ?, ?)",
-                    (kind, key, _encode(record), expires_at),
+                    (kind, key, dumps(record), expires_at),
                 )
             self._writes += 1
             conn.execute("COMMIT")
@@ -319,7 +316,7 @@ class SQLiteStore:
         """The live records of ``items`` on ``conn``, in order."""
         rows = self._rows(conn, items) if items else {}
         found = (rows.get(item) for item in items)
-        return [json.loads(row[0]) if row and (row[1] is None or row[1] > now) else None for row in found]
+        return [loads(row[0]) if row and (row[1] is None or row[1] > now) else None for row in found]
 
     @staticmethod
     def _rows(conn: sqlite3.Connection, items: Sequence[Item]) -> dict[Item, tuple[str, float | None]]:

@@ -15,6 +15,8 @@ The base class has no ``Test`` prefix, so pytest collects only the subclasses.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import enum
 import re
 import threading
@@ -72,6 +74,14 @@ def _in_threads(work: Callable[[], None]) -> list[BaseException]:
 
 def _put(record: Record | None, value: Record | None) -> tuple[Record | None, Any]:
     return value, record
+
+
+@dataclasses.dataclass
+class _Point:
+    """A value JSON has no word for (as a date has none)."""
+
+    x: int
+    y: int
 
 
 class StoreContract:
@@ -137,6 +147,7 @@ class StoreContract:
             "float": 1_700_000_000.125,
             "none": None,
             "unicode": "Zoë 📱 日本語",
+            "lone surrogate": "a\ud800b",
             "int": -3,
         }
         store.update("subject", "ünï", lambda r: _put(r, record))
@@ -159,8 +170,9 @@ class StoreContract:
         items = [("subject", "alice", None), ("subject", "bob", None)]
         with pytest.raises(TypeError):
             store.update_many(items, lambda records: ([{"n": 2}, {"when": object()}], None))
-        with pytest.raises(TypeError):
-            store.update("subject", "alice", lambda r: _put(r, {"n": object()}))
+        for unwritable in (object(), datetime.datetime(2026, 1, 1), _Point(1, 2)):
+            with pytest.raises(TypeError):
+                store.update("subject", "alice", lambda r, value=unwritable: _put(r, {"n": value}))
         assert store.get_many([("subject", "alice"), ("subject", "bob")]) == [{"n": 1}, None]
 
     def test_a_returned_record_is_a_copy(self, store: Store) -> None:
