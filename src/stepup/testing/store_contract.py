@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import functools
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -172,7 +173,7 @@ class StoreContract:
             store.update_many(items, lambda records: ([{"n": 2}, {"when": object()}], None))
         for unwritable in (object(), datetime.datetime(2026, 1, 1), _Point(1, 2)):
             with pytest.raises(TypeError):
-                store.update("subject", "alice", lambda r, value=unwritable: _put(r, {"n": value}))
+                store.update("subject", "alice", functools.partial(_put, value={"n": unwritable}))
         assert store.get_many([("subject", "alice"), ("subject", "bob")]) == [{"n": 1}, None]
 
     def test_a_returned_record_is_a_copy(self, store: Store) -> None:
