@@ -128,12 +128,17 @@ def _under_load(report: Report, quick: bool) -> None:
     seconds = 3.0 if quick else 15.0
     with RedisServer() as redis_server:
         for server in ("starlette", "flask"):
-            for scenario, store in (("protected", None), ("flow", None), ("flow", redis_server.url(0))):
+            runs = (("protected", None, True), ("flow", None, True), ("flow", redis_server.url(0), True),
+                    ("flow", None, False))  # fmt: skip
+            for scenario, store, browser in runs:
                 if store is not None:
                     redis_server.flush()
-                result = under_load.run_scenario(server, scenario, seconds=seconds, clients=8, store_url=store)
+                result = under_load.run_scenario(
+                    server, scenario, seconds=seconds, clients=8, store_url=store, browser=browser
+                )
                 report.load(server, result)
-                _log(f"under load, {server} {scenario} on {result['store']}: done")
+                who = "" if browser else ", no Fetch Metadata"
+                _log(f"under load, {server} {scenario} on {result['store']}{who}: done")
 
 
 def _flow_cpu(quick: bool) -> None:

@@ -92,11 +92,12 @@ def _ledger(path: Path) -> collections.Counter[str]:
 
 
 def run_scenario(
-    server: str, scenario: str, *, seconds: float, clients: int, store_url: str | None = None
+    server: str, scenario: str, *, seconds: float, clients: int, store_url: str | None = None, browser: bool = True
 ) -> dict[str, Any]:
     """Serve one bank, drive one scenario, check the ledger.
 
     :param store_url: stepup's store (default: a new SQLite file, the examples' default).
+    :param browser: the clients send a browser's Fetch Metadata (``False``: none).
 
     :returns: the driver's figures, plus ``lost``, ``doubled`` and ``unexpected``
         transfers for the flow.
@@ -128,7 +129,8 @@ def run_scenario(
             server_started = tree_cpu(process.pid)
             driver = subprocess.run(
                 [sys.executable, "-m", "benchmarks._loadgen", scenario, "--port", str(port), "--clients", str(clients),
-                 "--seconds", str(seconds), "--outbox", str(folder / "outbox.jsonl")],
+                 "--seconds", str(seconds), "--outbox", str(folder / "outbox.jsonl"),
+                 *([] if browser else ["--no-fetch-metadata"])],
                 env=env, cwd=ROOT, capture_output=True, timeout=seconds + 120,
             )  # fmt: skip
             if driver.returncode != 0:
@@ -144,6 +146,7 @@ def run_scenario(
         result: dict[str, Any] = json.loads(driver.stdout)
         result["server_cpu"] = server_cpu  # from the first request to the last, and a little idle
         result["server"] = SERVERS[server][0]
+        result["browser"] = browser
         result["store"] = "redis://" if store_url and store_url.startswith("redis") else "sqlite:///"
         result["server_errors"] = [
             line for line in err.decode(errors="replace").splitlines() if "Traceback" in line or "ERROR" in line
