@@ -90,6 +90,24 @@ def test_the_trail_keeps_the_newest_events_of_each_subject_up_to_the_cap(engine_
     assert [e.subject for e in engine.audit_events("carol")] == ["carol"]
 
 
+def test_what_a_subject_s_trail_keeps_in_the_store_stays_capped(engine_on):
+    """Events past the cap are dropped from the store too, not only from what is read: a
+    subject who makes events without end (a refusal is counted, not stored again, but
+    unlocks are not refusals) keeps the head and the sealed chunks the cap needs."""
+    from stepup.engine._keys import part
+
+    engine = engine_on(audit_events_per_subject=10)
+    for n in range(65):
+        engine.unlock("bob", ("sms", "email", "totp", "recovery")[n % 4])
+        engine.clock.advance(400)  # past the window in which a repeat is only counted
+    key = "s/" + part("bob")
+    head = engine.store.get("audit", key)
+    assert head is not None and head["chunk"] == 6
+    chunks = [engine.store.get("audit", f"{key}/{n}") for n in range(6)]
+    assert [c is not None for c in chunks] == [False] * 5 + [True]
+    assert len(engine.audit_events("bob")) == 10
+
+
 def test_strangers_contact_requests_do_not_push_the_others_out_of_the_trail_soon(engine_on):
     # Events without a subject come from contact verification, which anyone may start:
     # their trail keeps audit_events_without_subject, not a subject's 200, and stays capped.

@@ -25,7 +25,7 @@ from .._audit import collected, collecting
 from .._errors import StepUpError
 from .._models import AuditEvent
 from ._context import Context
-from ._effects import Flow, delete, get, get_many, update
+from ._effects import Flow, get, get_many, update, update_many
 from ._keys import part
 
 __all__ = ["AUDIT", "audit_events", "keep_events", "recorded"]
@@ -84,7 +84,7 @@ def _compact(event: AuditEvent) -> dict[str, Any]:
 def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
     """Append to the subject's head record (the newest events, up to ``_CHUNK``): one small
     write. A full head is sealed as chunk ``n`` and the chunk that falls out of the cap is
-    dropped: two writes more, once every ``_CHUNK`` events."""
+    dropped, together: one write more, once every ``_CHUNK`` events."""
     ttl = float(ctx.settings.audit_retention_days * 86400)
 
     def add(head: dict[str, Any] | None) -> tuple[dict[str, Any], tuple[int, list[Any]] | None]:
@@ -97,12 +97,11 @@ def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
         return {"chunk": chunk, "events": [*events, *fresh]}, None
 
     sealed = yield from update(ctx, AUDIT, key, add, ttl)
-    if sealed is not None:
+    if sealed is not None:  # the chunk written and the one past the cap dropped: one write
         chunk, events = sealed
-        yield from update(ctx, AUDIT, f"{key}/{chunk}", lambda _: ({"events": events}, None), ttl)
         dropped = chunk - _sealed(ctx, key)
-        if dropped >= 0:
-            yield from delete(ctx, AUDIT, f"{key}/{dropped}")
+        items = [(AUDIT, f"{key}/{chunk}", ttl)] + ([(AUDIT, f"{key}/{dropped}", None)] if dropped >= 0 else [])
+        yield from update_many(ctx, items, lambda records: ([{"events": events}, None][: len(records)], None))
 
 
 #: how far back, and over how many of the newest events, a repeat is counted, not stored.
