@@ -63,3 +63,13 @@ def test_reloading_the_result_of_an_approved_transfer_shows_no_error(bank):
     )
     assert "already used" not in again.text and "no longer works" not in again.text
     assert transfers(browser) == ["50.00 to bob"]
+
+
+def test_a_code_that_cannot_be_sent_at_once_shows_the_choose_page_with_why(make_bank):
+    bank = make_bank(STEPUP_LIMIT_CHALLENGES_PER_SUBJECT="1/15 minutes")
+    browser = held(bank, "carol")
+    url = browser.get("/").location
+    assert browser.get(url, headers=NAVIGATE).status_code == 303  # the first challenge starts
+    refused = browser.get(url, headers=NAVIGATE)
+    assert refused.status_code == 429 and "Continue" in refused.text
+    assert "Too many" in refused.text or "too many" in refused.text

@@ -102,17 +102,21 @@ class CodePages:
         """The choose page's form of ``usable`` methods; its POST starts the challenge of
         the one chosen and goes to its code page. With one method only, a browser that
         navigated here from this site skips the page: its code is sent at once."""
+        status, error = 200, None
+        if len(usable) == 1 and req.method == "GET" and _navigated_here(req):  # no form to build
+            try:
+                return (yield from self._start(req, usable[0], purpose, resume_token, resume, next_url, 1))
+            except StepUpError as failure:
+                status, error = failure.status, failure.message
         form = self.core.form(req, ChooseForm)
         titles = method_titles(self.core.engine.methods)
         usable = sorted(usable, key=lambda b: b.method != "passkey")  # phishing-resistant first
         form.binding.choices = [(b.id, _choice_label(titles.get(b.method, b.method), b.label)) for b in usable]
         if form.binding.data is None:
             form.binding.data = usable[0].id
-        status, error = 200, None
-        auto = len(usable) == 1 and req.method == "GET" and _navigated_here(req)
-        if auto or req.method == "POST":
-            if auto or form.validate():
-                binding = usable[0] if auto else next(b for b in usable if b.id == form.binding.data)
+        if req.method == "POST":
+            if form.validate():
+                binding = next(b for b in usable if b.id == form.binding.data)
                 try:
                     return (yield from self._start(req, binding, purpose, resume_token, resume, next_url, len(usable)))
                 except StepUpError as failure:
