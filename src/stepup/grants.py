@@ -186,6 +186,19 @@ def login_settled(session: Session, subject: str | None) -> bool:
     return log.subject == subject and not log.held
 
 
+def login_begun(session: Session, subject: str | None) -> bool:
+    """Whether the session's log is ``subject``'s login, held or not: stepup's own pages
+    (and the app's exempt ones) then pass the login hold with nothing to do, and the
+    adapters skip it without building a request for it.
+
+    :param subject: who is logged in, if anyone.
+    """
+    if subject is None:
+        return False
+    log = _log_of(session)
+    return log is not None and log.subject == subject
+
+
 def record_factor(session: Session, subject: str, method: str, now: float) -> None:
     """Record that ``method`` passed now; lifts a login hold.
 

@@ -138,6 +138,8 @@ class StepUpMiddleware:
         st = self.state
         path = _app_path(scope)
         exempt = path.startswith(self._prefix) or any(_under(path, p) for p in st.exempt)
+        if exempt and grants.login_begun(scope["session"], subject):
+            return None  # as Gate.login decides: a begun login's exempt requests go on
         request = Request(scope, receive)
         req = await st.web_request(request, subject, read_body=False)
         # The router has not run yet: the request's app is found by matching its routes.

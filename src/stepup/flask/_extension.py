@@ -323,6 +323,8 @@ def _hold_fresh_logins() -> BaseResponse | None:
     if grants.login_settled(request_session(), subject):
         return None
     exempt = request.blueprint == "stepup" or request.endpoint is None or request.endpoint in st.exempt
+    if exempt and grants.login_begun(request_session(), subject):
+        return None  # as Gate.login decides: a begun login's exempt requests go on
     req = st.web_request(subject, read_body=False)
     source, app = st.identity_source(), request.blueprint
     login = st.web().gate.login(req, exempt=exempt, identity_source=source, app=app)

@@ -112,7 +112,7 @@ class Gate:
                 e.context.emit("login_refused", None, subject=subject, detail={"reason": refused})
         elif not grants.is_held(session, subject):
             return None
-        if exempt:
+        if exempt:  # the adapters skip this call when the login had begun (grants.login_begun)
             return None
         # The policy as kept in memory (read again at most every policy_refresh seconds).
         policy = yield from flows.policy(e.context)
