@@ -28,7 +28,8 @@ from ._policy_cache import PolicyCache
 
 __all__ = ["Context"]
 
-#: session digests a context remembers before it starts again (a bound on its memory).
+#: digests of sessions and their logins a context remembers before it starts again (a bound
+#: on its memory).
 _SESSION_DIGESTS = 4096
 
 
@@ -82,7 +83,7 @@ class Context:
             name.removeprefix("limit_"): Limit(name.removeprefix("limit_"), getattr(settings, name))
             for name in settings.limit_names()
         })  # fmt: skip
-        self._session_digests: dict[str, str] = {}
+        self._session_digests: dict[tuple[str, str], str] = {}
 
     def method(self, name: object) -> Method:
         """The method called ``name``.
@@ -121,13 +122,16 @@ class Context:
     def session_digest(self, session: str | None) -> str | None:
         """The digest a challenge or saved request keeps of the session that made it
         (remembered: a session starts and verifies several challenges)."""
-        if session is None:
-            return None
-        digest = self._session_digests.get(session)
+        return None if session is None else self.remembered_digest("session", session)
+
+    def remembered_digest(self, purpose: str, value: str) -> str:
+        """``keys.digest(purpose, value)``, remembered for a value a session brings again
+        and again (its nonce, its login's): at most ``_SESSION_DIGESTS``, then afresh."""
+        digest = self._session_digests.get((purpose, value))
         if digest is None:
             if len(self._session_digests) >= _SESSION_DIGESTS:
                 self._session_digests.clear()
-            digest = self._session_digests[session] = self.keys.digest("session", session)
+            digest = self._session_digests[purpose, value] = self.keys.digest(purpose, value)
         return digest
 
     def same_session(self, digest: str | None, session: str | None) -> bool:

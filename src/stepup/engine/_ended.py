@@ -27,7 +27,7 @@ ENDED = "ended"
 def ended_key(ctx: Context, session: str) -> str:
     """The key of a login's record: a keyed digest of its nonce before any renewal,
     so that ending a login ends every nonce a second factor renewed it to."""
-    return ctx.keys.digest("ended-login", login_of(session))
+    return ctx.remembered_digest("ended-login", login_of(session))
 
 
 def _ended_ttl(ctx: Context) -> float:

@@ -14,6 +14,7 @@ be as many clients as it has addresses.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 __all__ = ["client_address", "client_key"]
@@ -53,6 +54,12 @@ def client_key(address: str | None, ipv6_prefix: int = 64) -> str | None:
     """
     if address is None:
         return None
+    if len(address) > _MAX_OTHER:  # not an address: not worth remembering
+        return _client_key(address, ipv6_prefix)
+    return _remembered_key(address, ipv6_prefix)
+
+
+def _client_key(address: str, ipv6_prefix: int) -> str:
     try:
         ip = ipaddress.ip_address(_without_port(address.strip()).split("%", 1)[0])
     except ValueError:
@@ -62,6 +69,10 @@ def client_key(address: str | None, ipv6_prefix: int = 64) -> str | None:
     if isinstance(ip, ipaddress.IPv4Address):
         return str(ip)
     return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+
+
+#: every request of a client asks for its key again: remembered for the last addresses seen.
+_remembered_key = functools.lru_cache(maxsize=1024)(_client_key)
 
 
 def _without_port(address: str) -> str:
