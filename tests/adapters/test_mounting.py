@@ -34,3 +34,20 @@ def test_the_prefix_is_not_an_app_of_the_policy(lab):
 
     assert browser.offered(report) == ["Text message: +44 •••• ••0101", "Email: d•••@example.com"]
     assert browser.offered(vault) == ["Email: d•••@example.com"]
+
+
+def test_each_prefix_gets_its_own_links_and_many_prefixes_keep_few_layers():
+    """The web layer is made once per prefix and scheme, not per request; a proxy that sets
+    the prefix from a header cannot make an adapter keep one per value it sends."""
+    import stepup
+    from stepup.web import WebLayers
+
+    engine = stepup.Engine(secret_key="s" * 40, store_url="memory://", sms_url="memory://")
+    layers = WebLayers(engine)
+    for root in ["/shop", "", "/shop", *(f"/p{n}" for n in range(100)), "/shop", ""]:
+        layer = layers.get(root, False, None, tuple)
+        assert layer.core.url("choose") == root + "/stepup/"
+        assert layers.get(root, False, None, tuple) is layer
+    assert layers.get("/shop", True, None, tuple).core.config.https
+    assert len(layers._made) <= 32
+    engine.close()

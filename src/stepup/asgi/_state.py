@@ -18,8 +18,8 @@ from ..engine import AsyncEngine
 from ..web import (
     FORM_TYPES,
     TEMPLATE_DIR,
-    WebConfig,
     WebFlows,
+    WebLayers,
     WebRequest,
     WebResult,
     end_login,
@@ -75,6 +75,7 @@ class StepUpState:
         self.exempt = tuple(p for p in self.settings.login_exempt if p.startswith("/"))
         #: ``() -> app names`` found in the app, for the admin page (set by the middleware).
         self.discover: Callable[[], Iterable[str]] = tuple
+        self._layers = WebLayers(self.engine)
         self.headers = page_headers(self.settings)
         loaders = [FileSystemLoader(str(d)) for d in template_dirs] + [FileSystemLoader(str(TEMPLATE_DIR))]
         # Templates are read once, as Flask does outside debug mode: checking each file's
@@ -123,10 +124,7 @@ class StepUpState:
         # Inside a Mount, root_path includes the mount; app_root_path is the server's.
         root = scope.get("app_root_path", scope.get("root_path", ""))
         https = scope.get("scheme") == "https"  # as the server reports it (uvicorn --proxy-headers)
-        config = WebConfig.from_settings(
-            self.settings, root=root, admin_check=self.admin_check, https=https, discover=self.discover
-        )
-        return WebFlows(self.engine, config)
+        return self._layers.get(root, https, self.admin_check, self.discover)
 
     async def web_request(self, request: Request, subject: str | None, *, read_body: bool = True) -> WebRequest:
         """The request as the web layer sees it.

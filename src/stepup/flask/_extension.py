@@ -41,8 +41,8 @@ from ..web import (
     FORM_TYPES,
     ROUTES,
     TEMPLATE_DIR,
-    WebConfig,
     WebFlows,
+    WebLayers,
     WebRequest,
     WebResult,
     end_login,
@@ -76,6 +76,7 @@ class _State:
         self.identity_source_loader = identity_source_loader
         self.admin_check = admin_check
         self.exempt = frozenset(self.settings.login_exempt)
+        self._layers = WebLayers(engine)
         self.headers = page_headers(self.settings)
 
     def subject(self, app: Flask | None = None) -> str | None:
@@ -109,11 +110,7 @@ class _State:
 
     def web(self) -> WebFlows:
         """The web layer for this request (links carry the script root)."""
-        config = WebConfig.from_settings(
-            self.settings, root=request.script_root, admin_check=self.admin_check, https=request.is_secure,
-            discover=_blueprint_names,
-        )  # fmt: skip
-        return WebFlows(self.engine, config)
+        return self._layers.get(request.script_root, request.is_secure, self.admin_check, _blueprint_names)
 
     def web_request(self, subject: str | None, *, read_body: bool = True) -> WebRequest:
         """The current request as the web layer sees it.

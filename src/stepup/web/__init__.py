@@ -18,6 +18,7 @@ from ._gate import end_login as end_login
 from ._gate import grant_holds as grant_holds
 from ._gate import login_settled as login_settled
 from ._handlers import WebFlows as WebFlows
+from ._handlers import WebLayers as WebLayers
 from ._headers import PAGE_HEADER_NAMES as PAGE_HEADER_NAMES
 from ._headers import page_headers as page_headers
 from ._operations import Operation as Operation
@@ -42,6 +43,7 @@ __all__ = [
     "Operation",
     "WebConfig",
     "WebFlows",
+    "WebLayers",
     "WebRequest",
     "WebResult",
     "client_address",

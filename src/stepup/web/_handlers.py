@@ -7,7 +7,8 @@ none inherits another.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..engine import AsyncEngine, Engine, Flow
 from ._account_pages import AccountPages
@@ -83,3 +84,36 @@ class WebFlows:
         ``(request, **path parameters)``."""
         handler: Callable[..., Flow[WebResult]] = getattr(getattr(self, _GROUP_OF[name]), name)
         return handler
+
+
+#: web layers :class:`WebLayers` keeps before it starts again: one per mount path and scheme
+#: an app is served under, a handful (a root a proxy header sets cannot grow it unbounded).
+_LAYERS_KEPT = 32
+
+
+class WebLayers:
+    """An adapter's :class:`WebFlows`, made once for each root path, scheme, admin check
+    and app discovery its requests come with, not for every request (a dozen objects).
+
+    :param engine: the adapter's engine.
+    """
+
+    def __init__(self, engine: Engine | AsyncEngine) -> None:
+        self.engine = engine
+        self._made: dict[tuple[Any, ...], WebFlows] = {}
+
+    def get(
+        self, root: str, https: bool, admin_check: Callable[[str], bool] | None, discover: Callable[[], Iterable[str]]
+    ) -> WebFlows:
+        """The web layer of a request under ``root``, over HTTPS or not (see
+        :meth:`WebConfig.from_settings`)."""
+        key = (root, https, admin_check, discover)
+        layer = self._made.get(key)
+        if layer is None:
+            if len(self._made) >= _LAYERS_KEPT:
+                self._made.clear()
+            config = WebConfig.from_settings(
+                self.engine.settings, root=root, admin_check=admin_check, https=https, discover=discover
+            )
+            layer = self._made[key] = WebFlows(self.engine, config)
+        return layer
