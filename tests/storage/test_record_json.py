@@ -69,3 +69,37 @@ def test_records_written_by_the_json_module_still_read(tmp_path: Path) -> None:
         assert got["accents"] == "Zoë" and got["lone"] == "\udc80" and got["nan"] != got["nan"]
     finally:
         opened.close()
+
+
+def test_without_orjson_the_json_module_writes_and_reads_the_same_records(tmp_path: Path) -> None:
+    """orjson is a speedup (the ``speedups`` extra): a store without it keeps and reads the
+    same records, and reads what a store with it wrote."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.sqlite3"
+    with_it = store_from_url(f"sqlite:///{path}")
+    with_it.update("test", "k", lambda _: ({"accents": "Zoë 認証", "n": [1, 0.5, None]}, None))
+    with_it.close()
+    script = f"""
+import sys
+sys.modules["orjson"] = None  # as if not installed
+from stepup.stores import store_from_url
+from stepup.stores import _json
+assert _json.dumps.__name__ == "_std_dumps"
+store = store_from_url("sqlite:///{path}")
+assert store.get("test", "k") == {{"accents": "Zoë 認証", "n": [1, 0.5, None]}}
+store.update("test", "k2", lambda _: ({{"purpose": "step_up", "keys": {{"1": 2}}}}, None))
+try:
+    store.update("test", "k3", lambda _: ({{"when": object()}}, None))
+except TypeError:
+    pass
+else:
+    raise SystemExit("an object was written")
+store.close()
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    again = store_from_url(f"sqlite:///{path}")
+    assert again.get("test", "k2") == {"purpose": "step_up", "keys": {"1": 2}} and again.get("test", "k3") is None
+    again.close()

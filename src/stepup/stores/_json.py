@@ -1,9 +1,10 @@
 """Records as JSON text, as the SQLite and Redis stores write and read them.
 
-orjson writes a record some ten times faster than the standard library's encoder and reads
-one two to three times faster: the audit trail's head alone (2 KB) is written and read on
-every flow's append. What orjson declines, the standard library answers as before, so a
-store takes and reads what it did:
+With orjson installed (the ``speedups`` extra, and the ``redis`` one), a record is written
+some ten times faster than by the standard library's encoder and read two to three times
+faster: the audit trail's head alone (2 KB) is written and read on every flow's append.
+Without it, the json module does it all. What orjson declines, the json module answers
+as before, so a store takes and reads what it did either way:
 
 - types JSON has no word for (a date, a dataclass) are passed through to raise the
   standard library's ``TypeError``, not written as orjson would write them;
@@ -22,29 +23,41 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
-
 __all__ = ["dumps", "loads"]
 
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
-_dumps = orjson.dumps
-_loads = orjson.loads
 #: the standard library's, compact (``json.dumps`` with options builds an encoder per call).
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 _decode = json.JSONDecoder().decode
 
 
-def dumps(value: Any) -> str:
+def _std_dumps(value: Any) -> str:
     """``value`` as compact JSON text (``TypeError`` for what JSON cannot write)."""
-    try:
-        return _dumps(value, option=_OPTIONS).decode()
-    except TypeError:
-        return _encode(value)
+    return _encode(value)
 
 
-def loads(text: str | bytes) -> Any:
+def _std_loads(text: str | bytes) -> Any:
     """The value of JSON ``text`` (``ValueError`` for text that is not JSON)."""
-    try:
-        return _loads(text)
-    except orjson.JSONDecodeError:
-        return _decode(text.decode() if isinstance(text, bytes) else text)
+    return _decode(text.decode() if isinstance(text, bytes) else text)
+
+
+try:
+    import orjson
+except ImportError:  # without the speedups: the json module alone
+    dumps, loads = _std_dumps, _std_loads
+else:
+    _OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+    _fast_dumps, _fast_loads, _Unread = orjson.dumps, orjson.loads, orjson.JSONDecodeError
+
+    def dumps(value: Any) -> str:
+        """``value`` as compact JSON text (``TypeError`` for what JSON cannot write)."""
+        try:
+            return _fast_dumps(value, option=_OPTIONS).decode()
+        except TypeError:
+            return _encode(value)
+
+    def loads(text: str | bytes) -> Any:
+        """The value of JSON ``text`` (``ValueError`` for text that is not JSON)."""
+        try:
+            return _fast_loads(text)
+        except _Unread:
+            return _std_loads(text)
