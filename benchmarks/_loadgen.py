@@ -228,14 +228,13 @@ class Flow:
         """From a redirect to the choose page: the SMS binding's code sent (at once for a
         browser; a client without Fetch Metadata picks it on the page), enter it; the
         response to the code (a redirect to what was asked, or the replayed request)."""
-        chosen = await self.c.request("GET", _path(choose_location))
-        if chosen.status == 200 and not self.c.browser:
+        # A GET without Fetch Metadata must never send a code (a prefetch, a script's fetch).
+        chosen = await self.expect("GET", _path(choose_location), 303 if self.c.browser else 200)
+        if not self.c.browser:
             ((action, (fields, radios)),) = [(a, f) for a, f in _forms(chosen.text).items() if f[1]]
             if len(radios) != 1:
                 raise Failure(f"expected one bound method, got {radios}")
             chosen = await self.expect("POST", action, 303, {**fields, "binding": radios[0]})
-        elif chosen.status != 303:
-            raise Failure(f"the choose page answered {chosen.status}: {chosen.text[:300]!r}")
         code_path = _path(chosen.headers["location"])
         code_page = await self.expect("GET", code_path, 200)
         ((action, (fields, _)),) = [(a, f) for a, f in _forms(code_page.text).items() if "code" in f[0]]

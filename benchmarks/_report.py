@@ -314,7 +314,7 @@ class Report:
         self.command = command
         self.seconds = 0.0
         self.targets: list[tuple[str, str, str]] = []
-        self.sections: dict[str, list[str]] = {"hot": [], "peer": [], "challenge": [], "load": []}
+        self.sections: dict[str, list[str]] = {"hot": [], "peer": [], "challenge": [], "load": [], "load_errors": []}
         #: each store's reference-loop time, seconds per ten thousand multiply-adds.
         self.speeds: list[tuple[str, float]] = []
 
@@ -647,9 +647,8 @@ class Report:
         self._load_errors(app, r)
 
     def _load_errors(self, app: str, r: dict[str, Any]) -> None:
-        if r["error_samples"] or r["server_errors"]:
-            self.sections["load"].append("")
-            self.sections["load"] += [f"- {app}: {e}" for e in [*r["error_samples"], *r["server_errors"]]]
+        """A run's errors, listed under the table (not inside it)."""
+        self.sections["load_errors"] += [f"- {app}: {e}" for e in [*r["error_samples"], *r["server_errors"]]]
 
     # -- the page ------------------------------------------------------------------------------
 
@@ -746,6 +745,7 @@ class Report:
                 "",
                 *self.sections["load"],
                 "",
+                *([*self.sections["load_errors"], ""] if self.sections["load_errors"] else []),
             ]
         return "\n".join(out).rstrip() + "\n"
 

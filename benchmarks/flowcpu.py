@@ -48,7 +48,10 @@ Request = Callable[[str, str, dict[str, str] | None], Awaitable["_Answer"]]
 #: what the load driver's browser sends with each request (its Fetch Metadata).
 _BROWSER = {
     "Accept": "text/html", "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document",
+    "Sec-Fetch-User": "?1",
 }  # fmt: skip
+#: and with the address typed (the sign-in page).
+_TYPED = {**_BROWSER, "Sec-Fetch-Site": "none"}
 
 class _Answer:
     """What the flow reads of a response, from either test client."""
@@ -61,7 +64,7 @@ def _flask_client(app: Any) -> Request:
     client = app.test_client()
 
     async def request(method: str, path: str, form: dict[str, str] | None) -> _Answer:
-        r = client.open(path, method=method, data=form, headers=_BROWSER)
+        r = client.open(path, method=method, data=form, headers=_TYPED if path == "/login" and not form else _BROWSER)
         return _Answer(r.status_code, r.headers.get("Location", ""), r.get_data(as_text=True))
 
     return request
@@ -69,7 +72,8 @@ def _flask_client(app: Any) -> Request:
 
 def _starlette_client(client: Any) -> Request:
     async def request(method: str, path: str, form: dict[str, str] | None) -> _Answer:
-        r = await client.request(method, path, data=form, headers=_BROWSER)
+        headers = _TYPED if path == "/login" and not form else _BROWSER
+        r = await client.request(method, path, data=form, headers=headers)
         return _Answer(r.status_code, r.headers.get("location", ""), r.text)
 
     return request

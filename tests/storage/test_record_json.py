@@ -35,6 +35,7 @@ CASES: list[tuple[Any, Any]] = [
         {"pair": (1, "two"), "times": [1733540000.123, 1e16, -0.0]},
         {"pair": [1, "two"], "times": [1733540000.123, 1e16, -0.0]},
     ),
+    ({"big": 2**64 + 1, "negative": -(2**70) - 3, "id": "12345678901234567890123"}, None),
 ]
 
 
@@ -46,7 +47,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     opened.close()
 
 
-@pytest.mark.parametrize(("record", "read_back"), CASES, ids=["plain", "non-ascii", "keys", "enums", "numbers"])
+@pytest.mark.parametrize(("record", "read_back"), CASES, ids=["plain", "non-ascii", "keys", "enums", "numbers", "big-integers"])
 def test_a_record_reads_back_as_json_would_have_it(store: Any, record: Any, read_back: Any) -> None:
     store.update("test", "k", lambda _: (record, None))
     got = store.get("test", "k")
