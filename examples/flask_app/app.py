@@ -32,6 +32,10 @@ def _form(cls: Any) -> Any:
     return cls.bind(request.form if request.method == "POST" else None, session, state().engine.keys)
 
 
+def _logout_form() -> Any:
+    return _form(PlainForm) if request.blueprint == "bank" and current_user.is_authenticated else None
+
+
 bank = Blueprint("bank", __name__)
 api = Blueprint("api", __name__)
 
@@ -59,7 +63,7 @@ def logout() -> Any:
         session.clear()
         return redirect(url_for("bank.login"), 303)
     error = form.first_error() if request.method == "POST" else None
-    return render_template("bank/logout.html", error=error), 400 if error else 200
+    return render_template("bank/logout.html", error=error, logout_form=form), 400 if error else 200
 
 
 @bank.route("/")
@@ -187,8 +191,9 @@ def create_app(config: dict[str, Any] | None = None, engine_options: dict[str, A
     app.after_request(_headers)
     # The bank's language switch (?lang=de), before stepup's hold so a held login switches too.
     app.before_request(lambda: _bank.chosen_language(session, request.args))
-    # Every page's "Log out" button is a form with its CSRF token.
-    app.context_processor(lambda: {"logout_form": _form(PlainForm), "admins": _bank.ADMINS})
+    # The bank's pages show a signed-in user "Log out": a form with its CSRF token. Made for
+    # those only (not for stepup's pages, whose layout links to the logout page).
+    app.context_processor(lambda: {"logout_form": _logout_form(), "admins": _bank.ADMINS})
     app.register_blueprint(api)
     # Prometheus scrapes /metrics: counters of challenges, sends per country, failures, locks.
     metrics = _bank.metrics()

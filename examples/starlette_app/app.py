@@ -59,7 +59,8 @@ async def _form(request: Request, cls: Any) -> Any:
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     user = request.user.display_name if request.user.is_authenticated else None
-    logout_form = PlainForm.bind(None, request.session, state_of(request.scope).engine.keys)
+    # The layout shows "Log out" (a form with its CSRF token) to a signed-in user only.
+    logout_form = PlainForm.bind(None, request.session, state_of(request.scope).engine.keys) if user else None
     context = {"user": user, "logout_form": logout_form, "admins": _bank.ADMINS, **context}
     return templates.TemplateResponse(request, f"bank/{name}.html", context, status_code=status)
 
@@ -94,7 +95,7 @@ async def logout(request: Request) -> Response:
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
     error = form.first_error() if request.method == "POST" else None
-    return _page(request, "logout", 400 if error else 200, error=error)
+    return _page(request, "logout", 400 if error else 200, error=error, logout_form=form)
 
 
 @login_required
