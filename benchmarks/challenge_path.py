@@ -138,7 +138,7 @@ def _store_writes(store: Any) -> Callable[[list[tuple[str, dict[str, Any]]], flo
 
 def _sqlite_transactions(store: Any) -> Callable[[list[tuple[str, dict[str, Any]]], float], None]:
     """Seeding SQLite in one transaction per chunk, of exactly the rows the store's update writes."""
-    from stepup.stores._sqlite import _encode
+    from stepup.stores._json import dumps
 
     def bulk(records: list[tuple[str, dict[str, Any]]], ttl: float) -> None:
         expires_at = store._clock() + ttl
@@ -146,7 +146,7 @@ def _sqlite_transactions(store: Any) -> Callable[[list[tuple[str, dict[str, Any]
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT INTO stepup_records (kind, key, value, expires_at) VALUES ('challenge', ?, ?, ?)",
-                [(cid, _encode(record), expires_at) for cid, record in records],
+                [(cid, dumps(record), expires_at) for cid, record in records],
             )
             conn.execute("COMMIT")
 
