@@ -47,7 +47,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     opened.close()
 
 
-@pytest.mark.parametrize(("record", "read_back"), CASES, ids=["plain", "non-ascii", "keys", "enums", "numbers", "big-integers"])
+@pytest.mark.parametrize(
+    ("record", "read_back"), CASES, ids=["plain", "non-ascii", "keys", "enums", "numbers", "big-integers"]
+)
 def test_a_record_reads_back_as_json_would_have_it(store: Any, record: Any, read_back: Any) -> None:
     store.update("test", "k", lambda _: (record, None))
     got = store.get("test", "k")
