@@ -9,6 +9,7 @@ import enum
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def test_records_written_by_the_json_module_still_read(tmp_path: Path) -> None:
     opened.update("test", "made", lambda _: ({"v": 1}, None))  # the table exists
     opened.close()
     old = {"accents": "Zoë", "lone": "\udc80", "nan": float("nan")}
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("INSERT INTO stepup_records (kind, key, value) VALUES ('test', 'old', ?)", (json.dumps(old),))
     opened = store_from_url(f"sqlite:///{path}")
     try:
