@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode, int_to_bytes
-from itsdangerous.url_safe import URLSafeSerializerMixin
+from itsdangerous.encoding import int_to_bytes
 
 from ._clock import Clock, system_clock
 from ._errors import ConfigurationError
@@ -130,23 +129,6 @@ class _ClockSigner(TimestampSigner):
         return int(self._clock())
 
 
-class _Serializer(URLSafeTimedSerializer):
-    """itsdangerous's URL-safe timed serializer, but a short payload is not compressed.
-
-    Its zlib attempt cost more than the signature itself on a short value (a CSRF value,
-    a resume id), which it seldom shortens. A long one (a page's return URL of quotes or
-    accents, which JSON writes six bytes each) is compressed as before, so that its token
-    stays within what :meth:`Keyring.unsign` reads. A token compressed before still reads:
-    ``load_payload`` decompresses one marked so, after its signature is checked.
-    """
-
-    def dump_payload(self, obj: Any) -> bytes:
-        payload = super(URLSafeSerializerMixin, self).dump_payload(obj)
-        if len(payload) > _COMPRESS_OVER:
-            return super().dump_payload(obj)
-        return base64_encode(payload)
-
-
 class Keyring:
     """The app's secret keys and everything derived from them.
 
@@ -225,13 +207,14 @@ class Keyring:
         return found
 
     def serializer(self, salt: str) -> URLSafeTimedSerializer:
-        """The signer for one purpose; each purpose has its own salt.
+        """itsdangerous's serializer for one purpose (each has its own salt): the keys the
+        keyring's own token path derives, and the tokens too long for it, which it compresses.
 
         :param salt: the purpose, e.g. ``"stepup.resume"``.
         """
         serializer = self._serializers.get(salt)
         if serializer is None:
-            serializer = _Serializer(
+            serializer = URLSafeTimedSerializer(
                 [k.reveal() for k in self._keys], salt=salt, signer=_ClockSigner, signer_kwargs={"clock": self._clock}
             )
             self._serializers[salt] = serializer

@@ -193,10 +193,7 @@ def login_begun(session: Session, subject: str | None) -> bool:
 
     :param subject: who is logged in, if anyone.
     """
-    if subject is None:
-        return False
-    log = _log_of(session)
-    return log is not None and log.subject == subject
+    return subject is not None and _read(session, subject) is not None
 
 
 def record_factor(session: Session, subject: str, method: str, now: float) -> None:

@@ -83,7 +83,7 @@ class Context:
             name.removeprefix("limit_"): Limit(name.removeprefix("limit_"), getattr(settings, name))
             for name in settings.limit_names()
         })  # fmt: skip
-        self._session_digests: dict[tuple[str, str], str] = {}
+        self._digests: dict[tuple[str, str], str] = {}
 
     def method(self, name: object) -> Method:
         """The method called ``name``.
@@ -127,11 +127,11 @@ class Context:
     def remembered_digest(self, purpose: str, value: str) -> str:
         """``keys.digest(purpose, value)``, remembered for a value a session brings again
         and again (its nonce, its login's): at most ``_SESSION_DIGESTS``, then afresh."""
-        digest = self._session_digests.get((purpose, value))
+        digest = self._digests.get((purpose, value))
         if digest is None:
-            if len(self._session_digests) >= _SESSION_DIGESTS:
-                self._session_digests.clear()
-            digest = self._session_digests[purpose, value] = self.keys.digest(purpose, value)
+            if len(self._digests) >= _SESSION_DIGESTS:
+                self._digests.clear()
+            digest = self._digests[purpose, value] = self.keys.digest(purpose, value)
         return digest
 
     def same_session(self, digest: str | None, session: str | None) -> bool:

@@ -66,6 +66,6 @@ else:
         if _RUN in raw.translate(_DIGITS):
             return _std_loads(text)  # perhaps an integer orjson would read as a float
         try:
-            return _fast_loads(text)
-        except _Unread:
+            return _fast_loads(raw)
+        except _Unread:  # a lone surrogate among them: not UTF-8
             return _std_loads(text)
