@@ -752,7 +752,7 @@ class Report:
                 "Each example bank in a production server on 127.0.0.1, with the examples' default "
                 "store (SQLite; the whole flow also on redis://, a server of its own) and a file outbox, "
                 "driven by `benchmarks/_loadgen.py` in a second process (keep-alive HTTP/1.1 clients on "
-                "asyncio) for a bounded time, on the same two cores as the server. Each client "
+                "asyncio on uvloop) for a bounded time, on the same two cores as the server. Each client "
                 "signs in as a user of its own; the rate limits are raised, since every request comes "
                 "from one address. After the flow, the ledger is read back: every transfer a client "
                 "saw executed must be there exactly once, and nothing else. p50 and p99 are per request "
