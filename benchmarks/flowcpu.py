@@ -2,8 +2,8 @@
 
 ``python -m benchmarks.flowcpu [--flows N] [--rounds R] [--adapter flask|starlette]``
 runs the load driver's flow (:mod:`benchmarks._loadgen`: sign in, the SMS code, ``/``, a
-transfer stopped for its approval, its SMS code, the replayed transfer; 12 requests, each
-with a browser's Fetch Metadata, so that the choose page is skipped as a browser skips it)
+transfer stopped for its approval, its SMS code, the replayed transfer; 10 requests, each
+with a browser's Fetch Metadata, so that each stop answers with its code page, as for a browser)
 through each example bank in this process, the Flask bank through its test client, the
 Starlette bank through Starlette's ``TestClient``, on SQLite (or ``--store URL``), and
 prints the CPU time (``time.process_time``: every thread of the process) per flow.
@@ -91,8 +91,9 @@ async def _flow(request: Request, user: tuple[str, str, str],
         return answer
 
     async def second_factor(location: str) -> _Answer:
-        chosen = await expect("GET", _path(location), 303)  # a browser skips the choose page
-        code_page = await expect("GET", _path(chosen.location), 200)
+        if "/stepup/code/" not in location:  # a browser is sent to its code page at once
+            raise Failure(f"stopped, then sent to {location!r}, not to the code page")
+        code_page = await expect("GET", _path(location), 200)
         ((action, (fields, _)),) = [(a, f) for a, f in _forms(code_page.text).items() if "code" in f[0]]
         return await request("POST", action, {**fields, "code": outbox.code_for(number)})
 

@@ -3,6 +3,7 @@ back-off says when to try again, and a reload after an approved request shows no
 
 from __future__ import annotations
 
+from stepup import DeliveryError
 from tests.support.flows import ask_transfer, held, signed_in, transfers
 
 #: what a browser sends when it follows a link or a redirect on the same site.
@@ -73,3 +74,83 @@ def test_a_code_that_cannot_be_sent_at_once_shows_the_choose_page_with_why(make_
     refused = browser.get(url, headers=NAVIGATE)
     assert refused.status_code == 429 and "Continue" in refused.text
     assert "Too many" in refused.text or "too many" in refused.text
+
+
+# -- a browser stopped by the gate goes straight to its code page ---------------------------
+
+
+def test_a_login_stopped_on_a_navigation_goes_straight_to_its_code_page(make_bank):
+    bank = make_bank()
+    bank.call("unbind", "alice", next(b.id for b in bank.bindings("alice") if b.method == "email"))
+    sent = len(bank.sms.outbox)
+    browser = held(bank)
+    stopped = browser.get("/", headers=NAVIGATE)  # the redirect after the password, followed
+    assert stopped.status_code == 303 and "/stepup/code/" in stopped.location
+    assert len(bank.sms.outbox) == sent + 1 and "sign-in code" in bank.sms.last.body
+    page = browser.get(stopped.location, headers=NAVIGATE)
+    assert browser.submit(page, "/stepup/code/", code=bank.code("sms")).location == "/"
+    assert len(bank.sms.outbox) == sent + 1  # one code, not a second one from the choose page
+
+
+def test_an_operation_posted_from_the_site_goes_straight_to_its_code_page_and_runs_once(make_bank):
+    bank = make_bank()
+    bank.call("unbind", "alice", next(b.id for b in bank.bindings("alice") if b.method == "email"))
+    browser = signed_in(bank)
+    sent = len(bank.sms.outbox)
+    form = browser.form(browser.get("/transfer"), "/transfer")
+    stopped = browser.post("/transfer", data={**form.fields, "to": "bob", "amount": "50"}, headers=NAVIGATE)
+    assert stopped.status_code == 303 and "/stepup/code/" in stopped.location
+    assert len(bank.sms.outbox) == sent + 1 and transfers(browser) == []
+    page = browser.get(stopped.location, headers=NAVIGATE)
+    assert "transfer of 50 to bob" in page.text
+    assert "Transferred 50.00 to bob" in browser.submit(page, "/stepup/code/", code=bank.code("sms")).text
+    assert transfers(browser) == ["50.00 to bob"]
+
+
+def test_a_stopped_browser_with_a_choice_is_still_asked_which(bank):
+    browser = held(bank)  # SMS and email
+    stopped = browser.get("/", headers=NAVIGATE)
+    assert stopped.status_code == 303 and stopped.location.startswith("/stepup/?")
+    assert bank.sms.outbox == [] and bank.email.outbox == []
+
+
+def test_a_request_stopped_from_another_site_or_a_prefetch_sends_nothing(make_bank):
+    bank = make_bank()
+    bank.call("unbind", "alice", next(b.id for b in bank.bindings("alice") if b.method == "email"))
+    sent = len(bank.sms.outbox)
+    browser = held(bank)
+    for headers in (
+        {**NAVIGATE, "Sec-Fetch-Site": "cross-site"},
+        {**NAVIGATE, "Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another site's page
+        {**NAVIGATE, "Sec-Purpose": "prefetch"},
+        {**NAVIGATE, "Sec-Fetch-Mode": "cors"},
+        {},
+    ):
+        stopped = browser.get("/", headers=headers)
+        assert stopped.status_code == 303 and stopped.location.startswith("/stepup/?"), headers
+    assert len(bank.sms.outbox) == sent
+
+
+def test_a_code_that_cannot_be_sent_when_stopped_shows_why_at_once(make_bank):
+    bank = make_bank(STEPUP_LIMIT_CHALLENGES_PER_SUBJECT="1/15 minutes")
+    browser = held(bank, "carol")
+    assert "/stepup/code/" in browser.get("/", headers=NAVIGATE).location  # the first challenge starts
+    refused = browser.get("/", headers=NAVIGATE)
+    assert refused.status_code == 429 and ("Too many" in refused.text or "too many" in refused.text)
+    assert browser.form(refused, "/stepup/").action.startswith("/stepup/")  # its button, to try again
+
+
+def test_a_sender_that_fails_when_stopped_is_tried_once_and_says_so(make_bank):
+    bank = make_bank()
+    bank.call("unbind", "alice", next(b.id for b in bank.bindings("alice") if b.method == "email"))
+    tried: list[object] = []
+
+    def down(message: object) -> None:
+        tried.append(message)
+        raise DeliveryError("The SMS gateway is down.", "sms", "down")
+
+    bank.sms.send = down  # type: ignore[method-assign]
+    browser = held(bank)
+    answer = browser.get("/", headers=NAVIGATE)
+    assert answer.status_code >= 500 and "/stepup/" in browser.form(answer, "/stepup/").action
+    assert len(tried) == 1

@@ -43,6 +43,22 @@ def test_a_page_reached_from_another_site_sends_no_code_even_with_one_method(ban
     assert browser.get(url, headers=NAVIGATE).status_code == 303 and len(bank.sms.outbox) == sent + 1
 
 
+def test_an_operation_posted_from_another_site_sends_no_code_and_runs_nothing(bank):
+    """The gate answers a request it stops with the code page, its code sent, only for a
+    navigation from the same origin: a form on another site (or a sibling subdomain) that
+    posts to a protected operation is sent to the choose page, and nothing is sent."""
+    bank.call("unbind", "alice", next(b.id for b in bank.bindings("alice") if b.method == "email"))
+    browser = signed_in(bank)
+    fields = browser.form(browser.get("/transfer"), "/transfer").fields
+    sent = len(bank.sms.outbox)
+    for site in ("cross-site", "same-site"):
+        data = {**fields, "to": "mallory", "amount": "900"}
+        stopped = browser.post("/transfer", data=data, headers={**NAVIGATE, "Sec-Fetch-Site": site})
+        assert stopped.status_code == 303 and stopped.location.startswith("/stepup/?"), site
+    assert len(bank.sms.outbox) == sent
+    assert "mallory" not in browser.get("/").text
+
+
 def test_an_unknown_language_is_refused_with_what_there_is(engine_factory):
     engine = engine_factory()
     with pytest.raises(stepup.InvalidInput, match="Choose one of these languages: en, zh_Hans"):

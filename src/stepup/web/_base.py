@@ -114,6 +114,16 @@ class WebRequest:
         return self.media_type not in FORM_TYPES
 
     @property
+    def navigated_here(self) -> bool:
+        """Whether a browser navigated here from this site (a link, a redirect, a form) or
+        the address bar: only then may a request send a code without a button pressed on
+        stepup's page. A cross-site link, a script's fetch or a prefetch does not; nor does
+        a client that says nothing (no ``Sec-Fetch-*`` headers)."""
+        h = self.headers
+        site, mode = h.get("sec-fetch-site"), h.get("sec-fetch-mode")
+        return site in ("same-origin", "none") and mode == "navigate" and not h.get("sec-purpose")
+
+    @property
     def media_type(self) -> str:
         """The body's media type (:func:`media_type` of ``content_type``)."""
         return media_type(self.content_type)

@@ -58,10 +58,27 @@ class CodePages:
     @signed_in
     def choose(self, req: WebRequest) -> Flow[WebResult]:
         """Pick one of the subject's methods; starting the challenge sends its code."""
-        subject, e = req.subject or "", self.core.engine
         source = req.form if req.method == "POST" and req.form is not None else req.args
-        resume_token = source.get("r") or None
-        next_url = safe_next(source.get("next"), self.core.config.home)
+        return (yield from self._choose(req, source.get("r") or None, source.get("next"), None))
+
+    def at_once(
+        self, req: WebRequest, resume_token: str | None, next_url: str | None, choose: WebResult
+    ) -> Flow[WebResult]:
+        """What the gate answers a browser it stops (``choose``: the redirect to the choose
+        page) when the page would send its code at once: the page's answer itself, a round
+        trip sooner (the code page, or the choose page with why it could not start).
+
+        :param req: the stopped request, as a GET of the choose page (no form).
+        """
+        return (yield from self._choose(req, resume_token, next_url, choose))
+
+    def _choose(
+        self, req: WebRequest, resume_token: str | None, next_raw: str | None, choose: WebResult | None
+    ) -> Flow[WebResult]:
+        """The choose page; ``choose`` (for :meth:`at_once`): the answer wherever the page
+        would not start a challenge at once."""
+        subject, e = req.subject or "", self.core.engine
+        next_url = safe_next(next_raw, self.core.config.home)
         resume: dict[str, Any] | None = None
         if resume_token:
             try:
@@ -69,10 +86,10 @@ class CodePages:
                     e.context, resume_token, subject=subject, session=self.core.nonce(req)
                 )
             except StepUpError as ended:
-                return self.core.message(req, T("This request has ended"), ended.message, ended.status)
+                return choose or self.core.message(req, T("This request has ended"), ended.message, ended.status)
             next_url = resume["next"]
         elif not grants.is_held(req.session, subject):
-            return WebResult(status=303, redirect=next_url)
+            return choose or WebResult(status=303, redirect=next_url)
         purpose = resume["purpose"] if resume else "login"
         usable = yield from self.core.usable(
             subject,
@@ -80,6 +97,8 @@ class CodePages:
             route=resume["route"] if resume else None,
             methods=resume["methods"] if resume else None,
         )
+        if choose is not None and not (len(usable) == 1 and req.navigated_here):
+            return choose  # the page has something to show or ask: a binding, a choice, why not
         try:
             bind = (yield from self.guards.bind_first(req, usable)) if purpose == "login" else None
         except SignInRefused as refused:
@@ -103,7 +122,7 @@ class CodePages:
         the one chosen and goes to its code page. With one method only, a browser that
         navigated here from this site skips the page: its code is sent at once."""
         status, error = 200, None
-        if len(usable) == 1 and req.method == "GET" and _navigated_here(req):  # no form to build
+        if len(usable) == 1 and req.method == "GET" and req.navigated_here:  # no form to build
             try:
                 return (yield from self._start(req, usable[0], purpose, resume_token, resume, next_url, 1))
             except StepUpError as failure:
@@ -343,13 +362,3 @@ def _choice_label(name: str, label: str) -> str:
     if label and label.lower().rstrip("s") != name.lower().rstrip("s"):
         return T("{method}: {label}", method=T(name), label=label)
     return T(name)
-
-
-def _navigated_here(req: WebRequest) -> bool:
-    """Whether the browser navigated to this page from this site (or the address bar):
-    only then may a GET send a code. A cross-site link, a script's fetch or a prefetch
-    gets the page, whose button sends it; so does a client that says nothing (no
-    ``Sec-Fetch-*`` headers)."""
-    h = req.headers
-    site, mode = h.get("sec-fetch-site"), h.get("sec-fetch-mode")
-    return site in ("same-origin", "none") and mode == "navigate" and not h.get("sec-purpose")

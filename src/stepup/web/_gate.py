@@ -8,7 +8,9 @@ flow: it saves what it needs to resume and answers with a redirect or a 401.
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
+from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from .. import engine as flows
 from .. import grants
@@ -72,6 +74,10 @@ class Gate:
 
     def __init__(self, core: WebCore) -> None:
         self.core = core
+        #: the choose page's answer at once (:meth:`CodePages.at_once`), which a browser
+        #: this gate stops gets instead of a redirect to the page; set by the web layer
+        #: once the code pages exist (they reach this gate through the guards).
+        self.at_once: Callable[[WebRequest, str | None, str | None, WebResult], Flow[WebResult]] | None = None
 
     @fail_closed
     def login(
@@ -123,7 +129,7 @@ class Gate:
             if req.wants_json:
                 return problem(error)
             return self.core.stopped(req, error.status, error.code, T("Contact support"), error.message)
-        return self.core.finish_login(req)
+        return (yield from self._onward(req, self.core.finish_login(req)))
 
     @fail_closed
     def protect(
@@ -169,7 +175,7 @@ class Gate:
             # A login that passed only its password saves nothing for the subject: its
             # requests could push the user's own saved ones out (see stepup.engine._resume). In an
             # app that asks no second factor at login it is signed in there, and steps up.
-            return self.core.finish_login(req)
+            return (yield from self._onward(req, self.core.finish_login(req)))
         purpose = "operation" if operation is not None else "step_up"
         return (yield from self._stop(req, subject, max_age, methods, purpose, description, data, app, route))
 
@@ -241,7 +247,20 @@ class Gate:
             return core.stopped(req, error.status, error.code, T("Cannot continue"), error.message)
         if req.wants_json:
             return core.unauthorized(max_age=max_age, resume=resume, login=False)
-        return WebResult(status=303, redirect=f"{core.url('choose')}?r={resume}")
+        return (yield from self._onward(req, WebResult(status=303, redirect=f"{core.url('choose')}?r={resume}")))
+
+    def _onward(self, req: WebRequest, choose: WebResult) -> Flow[WebResult]:
+        """``choose``, the redirect to the choose page that stops a browser, or for a
+        browser that navigated here (a link, a redirect or a form of this site, the address
+        bar) the page's own answer at once when it has one: with one usable method, its
+        code sent and the code page next, a round trip sooner. Anything else (a choice, a
+        binding, a client without Fetch Metadata) is still the choose page's to show."""
+        if self.at_once is None or req.method not in ("GET", "POST") or not req.navigated_here:
+            return choose
+        query = parse_qs(urlsplit(choose.redirect or "").query)
+        resume, next_url = query.get("r", [None])[0], query.get("next", [None])[0]
+        # The choose page's GET, as the browser would ask for it next: no form of its own.
+        return (yield from self.at_once(replace(req, method="GET", form=None), resume, next_url, choose))
 
     def _held_in(self, subject: str, app: str | None) -> Flow[bool]:
         """Whether a held login is held in ``app``: whether the policy (kept in memory)

@@ -63,7 +63,8 @@ class WebFlows:
         self.gate = Gate(core)
         self.guards = guards = Guards(core, self.gate)
         #: choose a method, enter its code, send a new one.
-        self.code_pages = CodePages(core, guards)
+        self.code_pages = code_pages = CodePages(core, guards)
+        self.gate.at_once = code_pages.at_once
         #: bind, make recovery codes, list and remove bindings.
         self.account_pages = AccountPages(core, guards)
         #: forget this browser; forget one or all from the account page.
