@@ -626,7 +626,7 @@ class Report:
             rate = f"{r['done'] / r['seconds']:,.0f} req/s"
             transfers = ""
         elif r.get("browser", True):
-            what = "sign in + SMS code + transfer + SMS code + replay, as a browser (10 requests)"
+            what = "sign in + SMS code + transfer + SMS code + replay, as a browser (11 requests)"
         else:
             what = "the same, sending no Fetch Metadata: the choose page shown (14 requests)"
         if r["scenario"] != "protected":
@@ -759,8 +759,9 @@ class Report:
                 "for the protected route, per whole flow for the flow; the next column is per request in "
                 "both. The flow's clients send the Fetch Metadata a browser sends with each navigation "
                 "(`Sec-Fetch-Site`, `Sec-Fetch-Mode`...), so, as in a browser, a user with one method "
-                "skips the choose page: the request stopped for a second factor sends its code and "
-                "answers with the code page (10 requests a flow). The last flow of each bank sends "
+                "skips the choose page: the held login's code is sent and its answer is the code page, "
+                "the transfer's goes through the choose page, which sends it (11 requests a flow). "
+                "The last flow of each bank sends "
                 "none, as a script or an older browser: it is sent to the choose page and picks its "
                 "method there (14 requests, as every flow before stepup skipped the page).",
                 "",

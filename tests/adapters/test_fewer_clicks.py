@@ -92,19 +92,32 @@ def test_a_login_stopped_on_a_navigation_goes_straight_to_its_code_page(make_ban
     assert len(bank.sms.outbox) == sent + 1  # one code, not a second one from the choose page
 
 
-def test_an_operation_posted_from_the_site_goes_straight_to_its_code_page_and_runs_once(make_bank):
+def test_an_operation_sent_twice_sends_one_code_and_runs_once(make_bank):
+    """A stopped operation still goes through the choose page: the browser follows the
+    redirect of the last of two sends of its form (a double click), so one code is sent."""
     bank = make_bank()
     bank.call("unbind", "alice", next(b.id for b in bank.bindings("alice") if b.method == "email"))
     browser = signed_in(bank)
     sent = len(bank.sms.outbox)
     form = browser.form(browser.get("/transfer"), "/transfer")
-    stopped = browser.post("/transfer", data={**form.fields, "to": "bob", "amount": "50"}, headers=NAVIGATE)
-    assert stopped.status_code == 303 and "/stepup/code/" in stopped.location
-    assert len(bank.sms.outbox) == sent + 1 and transfers(browser) == []
-    page = browser.get(stopped.location, headers=NAVIGATE)
-    assert "transfer of 50 to bob" in page.text
+    for _ in range(2):
+        stopped = browser.post("/transfer", data={**form.fields, "to": "bob", "amount": "50"}, headers=NAVIGATE)
+        assert stopped.status_code == 303 and stopped.location.startswith("/stepup/?")
+    assert len(bank.sms.outbox) == sent
+    code_url = browser.get(stopped.location, headers=NAVIGATE).location
+    assert len(bank.sms.outbox) == sent + 1
+    page = browser.get(code_url, headers=NAVIGATE)
     assert "Transferred 50.00 to bob" in browser.submit(page, "/stepup/code/", code=bank.code("sms")).text
     assert transfers(browser) == ["50.00 to bob"]
+
+
+def test_a_json_client_held_at_login_gets_its_401_and_no_code(make_bank):
+    bank = make_bank()
+    bank.call("unbind", "alice", next(b.id for b in bank.bindings("alice") if b.method == "email"))
+    browser = held(bank)
+    sent = len(bank.sms.outbox)
+    answer = browser.get("/", headers={**NAVIGATE, "Accept": "application/json"})
+    assert answer.status_code == 401 and len(bank.sms.outbox) == sent
 
 
 def test_a_stopped_browser_with_a_choice_is_still_asked_which(bank):

@@ -247,15 +247,21 @@ class Gate:
             return core.stopped(req, error.status, error.code, T("Cannot continue"), error.message)
         if req.wants_json:
             return core.unauthorized(max_age=max_age, resume=resume, login=False)
-        return (yield from self._onward(req, WebResult(status=303, redirect=f"{core.url('choose')}?r={resume}")))
+        return WebResult(status=303, redirect=f"{core.url('choose')}?r={resume}")
 
     def _onward(self, req: WebRequest, choose: WebResult) -> Flow[WebResult]:
-        """``choose``, the redirect to the choose page that stops a browser, or for a
-        browser that navigated here (a link, a redirect or a form of this site, the address
-        bar) the page's own answer at once when it has one: with one usable method, its
-        code sent and the code page next, a round trip sooner. Anything else (a choice, a
-        binding, a client without Fetch Metadata) is still the choose page's to show."""
-        if self.at_once is None or req.method not in ("GET", "POST") or not req.navigated_here:
+        """``choose``, the answer that holds a login (a redirect to the choose page, a 401
+        for JSON clients), or for a browser's GET that navigated here (the redirect after
+        the password, a link of this site, the address bar) the page's own answer at once
+        when it has one: with one usable method, its code sent and the code page next, a
+        round trip sooner. Anything else (a choice, a binding, a client without Fetch
+        Metadata) is still the choose page's to show.
+
+        Only a held login's GET: it is where the password's form redirects, which a
+        browser follows once however often the form was sent. A stopped step-up or
+        operation (a link clicked twice, a form sent twice) is still sent to the choose
+        page, whose redirect the browser follows once: one code, not one per request."""
+        if self.at_once is None or choose.status != 303 or req.method != "GET" or not req.navigated_here:
             return choose
         query = parse_qs(urlsplit(choose.redirect or "").query)
         resume, next_url = query.get("r", [None])[0], query.get("next", [None])[0]
