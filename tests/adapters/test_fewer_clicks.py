@@ -44,6 +44,9 @@ def test_a_cross_site_link_or_a_prefetch_sends_nothing(bank):
     for headers in (
         {**NAVIGATE, "Sec-Fetch-Site": "cross-site"},
         {**NAVIGATE, "Sec-Purpose": "prefetch"},
+        {**NAVIGATE, "Purpose": "prefetch"},  # older browsers' prefetch
+        {**NAVIGATE, "X-Purpose": "preview"},  # Safari's link preview
+        {**NAVIGATE, "X-Moz": "prefetch"},
         {**NAVIGATE, "Sec-Fetch-Mode": "cors"},
         {},  # a client that says nothing
     ):
@@ -136,6 +139,9 @@ def test_a_request_stopped_from_another_site_or_a_prefetch_sends_nothing(make_ba
         {**NAVIGATE, "Sec-Fetch-Site": "cross-site"},
         {**NAVIGATE, "Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another site's page
         {**NAVIGATE, "Sec-Purpose": "prefetch"},
+        {**NAVIGATE, "Purpose": "prefetch"},
+        {**NAVIGATE, "X-Purpose": "preview"},
+        {**NAVIGATE, "X-Moz": "prefetch"},
         {**NAVIGATE, "Sec-Fetch-Mode": "cors"},
         {},
     ):

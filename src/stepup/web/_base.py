@@ -59,6 +59,11 @@ def parse_json(body: bytes) -> tuple[Any, bool]:
         return None, True
 
 
+#: the headers of a speculative load (a prefetch, a prerender, a link's preview), which
+#: the user did not ask for: Fetch Metadata's own, and the older ones some browsers send.
+_SPECULATIVE = ("sec-purpose", "purpose", "x-purpose", "x-moz")
+
+
 @dataclass
 class WebRequest:
     """One HTTP request, as the web layer sees it.
@@ -117,11 +122,14 @@ class WebRequest:
     def navigated_here(self) -> bool:
         """Whether a browser navigated here from this site (a link, a redirect, a form) or
         the address bar: only then may a request send a code without a button pressed on
-        stepup's page. A cross-site link, a script's fetch or a prefetch does not; nor does
-        a client that says nothing (no ``Sec-Fetch-*`` headers)."""
+        stepup's page. A cross-site link, a script's fetch or a prefetch does not (nor a
+        preview: ``Sec-Purpose``, and the older ``Purpose``, ``X-Purpose`` and ``X-Moz``);
+        nor does a client that says nothing (no ``Sec-Fetch-*`` headers)."""
         h = self.headers
         site, mode = h.get("sec-fetch-site"), h.get("sec-fetch-mode")
-        return site in ("same-origin", "none") and mode == "navigate" and not h.get("sec-purpose")
+        if site not in ("same-origin", "none") or mode != "navigate":
+            return False
+        return not any(h.get(name) for name in _SPECULATIVE)
 
     @property
     def media_type(self) -> str:
