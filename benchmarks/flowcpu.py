@@ -53,6 +53,12 @@ _BROWSER = {
 #: and with the address typed (the sign-in page).
 _TYPED = {**_BROWSER, "Sec-Fetch-Site": "none"}
 
+
+def _headers(path: str, form: dict[str, str] | None) -> dict[str, str]:
+    """A browser's headers: the sign-in page typed into the address bar, the rest navigated to."""
+    return _TYPED if path == "/login" and not form else _BROWSER
+
+
 class _Answer:
     """What the flow reads of a response, from either test client."""
 
@@ -64,7 +70,7 @@ def _flask_client(app: Any) -> Request:
     client = app.test_client()
 
     async def request(method: str, path: str, form: dict[str, str] | None) -> _Answer:
-        r = client.open(path, method=method, data=form, headers=_TYPED if path == "/login" and not form else _BROWSER)
+        r = client.open(path, method=method, data=form, headers=_headers(path, form))
         return _Answer(r.status_code, r.headers.get("Location", ""), r.get_data(as_text=True))
 
     return request
@@ -72,8 +78,7 @@ def _flask_client(app: Any) -> Request:
 
 def _starlette_client(client: Any) -> Request:
     async def request(method: str, path: str, form: dict[str, str] | None) -> _Answer:
-        headers = _TYPED if path == "/login" and not form else _BROWSER
-        r = await client.request(method, path, data=form, headers=headers)
+        r = await client.request(method, path, data=form, headers=_headers(path, form))
         return _Answer(r.status_code, r.headers.get("location", ""), r.text)
 
     return request

@@ -61,16 +61,15 @@ class CodePages:
         source = req.form if req.method == "POST" and req.form is not None else req.args
         return (yield from self._choose(req, source.get("r") or None, source.get("next"), None))
 
-    def at_once(
-        self, req: WebRequest, resume_token: str | None, next_url: str | None, choose: WebResult
-    ) -> Flow[WebResult]:
-        """What the gate answers a browser it stops (``choose``: the redirect to the choose
-        page) when the page would send its code at once: the page's answer itself, a round
-        trip sooner (the code page, or the choose page with why it could not start).
+    def at_once(self, req: WebRequest, next_url: str, choose: WebResult) -> Flow[WebResult]:
+        """What the gate answers a held login's browser (``choose``: the redirect to the
+        choose page) when the page would send its code at once: the page's answer itself, a
+        round trip sooner (the code page, or the choose page with why it could not start).
 
-        :param req: the stopped request, as a GET of the choose page (no form).
+        :param req: the held login's GET, which the choose page's GET would be.
+        :param next_url: where the code page goes back to.
         """
-        return (yield from self._choose(req, resume_token, next_url, choose))
+        return (yield from self._choose(req, None, next_url, choose))
 
     def _choose(
         self, req: WebRequest, resume_token: str | None, next_raw: str | None, choose: WebResult | None
@@ -86,10 +85,10 @@ class CodePages:
                     e.context, resume_token, subject=subject, session=self.core.nonce(req)
                 )
             except StepUpError as ended:
-                return choose or self.core.message(req, T("This request has ended"), ended.message, ended.status)
+                return self.core.message(req, T("This request has ended"), ended.message, ended.status)
             next_url = resume["next"]
         elif not grants.is_held(req.session, subject):
-            return choose or WebResult(status=303, redirect=next_url)
+            return WebResult(status=303, redirect=next_url)
         purpose = resume["purpose"] if resume else "login"
         usable = yield from self.core.usable(
             subject,
@@ -97,7 +96,7 @@ class CodePages:
             route=resume["route"] if resume else None,
             methods=resume["methods"] if resume else None,
         )
-        if choose is not None and not (len(usable) == 1 and req.navigated_here):
+        if choose is not None and not _starts_at_once(req, usable):
             return choose  # the page has something to show or ask: a binding, a choice, why not
         try:
             bind = (yield from self.guards.bind_first(req, usable)) if purpose == "login" else None
@@ -122,7 +121,7 @@ class CodePages:
         the one chosen and goes to its code page. With one method only, a browser that
         navigated here from this site skips the page: its code is sent at once."""
         status, error = 200, None
-        if len(usable) == 1 and req.method == "GET" and req.navigated_here:  # no form to build
+        if _starts_at_once(req, usable):  # no form to build
             try:
                 return (yield from self._start(req, usable[0], purpose, resume_token, resume, next_url, 1))
             except StepUpError as failure:
@@ -362,3 +361,9 @@ def _choice_label(name: str, label: str) -> str:
     if label and label.lower().rstrip("s") != name.lower().rstrip("s"):
         return T("{method}: {label}", method=T(name), label=label)
     return T(name)
+
+
+def _starts_at_once(req: WebRequest, usable: list[Binding]) -> bool:
+    """Whether the choose page sends the code without a choice or a button: one usable
+    method, and a browser's GET that navigated here (:attr:`WebRequest.navigated_here`)."""
+    return len(usable) == 1 and req.method == "GET" and req.navigated_here

@@ -8,9 +8,7 @@ flow: it saves what it needs to resume and answers with a redirect or a 401.
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
-from dataclasses import replace
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 from .. import engine as flows
 from .. import grants
@@ -74,10 +72,10 @@ class Gate:
 
     def __init__(self, core: WebCore) -> None:
         self.core = core
-        #: the choose page's answer at once (:meth:`CodePages.at_once`), which a browser
-        #: this gate stops gets instead of a redirect to the page; set by the web layer
-        #: once the code pages exist (they reach this gate through the guards).
-        self.at_once: Callable[[WebRequest, str | None, str | None, WebResult], Flow[WebResult]] | None = None
+        #: the choose page's answer at once (:meth:`CodePages.at_once`), which a held login's
+        #: browser gets instead of a redirect to the page; set by the web layer once the
+        #: code pages exist (they reach this gate through the guards).
+        self.at_once: Callable[[WebRequest, str, WebResult], Flow[WebResult]] | None = None
 
     @fail_closed
     def login(
@@ -129,7 +127,7 @@ class Gate:
             if req.wants_json:
                 return problem(error)
             return self.core.stopped(req, error.status, error.code, T("Contact support"), error.message)
-        return (yield from self._onward(req, self.core.finish_login(req)))
+        return (yield from self._hold_login(req))
 
     @fail_closed
     def protect(
@@ -175,7 +173,7 @@ class Gate:
             # A login that passed only its password saves nothing for the subject: its
             # requests could push the user's own saved ones out (see stepup.engine._resume). In an
             # app that asks no second factor at login it is signed in there, and steps up.
-            return (yield from self._onward(req, self.core.finish_login(req)))
+            return (yield from self._hold_login(req))
         purpose = "operation" if operation is not None else "step_up"
         return (yield from self._stop(req, subject, max_age, methods, purpose, description, data, app, route))
 
@@ -249,24 +247,24 @@ class Gate:
             return core.unauthorized(max_age=max_age, resume=resume, login=False)
         return WebResult(status=303, redirect=f"{core.url('choose')}?r={resume}")
 
-    def _onward(self, req: WebRequest, choose: WebResult) -> Flow[WebResult]:
-        """``choose``, the answer that holds a login (a redirect to the choose page, a 401
-        for JSON clients), or for a browser's GET that navigated here (the redirect after
-        the password, a link of this site, the address bar) the page's own answer at once
-        when it has one: with one usable method, its code sent and the code page next, a
-        round trip sooner. Anything else (a choice, a binding, a client without Fetch
-        Metadata) is still the choose page's to show.
+    def _hold_login(self, req: WebRequest) -> Flow[WebResult]:
+        """What a held login's request gets (:meth:`WebCore.finish_login`: a redirect to the
+        choose page, a 401 for JSON clients), or for a browser's GET that navigated here (the
+        redirect after the password, a link of this site, the address bar) the choose page's
+        own answer at once when it has one: with one usable method, its code sent and the
+        code page next, a round trip sooner. Anything else (a choice, a binding, a client
+        without Fetch Metadata) is still the choose page's to show.
 
         Only a held login's GET: it is where the password's form redirects, which a
         browser follows once however often the form was sent. A stopped step-up or
         operation (a link clicked twice, a form sent twice) is still sent to the choose
         page, whose redirect the browser follows once: one code, not one per request."""
+        choose = self.core.finish_login(req)
         if self.at_once is None or choose.status != 303 or req.method != "GET" or not req.navigated_here:
             return choose
-        query = parse_qs(urlsplit(choose.redirect or "").query)
-        resume, next_url = query.get("r", [None])[0], query.get("next", [None])[0]
-        # The choose page's GET, as the browser would ask for it next: no form of its own.
-        return (yield from self.at_once(replace(req, method="GET", form=None), resume, next_url, choose))
+        # The choose page's GET as the browser would ask for it next: the page it came for
+        # (a GET's own path, as finish_login names it) is where the code page goes back to.
+        return (yield from self.at_once(req, req.full_path, choose))
 
     def _held_in(self, subject: str, app: str | None) -> Flow[bool]:
         """Whether a held login is held in ``app``: whether the policy (kept in memory)
