@@ -108,6 +108,43 @@ def test_what_a_subject_s_trail_keeps_in_the_store_stays_capped(engine_on):
     assert len(engine.audit_events("bob")) == 10
 
 
+class _SealFails:
+    """A memory store whose writes to a trail's sealed chunks fail while ``failing``."""
+
+    def __init__(self) -> None:
+        self.inner, self.failing = stepup.stores.MemoryStore(), False
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def update_many(self, items, fn):
+        if self.failing and any(kind == "audit" and key.count("/") == 2 for kind, key, _ in items):
+            raise stepup.StoreUnavailable("the store is down")
+        return self.inner.update_many(items, fn)
+
+
+def test_a_full_head_that_cannot_be_sealed_keeps_the_events_it_held():
+    """The head that names chunk n and the chunk itself are written in one step: a store
+    that fails the seal leaves the trail as it was, never a head past a chunk it lost."""
+    store = _SealFails()
+    engine = stepup.Engine(
+        secret_key=SECRET, store=store, sms=MemorySender(), email=MemorySender(), clock=stepup.FrozenClock()
+    )
+    methods = ("sms", "email", "totp", "recovery")
+    for n in range(10):  # a full head: ten "unlocked" events
+        engine.unlock("bob", methods[n % 4])
+        engine.clock.advance(400)
+    store.failing = True
+    engine.unlock("bob", "sms")  # its event is lost from the trail (the logger had it)
+    engine.clock.advance(400)
+    assert len(engine.audit_events("bob")) == 10
+
+    store.failing = False
+    engine.unlock("bob", "email")
+    assert len(engine.audit_events("bob")) == 11
+    engine.close()
+
+
 def test_strangers_contact_requests_do_not_push_the_others_out_of_the_trail_soon(engine_on):
     # Events without a subject come from contact verification, which anyone may start:
     # their trail keeps audit_events_without_subject, not a subject's 200, and stays capped.

@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 from .._audit import collected, collecting
 from .._errors import StepUpError
 from .._models import AuditEvent
+from ..stores import ManyMutator, Record, Write
 from ._context import Context
-from ._effects import Flow, get, get_many, update, update_many
+from ._effects import Flow, get, get_many, update_after
 from ._keys import part
 
 __all__ = ["AUDIT", "audit_events", "keep_events", "recorded"]
@@ -83,25 +84,27 @@ def _compact(event: AuditEvent) -> dict[str, Any]:
 
 def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
     """Append to the subject's head record (the newest events, up to ``_CHUNK``): one small
-    write. A full head is sealed as chunk ``n`` and the chunk that falls out of the cap is
-    dropped, together: one write more, once every ``_CHUNK`` events."""
+    write. A full head is sealed as chunk ``n``, and the chunk that falls out of the cap is
+    dropped, in the same step: the head never names a chunk that was not written."""
     ttl = float(ctx.settings.audit_retention_days * 86400)
+    sealed = _sealed(ctx, key)
 
-    def add(head: dict[str, Any] | None) -> tuple[dict[str, Any], tuple[int, list[Any]] | None]:
-        chunk, events = int((head or {}).get("chunk", 0)), list((head or {}).get("events", []))
+    def after(records: list[Record | None]) -> tuple[list[Write], ManyMutator[None]]:
+        head = records[0] or {}
+        chunk, events = int(head.get("chunk", 0)), list(head.get("events", []))
         fresh = _coalesce(events, new)
-        if not fresh:
-            return {"chunk": chunk, "events": events}, None
-        if events and len(events) + len(fresh) > _CHUNK:
-            return {"chunk": chunk + 1, "events": fresh}, (chunk, events)
-        return {"chunk": chunk, "events": [*events, *fresh]}, None
+        writes: list[Write] = [(AUDIT, key, ttl)]
+        if not (fresh and events and len(events) + len(fresh) > _CHUNK):
+            kept: list[Record | None] = [{"chunk": chunk, "events": [*events, *fresh]}]
+            return writes, lambda _: (kept, None)
+        writes.append((AUDIT, f"{key}/{chunk}", ttl))
+        kept = [{"chunk": chunk + 1, "events": fresh}, {"events": events}]
+        if (dropped := chunk - sealed) >= 0:
+            writes.append((AUDIT, f"{key}/{dropped}", None))
+            kept.append(None)
+        return writes, lambda _: (kept, None)
 
-    sealed = yield from update(ctx, AUDIT, key, add, ttl)
-    if sealed is not None:  # the chunk written and the one past the cap dropped: one write
-        chunk, events = sealed
-        dropped = chunk - _sealed(ctx, key)
-        items = [(AUDIT, f"{key}/{chunk}", ttl)] + ([(AUDIT, f"{key}/{dropped}", None)] if dropped >= 0 else [])
-        yield from update_many(ctx, items, lambda records: ([{"events": events}, None][: len(records)], None))
+    yield from update_after(ctx, [(AUDIT, key)], after)
 
 
 #: how far back, and over how many of the newest events, a repeat is counted, not stored.

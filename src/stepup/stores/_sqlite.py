@@ -25,6 +25,8 @@ from ._sqlite_connections import ThreadConnections, busy, restart_checkpoint, un
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
+#: a stored record's row: its value (JSON) and when it expires.
+Row = tuple[str, float | None]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stepup_records (
@@ -279,15 +281,20 @@ class SQLiteStore:
         return result
 
     def _update_many(
-        self, conn: sqlite3.Connection, step: Callable[[float], tuple[Sequence[Write], ManyMutator[T]]]
+        self,
+        conn: sqlite3.Connection,
+        step: Callable[[float, dict[Item, Row | None]], tuple[Sequence[Write], ManyMutator[T]]],
     ) -> T:
-        """One write transaction: the records of what ``step`` asks for (given the time),
-        changed by the function it gives."""
+        """One write transaction: the records of what ``step`` asks for (given the time, and
+        a dict where it leaves the rows it read itself), changed by the function it gives."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             now = self._clock()
-            items, fn = step(now)
-            rows = self._rows(conn, [(kind, key) for kind, key, _ in items]) if items else {}
+            rows: dict[Item, Row | None] = {}  # None: read, and not there
+            items, fn = step(now, rows)
+            # a row the step read already is not read again (a step writes most of what it read)
+            missing = [(kind, key) for kind, key, _ in items if (kind, key) not in rows]
+            rows.update(self._rows(conn, missing) if missing else {})
             stored = [rows.get((kind, key)) for kind, key, _ in items]
             live = [row is not None and (row[1] is None or row[1] > now) for row in stored]
             new, result = fn([loads(row[0]) if ok and row else None for row, ok in zip(stored, live, strict=True)])
@@ -312,14 +319,19 @@ class SQLiteStore:
             conn.execute("ROLLBACK")
             raise
 
-    def _read(self, conn: sqlite3.Connection, items: Sequence[Item], now: float) -> list[Record | None]:
-        """The live records of ``items`` on ``conn``, in order."""
-        rows = self._rows(conn, items) if items else {}
-        found = (rows.get(item) for item in items)
+    def _read(
+        self, conn: sqlite3.Connection, items: Sequence[Item], now: float, rows: dict[Item, Row | None] | None = None
+    ) -> list[Record | None]:
+        """The live records of ``items`` on ``conn``, in order; their rows (``None`` for
+        those not there) added to ``rows``, when given."""
+        found_rows = self._rows(conn, items) if items else {}
+        if rows is not None:
+            rows.update((item, found_rows.get(item)) for item in items)
+        found = (found_rows.get(item) for item in items)
         return [loads(row[0]) if row and (row[1] is None or row[1] > now) else None for row in found]
 
     @staticmethod
-    def _rows(conn: sqlite3.Connection, items: Sequence[Item]) -> dict[Item, tuple[str, float | None]]:
+    def _rows(conn: sqlite3.Connection, items: Sequence[Item]) -> dict[Item, Row]:
         """The stored ``(value, expires_at)`` of each of ``items`` that has a row, in one query."""
         # OR of key pairs, not a row-value IN, which SQLite answers with a full scan.
         where = " OR ".join(["(kind = ? AND key = ?)"] * len(items))
@@ -357,15 +369,15 @@ def _single(fn: Mutator[T]) -> ManyMutator[T]:
 def _update(
     store: SQLiteStore, conn: sqlite3.Connection, kind: str, key: str, fn: Mutator[T], ttl: float | None = None
 ) -> T:
-    return store._update_many(conn, lambda now: ([(kind, key, ttl)], _single(fn)))
+    return store._update_many(conn, lambda now, rows: ([(kind, key, ttl)], _single(fn)))
 
 
 def _update_many(store: SQLiteStore, conn: sqlite3.Connection, items: Sequence[Write], fn: ManyMutator[T]) -> T:
-    return store._update_many(conn, lambda now: (items, fn)) if items else fn([])[1]
+    return store._update_many(conn, lambda now, rows: (items, fn)) if items else fn([])[1]
 
 
 def _update_after(store: SQLiteStore, conn: sqlite3.Connection, reads: Sequence[Item], after: AfterRead[T]) -> T:
-    return store._update_many(conn, lambda now: after(store._read(conn, reads, now)))
+    return store._update_many(conn, lambda now, rows: after(store._read(conn, reads, now, rows)))
 
 
 #: the write transactions :meth:`SQLiteStore._write` and :meth:`SQLiteStore.write_now` run.
