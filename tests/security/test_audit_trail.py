@@ -145,6 +145,30 @@ def test_a_full_head_that_cannot_be_sealed_keeps_the_events_it_held():
     engine.close()
 
 
+def test_two_processes_appending_to_one_trail_keep_every_event_in_order():
+    """Each process knows the head's length as it last wrote it, and appends without a
+    seal while that says there is room: when the other process filled the head meanwhile,
+    the head runs over its ten events once, and the next append seals them all."""
+    store, clock = stepup.stores.MemoryStore(), stepup.FrozenClock()
+    one, two = (
+        stepup.Engine(secret_key=SECRET, store=store, sms=MemorySender(), email=MemorySender(), clock=clock)
+        for _ in range(2)
+    )
+    methods = ("sms", "email", "totp", "recovery")
+    order = [one] * 8 + [two] * 2 + [one] * 3 + [two] * 9
+    for n, engine in enumerate(order):
+        engine.unlock("bob", methods[n % 4])
+        clock.advance(400)  # past the window in which a repeat is only counted
+    events = one.audit_events("bob")
+    assert len(events) == len(order) and events == two.audit_events("bob")
+    assert [e.method for e in events] == [methods[n % 4] for n in range(len(order))]
+    assert [e.at for e in events] == sorted(e.at for e in events)
+    head = store.get("audit", "s/bob")
+    assert head is not None and len(head["events"]) <= 10
+    one.close()
+    two.close()
+
+
 def test_strangers_contact_requests_do_not_push_the_others_out_of_the_trail_soon(engine_on):
     # Events without a subject come from contact verification, which anyone may start:
     # their trail keeps audit_events_without_subject, not a subject's 200, and stays capped.

@@ -84,6 +84,8 @@ class Context:
             for name in settings.limit_names()
         })  # fmt: skip
         self._digests: dict[tuple[str, str], str] = {}
+        #: the events in each audit trail head as this process last wrote it (:mod:`._trail`).
+        self.trail_heads: dict[str, int] = {}
 
     def method(self, name: object) -> Method:
         """The method called ``name``.

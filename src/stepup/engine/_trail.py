@@ -26,7 +26,7 @@ from .._errors import StepUpError
 from .._models import AuditEvent
 from ..stores import ManyMutator, Record, Write
 from ._context import Context
-from ._effects import Flow, get, get_many, update_after
+from ._effects import Flow, get, get_many, update, update_after
 from ._keys import part
 
 __all__ = ["AUDIT", "audit_events", "keep_events", "recorded"]
@@ -40,6 +40,8 @@ _NOBODY = "-"
 #: flow's append rewrites the head, so a small head is a cheap append: at 25 a head carried
 #: some 3.5 KB on average, written, and on Redis also sent as the value the write expects.
 _CHUNK = 10
+#: heads whose length a context remembers before it starts again (a bound on its memory).
+_HEADS_KNOWN = 4096
 logger = logging.getLogger("stepup.audit")
 
 
@@ -85,26 +87,41 @@ def _compact(event: AuditEvent) -> dict[str, Any]:
 def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
     """Append to the subject's head record (the newest events, up to ``_CHUNK``): one small
     write. A full head is sealed as chunk ``n``, and the chunk that falls out of the cap is
-    dropped, in the same step: the head never names a chunk that was not written."""
-    ttl = float(ctx.settings.audit_retention_days * 86400)
-    sealed = _sealed(ctx, key)
+    dropped, in the same step: the head never names a chunk that was not written.
 
-    def after(records: list[Record | None]) -> tuple[list[Write], ManyMutator[None]]:
+    An append this process knows will fit (by the head's length it last wrote) updates the
+    head alone, one record. Another process may have filled it meanwhile: the head then
+    holds a few events over ``_CHUNK`` until its next append, which seals them all."""
+    ttl = float(ctx.settings.audit_retention_days * 86400)
+    heads = ctx.trail_heads
+
+    def add(head: Record | None) -> tuple[Record, int]:
+        chunk, events = int((head or {}).get("chunk", 0)), list((head or {}).get("events", []))
+        events += _coalesce(events, new)
+        return {"chunk": chunk, "events": events}, len(events)
+
+    def after(records: list[Record | None]) -> tuple[list[Write], ManyMutator[int]]:
         head = records[0] or {}
         chunk, events = int(head.get("chunk", 0)), list(head.get("events", []))
         fresh = _coalesce(events, new)
-        writes: list[Write] = [(AUDIT, key, ttl)]
         if not (fresh and events and len(events) + len(fresh) > _CHUNK):
             kept: list[Record | None] = [{"chunk": chunk, "events": [*events, *fresh]}]
-            return writes, lambda _: (kept, None)
-        writes.append((AUDIT, f"{key}/{chunk}", ttl))
+            return [(AUDIT, key, ttl)], lambda _: (kept, len(events) + len(fresh))
+        writes: list[Write] = [(AUDIT, key, ttl), (AUDIT, f"{key}/{chunk}", ttl)]
         kept = [{"chunk": chunk + 1, "events": fresh}, {"events": events}]
-        if (dropped := chunk - sealed) >= 0:
+        if (dropped := chunk - _sealed(ctx, key)) >= 0:
             writes.append((AUDIT, f"{key}/{dropped}", None))
             kept.append(None)
-        return writes, lambda _: (kept, None)
+        return writes, lambda _: (kept, len(fresh))
 
-    yield from update_after(ctx, [(AUDIT, key)], after)
+    known = heads.get(key)
+    if known is not None and known + len(new) <= _CHUNK:
+        length = yield from update(ctx, AUDIT, key, add, ttl)
+    else:
+        length = yield from update_after(ctx, [(AUDIT, key)], after)
+    if len(heads) >= _HEADS_KNOWN and key not in heads:
+        heads.clear()
+    heads[key] = length
 
 
 #: how far back, and over how many of the newest events, a repeat is counted, not stored.
