@@ -108,41 +108,95 @@ def test_what_a_subject_s_trail_keeps_in_the_store_stays_capped(engine_on):
     assert len(engine.audit_events("bob")) == 10
 
 
-class _SealFails:
-    """A memory store whose writes to a trail's sealed chunks fail while ``failing``."""
+class _OneAtATime:
+    """A store of the plain protocol (``get``, ``update``, ``delete``: atomic per record),
+    as an app's own store may be: stepup makes a step over several records of single-record
+    calls on it. ``before_head`` runs once, before the next update of bob's trail head;
+    while ``chunks_fail``, every write of a sealed chunk fails."""
 
     def __init__(self) -> None:
-        self.inner, self.failing = stepup.stores.MemoryStore(), False
+        self.inner, self.before_head, self.chunks_fail = stepup.stores.MemoryStore(), None, False
 
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
+    def get(self, kind, key):
+        return self.inner.get(kind, key)
+
+    def update(self, kind, key, fn, ttl=None):
+        self._between(kind, key)
+        if self.chunks_fail and kind == "audit" and key.count("/") == 2:
+            raise stepup.StoreUnavailable("the store is down")
+        return self.inner.update(kind, key, fn, ttl)
+
+    def delete(self, kind, key):
+        self.inner.delete(kind, key)
+
+    def close(self):
+        pass
+
+    def _between(self, kind, key):
+        if kind == "audit" and key == "s/bob" and self.before_head is not None:
+            hook, self.before_head = self.before_head, None
+            hook()
+
+
+class _AllAtOnce(_OneAtATime):
+    """The same with ``update_many`` (all or nothing), as the memory store has it."""
+
+    def get_many(self, items):
+        return self.inner.get_many(items)
 
     def update_many(self, items, fn):
-        if self.failing and any(kind == "audit" and key.count("/") == 2 for kind, key, _ in items):
+        for kind, key, _ in items:
+            self._between(kind, key)
+        if self.chunks_fail and any(kind == "audit" and key.count("/") == 2 for kind, key, _ in items):
             raise stepup.StoreUnavailable("the store is down")
         return self.inner.update_many(items, fn)
 
 
-def test_a_full_head_that_cannot_be_sealed_keeps_the_events_it_held():
-    """The head that names chunk n and the chunk itself are written in one step: a store
-    that fails the seal leaves the trail as it was, never a head past a chunk it lost."""
-    store = _SealFails()
-    engine = stepup.Engine(
-        secret_key=SECRET, store=store, sms=MemorySender(), email=MemorySender(), clock=stepup.FrozenClock()
-    )
-    methods = ("sms", "email", "totp", "recovery")
+def _engines(store, clock, n=1):
+    made = [
+        stepup.Engine(secret_key=SECRET, store=store, sms=MemorySender(), email=MemorySender(), clock=clock)
+        for _ in range(n)
+    ]
+    return made[0] if n == 1 else made
+
+
+_METHODS = ("sms", "email", "totp", "recovery")
+
+
+@pytest.mark.parametrize("store_kind", [_OneAtATime, _AllAtOnce])
+def test_a_full_head_that_cannot_be_sealed_keeps_the_events_it_held(store_kind):
+    """A seal writes its chunk before the head that names the next one: a store that fails
+    the chunk's write (all of the step, or only that record) leaves the trail as it was,
+    never a head past a chunk it lost."""
+    store, clock = store_kind(), stepup.FrozenClock()
+    engine = _engines(store, clock)
     for n in range(10):  # a full head: ten "unlocked" events
-        engine.unlock("bob", methods[n % 4])
-        engine.clock.advance(400)
-    store.failing = True
+        engine.unlock("bob", _METHODS[n % 4])
+        clock.advance(400)
+    store.chunks_fail = True
     engine.unlock("bob", "sms")  # its event is lost from the trail (the logger had it)
-    engine.clock.advance(400)
+    clock.advance(400)
     assert len(engine.audit_events("bob")) == 10
 
-    store.failing = False
+    store.chunks_fail = False
     engine.unlock("bob", "email")
-    assert len(engine.audit_events("bob")) == 11
-    engine.close()
+    assert [e.method for e in engine.audit_events("bob")] == [*(_METHODS[n % 4] for n in range(10)), "email"]
+
+
+@pytest.mark.parametrize("store_kind", [_OneAtATime, _AllAtOnce])
+def test_an_append_made_while_another_process_seals_the_head_is_kept(store_kind):
+    """Where a seal's read and write are two calls, another process's append in between is
+    sealed with the rest (or the seal starts again), never written over."""
+    store, clock = store_kind(), stepup.FrozenClock()
+    one, two = _engines(store, clock, 2)
+    for n in range(10):
+        one.unlock("bob", _METHODS[n % 4])
+        clock.advance(400)
+    store.before_head = lambda: two.unlock("bob", "totp")  # lands between one's read and write
+    clock.advance(1)
+    one.unlock("bob", "sms")
+    methods = [e.method for e in one.audit_events("bob")]
+    assert methods == [*(_METHODS[n % 4] for n in range(10)), "totp", "sms"]
 
 
 def test_two_processes_appending_to_one_trail_keep_every_event_in_order():

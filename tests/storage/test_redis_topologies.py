@@ -137,6 +137,51 @@ def test_records_sharing_a_hash_slot_change_in_one_script(
     assert cluster_store.get_many([("ratelimit", other), ("ratelimit", key)]) == [{"n": 1}, {"n": 2}]
 
 
+class _HeldBetween(RedisStore):
+    """A cluster store on which ``between`` runs once, before the next write of bob's trail
+    head, and on which writes of a sealed trail chunk fail while ``chunks_fail``."""
+
+    between: Any = None
+    chunks_fail = False
+
+    def update(self, kind: str, key: str, fn: Any, ttl: float | None = None) -> Any:
+        if kind == "audit" and key == "s/bob" and self.between is not None:
+            between, self.between = self.between, None
+            between()
+        if self.chunks_fail and kind == "audit" and key.count("/") == 2:
+            raise stepup.StoreUnavailable("the node is down")
+        return super().update(kind, key, fn, ttl)
+
+
+def test_a_trail_head_sealed_on_a_cluster_loses_no_event(redis_cluster: str) -> None:
+    """A trail's head and its chunks sit in different hash slots, so a seal writes them one
+    by one: a chunk that cannot be written leaves the head where it was, and another
+    process's append between the seal's read and its writes is kept."""
+    url, clock = f"{redis_cluster}?prefix=t{uuid.uuid4().hex[:12]}", stepup.FrozenClock()
+    stores = [_HeldBetween(url, clock), RedisStore(url, clock)]
+    one, two = (
+        stepup.Engine(secret_key=SECRET, store=store, sms=MemorySender(), email=MemorySender(), clock=clock)
+        for store in stores
+    )
+    methods = ["sms", "email", "totp", "recovery"] * 3
+    try:
+        for method in methods[:10]:
+            one.unlock("bob", method)
+            clock.advance(400)  # past the window in which a repeat is only counted
+        stores[0].chunks_fail = True
+        one.unlock("bob", "sms")  # lost from the trail only (the logger had it)
+        assert [e.method for e in one.audit_events("bob")] == methods[:10]
+
+        stores[0].chunks_fail = False
+        stores[0].between = lambda: two.unlock("bob", "totp")
+        clock.advance(400)
+        one.unlock("bob", "email")
+        assert [e.method for e in two.audit_events("bob")] == [*methods[:10], "totp", "email"]
+    finally:
+        one.close()
+        two.close()
+
+
 # -- Redis Sentinel ---------------------------------------------------------------------------
 
 

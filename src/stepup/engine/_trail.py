@@ -96,32 +96,70 @@ def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
     heads = ctx.trail_heads
 
     def add(head: Record | None) -> tuple[Record, int]:
-        chunk, events = int((head or {}).get("chunk", 0)), list((head or {}).get("events", []))
-        events += _coalesce(events, new)
-        return {"chunk": chunk, "events": events}, len(events)
+        chunk, events, fresh = _next(head, new)
+        return {"chunk": chunk, "events": [*events, *fresh]}, len(events) + len(fresh)
 
     def after(records: list[Record | None]) -> tuple[list[Write], ManyMutator[int]]:
-        head = records[0] or {}
-        chunk, events = int(head.get("chunk", 0)), list(head.get("events", []))
-        fresh = _coalesce(events, new)
-        if not (fresh and events and len(events) + len(fresh) > _CHUNK):
-            kept: list[Record | None] = [{"chunk": chunk, "events": [*events, *fresh]}]
-            return [(AUDIT, key, ttl)], lambda _: (kept, len(events) + len(fresh))
-        writes: list[Write] = [(AUDIT, key, ttl), (AUDIT, f"{key}/{chunk}", ttl)]
-        kept = [{"chunk": chunk + 1, "events": fresh}, {"events": events}]
+        chunk, events, fresh = _next(records[0], new)
+        if not _full(events, fresh):
+            return [(AUDIT, key, ttl)], lambda stored: _one(add(stored[0]))
+        # The chunk first and the one past the cap last: a store that writes them one at a
+        # time and stops halfway leaves a head that still names its own chunk.
+        writes: list[Write] = [(AUDIT, f"{key}/{chunk}", ttl), (AUDIT, key, ttl)]
         if (dropped := chunk - _sealed(ctx, key)) >= 0:
             writes.append((AUDIT, f"{key}/{dropped}", None))
-            kept.append(None)
-        return writes, lambda _: (kept, len(fresh))
+
+        def seal(stored: list[Record | None]) -> tuple[list[Record | None], int]:
+            # On a store that reads and writes in two steps, the head as it is now: another
+            # process's append since the read is sealed with the rest, never written over.
+            now, events, fresh = _next(stored[1], new)
+            if now != chunk or not _full(events, fresh):
+                raise _Moved  # another process sealed it meanwhile: the append starts again
+            sealed: list[Record | None] = [{"events": events}, {"chunk": chunk + 1, "events": fresh}, None]
+            return sealed[: len(writes)], len(fresh)
+
+        return writes, seal
 
     known = heads.get(key)
-    if known is not None and known + len(new) <= _CHUNK:
-        length = yield from update(ctx, AUDIT, key, add, ttl)
-    else:
-        length = yield from update_after(ctx, [(AUDIT, key)], after)
+    for _ in range(_TRIES):
+        try:
+            if known is not None and known + len(new) <= _CHUNK:
+                length = yield from update(ctx, AUDIT, key, add, ttl)
+            else:
+                length = yield from update_after(ctx, [(AUDIT, key)], after)
+            break
+        except _Moved:
+            known = None
+    else:  # as a store error is: the logger and the hooks had the events
+        logger.warning("stepup could not store %d audit events: other processes kept sealing the trail", len(new))
+        return
     if len(heads) >= _HEADS_KNOWN and key not in heads:
         heads.clear()
     heads[key] = length
+
+
+class _Moved(Exception):
+    """The head a seal was planned on was sealed by another process before the write."""
+
+
+#: tries of an append whose seal another process got to first.
+_TRIES = 3
+
+
+def _next(head: Record | None, new: list[dict[str, Any]]) -> tuple[int, list[Any], list[dict[str, Any]]]:
+    """The head's chunk number, its events (repeats in ``new`` counted on them) and the
+    events of ``new`` to add."""
+    chunk, events = int((head or {}).get("chunk", 0)), list((head or {}).get("events", []))
+    return chunk, events, _coalesce(events, new)
+
+
+def _full(events: list[Any], fresh: list[dict[str, Any]]) -> bool:
+    """Whether adding ``fresh`` to a head holding ``events`` seals it first."""
+    return bool(fresh and events and len(events) + len(fresh) > _CHUNK)
+
+
+def _one(written: tuple[Record, int]) -> tuple[list[Record | None], int]:
+    return [written[0]], written[1]
 
 
 #: how far back, and over how many of the newest events, a repeat is counted, not stored.
