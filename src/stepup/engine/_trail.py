@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from .._audit import collected, collecting
 from .._errors import StepUpError
 from .._models import AuditEvent
-from ..stores import ManyMutator, Record, Write
+from ..stores import ManyMutator, Record, Write, one_record
 from ._context import Context
 from ._effects import Flow, get, get_many, update, update_after
 from ._keys import part
@@ -102,7 +102,7 @@ def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:
     def after(records: list[Record | None]) -> tuple[list[Write], ManyMutator[int]]:
         chunk, events, fresh = _next(records[0], new)
         if not _full(events, fresh):
-            return [(AUDIT, key, ttl)], lambda stored: _one(add(stored[0]))
+            return [(AUDIT, key, ttl)], one_record(add)
         # The chunk first and the one past the cap last: a store that writes them one at a
         # time and stops halfway leaves a head that still names its own chunk.
         writes: list[Write] = [(AUDIT, f"{key}/{chunk}", ttl), (AUDIT, key, ttl)]
@@ -156,10 +156,6 @@ def _next(head: Record | None, new: list[dict[str, Any]]) -> tuple[int, list[Any
 def _full(events: list[Any], fresh: list[dict[str, Any]]) -> bool:
     """Whether adding ``fresh`` to a head holding ``events`` seals it first."""
     return bool(fresh and events and len(events) + len(fresh) > _CHUNK)
-
-
-def _one(written: tuple[Record, int]) -> tuple[list[Record | None], int]:
-    return [written[0]], written[1]
 
 
 #: how far back, and over how many of the newest events, a repeat is counted, not stored.

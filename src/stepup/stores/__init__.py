@@ -18,6 +18,7 @@ from ._base import Record as Record
 from ._base import Store as Store
 from ._base import Write as Write
 from ._base import async_with_many as async_with_many
+from ._base import one_record as one_record
 from ._base import update_after as update_after
 from ._base import with_many as with_many
 from ._memory import MemoryStore as MemoryStore
@@ -46,6 +47,7 @@ __all__ = [
     "as_async_store",
     "async_store_from_url",
     "async_with_many",
+    "one_record",
     "store_from_url",
     "sync_store",
     "update_after",

@@ -23,7 +23,7 @@ from ._own import AFTER_CONSISTENT, own_method
 
 __all__ = [
     "AfterRead", "AsyncStore", "Item", "ManyMutator", "Mutator", "Record", "Store", "Write", "async_with_many",
-    "update_after", "with_many",
+    "one_record", "update_after", "with_many",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -43,6 +43,19 @@ ManyMutator = Callable[[list[Record | None]], tuple[list[Record | None], T]]
 #: (:data:`Write`) and the :data:`ManyMutator` that writes them; it may raise (nothing is
 #: written) and may be called more than once, so it must not have side effects.
 AfterRead = Callable[[list[Record | None]], tuple[Sequence[Write], ManyMutator[T]]]
+
+
+def one_record(fn: Mutator[T]) -> ManyMutator[T]:
+    """``fn`` as a :data:`ManyMutator` over a list of one record: a store's ``update`` made
+    of its ``update_many``, or a step that writes the one record it read."""
+
+    def many(records: list[Record | None]) -> tuple[list[Record | None], T]:
+        new, result = fn(records[0])
+        return [new], result
+
+    return many
+
+
 #: rounds of an emulated ``update_many`` before it gives up (only under extreme contention).
 _MAX_ROUNDS = 1000
 

@@ -41,11 +41,11 @@ import redis
 from .._clock import Clock, system_clock
 from .._errors import StoreUnavailable
 from .._twin import Call, Steps, arun, run
-from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write, _update_each
+from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write, _update_each, one_record
 from ._redis_client import REDIS_ERRORS, RedisTarget, aclose_all, close_all, one_slot
 from ._redis_commands import AsyncDirectCommands, ClientCommands, DirectCommands
 from ._redis_eviction import CONFIG_NAMES, check_eviction, check_persistence, policies_in
-from ._redis_script import COMPARE_AND_SET, held, keeping_reads, one_record, plan, read
+from ._redis_script import COMPARE_AND_SET, held, keeping_reads, plan, read
 
 __all__ = ["AsyncRedisStore", "RedisStore"]
 

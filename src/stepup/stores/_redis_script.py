@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from .._clock import Clock
-from ._base import ManyMutator, Mutator, Record
+from ._base import ManyMutator, Record
 from ._json import dumps, loads
 
-__all__ = ["COMPARE_AND_SET", "held", "keeping_reads", "one_record", "plan", "read"]
+__all__ = ["COMPARE_AND_SET", "held", "keeping_reads", "plan", "read"]
 
 T = TypeVar("T")
 
@@ -139,15 +139,5 @@ def keeping_reads(n: int, fn: ManyMutator[T]) -> ManyMutator[T]:
     def many(records: list[Record | None]) -> tuple[list[Record | None], T]:
         new, result = fn(records[n:])
         return [*records[:n], *new], result
-
-    return many
-
-
-def one_record(fn: Mutator[T]) -> ManyMutator[T]:
-    """``fn`` over a list of one record."""
-
-    def many(records: list[Record | None]) -> tuple[list[Record | None], T]:
-        new, result = fn(records[0])
-        return [new], result
 
     return many

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from .._clock import Clock, system_clock
 from .._errors import ConfigurationError, StoreUnavailable
-from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write
+from ._base import AfterRead, Item, ManyMutator, Mutator, Record, Write, one_record
 from ._json import dumps, loads
 from ._sqlite_connections import ThreadConnections, busy, restart_checkpoint, until
 
@@ -109,7 +109,7 @@ class SQLiteStore:
 
     def update(self, kind: str, key: str, fn: Mutator[T], ttl: float | None = None) -> T:
         """See :meth:`stepup.stores.Store.update` (an ``update_many`` of one record)."""
-        return self.update_many([(kind, key, ttl)], _single(fn))
+        return self.update_many([(kind, key, ttl)], one_record(fn))
 
     def get_many(self, items: Sequence[Item]) -> list[Record | None]:
         """See :meth:`stepup.stores.Store.get_many`."""
@@ -324,10 +324,10 @@ class SQLiteStore:
     ) -> list[Record | None]:
         """The live records of ``items`` on ``conn``, in order; their rows (``None`` for
         those not there) added to ``rows``, when given."""
-        found_rows = self._rows(conn, items) if items else {}
+        by_item = self._rows(conn, items) if items else {}
+        found = [by_item.get(item) for item in items]
         if rows is not None:
-            rows.update((item, found_rows.get(item)) for item in items)
-        found = (found_rows.get(item) for item in items)
+            rows.update(zip(items, found, strict=True))
         return [loads(row[0]) if row and (row[1] is None or row[1] > now) else None for row in found]
 
     @staticmethod
@@ -358,18 +358,10 @@ class SQLiteStore:
         self._quick.close()
 
 
-def _single(fn: Mutator[T]) -> ManyMutator[T]:
-    def one(records: list[Record | None]) -> tuple[list[Record | None], T]:
-        new, result = fn(records[0])
-        return [new], result
-
-    return one
-
-
 def _update(
     store: SQLiteStore, conn: sqlite3.Connection, kind: str, key: str, fn: Mutator[T], ttl: float | None = None
 ) -> T:
-    return store._update_many(conn, lambda now, rows: ([(kind, key, ttl)], _single(fn)))
+    return store._update_many(conn, lambda now, rows: ([(kind, key, ttl)], one_record(fn)))
 
 
 def _update_many(store: SQLiteStore, conn: sqlite3.Connection, items: Sequence[Write], fn: ManyMutator[T]) -> T:
