@@ -189,10 +189,13 @@ def _coalesce(events: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[d
     ``events`` in place."""
     kept = []
     for event in new:
-        at = event["at"]
-        twin = next(
-            (e for e in reversed(events[-_REPEAT_WINDOW:]) if at - e["at"] <= _REPEAT_SECONDS and _same(e, event)), None
-        )
+        at, kind, twin = event["at"], event["type"], None
+        for e in reversed(events[-_REPEAT_WINDOW:]):
+            # The type first, here: most recent events are of another type (a start's
+            # `issued` after a verify's `step_up_passed`), and a call costs more than the test.
+            if e["type"] == kind and at - e["at"] <= _REPEAT_SECONDS and _same(e, event):
+                twin = e
+                break
         if twin is None:
             kept.append(event)
             continue
