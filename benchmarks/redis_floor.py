@@ -8,8 +8,10 @@ one record (WAL, ``synchronous=NORMAL``, as the store writes). ``redis-benchmark
 get`` runs after the rounds on the same server (the floor of one round trip from C). The
 targets: redis:// within 1.5× of (memory:// time + two round trips of the floor), the floor
 being the bare redis-py ``GET``; and the same with the round trips the trail's appends add.
-The floor of sqlite:/// is memory:// time plus its write transactions, each at the bare
-transaction's time. Commands and round trips per start + verify are read from the server's
+The floor of sqlite:/// is memory:// time plus SQLite's own time for the statements the store
+makes (:mod:`benchmarks._sqlite_replay`): those of a batch of start + verify, recorded with
+their parameters before the rounds and replayed in them on a copy of the store's file,
+through a bare connection. Commands and round trips per start + verify are read from the server's
 ``INFO commandstats``, over operations run after the timed rounds, each case alone: top-level
 commands are round trips; ``GET`` and ``SET`` counted inside the script run on the server.
 The SQLite store's write transactions are counted the same way.
@@ -28,8 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from ._harness import Samples, interleave
+from ._sqlite_replay import record
 
-__all__ = ["FloorRun", "run"]
+__all__ = ["REPLAY", "FloorRun", "run"]
+
+#: the case that replays the SQLite store's statements on a bare connection (its floor).
+REPLAY = "SQLite alone: the statements of sqlite:/// replayed"
 
 
 class FloorRun:
@@ -42,6 +48,7 @@ class FloorRun:
         server_time: dict[str, float],
         benchmark_get: float | None,
         transactions: dict[str, float],
+        statements: float,
     ) -> None:
         self.samples = samples
         #: per redis:// case, commands per start + verify, by name (``INFO commandstats``
@@ -53,6 +60,9 @@ class FloorRun:
         self.benchmark_get = benchmark_get
         #: per sqlite:/// case, write transactions per start + verify.
         self.transactions = transactions
+        #: statements per start + verify the replay (:data:`REPLAY`) runs: the SQLite store's,
+        #: audit trail kept.
+        self.statements = statements
 
 
 def _redis_benchmark(port: int) -> float | None:
@@ -116,13 +126,18 @@ def _run(server: Any, folder: Path, *, rounds: int, batch: int) -> FloorRun:
         for name, url in stores:
             engine, outbox = cp._engine(url, **settings)  # noqa: SLF001
             fill = Fill(0, engine, outbox)
-            users = cp._Users(engine, base=900_000, count=(rounds + 2) * batch // 4 + 10)  # noqa: SLF001
+            # Users for the warm-up round, the timed rounds, the counts after them and the recording.
+            users = cp._Users(engine, base=900_000, count=(rounds + 3) * batch // 4 + 10)  # noqa: SLF001
             for user in users.names:
                 challenge = engine.start(user, "sms", session="bench-login-nonce")
                 engine.verify(challenge.id, outbox.code, subject=user, session="bench-login-nonce")
             cases[f"start + verify, {name}{trail}"] = cp._start_verify(fill, users)  # noqa: SLF001
             fills.append(fill)
             by_case[f"start + verify, {name}{trail}"] = fill
+    sqlite_case = "start + verify, sqlite:///"
+    one = cases[sqlite_case]
+    recorded = record(by_case[sqlite_case].engine.store, lambda: one(1), batch, folder / "replay.sqlite3")
+    cases[REPLAY] = recorded.replay
     client = redis.Redis(port=server.port, db=13)
     client.set("floor", b"x" * 600)  # about a challenge's size
     connection_store = fills[1].engine.store
@@ -140,6 +155,7 @@ def _run(server: Any, folder: Path, *, rounds: int, batch: int) -> FloorRun:
     cases["bare SQLite write transaction"], bare_db = _bare_transactions(folder / "bare.sqlite3")
     samples = interleave(cases, rounds=rounds, batch=batch, clock=time.perf_counter)
     bare_db.close()
+    recorded.close()
     transactions = {}
     for name, fill in by_case.items():
         store = fill.engine.store
@@ -165,7 +181,7 @@ def _run(server: Any, folder: Path, *, rounds: int, batch: int) -> FloorRun:
         fill.engine.close()
     client.close()
     admin.close()
-    return FloorRun(samples, commands, server_time, _redis_benchmark(server.port), transactions)
+    return FloorRun(samples, commands, server_time, _redis_benchmark(server.port), transactions, recorded.per_op)
 
 
 def _counts(admin: Any) -> dict[str, tuple[int, int]]:
