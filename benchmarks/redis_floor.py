@@ -8,12 +8,13 @@ one record (WAL, ``synchronous=NORMAL``, as the store writes). ``redis-benchmark
 get`` runs after the rounds on the same server (the floor of one round trip from C). The
 targets: redis:// within 1.5× of (memory:// time + two round trips of the floor), the floor
 being the bare redis-py ``GET``; and the same with the round trips the trail's appends add.
-The floor of sqlite:/// is memory:// time plus SQLite's own time for the statements the store
-makes (:mod:`benchmarks._sqlite_replay`): those of a batch of start + verify, recorded with
-their parameters before the rounds and replayed in them on a copy of the store's file,
-through a bare connection. Commands and round trips per start + verify are read from the server's
-``INFO commandstats``, over operations run after the timed rounds, each case alone: top-level
-commands are round trips; ``GET`` and ``SET`` counted inside the script run on the server.
+The floor of sqlite:/// is memory:// time plus the time of the statements the store makes,
+run by SQLite through Python's ``sqlite3`` alone (:mod:`benchmarks._sqlite_replay`): those
+of a batch of start + verify, recorded with their parameters before the rounds and replayed
+in them on a copy of the store's file, through a bare connection. Commands and round trips
+per start + verify are read from the server's ``INFO commandstats``, over operations run
+after the timed rounds, each case alone: top-level commands are round trips; ``GET`` and
+``SET`` counted inside the script run on the server.
 The SQLite store's write transactions are counted the same way.
 """
 
@@ -35,7 +36,7 @@ from ._sqlite_replay import record
 __all__ = ["REPLAY", "FloorRun", "run"]
 
 #: the case that replays the SQLite store's statements on a bare connection (its floor).
-REPLAY = "SQLite alone: the statements of sqlite:/// replayed"
+REPLAY = "the statements of sqlite:/// replayed on a bare connection"
 
 
 class FloorRun:
