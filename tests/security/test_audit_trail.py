@@ -204,18 +204,14 @@ def test_two_processes_appending_to_one_trail_keep_every_event_in_order():
     seal while that says there is room: when the other process filled the head meanwhile,
     the head runs over its ten events once, and the next append seals them all."""
     store, clock = stepup.stores.MemoryStore(), stepup.FrozenClock()
-    one, two = (
-        stepup.Engine(secret_key=SECRET, store=store, sms=MemorySender(), email=MemorySender(), clock=clock)
-        for _ in range(2)
-    )
-    methods = ("sms", "email", "totp", "recovery")
+    one, two = _engines(store, clock, 2)
     order = [one] * 8 + [two] * 2 + [one] * 3 + [two] * 9
     for n, engine in enumerate(order):
-        engine.unlock("bob", methods[n % 4])
+        engine.unlock("bob", _METHODS[n % 4])
         clock.advance(400)  # past the window in which a repeat is only counted
     events = one.audit_events("bob")
     assert len(events) == len(order) and events == two.audit_events("bob")
-    assert [e.method for e in events] == [methods[n % 4] for n in range(len(order))]
+    assert [e.method for e in events] == [_METHODS[n % 4] for n in range(len(order))]
     assert [e.at for e in events] == sorted(e.at for e in events)
     head = store.get("audit", "s/bob")
     assert head is not None and len(head["events"]) <= 10
