@@ -10,14 +10,16 @@ request's context (:func:`request_context`): client address, user agent, app and
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from ._models import AuditEvent
 
-__all__ = ["Auditor", "collected", "collecting", "current_request", "request_context"]
+__all__ = ["Auditor", "collected", "collecting", "current_request", "request_context", "stored_form"]
 
 logger = logging.getLogger("stepup.audit")
 _WARNINGS = frozenset(
@@ -26,25 +28,56 @@ _WARNINGS = frozenset(
 #: characters of a user agent an event keeps.
 _AGENT_CHARS = 200
 
-#: the events of the flow running now, to be stored when it ends (``None``: not kept).
-_COLLECTED: ContextVar[list[AuditEvent] | None] = ContextVar("stepup_audit_collected", default=None)
+#: an event's fields after its type and time, in the order :meth:`AuditEvent.as_dict` gives them.
+_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))[2:]
+_KNOWN = frozenset(_FIELDS)
+#: the fields a stored event keeps a copy of: the dicts (the others are strings).
+_DICTS = frozenset(f.name for f in dataclasses.fields(AuditEvent) if f.default_factory is dict)
+
+#: the events of the flow running now, as stored (:func:`stored_form`), to be stored when
+#: it ends (``None``: not kept).
+_COLLECTED: ContextVar[list[dict[str, Any]] | None] = ContextVar("stepup_audit_collected", default=None)
 #: the request the web layer is handling now.
 _REQUEST: ContextVar[dict[str, str] | None] = ContextVar("stepup_audit_request", default=None)
 
 
-def collected() -> list[AuditEvent] | None:
+def collected() -> list[dict[str, Any]] | None:
     """The list the running flow's events are kept in, or ``None`` outside such a flow."""
     return _COLLECTED.get()
 
 
-@contextmanager
-def collecting(events: list[AuditEvent]) -> Iterator[None]:
-    """Keep the events fired inside in ``events``."""
-    token = _COLLECTED.set(events)
-    try:
-        yield
-    finally:
-        _COLLECTED.reset(token)
+def stored_form(type_: str, at: float, fields: dict[str, Any]) -> dict[str, Any]:
+    """The event ``AuditEvent(type_, at, **fields)`` as the trail stores it: its empty
+    fields left out (read back as their defaults), so a trail's records are about a third
+    smaller. Built without the event itself, which only the logger and the hooks need.
+
+    :raises TypeError: for a name that is not a field of :class:`AuditEvent`.
+    """
+    if not fields.keys() <= _KNOWN:
+        raise TypeError(f"AuditEvent has no field {sorted(fields.keys() - _KNOWN)}")
+    stored: dict[str, Any] = {"type": type_, "at": at}
+    for name in _FIELDS:
+        value = fields.get(name)
+        if value is not None and value != {}:
+            stored[name] = dict(value) if name in _DICTS else value
+    return stored
+
+
+class collecting:
+    """Keep the events fired inside in ``events``. A class, not a ``contextmanager``
+    generator: every flow an engine runs enters one, and a generator's set-up costs
+    several times the two calls it wraps."""
+
+    __slots__ = ("_events", "_token")
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self._events = events
+
+    def __enter__(self) -> None:
+        self._token = _COLLECTED.set(self._events)
+
+    def __exit__(self, *exc: object) -> None:
+        _COLLECTED.reset(self._token)
 
 
 @contextmanager
@@ -85,19 +118,26 @@ class Auditor:
             return True
         return logger.isEnabledFor(logging.WARNING if type_ in _WARNINGS else logging.INFO)
 
-    def emit(self, event: AuditEvent) -> None:
-        """Record ``event``."""
-        level = logging.WARNING if event.type in _WARNINGS else logging.INFO
-        if logger.isEnabledFor(level):
+    def emit(self, type_: str, at: float, fields: dict[str, Any]) -> None:
+        """Record the event ``AuditEvent(type_, at, **fields)``: built only for the logger
+        and the hooks; the trail keeps its stored form (:func:`stored_form`)."""
+        level = logging.WARNING if type_ in _WARNINGS else logging.INFO
+        trail = _COLLECTED.get() if self.keep else None
+        logged = logger.isEnabledFor(level)
+        if not logged and not self.hooks:  # the trail alone: no event to build
+            if trail is not None:
+                trail.append(stored_form(type_, at, fields))
+            return
+        event = AuditEvent(type_, at, **fields)
+        if logged:
             parts = [f"{k}={v}" for k, v in (
                 ("subject", event.subject), ("method", event.method), ("target", event.target),
                 ("purpose", event.purpose), ("challenge", event.challenge_id), ("actor", event.actor),
             ) if v is not None]  # fmt: skip
             parts += [f"{k}={v}" for k, v in event.detail.items()]
             logger.log(level, "stepup %s %s", event.type, " ".join(parts))
-        trail = _COLLECTED.get()
-        if self.keep and trail is not None:
-            trail.append(event)
+        if trail is not None:
+            trail.append(stored_form(type_, at, fields))
         for hook in self.hooks:
             try:
                 hook(event)

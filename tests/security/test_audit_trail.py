@@ -5,6 +5,7 @@ subject, time and type, on every store."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -266,6 +267,28 @@ def test_a_flow_that_raises_keeps_its_events(engine_on):
         engine.verify(challenge.id, "000000", subject="bob")
 
     assert [e.type for e in engine.audit_events("bob")][-1] == "failed"
+
+
+def test_the_trail_keeps_what_the_hooks_get_and_the_same_with_no_hook_listening(engine_on):
+    # An event is built whole only for the logger and the hooks; with neither listening,
+    # the trail keeps its stored form straight away. Both must keep the same events.
+    heard: list[stepup.AuditEvent] = []
+    trails = []
+    for subject, hooks in (("bob", [heard.append]), ("carol", [])):
+        engine = engine_on(audit_hooks=hooks)
+        engine.import_binding(subject, "sms", "+447400123456")
+        challenge = engine.start(subject, "sms")
+        with pytest.raises(stepup.WrongCode):
+            engine.verify(challenge.id, "000000", subject=subject)
+        code = re.search(r"\d{6}", engine.sms.last.body).group(0)
+        engine.verify(challenge.id, code, subject=subject)
+        trails.append([{**e.as_dict(), "subject": None, "challenge_id": None} for e in engine.audit_events(subject)])
+
+    with_hook, alone = trails
+    assert [e["type"] for e in alone] == ["bound", "issued", "sent", "failed", "verified", "step_up_passed"]
+    assert with_hook == alone
+    assert [{**e.as_dict(), "subject": None, "challenge_id": None} for e in heard] == with_hook
+    assert alone[2]["target"] == "+44 •••• ••3456" and alone[2]["detail"] and alone[0]["context"] == {}
 
 
 def test_with_no_retention_nothing_is_stored(engine_on):

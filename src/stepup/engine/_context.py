@@ -117,9 +117,8 @@ class Context:
             fields.setdefault("challenge_id", challenge.id)
             if method is not None and method.channel:
                 fields.setdefault("target", method.label(challenge.target))
-        detail = fields.pop("detail", {})
         fields.setdefault("context", current_request())
-        self.auditor.emit(AuditEvent(type_, self.clock(), detail=detail, **fields))
+        self.auditor.emit(type_, self.clock(), fields)
 
     def session_digest(self, session: str | None) -> str | None:
         """The digest a challenge or saved request keeps of the session that made it

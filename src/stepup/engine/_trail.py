@@ -54,7 +54,7 @@ def recorded(ctx: Context, flow: Flow[T]) -> Flow[T]:
     A flow inside another one's is not recorded twice: the outer one stores its events."""
     if not ctx.auditor.keep or collected() is not None:
         return (yield from flow)
-    events: list[AuditEvent] = []
+    events: list[dict[str, Any]] = []
     try:
         with collecting(events):
             result = yield from flow
@@ -65,23 +65,18 @@ def recorded(ctx: Context, flow: Flow[T]) -> Flow[T]:
     return result
 
 
-def keep_events(ctx: Context, events: Iterable[AuditEvent]) -> Flow[None]:
-    """Append ``events`` to their subjects' trails. Best effort: a store error is logged,
-    not raised (the action happened, and the logger and hooks had its events)."""
+def keep_events(ctx: Context, events: Iterable[dict[str, Any]]) -> Flow[None]:
+    """Append ``events`` (as stored: :func:`stepup._audit.stored_form`) to their subjects'
+    trails. Best effort: a store error is logged, not raised (the action happened, and the
+    logger and hooks had its events)."""
     by_subject: dict[str, list[dict[str, Any]]] = {}
     for event in events:
-        by_subject.setdefault(_key(event.subject), []).append(_compact(event))
+        by_subject.setdefault(_key(event.get("subject")), []).append(event)
     for key, new in by_subject.items():
         try:
             yield from _append(ctx, key, new)
         except StepUpError as error:
             logger.warning("stepup could not store %d audit events: %s", len(new), error.message)
-
-
-def _compact(event: AuditEvent) -> dict[str, Any]:
-    """The event as stored: its empty fields left out (read back as their defaults), so a
-    trail's records are about a third smaller."""
-    return {k: v for k, v in event.as_dict().items() if v is not None and v != {}}
 
 
 def _append(ctx: Context, key: str, new: list[dict[str, Any]]) -> Flow[None]:

@@ -26,7 +26,7 @@ def own_method(store: Any, name: str, *consistent: str) -> Any:
     replaced = getattr(store, "__dict__", {})
     if name in replaced:
         return found
-    if any(n in replaced for n in consistent):
+    if not replaced.keys().isdisjoint(consistent):
         return None
     inner = getattr(found, "__self__", None)
     if inner is store or _defines(kind, name):
