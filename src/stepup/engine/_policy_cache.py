@@ -69,9 +69,12 @@ class PolicyCache:
         self.view = _View(defaults)
         #: when the policy was last read from the store (``None``: never).
         self.read_at: float | None = None
-        #: until when every method is on everywhere as far as this process knows: before
-        #: then, a grant check needs no look-up at all (the common case).
-        self.open_until = -math.inf
+        #: ``(until, allowed)``: until when the policy allows the same methods everywhere
+        #: as far as this process knows, and those methods (``None``: every one). Before
+        #: then, a grant check needs no look-up of its app or route (the common case: the
+        #: default policy, with passkeys off, is one). One attribute, so that a thread
+        #: checking a grant while another stamps a new policy reads both of one policy.
+        self.fast: tuple[float, frozenset[str] | None] = (-math.inf, None)
 
     @property
     def policy(self) -> Policy:
@@ -100,6 +103,8 @@ class PolicyCache:
 
     def _stamp(self, now: float) -> None:
         """The policy counts as read at ``now``: the hot path may skip its per-app look-up
-        until ``refresh`` seconds later, when every method is on everywhere."""
+        until ``refresh`` seconds later, when no app, route or subject scope switches a method."""
         self.read_at = now
-        self.open_until = now + self.refresh if self.view.all_on else -math.inf
+        view = self.view
+        uniform = view.uniform
+        self.fast = (-math.inf, None) if uniform is None else (now + self.refresh, None if view.all_on else uniform)

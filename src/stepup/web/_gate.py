@@ -49,8 +49,11 @@ def grant_holds(
     """
     now = engine.clock()
     cache = engine.policy_cache
-    if now < cache.open_until:  # every method on everywhere, and read recently enough
-        return grants.satisfies(session, subject, max_age=max_age, now=now, methods=methods, grace=engine.grace)
+    until, allowed = cache.fast
+    if now < until:  # the same methods allowed everywhere, and read recently enough
+        return grants.satisfies(
+            session, subject, max_age=max_age, now=now, methods=methods, grace=engine.grace, allowed=allowed
+        )
     read_at = cache.read_at
     if read_at is None or now - read_at >= cache.refresh:
         return False
