@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._config import Settings
@@ -19,6 +19,8 @@ from ._errors import InvalidInput
 __all__ = ["Policy", "scope_name"]
 
 _SCOPE_KINDS = ("app", "route", "subject")
+#: method sets a policy remembers, per app, route and subject scope; emptied when full.
+_MEMO_MAX = 4096
 
 
 def scope_name(kind: str, name: str = "") -> str:
@@ -42,6 +44,10 @@ class Policy:
     """
 
     record: dict[str, Any]
+    #: :meth:`methods` as worked out for each place asked (a snapshot never changes).
+    _methods: dict[tuple[str | None, ...], frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def defaults(cls, settings: Settings, method_names: Iterable[str]) -> Policy:
@@ -92,10 +98,21 @@ class Policy:
         self, *, app: str | None = None, route: str | None = None, subject: str | None = None
     ) -> frozenset[str]:
         """The methods switched on where ``app``, ``route`` and ``subject`` meet."""
-        on: dict[str, bool] = {}
-        for scope in self._scopes(app, route, subject):
-            on.update(scope.get("methods", {}))
-        return frozenset(m for m, enabled in on.items() if enabled)
+        # Remembered: every start and every code checked asks, most for the same places. A
+        # subject without a scope of its own is asked for as nobody, so there is one
+        # answer for all of them, not one each.
+        if subject and f"subject:{subject}" not in self.record["scopes"]:
+            subject = None
+        key = (app, route, subject)
+        found = self._methods.get(key)
+        if found is None:
+            on: dict[str, bool] = {}
+            for scope in self._scopes(app, route, subject):
+                on.update(scope.get("methods", {}))
+            if len(self._methods) >= _MEMO_MAX:
+                self._methods.clear()
+            found = self._methods[key] = frozenset(m for m, enabled in on.items() if enabled)
+        return found
 
     def login_2fa(
         self, *, subject: str | None = None, app: str | None = None, identity_source: str | None = None
