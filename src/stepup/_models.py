@@ -20,6 +20,7 @@ __all__ = [
     "Message",
     "NextEvent",
     "Purpose",
+    "written_out",
 ]
 
 Purpose = Literal["login", "step_up", "operation", "bind", "contact"]
@@ -147,7 +148,7 @@ class Challenge:
         return max(0, int(self.last_sent_at + cooldown - now + 0.999))
 
 
-def _record_functions(cls: type) -> dict[str, Any]:
+def written_out(cls: type) -> dict[str, Any]:
     """``to_record``, ``evolve`` and ``from_record`` of a frozen, slotted dataclass, each
     written out field by field (the fields' defaults are ``None``, strings, numbers or
     booleans, written as literals)."""
@@ -184,7 +185,7 @@ def _record_functions(cls: type) -> dict[str, Any]:
 
 
 _KEEP: Any = object()
-for _name, _function in _record_functions(Challenge).items():
+for _name, _function in written_out(Challenge).items():
     _function.__doc__ = getattr(Challenge, _name).__doc__
     _function.__qualname__ = f"Challenge.{_name}"
     setattr(Challenge, _name, classmethod(_function) if _name == "from_record" else _function)
