@@ -44,7 +44,8 @@ def sms_length(text: str) -> SmsLength:
     """The encoding, length and segment count of ``text`` as an SMS."""
     chars = set(text)
     if chars <= _GSM7:
-        units = len(text) + sum(text.count(c) for c in chars & _EXTENSION)
+        escaped = chars & _EXTENSION  # each takes two septets; most texts have none
+        units = len(text) + (sum(text.count(c) for c in escaped) if escaped else 0)
         single, part, encoding = GSM7_LIMIT, GSM7_PART, "GSM-7"
     else:
         units = len(text.encode("utf-16-le", "surrogatepass")) // 2  # a lone surrogate counts, not raises
