@@ -21,16 +21,13 @@ from .._policy import Policy
 
 __all__ = ["PolicyCache"]
 
-#: memoised method sets per (app, route) or (app, route, subject); emptied when full.
-_MEMO_MAX = 4096
-
 
 class _View:
     """One policy as read, with what the grant check derives from it. Replaced whole when
     the policy changes, so that a thread checking a grant meanwhile sees the old one or
     the new one, never a mix of the two."""
 
-    __slots__ = ("all_on", "memo", "policy", "subjects", "uniform")
+    __slots__ = ("all_on", "policy", "uniform")
 
     def __init__(self, policy: Policy) -> None:
         scopes = policy.record["scopes"]
@@ -40,19 +37,13 @@ class _View:
         self.uniform: frozenset[str] | None = None if scoped else policy.methods()
         #: every method is on everywhere: a grant of any method counts wherever it is fresh.
         self.all_on = self.uniform is not None and self.uniform >= set(scopes["global"]["methods"])
-        self.subjects = frozenset(s.removeprefix("subject:") for s in scopes if s.startswith("subject:"))
-        self.memo: dict[tuple[str | None, ...], frozenset[str]] = {}
 
     def allowed(self, app: str | None, route: str | None, subject: str) -> frozenset[str]:
+        """The methods allowed where ``app``, ``route`` and ``subject`` meet (the policy
+        remembers each answer: :meth:`stepup._policy.Policy.methods`)."""
         if self.uniform is not None:
             return self.uniform
-        key: tuple[str | None, ...] = (app, route, subject) if subject in self.subjects else (app, route)
-        found = self.memo.get(key)
-        if found is None:
-            if len(self.memo) >= _MEMO_MAX:
-                self.memo.clear()
-            found = self.memo[key] = self.policy.methods(app=app, route=route, subject=subject)
-        return found
+        return self.policy.methods(app=app, route=route, subject=subject)
 
 
 class PolicyCache:
@@ -91,6 +82,9 @@ class PolicyCache:
         """Take the stored policy record as read at ``now``; returns the policy in force."""
         policy = self.defaults.merged_with(stored)
         if policy.record != self.view.policy.record:
+            # The fast path off first: a grant checked meanwhile takes the slow one, which
+            # reads the new view, never the old policy's methods under the new one's time.
+            self.fast = (-math.inf, None)
             self.view = _View(policy)
         self._stamp(now)
         return self.view.policy
