@@ -48,6 +48,12 @@ class Policy:
     _methods: dict[tuple[str | None, ...], frozenset[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: the subjects with a scope of their own; any other is asked for as nobody.
+    _subjects: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        scopes = self.record["scopes"]
+        object.__setattr__(self, "_subjects", frozenset(s[8:] for s in scopes if s.startswith("subject:")))
 
     @classmethod
     def defaults(cls, settings: Settings, method_names: Iterable[str]) -> Policy:
@@ -98,16 +104,19 @@ class Policy:
         self, *, app: str | None = None, route: str | None = None, subject: str | None = None
     ) -> frozenset[str]:
         """The methods switched on where ``app``, ``route`` and ``subject`` meet."""
-        # Remembered: every start and every code checked asks, most for the same places. A
-        # subject without a scope of its own is asked for as nobody, so there is one
-        # answer for all of them, not one each.
-        if subject and f"subject:{subject}" not in self.record["scopes"]:
-            subject = None
-        key = (app, route, subject)
+        return self.methods_at(app, route, subject)
+
+    def methods_at(self, app: str | None, route: str | None, subject: str | None) -> frozenset[str]:
+        """:meth:`methods`, positional: a protected request under a policy that switches
+        methods per app or route asks it (:mod:`stepup.engine._policy_cache`)."""
+        # Remembered: every start, every code checked and such a request ask, most for the
+        # same places. A subject without a scope of its own is asked for as nobody, so
+        # there is one answer for all of them, not one each.
+        key = (app, route, subject if subject in self._subjects else None)
         found = self._methods.get(key)
         if found is None:
             on: dict[str, bool] = {}
-            for scope in self._scopes(app, route, subject):
+            for scope in self._scopes(app, route, key[2]):
                 on.update(scope.get("methods", {}))
             if len(self._methods) >= _MEMO_MAX:
                 self._methods.clear()

@@ -40,10 +40,10 @@ class _View:
 
     def allowed(self, app: str | None, route: str | None, subject: str) -> frozenset[str]:
         """The methods allowed where ``app``, ``route`` and ``subject`` meet (the policy
-        remembers each answer: :meth:`stepup._policy.Policy.methods`)."""
+        remembers each answer: :meth:`stepup._policy.Policy.methods_at`)."""
         if self.uniform is not None:
             return self.uniform
-        return self.policy.methods(app=app, route=route, subject=subject)
+        return self.policy.methods_at(app, route, subject)
 
 
 class PolicyCache:
